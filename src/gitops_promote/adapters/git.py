@@ -1,0 +1,392 @@
+"""The only place that talks to git.
+
+Every call is an argument list (never a shell string); revisions and paths come after
+`--end-of-options`/`--` or through `--stdin` so that user text can never be read as an option.
+Hooks are disabled for every invocation (`core.hooksPath=/dev/null`), the inherited `GIT_*`
+variables that would redirect git to another repository are scrubbed, and blobs are read
+through GitPython's long-lived `cat-file --batch` process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gitops_promote.core.tree import Tree, TreeEntry
+from gitops_promote.errors import GitError, UsageError
+
+if TYPE_CHECKING:
+    import git as gitpython
+
+ZERO_SHA = "0" * 40
+
+# Variables that would point git at another repository, index or object store; a promotion
+# started from inside a git hook (or an IDE) must not inherit them.
+_SCRUBBED = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_QUARANTINE_PATH",
+)
+
+
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    subject: str
+    author: str
+    date: str
+    body: str
+    parents: tuple[str, ...]
+
+    def trailers(self) -> dict[str, list[str]]:
+        return parse_trailers(self.body)
+
+
+def parse_trailers(message: str) -> dict[str, list[str]]:
+    """Trailers of the last paragraph of a commit message (`Key: value` lines)."""
+    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+    if not paragraphs:
+        return {}
+    found: dict[str, list[str]] = {}
+    for line in paragraphs[-1].splitlines():
+        key, sep, value = line.partition(": ")
+        if not sep or not key or " " in key:
+            return {} if not found else found
+        found.setdefault(key, []).append(value.strip())
+    return found
+
+
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    # Never prompt on a terminal for credentials: they come from git's helpers or SSH.
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env.setdefault("GIT_ASKPASS", "")
+    env["GIT_LITERAL_PATHSPECS"] = "1"
+    env["LC_ALL"] = "C"
+    env.pop("LANGUAGE", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _decode(raw: bytes) -> str:
+    # surrogateescape keeps non-UTF-8 file names byte-exact on their way back to git
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+class Repository:
+    """A git repository (bare or not), addressed by its git directory."""
+
+    def __init__(self, path: str | os.PathLike[str] = ".") -> None:
+        self._cwd = Path(path)
+        out = self._run_raw(
+            ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--show-toplevel"],
+            cwd=self._cwd,
+            what="open the repository",
+            not_a_repo_ok=True,
+        )
+        if out is None:
+            raise UsageError(
+                f"{self._cwd} is not inside a git repository",
+                hint="run gitops from a clone of your GitOps repository, or pass -C PATH",
+            )
+        lines = _decode(out).splitlines()
+        self.git_dir = Path(lines[0])
+        self.bare = lines[1] == "true"
+        self.work_tree: Path | None = None if self.bare or len(lines) < 3 else Path(lines[2])
+        self._gitpython: gitpython.Repo | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._gitpython is not None:
+            self._gitpython.close()
+            self._gitpython = None
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- running git ----------------------------------------------------------------------
+    def _exec(
+        self,
+        args: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        stdin: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        argv = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false", *args]
+        try:
+            return subprocess.run(  # noqa: S603 - argument list, no shell
+                argv,
+                cwd=cwd or self.git_dir,
+                input=stdin,
+                capture_output=True,
+                env=git_env(env),
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise GitError("git is not installed or not on PATH", hint="install git") from exc
+
+    def _run_raw(
+        self,
+        args: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        stdin: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        what: str = "",
+        not_a_repo_ok: bool = False,
+        ok_codes: Iterable[int] = (0,),
+    ) -> bytes | None:
+        proc = self._exec(args, cwd=cwd, stdin=stdin, env=env)
+        if proc.returncode in tuple(ok_codes):
+            return proc.stdout
+        if not_a_repo_ok and b"not a git repository" in proc.stderr:
+            return None
+        message = _decode(proc.stderr).strip() or f"exit status {proc.returncode}"
+        raise GitError(f"git could not {what or args[0]}: {message}")
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        stdin: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        what: str = "",
+    ) -> bytes:
+        out = self._run_raw(args, stdin=stdin, env=env, what=what)
+        assert out is not None
+        return out
+
+    # ---- objects --------------------------------------------------------------------------
+    def resolve_commit(self, rev: str) -> str | None:
+        """Full sha of the commit `rev` names, or None when there is none."""
+        out = self._run_raw(
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+            ok_codes=(0, 1, 128),
+        )
+        sha = _decode(out or b"").strip()
+        return sha if len(sha) == 40 else None
+
+    def branch_commit(self, ref: str) -> str | None:
+        """The commit a full ref (refs/heads/x, refs/remotes/o/x) points at, or None."""
+        return self.resolve_commit(ref) if ref.startswith("refs/") else None
+
+    def ls_tree(self, commit: str) -> dict[str, TreeEntry]:
+        """Every blob, symlink and gitlink of a commit's tree, by path."""
+        out = self.run(["ls-tree", "-r", "-z", "--full-tree", commit], what="list a tree")
+        entries: dict[str, TreeEntry] = {}
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition(b"\t")
+            mode, _kind, sha = meta.split(b" ")
+            entries[_decode(path)] = TreeEntry(mode.decode(), sha.decode())
+        return entries
+
+    def tree_of(self, commit: str) -> str:
+        return _decode(self.run(["rev-parse", "--verify", "--end-of-options", f"{commit}^{{tree}}"])).strip()
+
+    def _odb(self) -> gitpython.Repo:
+        if self._gitpython is None:
+            import git as gitpython  # GitPython: persistent cat-file --batch for blob reads
+
+            self._gitpython = gitpython.Repo(self.git_dir)
+        return self._gitpython
+
+    def read_blob(self, sha: str) -> bytes:
+        data: bytes = self._odb().odb.stream(bytes.fromhex(sha)).read()
+        return data
+
+    def blob_size(self, sha: str) -> int:
+        size: int = self._odb().odb.info(bytes.fromhex(sha)).size
+        return size
+
+    def read_file_at(self, commit: str, path: str) -> bytes | None:
+        """The bytes of `path` in `commit`, or None when the commit has no such blob."""
+        entry = self.ls_path(commit, path)
+        if entry is None or entry.kind != "blob":
+            return None
+        return self.read_blob(entry.sha)
+
+    def ls_path(self, commit: str, path: str) -> TreeEntry | None:
+        out = self.run(["ls-tree", "-z", "--full-tree", commit, "--", path], what="list a path")
+        for record in out.split(b"\0"):
+            meta, _, name = record.partition(b"\t")
+            if record and _decode(name) == path:
+                mode, _kind, sha = meta.split(b" ")
+                return TreeEntry(mode.decode(), sha.decode())
+        return None
+
+    def write_blob(self, data: bytes) -> str:
+        out = self.run(["hash-object", "-w", "--no-filters", "--stdin"], stdin=data)
+        return _decode(out).strip()
+
+    def write_tree(self, entries: Tree) -> str:
+        """Write a tree holding exactly `entries` (nested trees made by git) and return its id.
+
+        A private index file in a temporary directory outside the repository: an interrupted
+        run leaves nothing in the repository's way (the loose objects it wrote are unreferenced
+        and harmless).
+        """
+        records = b"".join(
+            _encode(f"{e.mode} {e.kind} {e.sha}\t{path}") + b"\0" for path, e in sorted(entries.items())
+        )
+        with tempfile.TemporaryDirectory(prefix="gitops-promote-") as tmp:
+            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+            self.run(["update-index", "-z", "--index-info"], stdin=records, env=env, what="build the tree")
+            return _decode(self.run(["write-tree"], env=env, what="write the tree")).strip()
+
+    def commit_tree(self, tree: str, parents: Sequence[str], message: str) -> str:
+        args = ["commit-tree", "--no-gpg-sign"]
+        for parent in parents:
+            args += ["-p", parent]
+        args.append(tree)
+        out = self.run(args, stdin=_encode(message), what="create the promotion commit")
+        return _decode(out).strip()
+
+    # ---- refs -----------------------------------------------------------------------------
+    def update_ref(self, ref: str, new: str, old: str | None, reason: str) -> bool:
+        """Compare-and-swap `ref` from `old` (None: must not exist) to `new`.
+
+        Returns False when the ref no longer holds `old` (somebody else moved it).
+        """
+        expected = old or ZERO_SHA
+        command = b"update " + _encode(ref) + b"\0" + new.encode() + b"\0" + expected.encode() + b"\0"
+        proc = self._exec(["update-ref", "-z", "--stdin", "-m", reason], stdin=command)
+        if proc.returncode == 0:
+            return True
+        if self.resolve_commit(ref) != old:
+            return False
+        raise GitError(f"git could not update {ref}: {_decode(proc.stderr).strip()}")
+
+    def checked_out_branches(self) -> dict[str, str]:
+        """Branch ref -> worktree path, for every worktree that has a branch checked out."""
+        out = self.run(["worktree", "list", "--porcelain", "-z"])
+        found: dict[str, str] = {}
+        current = ""
+        for field in out.split(b"\0"):
+            text = _decode(field)
+            if text.startswith("worktree "):
+                current = text[len("worktree ") :]
+            elif text.startswith("branch "):
+                found[text[len("branch ") :]] = current
+        return found
+
+    # ---- history --------------------------------------------------------------------------
+    def log(self, rev_range: Sequence[str], *, first_parent: bool = False, limit: int = 0) -> list[CommitInfo]:
+        """Commits of a range (e.g. ["^base", "tip"]), newest first."""
+        args = ["log", "-z", "--format=%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%B"]
+        if first_parent:
+            args.append("--first-parent")
+        if limit:
+            args.append(f"--max-count={limit}")
+        args += ["--end-of-options", *rev_range, "--"]
+        out = self.run(args, what="read history")
+        commits = []
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            sha, parents, author, date, body = _decode(record).split("\x1f", 4)
+            subject = body.split("\n", 1)[0]
+            commits.append(CommitInfo(sha, subject, author, date, body, tuple(parents.split())))
+        return commits
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        out = self._run_raw(["merge-base", "--end-of-options", a, b], ok_codes=(0, 1))
+        sha = _decode(out or b"").strip()
+        return sha or None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        proc = self._exec(["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant])
+        return proc.returncode == 0
+
+    def path_versions(self, rev_range: Sequence[str], paths: Iterable[str]) -> dict[str, set[str | None]]:
+        """Every blob id each path had in the commits of a range (None: the path was absent)."""
+        paths = list(paths)
+        versions: dict[str, set[str | None]] = {p: set() for p in paths}
+        if not paths:
+            return versions
+        args = ["log", "-z", "--raw", "--no-renames", "--no-abbrev", "--format=", "-m", "--end-of-options"]
+        out = self.run([*args, *rev_range, "--", *paths], what="read path history")
+        fields = out.split(b"\0")
+        i = 0
+        while i < len(fields):
+            meta = fields[i].strip()
+            if meta.startswith(b":") and i + 1 < len(fields):
+                _om, _nm, old, new, _st = _decode(meta[1:]).split(" ")
+                path = _decode(fields[i + 1])
+                if path in versions:
+                    versions[path].add(None if old == ZERO_SHA else old)
+                    versions[path].add(None if new == ZERO_SHA else new)
+                i += 2
+            else:
+                i += 1
+        return versions
+
+    def commits_touching(self, rev_range: Sequence[str], path: str) -> list[str]:
+        out = self.run(["log", "--format=%H", "--end-of-options", *rev_range, "--", path])
+        return _decode(out).split()
+
+    # ---- remotes --------------------------------------------------------------------------
+    def remotes(self) -> list[str]:
+        return _decode(self.run(["remote"])).split()
+
+    def remote_heads(self, remote: str, branches: Sequence[str]) -> dict[str, str]:
+        """branch -> sha on the remote, for the branches that exist there."""
+        refs = [f"refs/heads/{b}" for b in branches]
+        out = self.run(["ls-remote", "--heads", "--end-of-options", remote, *refs], what="reach the remote")
+        found = {}
+        for line in _decode(out).splitlines():
+            sha, _, ref = line.partition("\t")
+            found[ref.removeprefix("refs/heads/")] = sha
+        return found
+
+    def fetch(self, remote: str, branches: Sequence[str]) -> None:
+        refspecs = [f"+refs/heads/{b}:refs/remotes/{remote}/{b}" for b in branches]
+        self.run(
+            ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options", remote, *refspecs],
+            what="fetch from the remote",
+        )
+
+    def push(self, remote: str, commit: str, branch: str, expected_old: str | None) -> PushResult:
+        """Push `commit` to `branch` only if the remote still holds `expected_old` (a lease)."""
+        ref = f"refs/heads/{branch}"
+        lease = f"--force-with-lease={ref}:{expected_old or ''}"
+        proc = self._exec(
+            ["push", "--porcelain", "--no-verify", lease, "--end-of-options", remote, f"{commit}:{ref}"]
+        )
+        out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
+        if proc.returncode == 0:
+            return PushResult(True, False, err)
+        lost_race = "stale info" in out or "fetch first" in out or "non-fast-forward" in out
+        return PushResult(False, lost_race, err or out.strip())
+
+
+@dataclass(frozen=True)
+class PushResult:
+    ok: bool
+    lost_race: bool
+    message: str

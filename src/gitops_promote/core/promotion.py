@@ -1,0 +1,116 @@
+"""The promotion rules, as a pure function from two tree listings to the new tree.
+
+Rules (docs/promotion-rules.md), for the target environment's owned (env-specific) paths:
+  a. present in the target: the target's entry is kept byte for byte (same blob id);
+  b. present only in the source: seeded from the source, reported for review;
+  c. present in the target while its directory has no file at all in the source: orphaned,
+     removed with the app it belonged to;
+  d. every other path is the source's: added, modified or deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from gitops_promote.core.tree import TreeEntry, iter_parents
+from gitops_promote.errors import RefusedError
+
+ADDED, MODIFIED, DELETED, KEPT, SEEDED, ORPHANED = "added", "modified", "deleted", "kept", "seeded", "orphaned"
+ACTIONS = (ADDED, MODIFIED, DELETED, KEPT, SEEDED, ORPHANED)
+
+
+@dataclass(frozen=True)
+class FileAction:
+    path: str
+    action: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "action": self.action}
+
+
+@dataclass
+class TreePlan:
+    """The tree a promotion writes, and what happens to each path that is not simply equal."""
+
+    entries: dict[str, TreeEntry]
+    actions: list[FileAction] = field(default_factory=list)
+
+    def changes_target(self, target: Mapping[str, TreeEntry]) -> bool:
+        return self.entries != dict(target)
+
+    def count(self, action: str) -> int:
+        return sum(1 for a in self.actions if a.action == action)
+
+
+def directories_of(tree: Mapping[str, TreeEntry]) -> set[str]:
+    dirs: set[str] = set()
+    for path in tree:
+        for parent in iter_parents(path):
+            if parent in dirs:
+                break
+            dirs.add(parent)
+    return dirs
+
+
+def plan_tree(
+    source: Mapping[str, TreeEntry],
+    target: Mapping[str, TreeEntry],
+    owned: Callable[[str], bool],
+) -> TreePlan:
+    """Apply rules a-d. `owned(path)` says whether the target environment owns `path`."""
+    source_dirs = directories_of(source)
+    entries: dict[str, TreeEntry] = {}
+    actions: list[FileAction] = []
+    for path in sorted(set(source) | set(target)):
+        in_source, in_target = source.get(path), target.get(path)
+        if owned(path):
+            action = _owned_path(path, in_source, in_target, source_dirs, entries)
+        else:
+            action = _common_path(path, in_source, in_target, entries)
+        if action:
+            actions.append(FileAction(path, action))
+    _refuse_conflicts(entries)
+    return TreePlan(entries, actions)
+
+
+def _owned_path(
+    path: str,
+    in_source: TreeEntry | None,
+    in_target: TreeEntry | None,
+    source_dirs: set[str],
+    entries: dict[str, TreeEntry],
+) -> str | None:
+    if in_target is None:
+        assert in_source is not None
+        entries[path] = in_source
+        return SEEDED
+    directory = path.rsplit("/", 1)[0] if "/" in path else ""
+    if directory and directory not in source_dirs:
+        return ORPHANED  # rule c: the app's directory is gone upstream
+    entries[path] = in_target
+    return KEPT if in_source != in_target else None
+
+
+def _common_path(
+    path: str, in_source: TreeEntry | None, in_target: TreeEntry | None, entries: dict[str, TreeEntry]
+) -> str | None:
+    if in_source is None:
+        return DELETED
+    entries[path] = in_source
+    if in_target is None:
+        return ADDED
+    return MODIFIED if in_source != in_target else None
+
+
+def _refuse_conflicts(entries: Mapping[str, TreeEntry]) -> None:
+    """A kept file where the source now has a directory (or the reverse) cannot be merged."""
+    dirs = directories_of(entries)
+    clashes = sorted(p for p in entries if p in dirs)
+    if clashes:
+        raise RefusedError(
+            "the promotion would need both a file and a directory at "
+            + ", ".join(repr(c) for c in clashes[:5]),
+            hint="an environment-specific file of the target sits where the source now has a "
+            "directory; move or delete it on the target branch, then promote again",
+        )

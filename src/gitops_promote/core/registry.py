@@ -1,0 +1,377 @@
+"""The environment registry (`environments.yaml`): model and validation.
+
+Validation reports every problem of the file at once, each with file, line and column and a
+hint, so that a broken registry is fixed in one edit rather than one error per run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitops_promote.core.paths import EnvSpecificPaths, pattern_problem
+from gitops_promote.core.refnames import branch_name_problem
+from gitops_promote.errors import ConfigError, Findings, Location
+
+REGISTRY_FILE = "environments.yaml"
+
+ENV_KEYS = {"codename", "name", "branch", "audience", "availability", "persistence", "backups", "freeze", "windows"}
+TOP_KEYS = {"environments", "promotion"}
+PROMOTION_KEYS = {"order", "env_specific", "env_specific_keys"}
+PERSISTENCE = ("ephemeral", "persistent")
+CODENAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$")
+AVAILABILITY = re.compile(r"^(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)%$")
+
+
+@dataclass(frozen=True)
+class Backups:
+    enabled: bool
+    policy: str | None = None
+
+    def describe(self) -> str:
+        if not self.enabled:
+            return "no"
+        return f"yes (policy: {self.policy})" if self.policy else "yes"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "policy": self.policy}
+
+
+@dataclass(frozen=True)
+class Environment:
+    codename: str
+    name: str
+    branch: str
+    audience: tuple[str, ...] = ()
+    availability: str | None = None
+    persistence: str = "ephemeral"
+    backups: Backups = Backups(False)
+    # Raw freeze/windows entries; their own module validates and evaluates them.
+    freeze: tuple[Any, ...] = ()
+    windows: tuple[Any, ...] = ()
+    line: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "codename": self.codename,
+            "name": self.name,
+            "branch": self.branch,
+            "audience": list(self.audience),
+            "availability": self.availability,
+            "persistence": self.persistence,
+            "backups": self.backups.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class Registry:
+    environments: tuple[Environment, ...]
+    order: tuple[str, ...]
+    env_specific: tuple[str, ...]
+    env_specific_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    source: str = REGISTRY_FILE
+
+    def get(self, codename: str) -> Environment | None:
+        return next((e for e in self.environments if e.codename == codename), None)
+
+    def by_branch(self, branch: str) -> Environment | None:
+        return next((e for e in self.environments if e.branch == branch), None)
+
+    def ordered(self) -> list[Environment]:
+        return [e for name in self.order if (e := self.get(name)) is not None]
+
+    def upstream_of(self, codename: str) -> Environment | None:
+        """The environment promoting into `codename` (None for the first one)."""
+        index = self.order.index(codename)
+        return self.get(self.order[index - 1]) if index > 0 else None
+
+    def downstream_of(self, codename: str) -> Environment | None:
+        index = self.order.index(codename)
+        return self.get(self.order[index + 1]) if index + 1 < len(self.order) else None
+
+    def owned_paths(self, codename: str) -> EnvSpecificPaths:
+        return EnvSpecificPaths(self.env_specific, codename)
+
+    def allowed_steps(self) -> list[tuple[str, str]]:
+        return list(zip(self.order, self.order[1:]))
+
+
+# ---------------------------------------------------------------------------------------------
+# parsing
+
+
+def parse_registry(text: str | bytes, source: str = REGISTRY_FILE) -> Registry:
+    """Parse and validate a registry; raise ConfigError listing every problem with its line."""
+    document = _load_with_positions(text, source)
+    findings = Findings()
+    registry = _Validator(source, findings).registry(document)
+    if findings or registry is None:
+        raise ConfigError(
+            f"invalid environment registry {source}",
+            problems=findings.problems,
+            hint="fix the lines above; docs/registry.md describes every key",
+        )
+    return registry
+
+
+def _load_with_positions(text: str | bytes, source: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError
+
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{source} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+        raise ConfigError(
+            f"{loc}: duplicate key: {exc.problem}", hint="each key may appear once per mapping"
+        ) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+        raise ConfigError(f"{loc}: not valid YAML: {exc.problem or exc.context}") from None
+    except Exception as exc:  # ruamel raises assorted errors (e.g. on bombs or odd bytes)
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+
+
+def _position(node: Any, key: Any = None, index: int | None = None) -> tuple[int, int]:
+    """1-based (line, column) of a mapping key, a sequence item, or the node itself."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return (0, 0)
+    try:
+        if key is not None:
+            line, col = lc.key(key)
+        elif index is not None:
+            line, col = lc.item(index)
+        else:
+            line, col = lc.line, lc.col
+    except (KeyError, IndexError, TypeError):
+        line, col = lc.line, lc.col
+    return (line + 1, col + 1)
+
+
+class _Validator:
+    def __init__(self, source: str, findings: Findings) -> None:
+        self.source = source
+        self.findings = findings
+
+    def at(self, node: Any, key: Any = None, index: int | None = None) -> Location:
+        return Location(self.source, *_position(node, key, index))
+
+    def error(self, message: str, where: Location, hint: str = "") -> None:
+        self.findings.add(message, where, hint)
+
+    def check_keys(self, node: dict[str, Any], allowed: set[str], what: str) -> None:
+        for key in node:
+            if key not in allowed:
+                close = _closest(str(key), allowed)
+                hint = f"did you mean {close!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
+                self.error(f"unknown key {key!r} in {what}", self.at(node, key), hint)
+
+    # -- top level ------------------------------------------------------------------------
+    def registry(self, doc: Any) -> Registry | None:
+        if not isinstance(doc, dict):
+            self.error(
+                "the registry must be a mapping with 'environments' and 'promotion'",
+                Location(self.source, 1, 1),
+                "start from the reference registry in docs/registry.md",
+            )
+            return None
+        self.check_keys(doc, TOP_KEYS, "the registry")
+        envs = list(self.environments(doc))
+        codenames = [e.codename for e in envs]
+        promotion = doc.get("promotion")
+        if promotion is None:
+            self.error("missing 'promotion' section", Location(self.source, 1, 1), "add promotion.order")
+            promotion = {}
+        elif not isinstance(promotion, dict):
+            self.error("'promotion' must be a mapping", self.at(doc, "promotion"))
+            promotion = {}
+        else:
+            self.check_keys(promotion, PROMOTION_KEYS, "'promotion'")
+        order = self.order(promotion, doc, codenames)
+        patterns = self.patterns(promotion)
+        keys = self.env_specific_keys(promotion)
+        return Registry(tuple(envs), tuple(order), tuple(patterns), keys, self.source)
+
+    def environments(self, doc: dict[str, Any]) -> Iterator[Environment]:
+        items = doc.get("environments")
+        if not isinstance(items, list) or not items:
+            where = self.at(doc, "environments") if "environments" in doc else Location(self.source, 1, 1)
+            self.error("'environments' must be a non-empty list", where, "list dev, stg and prd")
+            return
+        seen_codes: dict[str, int] = {}
+        seen_branches: dict[str, int] = {}
+        for index, item in enumerate(items):
+            env = self.environment(items, index, item)
+            if env is None:
+                continue
+            for value, seen, what in ((env.codename, seen_codes, "codename"), (env.branch, seen_branches, "branch")):
+                if value in seen:
+                    self.error(
+                        f"duplicate {what} {value!r} (first used on line {seen[value]})",
+                        self.at(items, index=index),
+                        f"every environment needs its own {what}",
+                    )
+                seen.setdefault(value, env.line)
+            yield env
+
+    def environment(self, items: list[Any], index: int, item: Any) -> Environment | None:
+        where = self.at(items, index=index)
+        if not isinstance(item, dict):
+            self.error("an environment must be a mapping (codename, name, branch, ...)", where)
+            return None
+        self.check_keys(item, ENV_KEYS, "an environment")
+        codename = item.get("codename")
+        if codename is None:
+            self.error("environment without 'codename'", where, "add e.g. 'codename: dev'")
+            return None
+        if not isinstance(codename, str) or not CODENAME.match(codename):
+            self.error(
+                f"invalid codename {codename!r}",
+                self.at(item, "codename"),
+                "use lower-case letters, digits, '-' or '_' (e.g. dev, stg, prd)",
+            )
+            return None
+        branch = item.get("branch", codename)
+        if not isinstance(branch, str) or (problem := branch_name_problem(branch)):
+            reason = problem if isinstance(branch, str) else "is not a string"
+            self.error(f"invalid branch name {branch!r}: it {reason}", self.at(item, "branch"), "use a plain name like 'stg'")
+        name = item.get("name", codename)
+        if not isinstance(name, str):
+            self.error("'name' must be a string", self.at(item, "name"))
+        return Environment(
+            codename=codename,
+            name=str(name),
+            branch=str(branch),
+            audience=self.audience(item),
+            availability=self.availability(item),
+            persistence=self.persistence(item),
+            backups=self.backups(item),
+            freeze=tuple(item.get("freeze") or ()),
+            windows=tuple(item.get("windows") or ()),
+            line=where.line,
+        )
+
+    def audience(self, item: dict[str, Any]) -> tuple[str, ...]:
+        value = item.get("audience", [])
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error("'audience' must be a list of strings", self.at(item, "audience"))
+            return ()
+        return tuple(value)
+
+    def availability(self, item: dict[str, Any]) -> str | None:
+        value = item.get("availability")
+        if value is None or value == "n/a":
+            return None
+        if isinstance(value, str) and AVAILABILITY.match(value.strip()):
+            return value.strip()
+        self.error(
+            f"invalid availability {value!r}",
+            self.at(item, "availability"),
+            'write null (or "n/a") or a quoted percentage between 0% and 100%, e.g. "99.5%"',
+        )
+        return None
+
+    def persistence(self, item: dict[str, Any]) -> str:
+        value = item.get("persistence", "ephemeral")
+        if value not in PERSISTENCE:
+            self.error(f"invalid persistence {value!r}", self.at(item, "persistence"), "use 'ephemeral' or 'persistent'")
+            return "ephemeral"
+        return str(value)
+
+    def backups(self, item: dict[str, Any]) -> Backups:
+        value = item.get("backups", False)
+        if isinstance(value, bool):
+            return Backups(value)
+        if isinstance(value, dict):
+            unknown = set(value) - {"enabled", "policy"}
+            for key in unknown:
+                self.error(f"unknown key {key!r} in 'backups'", self.at(value, key), "allowed: enabled, policy")
+            enabled = value.get("enabled", True)
+            if not isinstance(enabled, bool):
+                self.error("'backups.enabled' must be true or false", self.at(value, "enabled"))
+                enabled = False
+            policy = value.get("policy")
+            return Backups(enabled, None if policy is None else str(policy))
+        self.error("'backups' must be false or {enabled: true, policy: ...}", self.at(item, "backups"))
+        return Backups(False)
+
+    # -- promotion ------------------------------------------------------------------------
+    def order(self, promotion: dict[str, Any], doc: dict[str, Any], codenames: list[str]) -> list[str]:
+        order = promotion.get("order")
+        if order is None:
+            self.error("missing 'promotion.order'", self.at(doc, "promotion") if "promotion" in doc else Location(self.source, 1, 1), "e.g. order: [dev, stg, prd]")
+            return list(codenames)
+        if not isinstance(order, list) or not all(isinstance(o, str) for o in order):
+            self.error("'promotion.order' must be a list of codenames", self.at(promotion, "order"))
+            return list(codenames)
+        for index, name in enumerate(order):
+            if name not in codenames:
+                close = _closest(name, set(codenames))
+                hint = f"did you mean {close!r}?" if close else f"known environments: {', '.join(codenames)}"
+                self.error(f"'promotion.order' names unknown environment {name!r}", self.at(order, index=index), hint)
+            if order.index(name) != index:
+                self.error(f"'promotion.order' lists {name!r} twice", self.at(order, index=index))
+        missing = [c for c in codenames if c not in order]
+        if missing:
+            self.error(
+                f"'promotion.order' leaves out {', '.join(missing)}",
+                self.at(promotion, "order"),
+                "every environment must have its place in the promotion path",
+            )
+        return list(order)
+
+    def patterns(self, promotion: dict[str, Any]) -> list[str]:
+        patterns = promotion.get("env_specific", [])
+        if not isinstance(patterns, list):
+            self.error("'promotion.env_specific' must be a list of path patterns", self.at(promotion, "env_specific"))
+            return []
+        good = []
+        for index, pattern in enumerate(patterns):
+            problem = "is not a string" if not isinstance(pattern, str) else pattern_problem(pattern)
+            if problem:
+                self.error(f"env_specific pattern {pattern!r} {problem}", self.at(patterns, index=index))
+            else:
+                good.append(pattern)
+        return good
+
+    def env_specific_keys(self, promotion: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+        value = promotion.get("env_specific_keys", {})
+        if not isinstance(value, dict):
+            self.error("'promotion.env_specific_keys' must map path patterns to lists of keys", self.at(promotion, "env_specific_keys"))
+            return {}
+        result: dict[str, tuple[str, ...]] = {}
+        for pattern, keys in value.items():
+            problem = "is not a string" if not isinstance(pattern, str) else pattern_problem(pattern)
+            if problem:
+                self.error(f"env_specific_keys pattern {pattern!r} {problem}", self.at(value, pattern))
+                continue
+            if not isinstance(keys, list) or not all(isinstance(k, str) and k.strip() for k in keys):
+                self.error(
+                    f"env_specific_keys[{pattern!r}] must be a list of dotted keys",
+                    self.at(value, pattern),
+                    "e.g. [spec.source.targetRevision, spec.destination.namespace]",
+                )
+                continue
+            result[pattern] = tuple(keys)
+        return result
+
+
+def _closest(word: str, choices: set[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return found[0] if found else None

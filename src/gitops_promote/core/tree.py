@@ -1,0 +1,29 @@
+"""Tree listings as plain data: path -> (mode, object id)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+MODE_GITLINK = "160000"
+MODE_SYMLINK = "120000"
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    mode: str
+    sha: str
+
+    @property
+    def kind(self) -> str:
+        return "commit" if self.mode == MODE_GITLINK else "blob"
+
+
+Tree = Mapping[str, TreeEntry]
+
+
+def iter_parents(path: str) -> Iterator[str]:
+    """'a/b/c' -> 'a/b', 'a' (every directory holding the path, innermost first)."""
+    while "/" in path:
+        path = path.rsplit("/", 1)[0]
+        yield path
