@@ -98,8 +98,10 @@ class Repository:
 
     def __init__(self, path: str | os.PathLike[str] = ".") -> None:
         self._cwd = Path(path)
+        if not self._cwd.is_dir():
+            raise UsageError(f"{self._cwd} is not a directory", hint="check the -C PATH given")
         out = self._run_raw(
-            ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--show-toplevel"],
+            ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-inside-work-tree"],
             cwd=self._cwd,
             what="open the repository",
             not_a_repo_ok=True,
@@ -109,10 +111,13 @@ class Repository:
                 f"{self._cwd} is not inside a git repository",
                 hint="run gitops from a clone of your GitOps repository, or pass -C PATH",
             )
-        lines = _decode(out).splitlines()
-        self.git_dir = Path(lines[0])
-        self.bare = lines[1] == "true"
-        self.work_tree: Path | None = None if self.bare or len(lines) < 3 else Path(lines[2])
+        git_dir, bare, inside = _decode(out).splitlines()[:3]
+        self.git_dir = Path(git_dir)
+        self.bare = bare == "true"
+        self.work_tree: Path | None = None
+        if not self.bare and inside == "true":
+            top = self._run_raw(["rev-parse", "--show-toplevel"], cwd=self._cwd)
+            self.work_tree = Path(_decode(top or b"").strip())
         self._gitpython: gitpython.Repo | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -296,13 +301,17 @@ class Repository:
         return found
 
     # ---- history --------------------------------------------------------------------------
-    def log(self, rev_range: Sequence[str], *, first_parent: bool = False, limit: int = 0) -> list[CommitInfo]:
+    def log(
+        self, rev_range: Sequence[str], *, first_parent: bool = False, limit: int = 0, grep: str = ""
+    ) -> list[CommitInfo]:
         """Commits of a range (e.g. ["^base", "tip"]), newest first."""
         args = ["log", "-z", "--format=%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%B"]
         if first_parent:
             args.append("--first-parent")
         if limit:
             args.append(f"--max-count={limit}")
+        if grep:
+            args.append(f"--grep={grep}")
         args += ["--end-of-options", *rev_range, "--"]
         out = self.run(args, what="read history")
         commits = []
@@ -345,6 +354,21 @@ class Repository:
             else:
                 i += 1
         return versions
+
+    def touched_paths(self, rev_range: Sequence[str]) -> dict[str, list[str]]:
+        """commit -> paths it changed (merges excluded: their sides are listed themselves)."""
+        out = self.run(
+            ["log", "-z", "--name-only", "--no-renames", "--no-merges", "--format=%x01%H", "--end-of-options", *rev_range, "--"],
+            what="read history",
+        )
+        touched: dict[str, list[str]] = {}
+        for chunk in out.split(b"\x01"):
+            if not chunk:
+                continue
+            sha, *paths = chunk.split(b"\0")
+            names = [p.removeprefix(b"\n") for p in paths]
+            touched[sha.decode()] = [_decode(n) for n in names if n]
+        return touched
 
     def commits_touching(self, rev_range: Sequence[str], path: str) -> list[str]:
         out = self.run(["log", "--format=%H", "--end-of-options", *rev_range, "--", path])

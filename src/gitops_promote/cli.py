@@ -1,0 +1,202 @@
+"""The `gitops` command line: options in, one command call, a renderer, an exit code.
+
+Command modules, renderers and heavy libraries are imported inside the callbacks so that
+`gitops --help` stays fast. Every exit code is decided in `_run` (docs/exit-codes.md).
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Optional
+
+import click
+import typer
+
+from gitops_promote import ISSUES_URL, __version__
+from gitops_promote.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, GitopsError
+
+app = typer.Typer(
+    name="gitops",
+    help="Promote a GitOps repository's content from one environment branch to the next.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
+)
+
+
+class Output(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+# ---- shared options ---------------------------------------------------------------------------
+
+RegistryOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer on Python 3.10 needs Optional here
+    typer.Option(
+        "--registry",
+        envvar="GITOPS_REGISTRY",
+        help="Read the environment registry from this file instead of the source branch.",
+        dir_okay=False,
+    ),
+]
+RemoteOpt = Annotated[
+    str,
+    typer.Option("--remote", envvar="GITOPS_REMOTE", help="Remote to fetch from and push to, when the repository has it."),
+]
+OutputOpt = Annotated[
+    Output, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gitops-promote {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path, typer.Option("-C", envvar="GITOPS_DIR", help="Run as if started in this directory (like git -C).")
+    ] = Path("."),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = directory
+
+
+def _repo_path(ctx: typer.Context) -> Path:
+    path = ctx.obj if isinstance(ctx.obj, Path) else Path(".")
+    return path
+
+
+# ---- error handling ---------------------------------------------------------------------------
+
+
+def _run(body: Callable[[], int | None]) -> NoReturn:
+    """Run a command body and leave with its exit code; expected failures become messages."""
+    from gitops_promote.render import console
+
+    console.reset()
+    try:
+        code = body() or 0
+    except GitopsError as exc:
+        result = getattr(exc, "result", None)
+        if result is not None and getattr(exc, "json", False):
+            console.print_json(result.to_json())
+        console.error(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        console.message("interrupted")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit code 4
+        _internal_error(exc)
+    raise typer.Exit(code)
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    from gitops_promote.render import console
+
+    # A plain traceback: rich's would print local variables, which may hold secrets.
+    sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    console.error(
+        f"internal error ({type(exc).__name__}): this is a bug in gitops-promote {__version__}. "
+        f"Please report it at {ISSUES_URL} with the command you ran and the traceback above."
+    )
+    raise typer.Exit(EXIT_INTERNAL)
+
+
+def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> None:
+    from gitops_promote.render import console
+
+    if output is Output.json:
+        console.print_json(result.to_json())
+    else:
+        render_text(result)
+
+
+# ---- commands ---------------------------------------------------------------------------------
+
+
+@app.command()
+def envs(ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = "origin", output: OutputOpt = Output.text) -> None:
+    """Show the environment registry and each environment branch's head commit."""
+
+    def body() -> None:
+        from gitops_promote.commands import envs as command
+        from gitops_promote.render import envs as render
+
+        _emit(output, command.run(_repo_path(ctx), registry, remote), render.text)
+
+    _run(body)
+
+
+@app.command()
+def promote(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Environment to promote from (e.g. dev).")],
+    target: Annotated[str, typer.Argument(help="Environment to promote into (the next one, e.g. stg).")],
+    ref: Annotated[Optional[str], typer.Option(help="Promote this commit of SOURCE instead of its tip.")] = None,  # noqa: UP045
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
+    push: Annotated[bool, typer.Option("--push/--no-push", help="Push the promotion to the remote.")] = True,
+    discard_drift: Annotated[
+        bool, typer.Option("--discard-drift", help="Overwrite direct changes on TARGET that never existed upstream.")
+    ] = False,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = "origin",
+    output: OutputOpt = Output.text,
+) -> None:
+    """Promote SOURCE's content into TARGET (one step forward in promotion.order)."""
+
+    def body() -> None:
+        from gitops_promote.commands import promote as command
+        from gitops_promote.commands._engine import PromotionRequest
+        from gitops_promote.render import promote as render
+
+        request = PromotionRequest(source, target, ref, registry, remote)
+        options = command.PromoteOptions(dry_run=dry_run, push=push, discard_drift=discard_drift)
+        try:
+            result = command.run(_repo_path(ctx), request, options)
+        except command.DriftRefused as exc:
+            exc.json = output is Output.json
+            raise
+        _emit(output, result, render.text)
+
+    _run(body)
+
+
+@app.command()
+def demo(
+    path: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="Where to create the demo repository (default: a new temporary directory)."),
+    ] = None,
+) -> None:
+    """Create a throwaway GitOps repository and promote dev to stg in it, step by step."""
+
+    def body() -> None:
+        from gitops_promote.commands import demo as command
+        from gitops_promote.render import demo as render
+
+        render.text(command.run(path))
+
+    _run(body)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,213 @@
+"""Gathering a promotion from git: trees, the last promotion, drift, pending commits.
+
+`prepare()` is shared by `promote`, `plan`, `diff` and `status`: each one sees exactly the same
+plan that a promotion would apply. Nothing here writes to the repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitops_promote.adapters.git import CommitInfo, Repository
+from gitops_promote.commands._context import (
+    BranchRefs,
+    bootstrap_registry,
+    check_remote_name,
+    promotion_step,
+    registry_at,
+)
+from gitops_promote.core.drift import (
+    PROMOTED_COMMIT,
+    PROMOTED_FROM,
+    ROLLED_BACK_TO,
+    Drift,
+    drift_candidates,
+    find_drift,
+)
+from gitops_promote.core.paths import EnvSpecificPaths
+from gitops_promote.core.promotion import TreePlan, plan_tree
+from gitops_promote.core.registry import Environment, Registry
+from gitops_promote.core.tree import TreeEntry
+from gitops_promote.errors import ConfigError, GitError, UsageError
+
+
+@dataclass(frozen=True)
+class PromotionRequest:
+    source: str
+    target: str
+    ref: str | None = None
+    registry_file: Path | None = None
+    remote: str = "origin"
+    fetch: bool = True
+
+
+@dataclass(frozen=True)
+class LastPromotion:
+    """The newest promotion commit on the target, and the source commit it promoted."""
+
+    commit: str
+    source_commit: str
+
+
+@dataclass
+class Prepared:
+    repo: Repository
+    registry: Registry
+    source: Environment
+    target: Environment
+    refs: BranchRefs
+    source_commit: str
+    target_commit: str
+    owned: EnvSpecificPaths
+    source_tree: dict[str, TreeEntry]
+    target_tree: dict[str, TreeEntry]
+    plan: TreePlan
+    base: LastPromotion | None
+    commits: list[CommitInfo] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+
+    @property
+    def changes_target(self) -> bool:
+        return self.plan.changes_target(self.target_tree)
+
+
+def sync(repo: Repository, request: PromotionRequest, branches: list[str]) -> BranchRefs:
+    """Fetch the branches from the remote when there is one; say where to read them from."""
+    remote = check_remote_name(repo, request.remote)
+    if remote is None:
+        for branch in branches:
+            _require_branch(repo, f"refs/heads/{branch}", branch, None)
+        return BranchRefs(None)
+    if request.fetch:
+        heads = repo.remote_heads(remote, branches)
+        missing = [b for b in branches if b not in heads]
+        if missing:
+            raise UsageError(
+                f"branch {missing[0]!r} does not exist on remote {remote!r}",
+                hint="create and push it first (gitops init sets up dev, stg and prd)",
+            )
+        repo.fetch(remote, branches)
+    refs = BranchRefs(remote)
+    for branch in branches:
+        _require_branch(repo, refs.ref(branch), branch, remote)
+    return refs
+
+
+def _require_branch(repo: Repository, ref: str, branch: str, remote: str | None) -> str:
+    sha = repo.resolve_commit(ref)
+    if sha is None:
+        where = f"remote {remote!r}" if remote else "this repository"
+        raise UsageError(f"branch {branch!r} not found in {where}", hint="create it, or check the registry's 'branch' values")
+    return sha
+
+
+def prepare(repo: Repository, request: PromotionRequest, *, refs: BranchRefs | None = None) -> Prepared:
+    """Everything a promotion of request.source into request.target would do."""
+    bootstrap = bootstrap_registry(repo, request.registry_file, [request.source])
+    src, dst = promotion_step(bootstrap, request.source, request.target)
+    if refs is None:
+        refs = sync(repo, request, [src.branch, dst.branch])
+    source_tip = _require_branch(repo, refs.ref(src.branch), src.branch, refs.remote)
+    source_commit = _source_commit(repo, request.ref, source_tip, src)
+    registry = bootstrap if request.registry_file else registry_at(repo, source_commit, src.branch) or bootstrap
+    if registry is not bootstrap:
+        src, dst = promotion_step(registry, src.codename, dst.codename)
+    target_commit = _require_branch(repo, refs.ref(dst.branch), dst.branch, refs.remote)
+    owned = _owned_paths(repo, registry, dst, target_commit, request.registry_file)
+    source_tree, target_tree = repo.ls_tree(source_commit), repo.ls_tree(target_commit)
+    plan = plan_tree(source_tree, target_tree, owned.owns)
+    base = last_promotion(repo, target_commit, source_commit, src.codename)
+    prepared = Prepared(
+        repo, registry, src, dst, refs, source_commit, target_commit, owned, source_tree, target_tree, plan, base
+    )
+    prepared.commits = pending_commits(repo, base, source_commit)
+    prepared.drift = detect_drift(prepared)
+    return prepared
+
+
+def _source_commit(repo: Repository, ref: str | None, source_tip: str, src: Environment) -> str:
+    if ref is None:
+        return source_tip
+    if ref.startswith("-"):
+        raise UsageError(f"invalid --ref {ref!r}", hint="give a commit id, tag or branch of the source")
+    commit = repo.resolve_commit(ref)
+    if commit is None:
+        raise UsageError(f"--ref {ref!r} does not name a commit")
+    if not repo.is_ancestor(commit, source_tip):
+        raise UsageError(
+            f"--ref {ref!r} ({commit[:12]}) is not on {src.branch}",
+            hint=f"only commits reachable from {src.branch} can be promoted from it",
+        )
+    return commit
+
+
+def _owned_paths(
+    repo: Repository, registry: Registry, dst: Environment, target_commit: str, override: Path | None
+) -> EnvSpecificPaths:
+    """The source's protection plus the target's own: no promotion can remove its protection."""
+    owned = registry.owned_paths(dst.codename)
+    if override is None:
+        target_registry = registry_at(repo, target_commit, dst.branch)
+        if target_registry is not None:
+            owned = owned.union(target_registry.env_specific)
+    return owned
+
+
+def last_promotion(repo: Repository, target_commit: str, source_commit: str, source: str) -> LastPromotion | None:
+    """The newest promotion from `source` on the target's first-parent line, else the merge base."""
+    for commit in repo.log([target_commit], first_parent=True, grep=f"^{PROMOTED_COMMIT}: ", limit=50):
+        trailers = commit.trailers()
+        promoted = trailers.get(PROMOTED_COMMIT, [])
+        if promoted and trailers.get(PROMOTED_FROM, [source])[0] == source:
+            if (resolved := repo.resolve_commit(promoted[0])) is not None:
+                return LastPromotion(commit.sha, resolved)
+    base = repo.merge_base(target_commit, source_commit)
+    return LastPromotion(base, base) if base else None
+
+
+def pending_commits(repo: Repository, base: LastPromotion | None, source_commit: str) -> list[CommitInfo]:
+    """Source commits not yet promoted, newest first."""
+    exclude = [f"^{base.source_commit}"] if base else []
+    return repo.log([*exclude, source_commit])
+
+
+def detect_drift(prepared: Prepared, same_content: Callable[[str, str | None, set[str | None]], bool] | None = None) -> list[Drift]:
+    repo, base = prepared.repo, prepared.base
+    since_target = [f"^{base.commit}"] if base else []
+    touched_by_commit = repo.touched_paths([*since_target, prepared.target_commit])
+    rollbacks = _rollback_commits(repo, since_target, prepared.target_commit) if touched_by_commit else set()
+    touched: dict[str, list[str]] = {}
+    for commit, paths in touched_by_commit.items():
+        if commit in rollbacks:
+            continue  # a rollback restores promoted content: never drift
+        for path in paths:
+            touched.setdefault(path, []).append(commit)
+    candidates = drift_candidates(touched, prepared.target_tree, prepared.plan.entries, prepared.owned.owns)
+    if not candidates:
+        return []
+    since_source = [f"^{base.source_commit}"] if base else []
+    versions = repo.path_versions([*since_source, prepared.source_commit], candidates)
+    if base:
+        for path in candidates:
+            entry = repo.ls_path(base.source_commit, path)
+            versions[path].add(entry.sha if entry else None)
+    return find_drift(candidates, prepared.target_tree, versions, same_content)
+
+
+def _rollback_commits(repo: Repository, since: list[str], tip: str) -> set[str]:
+    return {c.sha for c in repo.log([*since, tip], grep=f"^{ROLLED_BACK_TO}: ") if ROLLED_BACK_TO in c.trailers()}
+
+
+def require_git_identity(repo: Repository) -> None:
+    """commit-tree needs an author; say how to set one instead of git's terse message."""
+    try:
+        repo.run(["var", "GIT_COMMITTER_IDENT"], what="find the committer identity")
+        repo.run(["var", "GIT_AUTHOR_IDENT"], what="find the author identity")
+    except GitError as exc:
+        raise ConfigError(
+            "git has no identity to record as the promotion's author",
+            hint='set it with git config user.name "…" and git config user.email "…" '
+            "(or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL)",
+        ) from exc

@@ -1,0 +1,57 @@
+"""The one seam to the terminal: data to stdout, messages to stderr.
+
+Colour only on a terminal and never with NO_COLOR (rich honours both); repository data is
+never interpreted as rich markup (`markup=False`, `highlight=False` everywhere).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import cache
+from typing import Any
+
+from rich.console import Console
+
+
+def _no_color() -> bool:
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def _console(stream: Any) -> Console:
+    # Off a terminal (CI logs, pipes) tables get room instead of rich's 80-column default.
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(file=stream, markup=False, highlight=False, no_color=_no_color(), soft_wrap=True, width=width)
+
+
+@cache
+def out() -> Console:
+    return _console(sys.stdout)
+
+
+@cache
+def err() -> Console:
+    return _console(sys.stderr)
+
+
+def reset() -> None:
+    """Forget cached consoles (the test runner swaps sys.stdout between invocations)."""
+    out.cache_clear()
+    err.cache_clear()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+
+
+def message(text: str, style: str = "") -> None:
+    err().print(text, style=style or None)
+
+
+def warning(text: str) -> None:
+    err().print("warning: " + text, style="yellow")
+
+
+def error(text: str) -> None:
+    err().print("error: " + text, style="bold red")

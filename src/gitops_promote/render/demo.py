@@ -1,0 +1,31 @@
+"""Text rendering of `gitops demo`: what was built, the plan, the promotion, where to look."""
+
+from __future__ import annotations
+
+from rich.rule import Rule
+from rich.text import Text
+
+from gitops_promote.commands.demo import DemoResult
+from gitops_promote.render import console
+from gitops_promote.render import promote as promote_render
+
+
+def text(result: DemoResult) -> None:
+    out = console.out()
+    out.print(Text("A throwaway GitOps repository was created at:", style="bold"))
+    out.print(Text(f"  {result.path}"))
+    out.print(Text("Branches dev, stg and prd; dev is a few commits ahead (api 1.4.0, a readiness probe, a new app 'worker')."))
+    out.print(Rule("1. The plan: gitops promote dev stg --dry-run"))
+    promote_render.text(result.plan)
+    out.print(Rule("2. The promotion: gitops promote dev stg"))
+    promote_render.text(result.promotion)
+    out.print(Rule("Look around"))
+    for line in (
+        f"cd {result.path}",
+        "git log --oneline --graph --all",
+        "git show stg            # the promotion commit, its parents and trailers",
+        "git log stg..dev        # what is still pending (nothing now)",
+        "gitops envs",
+        "gitops promote stg prd --dry-run",
+    ):
+        out.print(Text(f"  {line}"))

@@ -1,0 +1,28 @@
+"""Text rendering of `gitops envs`."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from gitops_promote.commands.envs import EnvsResult
+from gitops_promote.render import console
+
+
+def text(result: EnvsResult) -> None:
+    table = Table(title=f"Environments ({result.registry.source})", title_justify="left")
+    for column in ("name", "codename", "branch", "audience", "availability", "persistence", "backups", "head"):
+        table.add_column(column)
+    for row in result.rows:
+        env = row.environment
+        table.add_row(
+            env.name,
+            env.codename,
+            env.branch,
+            ", ".join(env.audience),
+            env.availability or "n/a",
+            env.persistence,
+            env.backups.describe(),
+            row.head[:12] if row.head else "(no branch)",
+        )
+    console.out().print(table)
+    console.out().print("promotion order: " + " → ".join(result.registry.order))

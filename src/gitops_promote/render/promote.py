@@ -1,0 +1,60 @@
+"""Text rendering of `gitops promote` (data on stdout, the outcome line on stderr)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from gitops_promote.commands.promote import PromoteResult
+from gitops_promote.core.promotion import ACTIONS
+from gitops_promote.render import console
+
+ACTION_STYLE = {
+    "added": "green",
+    "modified": "yellow",
+    "deleted": "red",
+    "kept": "cyan",
+    "seeded": "magenta",
+    "orphaned": "red",
+}
+ACTION_MARK = {"added": "+", "modified": "~", "deleted": "-", "kept": "=", "seeded": "*", "orphaned": "x"}
+
+
+def text(result: PromoteResult) -> None:
+    out = console.out()
+    out.print(Text(f"{result.source} {result.source_commit[:12]} → {result.target} {result.target_commit_before[:12]}", style="bold"))
+    if result.commits:
+        out.print(Text(f"\n{len(result.commits)} commit(s) to promote:"))
+        for commit in result.commits[:20]:
+            out.print(Text(f"  {commit['sha'][:12]} {commit['subject']}"))
+        if len(result.commits) > 20:
+            out.print(Text(f"  … and {len(result.commits) - 20} more"))
+    if result.files:
+        out.print(Text(f"\n{len(result.files)} file(s):"))
+        for action in result.files:
+            line = Text(f"  {ACTION_MARK[action.action]} {action.action:<9} ", style=ACTION_STYLE[action.action])
+            line.append(action.path)
+            out.print(line)
+        out.print(Text("  " + summary(result)))
+    for path in result.seeded:
+        console.warning(f"{path} was seeded from {result.source}: review it for {result.target}")
+    for note in result.notes:
+        console.message(note)
+    outcome(result)
+
+
+def summary(result: PromoteResult) -> str:
+    counts = {a: sum(1 for f in result.files if f.action == a) for a in ACTIONS}
+    return ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+
+
+def outcome(result: PromoteResult) -> None:
+    if result.drift_discarded:
+        console.warning(f"discarding drift on {result.target}: " + ", ".join(d.path for d in result.drift))
+    if result.target_commit == result.target_commit_before and not result.promoted:
+        console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
+    elif result.dry_run:
+        console.message(f"dry run: {result.target} would move; nothing was written")
+    elif result.promoted:
+        where = f" and pushed to {result.remote}" if result.pushed else " (local branch only)"
+        assert result.target_commit is not None
+        console.message(f"promoted {result.source} to {result.target}: {result.target_commit[:12]}{where}", "green")
