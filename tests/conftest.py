@@ -137,3 +137,12 @@ def run_cli(cwd: Path, *args: str) -> CliResult:
     result = runner.invoke(app, ["-C", str(cwd), *args], catch_exceptions=False)
     return CliResult(result.exit_code, result.stdout, result.stderr)
 
+
+
+# A real git server on loopback (git daemon) for remote tests: see tests/conftest_daemon.py.
+from conftest_daemon import (  # noqa: E402,F401
+    daemon_remote,
+    git_daemon,
+    private_daemon_remote,
+    private_git_daemon,
+)

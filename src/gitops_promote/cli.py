@@ -46,8 +46,20 @@ RegistryOpt = Annotated[
     ),
 ]
 RemoteOpt = Annotated[
-    str,
-    typer.Option("--remote", envvar="GITOPS_REMOTE", help="Remote to fetch from and push to, when the repository has it."),
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--remote",
+        envvar="GITOPS_REMOTE",
+        help="Remote to fetch from and push to [default: origin when the repository has it, else local branches].",
+    ),
+]
+OverrideFreezeOpt = Annotated[
+    bool,
+    typer.Option("--override-freeze", help="Write into a frozen environment anyway (needs --reason; recorded as a trailer)."),
+]
+ReasonOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--reason", help="Why: recorded in the commit (Freeze-Override / Rollback-Reason trailers)."),
 ]
 OutputOpt = Annotated[
     Output, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
@@ -129,7 +141,7 @@ def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> No
 
 
 @app.command()
-def envs(ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = "origin", output: OutputOpt = Output.text) -> None:
+def envs(ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text) -> None:
     """Show the environment registry and each environment branch's head commit."""
 
     def body() -> None:
@@ -152,19 +164,26 @@ def promote(
     discard_drift: Annotated[
         bool, typer.Option("--discard-drift", help="Overwrite direct changes on TARGET that never existed upstream.")
     ] = False,
+    override_freeze: OverrideFreezeOpt = False,
+    reason: ReasonOpt = None,
     registry: RegistryOpt = None,
-    remote: RemoteOpt = "origin",
+    remote: RemoteOpt = None,
     output: OutputOpt = Output.text,
 ) -> None:
     """Promote SOURCE's content into TARGET (one step forward in promotion.order)."""
 
     def body() -> None:
         from gitops_promote.commands import promote as command
-        from gitops_promote.commands._engine import PromotionRequest
+        from gitops_promote.commands._engine import PromotionRequest, override_reason
         from gitops_promote.render import promote as render
 
         request = PromotionRequest(source, target, ref, registry, remote)
-        options = command.PromoteOptions(dry_run=dry_run, push=push, discard_drift=discard_drift)
+        options = command.PromoteOptions(
+            dry_run=dry_run,
+            push=push,
+            discard_drift=discard_drift,
+            override_reason=override_reason(override_freeze, reason),
+        )
         try:
             result = command.run(_repo_path(ctx), request, options)
         except command.DriftRefused as exc:

@@ -300,6 +300,11 @@ class Repository:
                 found[text[len("branch ") :]] = current
         return found
 
+    def branch_refs(self) -> list[str]:
+        """Local branches, then remote-tracking ones (full ref names)."""
+        out = self.run(["for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"])
+        return [r for r in _decode(out).splitlines() if not r.endswith("/HEAD")]
+
     # ---- history --------------------------------------------------------------------------
     def log(
         self, rev_range: Sequence[str], *, first_parent: bool = False, limit: int = 0, grep: str = ""
@@ -377,6 +382,11 @@ class Repository:
     # ---- remotes --------------------------------------------------------------------------
     def remotes(self) -> list[str]:
         return _decode(self.run(["remote"])).split()
+
+    def remote_url(self, remote: str) -> str:
+        """The URL configured for `remote`, as written (before any url.*.insteadOf rewriting)."""
+        out = self._run_raw(["config", "--get", f"remote.{remote}.url"], ok_codes=(0, 1))
+        return _decode(out or b"").strip()
 
     def remote_heads(self, remote: str, branches: Sequence[str]) -> dict[str, str]:
         """branch -> sha on the remote, for the branches that exist there."""

@@ -31,9 +31,9 @@ def bootstrap_registry(repo: Repository, override: Path | None, hint_branches: l
         return _registry_file(override)
     if repo.work_tree is not None and (repo.work_tree / REGISTRY_FILE).is_file():
         return _registry_file(repo.work_tree / REGISTRY_FILE, display=REGISTRY_FILE)
-    for rev in ["HEAD", *hint_branches]:
+    for rev in ["HEAD", *hint_branches, *repo.branch_refs()]:
         commit = repo.resolve_commit(rev) if not rev.startswith("-") else None
-        if commit and (found := registry_at(repo, commit, rev)) is not None:
+        if commit and (found := registry_at(repo, commit, rev.removeprefix("refs/heads/"))) is not None:
             return found
     raise ConfigError(
         f"no {REGISTRY_FILE} found in the working tree, in HEAD or in the branches named",
@@ -90,10 +90,20 @@ def _refuse_option_like(value: str, what: str) -> None:
         raise UsageError(f"invalid {what} name {value!r}", hint=f"{what} names never start with '-'")
 
 
-def check_remote_name(repo: Repository, remote: str) -> str | None:
-    """The remote to use, or None when the repository has no remote of that name."""
+DEFAULT_REMOTE = "origin"
+
+
+def check_remote_name(repo: Repository, remote: str | None) -> str | None:
+    """The remote to use: the one named (which must exist), else origin when there is one."""
+    if remote is None:
+        return DEFAULT_REMOTE if DEFAULT_REMOTE in repo.remotes() else None
     _refuse_option_like(remote, "remote")
-    return remote if remote in repo.remotes() else None
+    if remote not in repo.remotes():
+        raise UsageError(
+            f"this repository has no remote {remote!r}",
+            hint="see git remote -v; without --remote, origin is used when it exists, else local branches",
+        )
+    return remote
 
 
 def check_branch(name: str) -> str:

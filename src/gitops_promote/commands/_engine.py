@@ -6,8 +6,10 @@ plan that a promotion would apply. Nothing here writes to the repository.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from gitops_promote.adapters.git import CommitInfo, Repository
@@ -26,11 +28,12 @@ from gitops_promote.core.drift import (
     drift_candidates,
     find_drift,
 )
+from gitops_promote.core.freeze import FreezeDecision, check_promotion_allowed
 from gitops_promote.core.paths import EnvSpecificPaths
 from gitops_promote.core.promotion import TreePlan, plan_tree
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
-from gitops_promote.errors import ConfigError, GitError, UsageError
+from gitops_promote.errors import ConfigError, GitError, RefusedError, UsageError
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class PromotionRequest:
     target: str
     ref: str | None = None
     registry_file: Path | None = None
-    remote: str = "origin"
+    remote: str | None = None  # None: origin when the repository has it
     fetch: bool = True
 
 
@@ -211,3 +214,68 @@ def require_git_identity(repo: Repository) -> None:
             hint='set it with git config user.name "…" and git config user.email "…" '
             "(or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL)",
         ) from exc
+
+
+# ---- freeze windows (docs/freeze-windows.md) ----------------------------------------------------
+
+NOW_VARIABLE = "GITOPS_NOW"
+
+
+def current_time() -> datetime:
+    """Now, or the instant in GITOPS_NOW (ISO 8601; for tests and what-if questions)."""
+    text = os.environ.get(NOW_VARIABLE, "").strip()
+    if not text:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
+    except ValueError:
+        raise UsageError(
+            f"{NOW_VARIABLE}={text!r} is not an ISO 8601 date and time",
+            hint=f'e.g. {NOW_VARIABLE}="2026-12-24T10:00:00+01:00" (or unset it to use the clock)',
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+class FreezeRefused(RefusedError):
+    def __init__(self, decision: FreezeDecision) -> None:
+        super().__init__(f"refused: {decision.message}")
+        self.decision = decision
+
+
+def freeze_gate(
+    repo: Repository,
+    registry: Registry,
+    env: Environment,
+    env_commit: str,
+    registry_file: Path | None,
+    override_reason: str | None,
+) -> FreezeDecision:
+    """May `env` be written now? Raise FreezeRefused when not; the decision carries the trailer.
+
+    Both the registry in use and the one committed on the environment's own branch are
+    consulted, so that a source branch cannot lift its target's freeze by editing the registry.
+    """
+    now = current_time()
+    registries = [registry]
+    if registry_file is None and (own := registry_at(repo, env_commit, env.branch)) is not None:
+        registries.append(own)
+    decision: FreezeDecision | None = None
+    for reg in registries:
+        found = reg.get(env.codename)
+        if found is None:
+            continue
+        decision = check_promotion_allowed(found, now, override_reason, reg.source)
+        if not decision.allowed:
+            raise FreezeRefused(decision)
+        if decision.overridden:
+            return decision
+    assert decision is not None
+    return decision
+
+
+def override_reason(override_freeze: bool, reason: str | None) -> str | None:
+    """The reason an override is made with; --override-freeze without one is a usage error."""
+    text = " ".join((reason or "").split())
+    if override_freeze and not text:
+        raise UsageError("--override-freeze needs --reason TEXT", hint="say why, e.g. --reason 'INC-123 hotfix'")
+    return text if override_freeze else None

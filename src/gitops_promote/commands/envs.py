@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands._context import bootstrap_registry
+from gitops_promote.commands._context import bootstrap_registry, check_remote_name
 from gitops_promote.core.registry import Environment, Registry
 
 
@@ -35,11 +35,11 @@ class EnvsResult:
         }
 
 
-def run(repo_path: Path, registry_file: Path | None, remote: str = "origin") -> EnvsResult:
+def run(repo_path: Path, registry_file: Path | None, remote: str | None = None) -> EnvsResult:
     with Repository(repo_path) as repo:
         registry = bootstrap_registry(repo, registry_file, [])
-        has_remote = remote in repo.remotes()
-        rows = [_row(repo, env, remote if has_remote else None) for env in registry.ordered()]
+        remote = check_remote_name(repo, remote)
+        rows = [_row(repo, env, remote) for env in registry.ordered()]
         return EnvsResult(registry, rows)
 
 

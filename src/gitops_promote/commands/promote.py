@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare, require_git_identity
+from gitops_promote.commands._context import BranchRefs
+from gitops_promote.commands._engine import (
+    Prepared,
+    PromotionRequest,
+    freeze_gate,
+    prepare,
+    require_git_identity,
+)
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
+from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.promotion import SEEDED, FileAction
 from gitops_promote.errors import GitError, RefusedError
 
@@ -24,6 +33,7 @@ class PromoteOptions:
     push: bool = True
     discard_drift: bool = False
     extra_trailers: tuple[tuple[str, str], ...] = ()
+    override_reason: str | None = None  # --override-freeze --reason TEXT
 
 
 @dataclass
@@ -70,38 +80,60 @@ class PromoteResult:
 
 def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> PromoteResult:
     with Repository(repo_path) as repo:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            prepared = prepare(repo, request)
-            result = _attempt(repo, prepared, options)
+
+        def attempt(number: int) -> PromoteResult | None:
+            result = _attempt(repo, request, prepare(repo, request), options)
             if result is not None:
-                result.attempts = attempt
-                return result
-            # Somebody else moved the target meanwhile: wait a little and recompute on top.
-            time.sleep(random.uniform(0.05, 0.3) * attempt)  # noqa: S311 - jitter, not crypto
+                result.attempts = number
+            return result
+
+        return retrying(request.target, "promoting", attempt)
+
+
+T = TypeVar("T")
+
+
+def retrying(branch: str, doing: str, attempt: Callable[[int], T | None]) -> T:
+    """Run `attempt(n)` until it gives a result; None means `branch` moved under it (a lost race)."""
+    for number in range(1, MAX_ATTEMPTS + 1):
+        result = attempt(number)
+        if result is not None:
+            return result
+        # Somebody else moved the branch meanwhile: wait a little and recompute on top.
+        time.sleep(random.uniform(0.05, 0.3) * number)  # noqa: S311 - jitter, not crypto
     raise GitError(
-        f"gave up after {MAX_ATTEMPTS} attempts: {request.target} kept moving while promoting",
+        f"gave up after {MAX_ATTEMPTS} attempts: {branch} kept moving while {doing}",
         hint="another promotion is probably running; run the command again when it has finished",
     )
 
 
-def _attempt(repo: Repository, prepared: Prepared, options: PromoteOptions) -> PromoteResult | None:
+def _attempt(
+    repo: Repository, request: PromotionRequest, prepared: Prepared, options: PromoteOptions
+) -> PromoteResult | None:
     """One try. None means the target moved under us (a lost race) and the caller retries."""
     result = _result(prepared, options)
     if prepared.drift and not options.discard_drift:
         raise DriftRefused(prepared.target.codename, prepared.drift, result)
-    if not prepared.changes_target or options.dry_run:
+    if not prepared.changes_target:
+        return result
+    decision = freeze_gate(
+        repo, prepared.registry, prepared.target, prepared.target_commit, request.registry_file, options.override_reason
+    )
+    trailers = options.extra_trailers
+    if decision.overridden:
+        trailers += ((FREEZE_OVERRIDE, options.override_reason or ""),)
+        result.notes.append(decision.message)
+    if options.dry_run:
         return result
     require_git_identity(repo)
-    new_commit = _write_commit(repo, prepared, options)
-    if prepared.refs.remote and options.push:
-        if not _push(repo, prepared, new_commit):
-            return None
-        result.pushed = True
-        result.notes += _follow_local_branch(repo, prepared, new_commit)
-    elif not _move_local_branch(repo, prepared, new_commit):
+    new_commit = _write_commit(repo, prepared, trailers)
+    move = BranchMove(prepared.refs, prepared.target.branch, prepared.target_commit, new_commit,
+                      f"gitops promote {prepared.source.codename}")
+    published = publish(repo, move, options.push)
+    if published is None:
         return None
-    else:
-        result.notes += _checkout_note(repo, prepared)
+    result.pushed = published.pushed
+    result.notes += published.notes
     result.target_commit, result.promoted = new_commit, True
     return result
 
@@ -152,55 +184,84 @@ def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ..
     return "\n".join(lines) + "\n"
 
 
-def _write_commit(repo: Repository, prepared: Prepared, options: PromoteOptions) -> str:
+def _write_commit(repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...]) -> str:
     tree = repo.write_tree(prepared.plan.entries)
-    message = commit_message(prepared, options.extra_trailers)
+    message = commit_message(prepared, trailers)
     return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message)
 
 
-def _push(repo: Repository, prepared: Prepared, new_commit: str) -> bool:
-    remote = prepared.refs.remote
+# ---- publishing: shared by promote and rollback --------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchMove:
+    """An environment branch moving from `old` to `new`, a commit written on top of it."""
+
+    refs: BranchRefs
+    branch: str
+    old: str
+    new: str
+    reason: str  # reflog message
+
+
+@dataclass
+class Published:
+    pushed: bool
+    notes: list[str]
+
+
+def publish(repo: Repository, move: BranchMove, push: bool) -> Published | None:
+    """Push with a lease (remote) or compare-and-swap the local branch; None on a lost race."""
+    if move.refs.remote and push:
+        if not _push(repo, move):
+            return None
+        return Published(True, _follow_local_branch(repo, move))
+    if not _move_local_branch(repo, move):
+        return None
+    return Published(False, _checkout_note(repo, move))
+
+
+def _push(repo: Repository, move: BranchMove) -> bool:
+    remote = move.refs.remote
     assert remote is not None
-    outcome = repo.push(remote, new_commit, prepared.target.branch, prepared.target_commit)
+    outcome = repo.push(remote, move.new, move.branch, move.old)
     if outcome.ok:
-        tracking = prepared.refs.ref(prepared.target.branch)
-        repo.update_ref(tracking, new_commit, prepared.target_commit, "gitops promote: pushed")
+        repo.update_ref(move.refs.ref(move.branch), move.new, move.old, f"{move.reason}: pushed")
         return True
     if outcome.lost_race:
         return False
-    raise GitError(f"the remote refused the push to {prepared.target.branch}: {outcome.message}")
+    raise GitError(f"the remote refused the push to {move.branch}: {outcome.message}")
 
 
-def _follow_local_branch(repo: Repository, prepared: Prepared, new_commit: str) -> list[str]:
-    """Fast-forward the local target branch when that loses nothing and disturbs no checkout."""
-    ref = f"refs/heads/{prepared.target.branch}"
+def _follow_local_branch(repo: Repository, move: BranchMove) -> list[str]:
+    """Fast-forward the local branch when that loses nothing and disturbs no checkout."""
+    ref = f"refs/heads/{move.branch}"
     local = repo.resolve_commit(ref)
-    if local is None or local == new_commit or not repo.is_ancestor(local, new_commit):
+    if local is None or local == move.new or not repo.is_ancestor(local, move.new):
         return []
     if ref in repo.checked_out_branches():
-        return [f"local branch {prepared.target.branch} is checked out; it was left at {local[:12]}"]
-    repo.update_ref(ref, new_commit, local, "gitops promote: follow remote")
+        return [f"local branch {move.branch} is checked out; it was left at {local[:12]}"]
+    repo.update_ref(ref, move.new, local, f"{move.reason}: follow remote")
     return []
 
 
-def _checkout_note(repo: Repository, prepared: Prepared) -> list[str]:
-    worktree = repo.checked_out_branches().get(f"refs/heads/{prepared.target.branch}")
+def _checkout_note(repo: Repository, move: BranchMove) -> list[str]:
+    worktree = repo.checked_out_branches().get(f"refs/heads/{move.branch}")
     if worktree is None:
         return []
     return [
-        f"{prepared.target.branch} is checked out in {worktree}: its files were left as they were; "
+        f"{move.branch} is checked out in {worktree}: its files were left as they were; "
         "run 'git reset --keep HEAD' there to bring them up to date"
     ]
 
 
-def _move_local_branch(repo: Repository, prepared: Prepared, new_commit: str) -> bool:
-    ref = f"refs/heads/{prepared.target.branch}"
-    expected = repo.resolve_commit(ref) if prepared.refs.remote else prepared.target_commit
-    if expected is not None and not repo.is_ancestor(expected, new_commit):
+def _move_local_branch(repo: Repository, move: BranchMove) -> bool:
+    ref = f"refs/heads/{move.branch}"
+    expected = repo.resolve_commit(ref) if move.refs.remote else move.old
+    if expected is not None and not repo.is_ancestor(expected, move.new):
         raise RefusedError(
-            f"local branch {prepared.target.branch} has commits that are not on "
-            f"{prepared.refs.remote}/{prepared.target.branch}; --no-push would drop them",
-            hint="push or reset the local branch first, or promote without --no-push",
+            f"local branch {move.branch} has commits that are not on "
+            f"{move.refs.remote}/{move.branch}; --no-push would drop them",
+            hint="push or reset the local branch first, or run the command without --no-push",
         )
-    return repo.update_ref(ref, new_commit, expected, f"gitops promote {prepared.source.codename}")
-
+    return repo.update_ref(ref, move.new, expected, move.reason)

@@ -34,6 +34,16 @@ TRAILER_KEY = "Freeze-Override"
 ABSOLUTE_KEYS = {"from", "to", "reason"}
 ENTRY_KEYS = ABSOLUTE_KEYS | {"weekly"}
 WEEKLY_KEYS = {"from", "to", "timezone"}
+ALIASES = {
+    "tz": "timezone",
+    "zone": "timezone",
+    "time_zone": "timezone",
+    "until": "to",
+    "start": "from",
+    "end": "to",
+    "comment": "reason",
+    "description": "reason",
+}
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MINUTES_PER_WEEK = 7 * 24 * 60
 WEEKLY_TIME = re.compile(r"^\s*([A-Za-z]{3})\s+([01]?\d|2[0-3]):([0-5]\d)\s*$")
@@ -104,6 +114,7 @@ class Window:
 
     def occurrences(self, after: datetime, before: datetime) -> Iterator[Occurrence]:
         """Concrete periods overlapping [after, before), earliest first (UTC instants)."""
+        after, before = _utc(after), _utc(before)
         for occ in self._candidates(after, before):
             if occ.end > after and occ.start < before:
                 yield occ
@@ -360,7 +371,7 @@ class _Parser:
     def unknown_keys(self, node: dict[Any, Any], allowed: set[str], what: str) -> None:
         for key in node:
             if key not in allowed:
-                close = _closest(str(key), allowed)
+                close = ALIASES.get(str(key).lower()) or _closest(str(key), allowed)
                 hint = (
                     f"did you mean {close!r}?"
                     if close

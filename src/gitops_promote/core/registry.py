@@ -250,6 +250,7 @@ class _Validator:
         name = item.get("name", codename)
         if not isinstance(name, str):
             self.error("'name' must be a string", self.at(item, "name"))
+        self.windows(item, where.line)
         return Environment(
             codename=codename,
             name=str(name),
@@ -262,6 +263,14 @@ class _Validator:
             windows=tuple(item.get("windows") or ()),
             line=where.line,
         )
+
+    def windows(self, item: dict[str, Any], line: int) -> None:
+        """Freeze and planned windows are checked by their own module, with line numbers."""
+        from gitops_promote.core.freeze import FREEZE, WINDOWS, validate_windows
+
+        for key in (FREEZE, WINDOWS):
+            if key in item:
+                self.findings.problems += validate_windows(item[key], key, self.source, line)
 
     def audience(self, item: dict[str, Any]) -> tuple[str, ...]:
         value = item.get("audience", [])

@@ -132,7 +132,7 @@ def is_secret_path(path: list[Segment], ids: Mapping[int, str], *, secret_doc: b
 
 def _is_env_secret(path: list[Segment], ids: Mapping[int, str]) -> bool:
     """`env[name=DB_PASSWORD].value`: the item was matched by a secret-like name."""
-    for i, seg in enumerate(path[:-1]):
+    for i in range(len(path) - 1):
         ident = ids.get(i, "")
         if ident.startswith("name=") and is_secret_key(ident[5:]) and path[i + 1] == "value":
             return True
