@@ -34,6 +34,12 @@ class Output(str, enum.Enum):
     json = "json"
 
 
+class PlanOutput(str, enum.Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
 # ---- shared options ---------------------------------------------------------------------------
 
 RegistryOpt = Annotated[
@@ -166,6 +172,23 @@ def promote(
     ] = False,
     override_freeze: OverrideFreezeOpt = False,
     reason: ReasonOpt = None,
+    pr: Annotated[
+        bool,
+        typer.Option(
+            "--pr",
+            envvar="GITOPS_PR",
+            help="Push the promotion commit to promote/SOURCE-to-TARGET for review instead of TARGET; "
+            "print the compare URL and open or update the pull request with gh when it is logged in.",
+        ),
+    ] = False,
+    plan: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--plan",
+            dir_okay=False,
+            help="Apply exactly this plan (saved by gitops plan --save); refuse if either branch moved since.",
+        ),
+    ] = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
     output: OutputOpt = Output.text,
@@ -173,16 +196,20 @@ def promote(
     """Promote SOURCE's content into TARGET (one step forward in promotion.order)."""
 
     def body() -> None:
+        from gitops_promote.commands import plan as plan_command
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
         from gitops_promote.render import promote as render
 
-        request = PromotionRequest(source, target, ref, registry, remote)
+        saved = plan_command.load_saved(plan, source, target, ref) if plan else None
+        request = PromotionRequest(source, target, saved.source_commit if saved else ref, registry, remote)
         options = command.PromoteOptions(
+            saved_plan=saved,
             dry_run=dry_run,
             push=push,
             discard_drift=discard_drift,
             override_reason=override_reason(override_freeze, reason),
+            pr=pr,
         )
         try:
             result = command.run(_repo_path(ctx), request, options)
@@ -190,6 +217,43 @@ def promote(
             exc.json = output is Output.json
             raise
         _emit(output, result, render.text)
+
+    _run(body)
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Environment to promote from (e.g. stg).")],
+    target: Annotated[str, typer.Argument(help="Environment to promote into (e.g. prd).")],
+    ref: Annotated[Optional[str], typer.Option(help="Plan the promotion of this commit of SOURCE.")] = None,  # noqa: UP045
+    save: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--save", dir_okay=False, help="Write the plan (with both commit ids) to FILE for promote --plan."),
+    ] = None,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    output: Annotated[
+        PlanOutput, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
+    ] = PlanOutput.text,
+) -> None:
+    """Show everything promote would do (commits, files, drift, warnings) without doing it."""
+
+    def body() -> None:
+        from gitops_promote.commands import plan as command
+        from gitops_promote.commands._engine import PromotionRequest
+        from gitops_promote.render import plan as render
+        from gitops_promote.render import console
+
+        result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote), save)
+        if output is PlanOutput.json:
+            console.print_json(result.to_json())
+        elif output is PlanOutput.markdown:
+            console.write(render.markdown(result))
+        else:
+            render.text(result)
+        if save is not None:
+            console.message(f"plan saved to {save}; apply it with: gitops promote {result.source} {result.target} --plan {save}")
 
     _run(body)
 
@@ -208,6 +272,106 @@ def demo(
         from gitops_promote.render import demo as render
 
         render.text(command.run(path))
+
+    _run(body)
+
+
+class ParityOutput(str, enum.Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def status(ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text) -> None:
+    """Where every environment stands: head, last promotion, pending, drift, freeze windows."""
+
+    def body() -> None:
+        from gitops_promote.commands import status as command
+        from gitops_promote.render import status as render
+
+        _emit(output, command.run(_repo_path(ctx), registry, remote), render.text)
+
+    _run(body)
+
+
+@app.command()
+def parity(
+    ctx: typer.Context,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything is pending, not only on drift.")] = False,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    output: Annotated[
+        ParityOutput, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
+    ] = ParityOutput.text,
+) -> None:
+    """Apps × environments: versions, image tags, settings keys; pending vs drift (exit 1 on drift)."""
+
+    def body() -> int:
+        from gitops_promote.commands import parity as command
+        from gitops_promote.render import console
+        from gitops_promote.render import parity as render
+
+        report = command.run(_repo_path(ctx), registry, remote)
+        if output is ParityOutput.json:
+            console.print_json(report.to_json())
+        elif output is ParityOutput.markdown:
+            render.markdown(report)
+        else:
+            render.text(report)
+        return report.exit_code(strict)
+
+    _run(body)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Argument(help="Environment whose history to show (e.g. prd).")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most N entries (0: all).")] = 20,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Promotions into ENV, newest first; rollbacks, hand merges and direct commits marked."""
+
+    def body() -> None:
+        from gitops_promote.commands import history as command
+        from gitops_promote.render import history as render
+
+        _emit(output, command.run(_repo_path(ctx), env, limit, registry, remote), render.text)
+
+    _run(body)
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Argument(help="Environment to roll back (e.g. prd).")],
+    to: Annotated[Optional[str], typer.Option("--to", help="Roll back to this earlier promotion commit of ENV.")] = None,  # noqa: UP045
+    steps: Annotated[
+        Optional[int], typer.Option("--steps", help="Roll back N promotions (default 1).")  # noqa: UP045
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
+    push: Annotated[bool, typer.Option("--push/--no-push", help="Push the rollback to the remote.")] = True,
+    with_env_files: Annotated[
+        bool, typer.Option("--with-env-files", help="Restore ENV's environment-specific files too (default: keep them).")
+    ] = False,
+    reason: ReasonOpt = None,
+    override_freeze: OverrideFreezeOpt = False,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Add a commit on ENV restoring the content of an earlier promotion (history is kept)."""
+
+    def body() -> None:
+        from gitops_promote.commands import rollback as command
+        from gitops_promote.render import rollback as render
+
+        request = command.RollbackRequest(env, to, steps, registry, remote)
+        options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze)
+        _emit(output, command.run(_repo_path(ctx), request, options), render.text)
 
     _run(body)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gitops_promote.adapters.git import Repository, git_env
 from gitops_promote.adapters.scaffold import commit_changes, commit_files, set_branch
-from gitops_promote.commands import promote
+from gitops_promote.commands import plan, promote
 from gitops_promote.commands._engine import PromotionRequest
 from gitops_promote.core.charts import ENV_VALUES, chart_files
 from gitops_promote.errors import UsageError
@@ -25,7 +25,7 @@ AUTHOR = {"GIT_AUTHOR_NAME": "Demo Developer", "GIT_AUTHOR_EMAIL": "dev@example.
 @dataclass
 class DemoResult:
     path: Path
-    plan: promote.PromoteResult
+    plan: plan.PlanResult
     promotion: promote.PromoteResult
 
 
@@ -35,10 +35,10 @@ def run(path: Path | None) -> DemoResult:
     with Repository(target) as repo:
         build_history(repo)
     request = PromotionRequest("dev", "stg")
-    plan = promote.run(target, request, promote.PromoteOptions(dry_run=True))
+    preview = plan.run(target, request)
     promotion = promote.run(target, request, promote.PromoteOptions())
     _git(target, "checkout", "--quiet", "dev")
-    return DemoResult(target, plan, promotion)
+    return DemoResult(target, preview, promotion)
 
 
 def _prepare_directory(path: Path | None) -> Path:
@@ -82,6 +82,9 @@ def build_history(repo: Repository) -> None:
     dev = commit_changes(repo, root, {
         "apps/api/values.yaml": files["apps/api/values.yaml"].replace('"1.3.0"', '"1.4.0"'),
         "apps/api/Chart.yaml": files["apps/api/Chart.yaml"].replace('"1.3.0"', '"1.4.0"'),
+        # 1.4.0 needs a new setting: prepared upstream for every environment (plan warns about it)
+        "apps/api/values-stg.yaml": ENV_VALUES["stg"] + "database:\n  poolSize: 10\n",
+        "apps/api/values-prd.yaml": ENV_VALUES["prd"] + "database:\n  poolSize: 20\n",
     }, "api: release 1.4.0")  # fmt: skip
     probe = "          readinessProbe:\n            httpGet:\n              path: /healthz\n              port: http\n"
     deployment = files["apps/frontend/templates/deployment.yaml"]

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gitops_promote.adapters.git import Repository
+from gitops_promote.commands import pr
+from gitops_promote.commands.plan import SavedPlan, check_unchanged
 from gitops_promote.commands._context import BranchRefs
 from gitops_promote.commands._engine import (
     Prepared,
@@ -34,6 +36,8 @@ class PromoteOptions:
     discard_drift: bool = False
     extra_trailers: tuple[tuple[str, str], ...] = ()
     override_reason: str | None = None  # --override-freeze --reason TEXT
+    saved_plan: SavedPlan | None = None  # --plan FILE: apply exactly what was reviewed
+    pr: bool = False  # --pr: push to promote/<src>-to-<dst> for review instead of DST (commands/pr.py)
 
 
 @dataclass
@@ -53,6 +57,9 @@ class PromoteResult:
     drift_discarded: bool = False
     attempts: int = 1
     notes: list[str] = field(default_factory=list)
+    pr_branch: str | None = None  # --pr: the review branch pushed instead of the target
+    compare_url: str | None = None  # --pr: where to open the pull request (GitHub/GitLab remotes)
+    pull_request: str | None = None  # --pr: the pull request gh opened or updated
 
     @property
     def seeded(self) -> list[str]:
@@ -75,6 +82,9 @@ class PromoteResult:
             "drift_discarded": self.drift_discarded,
             "attempts": self.attempts,
             "notes": self.notes,
+            "pr_branch": self.pr_branch,
+            "compare_url": self.compare_url,
+            "pull_request": self.pull_request,
         }
 
 
@@ -82,7 +92,11 @@ def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> 
     with Repository(repo_path) as repo:
 
         def attempt(number: int) -> PromoteResult | None:
-            result = _attempt(repo, request, prepare(repo, request), options)
+            prepared = prepare(repo, request)
+            if options.saved_plan is not None:
+                # Checked on every attempt: after a lost race the target has moved, so the plan is stale.
+                check_unchanged(options.saved_plan, prepared)
+            result = _attempt(repo, request, prepared, options)
             if result is not None:
                 result.attempts = number
             return result
@@ -112,6 +126,7 @@ def _attempt(
 ) -> PromoteResult | None:
     """One try. None means the target moved under us (a lost race) and the caller retries."""
     result = _result(prepared, options)
+    review = _review_branch(repo, prepared, options, result)
     if prepared.drift and not options.discard_drift:
         raise DriftRefused(prepared.target.codename, prepared.drift, result)
     if not prepared.changes_target:
@@ -127,6 +142,8 @@ def _attempt(
         return result
     require_git_identity(repo)
     new_commit = _write_commit(repo, prepared, trailers)
+    if review is not None:
+        return _publish_for_review(repo, prepared, review, new_commit, result)
     move = BranchMove(prepared.refs, prepared.target.branch, prepared.target_commit, new_commit,
                       f"gitops promote {prepared.source.codename}")
     published = publish(repo, move, options.push)
@@ -135,6 +152,29 @@ def _attempt(
     result.pushed = published.pushed
     result.notes += published.notes
     result.target_commit, result.promoted = new_commit, True
+    return result
+
+
+def _review_branch(
+    repo: Repository, prepared: Prepared, options: PromoteOptions, result: PromoteResult
+) -> pr.PrTarget | None:
+    if not options.pr:
+        return None
+    pr.check_options(prepared, options.push)
+    review = pr.target(repo, prepared)
+    result.pr_branch, result.compare_url = review.branch, review.compare_url
+    return review
+
+
+def _publish_for_review(
+    repo: Repository, prepared: Prepared, review: pr.PrTarget, new_commit: str, result: PromoteResult
+) -> PromoteResult | None:
+    """--pr: the target stays where it is; its future tip waits on the review branch."""
+    if not pr.push(repo, prepared, review, new_commit):
+        return None
+    result.pushed, result.target_commit = True, new_commit
+    result.pull_request, notes = pr.open_pull_request(prepared, review)
+    result.notes += notes
     return result
 
 

@@ -45,6 +45,11 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
 
 
+def write(text: str) -> None:
+    """Raw text to stdout (markdown, reports): no wrapping, no styling."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
 def message(text: str, style: str = "") -> None:
     err().print(text, style=style or None)
 

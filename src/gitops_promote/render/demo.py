@@ -7,6 +7,7 @@ from rich.text import Text
 
 from gitops_promote.commands.demo import DemoResult
 from gitops_promote.render import console
+from gitops_promote.render import plan as plan_render
 from gitops_promote.render import promote as promote_render
 
 
@@ -15,10 +16,11 @@ def text(result: DemoResult) -> None:
     out.print(Text("A throwaway GitOps repository was created at:", style="bold"))
     out.print(Text(f"  {result.path}"))
     out.print(Text("Branches dev, stg and prd; dev is a few commits ahead (api 1.4.0, a readiness probe, a new app 'worker')."))
-    out.print(Rule("1. The plan: gitops promote dev stg --dry-run"))
-    promote_render.text(result.plan)
+    out.print(Rule("1. The plan: gitops plan dev stg"))
+    plan_render.text(result.plan)
     out.print(Rule("2. The promotion: gitops promote dev stg"))
-    promote_render.text(result.promotion)
+    out.print(Text(promote_render.summary(result.promotion)))
+    promote_render.outcome(result.promotion)
     out.print(Rule("Look around"))
     for line in (
         f"cd {result.path}",

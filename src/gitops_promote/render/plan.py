@@ -1,0 +1,68 @@
+"""Rendering of `gitops plan`: text for a terminal, markdown for a release ticket or PR."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from gitops_promote.commands.plan import PlanResult
+from gitops_promote.core.promotion import ACTIONS
+from gitops_promote.render import console
+from gitops_promote.render.promote import ACTION_MARK, ACTION_STYLE
+
+
+def text(result: PlanResult) -> None:
+    out = console.out()
+    out.print(Text(f"Plan: promote {result.source} {result.source_commit[:12]} into {result.target} {result.target_commit[:12]}", style="bold"))
+    out.print(Text(f"\nCommits to promote ({len(result.commits)}):"))
+    for commit in result.commits:
+        out.print(Text(f"  {commit['sha'][:12]} {commit['subject']}  ({commit['author']}, {commit['date'][:10]})"))
+    out.print(Text(f"\nFiles ({len(result.files)}): {_counts(result)}"))
+    for action in result.files:
+        line = Text(f"  {ACTION_MARK[action.action]} {action.action:<9} ", style=ACTION_STYLE[action.action])
+        line.append(action.path)
+        out.print(line)
+    if result.drift:
+        out.print(Text(f"\nDrift that blocks the promotion ({len(result.drift)}):", style="bold red"))
+        for drift in result.drift:
+            out.print(Text(f"  {drift.path}  (commits {', '.join(c[:12] for c in drift.commits)})"))
+    if result.warnings:
+        out.print(Text(f"\nWarnings ({len(result.warnings)}):", style="yellow"))
+        for warning in result.warnings:
+            out.print(Text(f"  [{warning.kind}] {warning.path}: {warning.message}"))
+    if not result.changes_target:
+        console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
+
+
+def _counts(result: PlanResult) -> str:
+    counts = {a: sum(1 for f in result.files if f.action == a) for a in ACTIONS}
+    return ", ".join(f"{n} {a}" for a, n in counts.items() if n) or "no changes"
+
+
+def _cell(value: str) -> str:
+    """Repository data inside a markdown table cell or code span: nothing may break out."""
+    return value.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("<", "&lt;").replace("\n", " ")
+
+
+def markdown(result: PlanResult) -> str:
+    lines = [
+        f"## Promotion plan: {result.source} → {result.target}",
+        "",
+        f"- source `{result.source_commit}`",
+        f"- target `{result.target_commit}`",
+        f"- files: {_counts(result)}",
+        "",
+        "### Commits",
+        "",
+        "| commit | subject | author | date |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| `{c['sha'][:12]}` | {_cell(c['subject'])} | {_cell(c['author'])} | {c['date'][:10]} |" for c in result.commits]
+    lines += ["", "### Files", "", "| action | path |", "| --- | --- |"]
+    lines += [f"| {f.action} | `{_cell(f.path)}` |" for f in result.files]
+    if result.drift:
+        lines += ["", "### Drift (blocks the promotion)", ""]
+        lines += [f"- `{_cell(d.path)}`: {', '.join(c[:12] for c in d.commits)}" for d in result.drift]
+    if result.warnings:
+        lines += ["", "### Warnings", ""]
+        lines += [f"- **{w.kind}** `{_cell(w.path)}`: {_cell(w.message)}" for w in result.warnings]
+    return "\n".join(lines) + "\n"
