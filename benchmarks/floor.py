@@ -25,6 +25,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# Variables that would point git at another repository or index (e.g. when run from a hook).
+REDIRECTING = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+)
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Floor Benchmark",
     "GIT_AUTHOR_EMAIL": "floor@example.invalid",
@@ -41,7 +52,7 @@ class FloorResult:
 
 
 def _env(index_file: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env = {k: v for k, v in os.environ.items() if k not in REDIRECTING}
     env.update(IDENTITY)
     if index_file:
         env["GIT_INDEX_FILE"] = index_file
@@ -57,14 +68,20 @@ def git(repo: Path, *args: str, stdin: bytes | None = None, index_file: str | No
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}")
+        raise RuntimeError(
+            f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}"
+        )
     return done.stdout
 
 
 def kept_entries(repo: Path, source: str, target: str) -> bytes:
     """index-info lines for the target's own env files whose app still exists in the source."""
     owned = re.compile(rb"^apps/([^/]+)/values-" + re.escape(target.encode()) + rb"\.yaml$")
-    source_apps = set(git(repo, "ls-tree", "-z", "--name-only", f"refs/heads/{source}", "--", "apps/").split(b"\0"))
+    source_apps = set(
+        git(repo, "ls-tree", "-z", "--name-only", f"refs/heads/{source}", "--", "apps/").split(
+            b"\0"
+        )
+    )
     lines = []
     listing = git(repo, "ls-tree", "-r", "-z", "--full-tree", f"refs/heads/{target}", "--", "apps/")
     for record in listing.split(b"\0"):
@@ -76,18 +93,29 @@ def kept_entries(repo: Path, source: str, target: str) -> bytes:
     return b"".join(lines)
 
 
-def promote(repo: Path, source: str = "dev", target: str = "stg", dry_run: bool = False) -> FloorResult:
+def promote(
+    repo: Path, source: str = "dev", target: str = "stg", dry_run: bool = False
+) -> FloorResult:
     old = git(repo, "rev-parse", "--verify", f"refs/heads/{target}").decode().strip()
     new_source = git(repo, "rev-parse", "--verify", f"refs/heads/{source}").decode().strip()
     with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
         index = str(Path(scratch) / "index")
         git(repo, "read-tree", f"{new_source}^{{tree}}", index_file=index)
-        git(repo, "update-index", "-z", "--index-info", stdin=kept_entries(repo, source, target), index_file=index)
+        git(
+            repo,
+            "update-index",
+            "-z",
+            "--index-info",
+            stdin=kept_entries(repo, source, target),
+            index_file=index,
+        )
         tree = git(repo, "write-tree", index_file=index).decode().strip()
     if dry_run:
         return FloorResult(tree, None, old)
     message = f"Promote {source} to {target}\n".encode()
-    commit = git(repo, "commit-tree", tree, "-p", old, "-p", new_source, stdin=message).decode().strip()
+    commit = (
+        git(repo, "commit-tree", tree, "-p", old, "-p", new_source, stdin=message).decode().strip()
+    )
     git(repo, "update-ref", "-m", f"floor: promote {source}", f"refs/heads/{target}", commit, old)
     return FloorResult(tree, commit, old)
 

@@ -245,6 +245,10 @@ class Repository:
                 return TreeEntry(mode.decode(), sha.decode())
         return None
 
+    def blob_id(self, data: bytes) -> str:
+        """The id `data` has (or would have) as a blob, without writing it."""
+        return _decode(self.run(["hash-object", "--no-filters", "--stdin"], stdin=data)).strip()
+
     def write_blob(self, data: bytes) -> str:
         out = self.run(["hash-object", "-w", "--no-filters", "--stdin"], stdin=data)
         return _decode(out).strip()
@@ -415,8 +419,17 @@ class Repository:
         out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
         if proc.returncode == 0:
             return PushResult(True, False, err)
-        lost_race = "stale info" in out or "fetch first" in out or "non-fast-forward" in out
-        return PushResult(False, lost_race, err or out.strip())
+        return PushResult(False, _lost_race(out), err or out.strip())
+
+
+# How a push that lost a race to another one is reported: by our lease (stale info), by the
+# client (fetch first, non-fast-forward), or by the server when two pushes update the branch at
+# the same moment ("cannot lock ref 'refs/heads/stg': is at X but expected Y").
+_LOST_RACE = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref")
+
+
+def _lost_race(porcelain: str) -> bool:
+    return any(marker in porcelain for marker in _LOST_RACE)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ refuses with YamlEditError naming the file and key. Semantics: docs/validation.m
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ class _Edit:
     end: int
     text: str
     key: str
+    doc: int = 0
+    created: DataPath | None = None  # the first parent mapping this edit had to create
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,7 +78,7 @@ def carry_keys(source: bytes, target: bytes, keys: Sequence[str], path: str) -> 
             for key_path in _expand(parse_key(key), src_docs[si].data, tgt_docs[ti].data):
                 edit = _edit_for(src_docs[si], tgt_docs[ti], key_path, key, path, src_text, tgt_text)
                 if edit is not None:
-                    edits.append(edit)
+                    edits.append(dataclasses.replace(edit, doc=si))
     if not edits:
         return source
     result_text = _apply(src_text, edits, path)
@@ -99,8 +102,7 @@ def keys_equal_ignoring(source: bytes, target: bytes, keys: Sequence[str]) -> bo
         return False
     paths = [parse_key(k) for k in keys]
     return all(
-        ti is not None and _without(src_docs[si].data, paths) == _without(tgt_docs[ti].data, paths)
-        for si, ti in pairs
+        ti is not None and _without(src_docs[si].data, paths) == _without(tgt_docs[ti].data, paths) for si, ti in pairs
     )
 
 
@@ -112,8 +114,9 @@ def match_documents(src: Sequence[Document], tgt: Sequence[Document], path: str)
     used: set[int] = set()
     for si, ident in enumerate(src_ids):
         if ident is not None and src_ids.count(ident) == 1 and tgt_ids.count(ident) == 1:
-            pairs[si] = tgt_ids.index(ident)
-            used.add(pairs[si])
+            partner = tgt_ids.index(ident)
+            pairs[si] = partner
+            used.add(partner)
     for si in range(len(src)):
         if si in pairs:
             continue
@@ -124,7 +127,11 @@ def match_documents(src: Sequence[Document], tgt: Sequence[Document], path: str)
     unmatched_src = [si for si, ti in pairs.items() if ti is None and src_ids[si] is None]
     unmatched_tgt = [ti for ti in range(len(tgt)) if ti not in used and tgt_ids[ti] is None]
     if unmatched_src and unmatched_tgt:
-        raise YamlEditError(path, "", "documents without kind/metadata.name differ in number between the branches, so they cannot be paired")
+        raise YamlEditError(
+            path,
+            "",
+            "documents without kind/metadata.name differ in number between the branches, so they cannot be paired",
+        )
     return sorted(pairs.items())
 
 
@@ -189,7 +196,7 @@ def _content_end(node: Any, text: str) -> int:
     """Index just after the node's last content character (block collections' end marks run
     on to the next token, over trailing comments and blank lines, which we must not touch)."""
     if node.id == "scalar":
-        start, end = node.start_mark.index, node.end_mark.index
+        start, end = int(node.start_mark.index), int(node.end_mark.index)
         return start + len(text[start:end].rstrip()) if end > start else end
     if getattr(node, "flow_style", False) or not node.value:
         return int(node.end_mark.index)
@@ -213,7 +220,9 @@ def _value_span(key_node: Any, value_node: Any, text: str, what: str, path: str)
     """From the end of the key to the end of the value's line: ': value  # comment'."""
     key_end = key_node.end_mark.index
     if value_node.start_mark.index < key_end:
-        raise YamlEditError(path, what, "the value is an alias or comes from a merge key (<<); the text at the key is not the value")
+        raise YamlEditError(
+            path, what, "the value is an alias or comes from a merge key (<<); the text at the key is not the value"
+        )
     if value_node.id == "scalar" and value_node.value == "" and not value_node.style:
         end = text.index(":", key_end) + 1  # an empty value: ruamel's mark is on the next line
     else:
@@ -236,7 +245,7 @@ def _reindent(fragment: str, delta: int, newline: str, what: str, path: str) -> 
     for line in lines[1:]:
         if delta >= 0 or not line.strip():
             out.append(" " * delta + line if line.strip() else line)
-        elif line[: -delta].strip() == "":
+        elif line[:-delta].strip() == "":
             out.append(line[-delta:])
         else:
             raise YamlEditError(path, what, "the target's value is indented less than the source needs")
@@ -251,7 +260,9 @@ def _newline(text: str) -> str:
 # edits
 
 
-def _edit_for(src: Document, tgt: Document, key_path: DataPath, key: str, path: str, src_text: str, tgt_text: str) -> _Edit | None:
+def _edit_for(
+    src: Document, tgt: Document, key_path: DataPath, key: str, path: str, src_text: str, tgt_text: str
+) -> _Edit | None:
     t_found, t_value = get_path(tgt.data, key_path)
     if not t_found or not key_path:
         return None
@@ -268,8 +279,10 @@ def _spans(doc: Document, key_path: DataPath, text: str, key: str, path: str) ->
     last = key_path[-1]
     if isinstance(last, int):
         item = node_at(doc.node, key_path)
+        if item is None:
+            raise YamlEditError(path, key, "the list item's position could not be found")
         start, end = _item_span(item, text)
-        return start, end, item.start_mark.column
+        return start, end, int(item.start_mark.column)
     key_node, value_node = doc.key_node_at(key_path), node_at(doc.node, key_path)
     if key_node is None or value_node is None:
         raise YamlEditError(path, key, "the key's position could not be found")
@@ -277,33 +290,46 @@ def _spans(doc: Document, key_path: DataPath, text: str, key: str, path: str) ->
     return start, end, key_node.start_mark.column
 
 
-def _replace(src: Document, tgt: Document, key_path: DataPath, key: str, path: str, src_text: str, tgt_text: str) -> _Edit:
+def _replace(
+    src: Document, tgt: Document, key_path: DataPath, key: str, path: str, src_text: str, tgt_text: str
+) -> _Edit:
     s_start, s_end, s_col = _spans(src, key_path, src_text, key, path)
     t_start, t_end, t_col = _spans(tgt, key_path, tgt_text, key, path)
     fragment = _reindent(tgt_text[t_start:t_end], s_col - t_col, _newline(src_text), key, path)
     if "\n" in fragment and _in_flow(src, key_path):
-        raise YamlEditError(path, key, "the source writes this key inside a flow collection ({...} or [...]) and the target's value spans lines; write it in block style on one of the branches")
+        raise YamlEditError(
+            path,
+            key,
+            "the source writes this key inside a flow collection ({...} or [...]) and the target's value "
+            "spans lines; write it in block style on one of the branches",
+        )
     return _Edit(s_start, s_end, fragment, key)
 
 
 def _in_flow(doc: Document, key_path: DataPath) -> bool:
-    return any(
-        getattr(node_at(doc.node, key_path[:depth]), "flow_style", False) for depth in range(len(key_path))
-    )
+    return any(getattr(node_at(doc.node, key_path[:depth]), "flow_style", False) for depth in range(len(key_path)))
 
 
-def _insert(src: Document, tgt: Document, key_path: DataPath, key: str, path: str, src_text: str, tgt_text: str) -> _Edit:
+def _insert(
+    src: Document, tgt: Document, key_path: DataPath, key: str, path: str, src_text: str, tgt_text: str
+) -> _Edit:
     depth = max(d for d in range(len(key_path)) if get_path(src.data, key_path[:d])[0])
     missing = key_path[depth:]
     anchor = node_at(src.node, key_path[:depth])
     if any(isinstance(p, int) for p in missing):
         raise YamlEditError(path, key, "the source lacks the list item to add the key to")
     if anchor is None or anchor.id != "mapping" or getattr(anchor, "flow_style", False) or not anchor.value:
-        raise YamlEditError(path, key, f"the source has no block mapping at {'.'.join(map(str, key_path[:depth])) or 'the document root'} to add the key to")
+        raise YamlEditError(
+            path,
+            key,
+            f"the source has no block mapping at "
+            f"{'.'.join(map(str, key_path[:depth])) or 'the document root'} to add the key to",
+        )
     newline = _newline(src_text)
     base_col = anchor.value[0][0].start_mark.column
-    t_keys = [tgt.key_node_at(key_path[: depth + i + 1]) for i in range(len(missing))]
-    if any(k is None for k in t_keys):
+    found = [tgt.key_node_at(key_path[: depth + i + 1]) for i in range(len(missing))]
+    t_keys = [k for k in found if k is not None]
+    if len(t_keys) != len(found):
         raise YamlEditError(path, key, "the key's position in the target could not be found")
     first_col = t_keys[0].start_mark.column
     lines = []
@@ -316,12 +342,13 @@ def _insert(src: Document, tgt: Document, key_path: DataPath, key: str, path: st
     fragment = _reindent(tgt_text[t_start:t_end], indent - t_col, newline, key, path)
     lines.append(" " * indent + tgt_text[last_key.start_mark.index : last_key.end_mark.index] + fragment)
     at = _line_end(src_text, _content_end(anchor, src_text))
-    return _Edit(at, at, newline + newline.join(lines), key)
+    created = key_path[: depth + 1] if len(missing) > 1 else None
+    return _Edit(at, at, newline + newline.join(lines), key, created=created)
 
 
 def _apply(text: str, edits: Sequence[_Edit], path: str) -> str:
     ordered = sorted(edits, key=lambda e: (e.start, e.end))
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in zip(ordered, ordered[1:], strict=False):
         if after.start < before.end or (after.start == before.start and after.end == before.end):
             raise YamlEditError(path, after.key, f"it overlaps {before.key} (list a key or its parent, not both)")
     for edit in reversed(ordered):
@@ -334,23 +361,32 @@ def _apply(text: str, edits: Sequence[_Edit], path: str) -> str:
 
 
 def _verify(
-    src_text: str, result: str, src_docs: Sequence[Document], tgt_docs: Sequence[Document],
-    pairs: Sequence[tuple[int, int | None]], keys: Sequence[str], edits: Sequence[_Edit], path: str,
+    src_text: str,
+    result: str,
+    src_docs: Sequence[Document],
+    tgt_docs: Sequence[Document],
+    pairs: Sequence[tuple[int, int | None]],
+    keys: Sequence[str],
+    edits: Sequence[_Edit],
+    path: str,
 ) -> None:
     try:
         out_docs = load_documents(result)
     except YamlSyntaxError as exc:
-        raise YamlEditError(path, _key_near(edits, src_text, exc.line), f"the spliced file would not parse ({exc.message})") from None
+        raise YamlEditError(
+            path, _key_near(edits, src_text, exc.line), f"the spliced file would not parse ({exc.message})"
+        ) from None
     if len(out_docs) != len(src_docs):
         raise YamlEditError(path, "", "the spliced file would have a different number of documents")
     parsed = [parse_key(k) for k in keys]
     for si, ti in pairs:
         out, src = out_docs[si].data, src_docs[si].data
-        if _without(out, parsed) != _without(src, parsed):
+        created = [e.created for e in edits if e.doc == si and e.created is not None]
+        if _without(out, [*parsed, *created]) != _without(src, parsed):
             raise YamlEditError(path, ", ".join(keys), "the splice would change data outside the listed keys")
         if ti is None:
             continue
-        for key, parts in zip(keys, parsed):
+        for key, parts in zip(keys, parsed, strict=True):
             for key_path in _expand(parts, src, tgt_docs[ti].data):
                 expected = get_path(tgt_docs[ti].data, key_path)
                 if expected[0] and get_path(out, key_path) != expected:

@@ -235,7 +235,7 @@ def _load_ruamel(text: str) -> list[Document]:
         raise _syntax_error(exc) from None
     except Exception as exc:  # ruamel raises assorted errors on odd input
         raise YamlSyntaxError(str(exc)) from None
-    return [Document(_plain(d), n, text, x) for n, d, x in zip(nodes, datas, dups)]
+    return [Document(_plain(d), n, text, x) for n, d, x in zip(nodes, datas, dups, strict=True)]
 
 
 _SPLIT = re.compile(r"(?<!\\)\.")

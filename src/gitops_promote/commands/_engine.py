@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gitops_promote.adapters.git import CommitInfo, Repository
+from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
 from gitops_promote.commands._context import (
     BranchRefs,
     bootstrap_registry,
@@ -70,6 +71,8 @@ class Prepared:
     base: LastPromotion | None
     commits: list[CommitInfo] = field(default_factory=list)
     drift: list[Drift] = field(default_factory=list)
+    key_rules: KeyRules = field(default_factory=KeyRules)
+    new_blobs: dict[str, bytes] = field(default_factory=dict)  # merged env-key files, written on apply
 
     @property
     def changes_target(self) -> bool:
@@ -121,13 +124,22 @@ def prepare(repo: Repository, request: PromotionRequest, *, refs: BranchRefs | N
     owned = _owned_paths(repo, registry, dst, target_commit, request.registry_file)
     source_tree, target_tree = repo.ls_tree(source_commit), repo.ls_tree(target_commit)
     plan = plan_tree(source_tree, target_tree, owned.owns)
+    key_rules = KeyRules.build(registry.env_specific_keys, dst.codename)
+    new_blobs = carry_env_keys(repo, key_rules, source_tree, target_tree, plan)
     base = last_promotion(repo, target_commit, source_commit, src.codename)
     prepared = Prepared(
         repo, registry, src, dst, refs, source_commit, target_commit, owned, source_tree, target_tree, plan, base
     )
+    prepared.key_rules, prepared.new_blobs = key_rules, new_blobs
     prepared.commits = pending_commits(repo, base, source_commit)
-    prepared.drift = detect_drift(prepared)
+    prepared.drift = detect_drift(prepared, _ignoring_env_keys(prepared))
     return prepared
+
+
+def _ignoring_env_keys(prepared: Prepared) -> Callable[[str, str | None, set[str | None]], bool] | None:
+    if not prepared.key_rules.rules:
+        return None
+    return lambda path, version, upstream: same_ignoring_keys(prepared.repo, prepared.key_rules, path, version, upstream)
 
 
 def _source_commit(repo: Repository, ref: str | None, source_tip: str, src: Environment) -> str:

@@ -24,9 +24,14 @@ ACTIONS = (ADDED, MODIFIED, DELETED, KEPT, SEEDED, ORPHANED)
 class FileAction:
     path: str
     action: str
+    # env_specific_keys: keys of this promoted file that kept the target's values
+    kept_keys: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, str]:
-        return {"path": self.path, "action": self.action}
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"path": self.path, "action": self.action}
+        if self.kept_keys:
+            data["kept_keys"] = list(self.kept_keys)
+        return data
 
 
 @dataclass

@@ -13,7 +13,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -150,13 +150,21 @@ def check_yaml(path: str, files: Files) -> list[Finding]:
     if isinstance(docs, YamlSyntaxError):
         return [
             _finding(
-                "yaml-parse", ERROR, path, (docs.line, docs.column), f"not valid YAML: {docs.message}",
-                "fix the syntax; `python -c 'import yaml,sys; yaml.safe_load_all(open(sys.argv[1]))' FILE` shows the same error",
+                "yaml-parse",
+                ERROR,
+                path,
+                (docs.line, docs.column),
+                f"not valid YAML: {docs.message}",
+                "fix the syntax; `python -c 'import yaml,sys; yaml.safe_load_all(open(sys.argv[1]))' "
+                "FILE` shows the same error",
             )
         ]
     return [
         _finding(
-            "yaml-parse", ERROR, path, (dup.line, dup.column),
+            "yaml-parse",
+            ERROR,
+            path,
+            (dup.line, dup.column),
             f"duplicate key {dup.key!r} (first on line {dup.first_line})",
             "tools disagree on which copy wins (Helm and kubectl may reject it); keep one",
         )
@@ -187,14 +195,16 @@ def _openapi_to_jsonschema(node: Any) -> Any:
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
     if node.get("nullable") and isinstance(node.get("type"), str):
         out["type"] = [node["type"], "null"]
-    if "properties" in node and "additionalProperties" not in node and not node.get(
-        "x-kubernetes-preserve-unknown-fields"
+    if (
+        "properties" in node
+        and "additionalProperties" not in node
+        and not node.get("x-kubernetes-preserve-unknown-fields")
     ):
         out["additionalProperties"] = False
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def argocd_validator(kind: str) -> Any:
     """A compiled validator per kind, built once per process (the ApplicationSet schema is big)."""
     resource = resources.files("gitops_promote").joinpath("data", "argocd", ARGOCD_KINDS[kind])
@@ -255,7 +265,8 @@ def check_argocd_schema(path: str, doc: Document) -> list[Finding]:
         unknown = error.validator == "additionalProperties"
         rule, severity = ("argocd-unknown-field", WARNING) if unknown else ("argocd-schema", ERROR)
         hint = (
-            "remove it or check its spelling against the Argo CD v3.5.1 CRD (kubectl's strict validation rejects unknown fields)"
+            "remove it or check its spelling against the Argo CD v3.5.1 CRD (kubectl's strict validation "
+            "rejects unknown fields)"
             if unknown
             else f"see the {kind} reference: https://argo-cd.readthedocs.io/en/stable/operator-manual/declarative-setup/"
         )
@@ -263,8 +274,14 @@ def check_argocd_schema(path: str, doc: Document) -> list[Finding]:
     name = get_path(doc.data, ("metadata", "name"))[1]
     if not name:
         findings.append(
-            _finding("argocd-schema", ERROR, path, doc.position(("metadata", "name")),
-                     f"{kind}: metadata.name is required but missing", "every Argo CD resource needs a name")
+            _finding(
+                "argocd-schema",
+                ERROR,
+                path,
+                doc.position(("metadata", "name")),
+                f"{kind}: metadata.name is required but missing",
+                "every Argo CD resource needs a name",
+            )
         )
     return findings
 
@@ -318,41 +335,76 @@ def _is_this_repo(source: dict[str, Any], branches: set[str], repo: RepoIndex) -
     return isinstance(path, str) and not is_templated(path) and _clean(path) != "" and _clean(path) in repo.dirs
 
 
+def owning_environment(path: str, registry: Registry, env: Environment) -> Environment:
+    """The environment a file belongs to: `env`, unless only another environment's `{env}`
+    pattern owns it (e.g. `argocd/prd/root.yaml` with `argocd/{env}/**` on the stg branch).
+
+    Every branch carries every environment's env-specific files (promotion copies the ones
+    the target does not own), but only the owner's Argo CD deploys them, so an Application
+    there must track its owner's branch, not the branch it is read from.
+    """
+    if EnvSpecificPaths(registry.env_specific, env.codename).owns(path):
+        return env
+    for other in registry.environments:
+        if other.codename != env.codename and EnvSpecificPaths(registry.env_specific, other.codename).owns(path):
+            return other
+    return env
+
+
 def check_application_env(
     file: str, doc: Document, env: Environment, registry: Registry, repo: RepoIndex
 ) -> list[Finding]:
-    """An Application on env X's branch must track X's branch, and its valueFiles must exist."""
+    """An Application on env X's branch must track X's branch (or, in a file another
+    environment owns, that environment's branch), and its valueFiles must exist."""
     if argocd_kind(doc.data) != "Application":
         return []
     branches = {e.branch for e in registry.environments}
     sources = _sources(doc.data.get("spec"))
     refs = {s["ref"]: s for _, s in sources if isinstance(s.get("ref"), str)}
+    owner = owning_environment(file, registry, env)
     findings: list[Finding] = []
     for where, source in sources:
         if not _is_this_repo(source, branches, repo):
             continue
-        findings += _check_revision(file, doc, where, source, env)
+        findings += _check_revision(file, doc, where, source, owner, owner is not env)
         findings += _check_value_files(file, doc, where, source, refs, branches, repo)
     return findings
 
 
-def _check_revision(file: str, doc: Document, where: DataPath, source: dict[str, Any], env: Environment) -> list[Finding]:
+def _check_revision(
+    file: str, doc: Document, where: DataPath, source: dict[str, Any], env: Environment, foreign: bool = False
+) -> list[Finding]:
     revision = source.get("targetRevision")
     if is_templated(revision) or str(revision or "").removeprefix("refs/heads/") == env.branch:
         return []
     tracked = f"tracks {revision!r}" if revision else "has no targetRevision (so it tracks HEAD)"
+    whose = (
+        f"belongs to environment {env.codename} (promotion.env_specific), whose branch is {env.branch!r}"
+        if foreign
+        else f"is on environment {env.codename}'s branch {env.branch!r}"
+    )
     return [
         _finding(
-            "argocd-target-revision", ERROR, file, doc.position((*where, "targetRevision")),
-            f"{dotted(where)} {tracked}, but this file is on environment {env.codename}'s branch {env.branch!r}",
-            f"set {dotted((*where, 'targetRevision'))}: {env.branch} and list it in promotion.env_specific_keys so promotion keeps it",
+            "argocd-target-revision",
+            ERROR,
+            file,
+            doc.position((*where, "targetRevision")),
+            f"{dotted(where)} {tracked}, but this file {whose}",
+            f"set {dotted((*where, 'targetRevision'))}: {env.branch}, and keep the file in an env-owned "
+            f"path (promotion.env_specific, e.g. argocd/{{env}}/**) or list the key in "
+            f"promotion.env_specific_keys so promotion keeps it",
         )
     ]
 
 
 def _check_value_files(
-    file: str, doc: Document, where: DataPath, source: dict[str, Any],
-    refs: dict[str, dict[str, Any]], branches: set[str], repo: RepoIndex,
+    file: str,
+    doc: Document,
+    where: DataPath,
+    source: dict[str, Any],
+    refs: dict[str, dict[str, Any]],
+    branches: set[str],
+    repo: RepoIndex,
 ) -> list[Finding]:
     helm = source.get("helm")
     value_files = helm.get("valueFiles") if isinstance(helm, dict) else None
@@ -367,9 +419,13 @@ def _check_value_files(
         field_path = (*where, "helm", "valueFiles", index)
         findings.append(
             _finding(
-                "argocd-value-files", WARNING if lenient else ERROR, file, doc.position(field_path),
+                "argocd-value-files",
+                WARNING if lenient else ERROR,
+                file,
+                doc.position(field_path),
                 f"{dotted(field_path)}: {entry!r} resolves to {resolved!r}, which does not exist on this branch",
-                "add the file, fix the path (relative to the source's path; `$ref/...` relative to the repository root), or remove the entry",
+                "add the file, fix the path (relative to the source's path; `$ref/...` relative to the "
+                "repository root), or remove the entry",
             )
         )
     return findings
@@ -452,8 +508,11 @@ def _schema_validator(schema: dict[str, Any]) -> Any:
 def _known_meta_schemas() -> frozenset[str]:
     names = set()
     for cls in (
-        jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator,
-        jsonschema.Draft201909Validator, jsonschema.Draft202012Validator,
+        jsonschema.Draft4Validator,
+        jsonschema.Draft6Validator,
+        jsonschema.Draft7Validator,
+        jsonschema.Draft201909Validator,
+        jsonschema.Draft202012Validator,
     ):
         names.add(str(cls.META_SCHEMA["$schema"]).rstrip("#"))
     return frozenset(names)
@@ -470,19 +529,36 @@ def locate(path: Sequence[Any], layers: Sequence[ValueLayer]) -> tuple[str, int,
     return (layers[0].path if layers else "", 0, 0)
 
 
-def check_values_schema(schema_path: str, schema: dict[str, Any], values: Any, layers: Sequence[ValueLayer]) -> list[Finding]:
+def check_values_schema(
+    schema_path: str, schema: dict[str, Any], values: Any, layers: Sequence[ValueLayer]
+) -> list[Finding]:
     findings = []
     try:
         validator = _schema_validator(schema)
         errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
     except jsonschema.SchemaError as exc:
-        return [_finding("helm-values-schema", ERROR, schema_path, (0, 0), f"values.schema.json is not a valid schema: {exc.message}")]
+        return [
+            _finding(
+                "helm-values-schema",
+                ERROR,
+                schema_path,
+                (0, 0),
+                f"values.schema.json is not a valid schema: {exc.message}",
+            )
+        ]
     for error in errors:
         field_path, message = _error_path(error)
         where = locate(field_path, layers)
         findings.append(
-            Finding("helm-values-schema", ERROR, where[0], where[1], where[2], f"{message} (schema: {schema_path})",
-                    "Helm refuses to render values that break the chart's values.schema.json; fix the value or the schema")
+            Finding(
+                "helm-values-schema",
+                ERROR,
+                where[0],
+                where[1],
+                where[2],
+                f"{message} (schema: {schema_path})",
+                "Helm refuses to render values that break the chart's values.schema.json; fix the value or the schema",
+            )
         )
     return findings
 
@@ -557,13 +633,19 @@ def env_value_files(app_dir: str, registry: Registry, env: str, paths: Iterable[
     """The env-owned YAML files inside the chart directory, in a stable order."""
     owned = EnvSpecificPaths(registry.env_specific, env)
     return sorted(
-        p for p in paths
-        if _in_dir(p, app_dir) and owned.owns(p) and p.endswith((".yaml", ".yml"))
-        and "templates" not in p[len(app_dir):].split("/") and posixpath.basename(p) != "Chart.yaml"
+        p
+        for p in paths
+        if _in_dir(p, app_dir)
+        and owned.owns(p)
+        and p.endswith((".yaml", ".yml"))
+        and "templates" not in p[len(app_dir) :].split("/")
+        and posixpath.basename(p) != "Chart.yaml"
     )
 
 
-def _referenced_value_files(app_dir: str, applications: Sequence[Document], repo: RepoIndex, branches: set[str]) -> list[str] | None:
+def _referenced_value_files(
+    app_dir: str, applications: Sequence[Document], repo: RepoIndex, branches: set[str]
+) -> list[str] | None:
     """valueFiles of the first Application of this repo whose source path is the chart."""
     for doc in applications:
         sources = _sources(doc.data.get("spec"))
@@ -579,7 +661,9 @@ def _referenced_value_files(app_dir: str, applications: Sequence[Document], repo
     return None
 
 
-def build_app(app_dir: str, files: Files, registry: Registry, env: Environment, applications: Sequence[Document], repo: RepoIndex) -> App:
+def build_app(
+    app_dir: str, files: Files, registry: Registry, env: Environment, applications: Sequence[Document], repo: RepoIndex
+) -> App:
     app = App(app_dir, files.first_document(posixpath.join(app_dir, "Chart.yaml") if app_dir else "Chart.yaml"))
     values_path = posixpath.join(app_dir, "values.yaml") if app_dir else "values.yaml"
     branches = {e.branch for e in registry.environments}
@@ -602,9 +686,13 @@ def check_env_values_present(app: App, registry: Registry, env: Environment, fil
             continue
         findings.append(
             _finding(
-                "env-values-missing", ERROR, app.chart_yaml, (0, 0),
+                "env-values-missing",
+                ERROR,
+                app.chart_yaml,
+                (0, 0),
                 f"app {app.dir or '.'} has no {expected} for environment {env.codename}",
-                f"create {expected} (it may be empty: '{{}}'); env-specific files are never promoted, so each branch needs its own",
+                f"create {expected} (it may be empty: '{{}}'); env-specific files are never promoted, so "
+                f"each branch needs its own",
             )
         )
     return findings
@@ -657,17 +745,46 @@ def check_persistence(app: App, env: Environment, files: Files) -> list[Finding]
     if env.persistence == "ephemeral":
         file, line, column = stateful[0][1]
         if app.annotation(ACCEPT_EPHEMERAL) == "accepted":
-            findings.append(Finding("ephemeral-accepted", NOTICE, app.chart_yaml, 0, 0,
-                                    f"app {app.dir or '.'} keeps data ({reasons}) in ephemeral environment {env.codename}; accepted by Chart.yaml annotation",
-                                    "remove the annotation to turn this back into an error"))
+            findings.append(
+                Finding(
+                    "ephemeral-accepted",
+                    NOTICE,
+                    app.chart_yaml,
+                    0,
+                    0,
+                    f"app {app.dir or '.'} keeps data ({reasons}) in ephemeral environment "
+                    f"{env.codename}; accepted by Chart.yaml annotation",
+                    "remove the annotation to turn this back into an error",
+                )
+            )
         else:
-            findings.append(Finding("persistence-ephemeral", ERROR, file, line, column,
-                                    f"app {app.dir or '.'} keeps data ({reasons}) but environment {env.codename} is ephemeral: {EPHEMERAL_HINT}",
-                                    f"disable persistence in the env values, or accept it with Chart.yaml annotations: {{{ACCEPT_EPHEMERAL}: accepted}}"))
+            findings.append(
+                Finding(
+                    "persistence-ephemeral",
+                    ERROR,
+                    file,
+                    line,
+                    column,
+                    f"app {app.dir or '.'} keeps data ({reasons}) but environment {env.codename} is "
+                    f"ephemeral: {EPHEMERAL_HINT}",
+                    f"disable persistence in the env values, or accept it with Chart.yaml annotations: "
+                    f"{{{ACCEPT_EPHEMERAL}: accepted}}",
+                )
+            )
     if env.backups.enabled and not _declares_backup(app):
-        findings.append(Finding("backups-missing", WARNING, app.chart_yaml, 0, 0,
-                                f"app {app.dir or '.'} keeps data ({reasons}) and environment {env.codename} requires backups, but it declares none",
-                                f"add Chart.yaml annotations: {{{BACKUP_ANNOTATION}: <policy>}} or set backup.enabled: true in its values"))
+        findings.append(
+            Finding(
+                "backups-missing",
+                WARNING,
+                app.chart_yaml,
+                0,
+                0,
+                f"app {app.dir or '.'} keeps data ({reasons}) and environment {env.codename} requires "
+                f"backups, but it declares none",
+                f"add Chart.yaml annotations: {{{BACKUP_ANNOTATION}: <policy>}} or set backup.enabled: "
+                f"true in its values",
+            )
+        )
     return findings
 
 
@@ -709,14 +826,17 @@ def validate_tree(files: Mapping[str, FileSource], registry: Registry, env: str 
         for doc in docs if isinstance(docs, list) else []:
             findings += check_argocd_schema(path, doc)
             findings += check_application_env(path, doc, environment, registry, repo)
-            if argocd_kind(doc.data) == "Application":
+            # Another environment's Applications say how *it* layers values, not this one.
+            if argocd_kind(doc.data) == "Application" and owning_environment(path, registry, environment) is environment:
                 applications.append(doc)
     for app_dir in chart_dirs(tree.paths()):
         findings += check_app(app_dir, tree, registry, environment, applications, repo)
     return sorted(findings, key=lambda f: (f.file, f.line, f.column, f.rule))
 
 
-def check_app(app_dir: str, files: Files, registry: Registry, env: Environment, applications: Sequence[Document], repo: RepoIndex) -> list[Finding]:
+def check_app(
+    app_dir: str, files: Files, registry: Registry, env: Environment, applications: Sequence[Document], repo: RepoIndex
+) -> list[Finding]:
     app = build_app(app_dir, files, registry, env, applications, repo)
     findings = check_env_values_present(app, registry, env, files)
     schema_path = posixpath.join(app_dir, "values.schema.json") if app_dir else "values.schema.json"

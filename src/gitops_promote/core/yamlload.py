@@ -46,10 +46,51 @@ class Loaded:
     fatal: bool = False  # no usable data: show the file as a line diff instead
 
 
+# Typed as Any so that this module type-checks with or without types-PyYAML installed.
+_Composer: Any = yaml.composer.Composer
+
+
+class _ReanchoringComposer(_Composer):  # type: ignore[misc]
+    """YAML 1.2 lets an anchor be defined again (later aliases see the new one); PyYAML's
+    composers refuse it. GOV.UK's values-integration.yaml does this with `&max-upload-size`."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if not self.check_event(yaml.AliasEvent):
+            anchor = self.peek_event().anchor
+            if anchor is not None:
+                self.anchors.pop(anchor, None)
+        node: yaml.Node = super().compose_node(parent, index)
+        return node
+
+
+_Parser: type[Any] = getattr(yaml, "cyaml", None) and yaml.cyaml.CParser or yaml.parser.Parser
+
+
+_Bases: tuple[type[Any], ...] = (
+    _ReanchoringComposer, _Parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver)
+
+
+class _ReanchoringLoader(*_Bases):  # type: ignore[misc]
+    """libyaml events, the Python composer (slower, so only when an anchor is redefined)."""
+
+    def __init__(self, stream: bytes) -> None:
+        _Parser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
 def load(path: str, data: bytes) -> Loaded:
     """Load every document of `data`; problems name `path` with 1-based line and column."""
+    result = _load_with(_Loader, path, data)
+    if any("found duplicate anchor" in p.message for p in result.problems):
+        result = _load_with(_ReanchoringLoader, path, data)
+    return result
+
+
+def _load_with(loader_class: type[Any], path: str, data: bytes) -> Loaded:
     result = Loaded()
-    loader = _Loader(data)
+    loader = loader_class(data)
     try:
         while loader.check_node():
             node = loader.get_node()

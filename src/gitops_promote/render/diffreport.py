@@ -8,7 +8,6 @@ The shapes are documented in docs/diff-format.md.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import os
@@ -27,6 +26,7 @@ GITHUB_MAX_ANNOTATIONS = 10  # GitHub shows at most 10 of each annotation kind p
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary over 1 MiB
 VALUE_WIDTH = 120
 TEXT_DIFF_LINES = 200  # per file in Markdown; the JSON keeps the whole diff
+MD_CHANGES_PER_FILE = 100  # so one huge values file does not push every app out of the report
 
 _CATEGORY = {
     "added": "add", "seeded": "add",
@@ -101,6 +101,13 @@ def change_line(change: Change) -> str:
     else:
         detail = f"moved from {old} to {new}"
     return f"{_OP_SYMBOL[change.op]} {where}: {detail}"
+
+
+def problem_text(p: Problem) -> str:
+    """`file:line:col: message (hint: ...)` on one line."""
+    hint = f" (hint: {p.hint})" if p.hint else ""
+    where = f"{p.location}: " if p.location else ""
+    return one_line(f"{where}{p.message}{hint}")
 
 
 def _json_safe(value: Any) -> Any:
@@ -181,7 +188,7 @@ def to_brief(report: DiffReport) -> str:
 
 
 def _brief_line(f: FileReport) -> str:
-    detail = f.status
+    detail: str = f.status
     if f.diff and f.diff.changes:
         n = len(f.diff.changes)
         detail += f", {n} change{'s' if n != 1 else ''}"
@@ -194,7 +201,7 @@ def _brief_line(f: FileReport) -> str:
 # --- Markdown ----------------------------------------------------------------------------
 
 # Everything Markdown or HTML could read as syntax, plus `@` (mentions) and `#` (issue links).
-_MD_SPECIAL = re.compile(r"[&<>\"'|\\`*_\[\](){}#!~+\-.:@$%=^]")
+_MD_SPECIAL = re.compile(r"[&<>\"'|\\`*_\[\]#!~@$]")
 
 
 def md(text: str) -> str:
@@ -321,9 +328,11 @@ def _md_file_full(f: FileReport) -> str:
     parts = [f"**{_md_file_title(f)}**"]
     d = f.diff
     if d is not None:
-        parts += [f"- ⚠ {md(str(p))}" for p in d.errors]
+        parts += [f"- ⚠ {md(problem_text(p))}" for p in d.errors]
         parts += [f"- ℹ {md(n)}" for n in d.notes]
-        parts += [_md_change(c) for c in d.changes]
+        parts += [_md_change(c) for c in d.changes[:MD_CHANGES_PER_FILE]]
+        if len(d.changes) > MD_CHANGES_PER_FILE:
+            parts.append(f"- … {len(d.changes) - MD_CHANGES_PER_FILE} more changes (see `--json`)")
         if d.kind == "binary":
             parts.append(f"- {md(d.binary_summary)}")
         if d.formatting_only:
@@ -366,9 +375,7 @@ def _md_table_only(report: DiffReport, head: str, max_size: int) -> str:
 
 def _shrinking(n: int) -> Iterator[int]:
     """n, then halving, then 0: few attempts even for thousands of apps."""
-    seen = set()
     while n > 0:
-        seen.add(n)
         yield n
         n //= 2
     yield 0
@@ -447,7 +454,7 @@ def _gh_file_lines(f: FileReport) -> list[str]:
     if f.diff is None:
         return lines
     lines += [_gh_line(f"    {change_line(c)}") for c in f.diff.changes]
-    lines += [_gh_line(f"    ! {p}") for p in f.diff.errors]
+    lines += [_gh_line(f"    ! {problem_text(p)}") for p in f.diff.errors]
     if f.diff.kind == "binary":
         lines.append(_gh_line(f"    {f.diff.binary_summary}"))
     lines += [_gh_line(f"    {line}") for line in _clip_lines(f.diff.text_diff).splitlines()]
@@ -493,7 +500,7 @@ def _text_file(f: FileReport, out: Any) -> None:
     if d is None:
         return
     for p in d.errors:
-        out(f"      ! {one_line(str(p))}", "red")
+        out(f"      ! {problem_text(p)}", "red")
     for n in d.notes:
         out(f"      note: {one_line(n)}", "magenta")
     for c in d.changes:

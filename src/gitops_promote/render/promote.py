@@ -54,7 +54,24 @@ def outcome(result: PromoteResult) -> None:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
     elif result.dry_run:
         console.message(f"dry run: {result.target} would move; nothing was written")
+    elif result.pr_branch and result.pushed:
+        review(result)
     elif result.promoted:
         where = f" and pushed to {result.remote}" if result.pushed else " (local branch only)"
         assert result.target_commit is not None
         console.message(f"promoted {result.source} to {result.target}: {result.target_commit[:12]}{where}", "green")
+
+
+def review(result: PromoteResult) -> None:
+    """--pr: the commit waits on the review branch; the URL goes to stdout (it is data)."""
+    assert result.target_commit is not None
+    console.message(
+        f"pushed the promotion of {result.source} to {result.target} ({result.target_commit[:12]}) to "
+        f"{result.remote}/{result.pr_branch}; {result.target} has not moved. Merge it with a "
+        "fast-forward so that what was reviewed is what ships.",
+        "green",
+    )
+    if result.compare_url and not result.pull_request:
+        console.out().print(Text(f"open a pull request: {result.compare_url}"))
+    elif result.pull_request:
+        console.out().print(Text(f"pull request: {result.pull_request}"))

@@ -1,0 +1,88 @@
+"""Environment-specific keys inside promoted files (`promotion.env_specific_keys`).
+
+Such a file takes the source's content, except that each listed key keeps the target's value.
+The merged bytes come from `adapters.yaml_edit.carry_keys`, which splices values in place and
+refuses (exit 1) rather than rewrite a file it cannot edit exactly. Merged blobs are only
+hashed here; they are written when the promotion is applied, so a dry run writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gitops_promote.adapters.git import Repository
+from gitops_promote.core.paths import expand, glob_to_regex
+from gitops_promote.core.promotion import MODIFIED, FileAction, TreePlan
+from gitops_promote.core.tree import TreeEntry
+
+
+@dataclass
+class KeyRules:
+    """Which keys each promoted file keeps from the target, for one target environment."""
+
+    rules: list[tuple[re.Pattern[str], tuple[str, ...]]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, patterns: Mapping[str, tuple[str, ...]], env: str) -> KeyRules:
+        compiled = [(re.compile(f"^{glob_to_regex(expand(p, env))}$", re.DOTALL), keys) for p, keys in patterns.items()]
+        return cls(compiled)
+
+    def keys_for(self, path: str) -> tuple[str, ...]:
+        found: list[str] = []
+        for regex, keys in self.rules:
+            if regex.match(path):
+                found += [k for k in keys if k not in found]
+        return tuple(found)
+
+
+def carry_env_keys(
+    repo: Repository,
+    rules: KeyRules,
+    source: Mapping[str, TreeEntry],
+    target: Mapping[str, TreeEntry],
+    plan: TreePlan,
+) -> dict[str, bytes]:
+    """Rewrite the plan's entries for files with env-specific keys; return the new blobs."""
+    new_blobs: dict[str, bytes] = {}
+    if not rules.rules:
+        return new_blobs
+    actions = {a.path: a for a in plan.actions}
+    for path, entry in list(plan.entries.items()):
+        keys = rules.keys_for(path)
+        in_target = target.get(path)
+        if not keys or in_target is None or entry != source.get(path) or entry == in_target or entry.kind != "blob":
+            continue
+        merged = _merged(repo, path, entry, in_target, keys)
+        merged_id = repo.blob_id(merged)
+        plan.entries[path] = TreeEntry(entry.mode, merged_id)
+        if merged_id != entry.sha:
+            new_blobs[merged_id] = merged
+        _update_action(plan, actions, path, plan.entries[path] != in_target, keys)
+    return new_blobs
+
+
+def _merged(repo: Repository, path: str, entry: TreeEntry, in_target: TreeEntry, keys: tuple[str, ...]) -> bytes:
+    from gitops_promote.adapters.yaml_edit import carry_keys
+
+    return carry_keys(repo.read_blob(entry.sha), repo.read_blob(in_target.sha), keys, path)
+
+
+def _update_action(plan: TreePlan, actions: dict[str, FileAction], path: str, changed: bool, keys: tuple[str, ...]) -> None:
+    plan.actions = [a for a in plan.actions if a.path != path]
+    if changed:
+        plan.actions.append(FileAction(path, MODIFIED, keys))
+        plan.actions.sort(key=lambda a: a.path)
+    del actions[path]
+
+
+def same_ignoring_keys(repo: Repository, rules: KeyRules, path: str, version: str | None, upstream: set[str | None]) -> bool:
+    """Drift guard: the target's file equals an upstream version once env-specific keys are ignored."""
+    keys = rules.keys_for(path)
+    if not keys or version is None:
+        return False
+    from gitops_promote.adapters.yaml_edit import keys_equal_ignoring
+
+    mine = repo.read_blob(version)
+    return any(other is not None and keys_equal_ignoring(repo.read_blob(other), mine, keys) for other in upstream)

@@ -1,0 +1,127 @@
+"""`gitops parity`: apps × environments, versions side by side, differences classified.
+
+Each adjacent pair is planned with `prepare()`, exactly as `promote` would: the paths its
+promotion would change are the differences, the engine's drift decides which of them are
+drift, and merge commits without Promoted-* trailers on the downstream branch since its last
+promotion are reported as hand merges (drift too).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gitops_promote.adapters.git import Repository
+from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, decode, load_documents
+from gitops_promote.commands import history, status
+from gitops_promote.commands._context import bootstrap_registry
+from gitops_promote.commands._engine import Prepared
+from gitops_promote.core.parity import (
+    ABSENT,
+    AppCell,
+    HandMerge,
+    KeyGap,
+    PairReport,
+    ParityReport,
+    cell_state,
+    chart_dirs,
+    deep_merge,
+    image_tag,
+    key_gaps,
+    leaf_keys,
+    scalar,
+)
+from gitops_promote.core.tree import TreeEntry
+
+
+def run(repo_path: Path, registry_file: Path | None = None, remote: str | None = None) -> ParityReport:
+    with Repository(repo_path) as repo:
+        registry = bootstrap_registry(repo, registry_file, [])
+        envs = registry.ordered()
+        refs = status.sync_existing(repo, remote, [e.branch for e in envs])
+        heads = {e.codename: repo.resolve_commit(refs.ref(e.branch)) for e in envs}
+        pairs: dict[str, PairReport] = {}
+        for upstream, downstream in registry.allowed_steps():
+            if heads[upstream] and heads[downstream]:
+                up, down = registry.get(upstream), registry.get(downstream)
+                assert up is not None and down is not None
+                prepared = status.prepare_step(repo, up, down, refs, registry_file, remote)
+                pairs[downstream] = pair_report(repo, prepared)
+        trees = {name: repo.ls_tree(sha) for name, sha in heads.items() if sha}
+        reader = _Reader(repo)
+        apps: dict[str, dict[str, AppCell]] = {}
+        gaps: list[KeyGap] = []
+        for app in chart_dirs(p for tree in trees.values() for p in tree):
+            apps[app] = {name: _cell(reader, app, name, tree, pairs.get(name)) for name, tree in trees.items()}
+            settings = {name: keys for name, tree in trees.items() if (keys := _env_keys(reader, app, name, tree)) is not None}
+            gaps += key_gaps(app, settings, registry.order)
+        missing = [name for name, sha in heads.items() if sha is None]
+        order = [e.codename for e in envs]
+        return ParityReport(order, apps, [pairs[d] for d in order if d in pairs], gaps, missing)
+
+
+def pair_report(repo: Repository, prepared: Prepared) -> PairReport:
+    pending = status.pending_of(prepared)
+    since = prepared.base.commit if prepared.base else None
+    merges = [
+        HandMerge(e.commit, e.subject)
+        for e in history.entries(repo, prepared.target_commit, since=since)
+        if e.kind == history.MERGE
+    ]
+    return PairReport(
+        prepared.source.codename,
+        prepared.target.codename,
+        prepared.source_commit,
+        prepared.target_commit,
+        pending.files,
+        [c.sha for c in pending.commits],
+        prepared.drift,
+        merges,
+    )
+
+
+class _Reader:
+    """YAML documents by blob id (an unchanged file is read once for every environment)."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self._cache: dict[str, tuple[Any, str | None]] = {}
+
+    def load(self, tree: dict[str, TreeEntry], path: str) -> tuple[Any, str | None]:
+        """(data, problem); data None when the file is absent or unreadable."""
+        entry = tree.get(path)
+        if entry is None or entry.kind != "blob":
+            return None, None
+        if entry.sha not in self._cache:
+            try:
+                docs = load_documents(decode(self.repo.read_blob(entry.sha), path))
+                self._cache[entry.sha] = (docs[0].data if docs else None, None)
+            except (YamlSyntaxError, UnicodeDecodeError, ValueError) as exc:
+                self._cache[entry.sha] = (None, f"{path}: not valid YAML ({exc})")
+        return self._cache[entry.sha]
+
+
+def _prefix(app: str) -> str:
+    return "" if app == "." else app + "/"
+
+
+def _cell(reader: _Reader, app: str, env: str, tree: dict[str, TreeEntry], pair: PairReport | None) -> AppCell:
+    base = _prefix(app)
+    if f"{base}Chart.yaml" not in tree:
+        state = ABSENT if pair is None else cell_state(app, pair)
+        return AppCell(False, state=state if state != "same" else ABSENT)
+    chart, chart_problem = reader.load(tree, f"{base}Chart.yaml")
+    values, values_problem = reader.load(tree, f"{base}values.yaml")
+    overlay, overlay_problem = reader.load(tree, f"{base}values-{env}.yaml")
+    effective = deep_merge(values if isinstance(values, dict) else {}, overlay if isinstance(overlay, dict) else {})
+    problems = tuple(p for p in (chart_problem, values_problem, overlay_problem) if p)
+    return AppCell(
+        True, scalar(chart, "version"), scalar(chart, "appVersion"), image_tag(effective), cell_state(app, pair), problems
+    )
+
+
+def _env_keys(reader: _Reader, app: str, env: str, tree: dict[str, TreeEntry]) -> set[str] | None:
+    if f"{_prefix(app)}Chart.yaml" not in tree:
+        return None
+    data, _problem = reader.load(tree, f"{_prefix(app)}values-{env}.yaml")
+    return leaf_keys(data) if isinstance(data, dict) else None

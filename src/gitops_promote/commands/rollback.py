@@ -1,0 +1,213 @@
+"""`gitops rollback ENV`: a new commit whose common content is that of an earlier promotion.
+
+History is never rewritten: the rollback is one commit on top of the branch (parent: its tip),
+with the trailer `Rolled-Back-To: <promotion commit>` (and `Rollback-Reason:` when given). The
+environment's own files are kept, following the promotion rules with the earlier promotion as
+the source (`--with-env-files` restores them too). The engine never counts a rollback commit
+as drift, so the next promotion from upstream goes through. Publishing (lease push, compare-
+and-swap, retries, `--no-push`) is promote's own code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitops_promote.adapters.git import Repository
+from gitops_promote.commands import history
+from gitops_promote.commands._context import bootstrap_registry, registry_at
+from gitops_promote.commands._engine import freeze_gate, require_git_identity
+from gitops_promote.commands.promote import BranchMove, publish, retrying
+from gitops_promote.core.drift import ROLLED_BACK_TO
+from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
+from gitops_promote.core.paths import EnvSpecificPaths
+from gitops_promote.core.promotion import FileAction, plan_tree
+from gitops_promote.core.registry import Environment, Registry
+from gitops_promote.core.tree import TreeEntry
+from gitops_promote.errors import UsageError
+
+MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class RollbackRequest:
+    environment: str
+    to: str | None = None  # a promotion commit of the environment
+    steps: int | None = None  # N promotions back (default 1)
+    registry_file: Path | None = None
+    remote: str | None = None
+
+
+@dataclass(frozen=True)
+class RollbackOptions:
+    dry_run: bool = False
+    push: bool = True
+    with_env_files: bool = False
+    reason: str | None = None  # Rollback-Reason; also the freeze override's reason
+    override_freeze: bool = False
+
+
+@dataclass
+class RollbackResult:
+    environment: str
+    target: history.Entry  # the promotion rolled back to
+    commit_before: str
+    commit: str | None
+    rolled_back: bool
+    pushed: bool
+    dry_run: bool
+    remote: str | None
+    with_env_files: bool
+    reason: str | None
+    files: list[FileAction]
+    freeze_override: str | None = None
+    attempts: int = 1
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "rolled_back_to": self.target.to_json(),
+            "commit_before": self.commit_before,
+            "commit": self.commit,
+            "rolled_back": self.rolled_back,
+            "pushed": self.pushed,
+            "dry_run": self.dry_run,
+            "remote": self.remote,
+            "with_env_files": self.with_env_files,
+            "reason": self.reason,
+            "freeze_override": self.freeze_override,
+            "files": [f.to_json() for f in self.files],
+            "attempts": self.attempts,
+            "notes": self.notes,
+        }
+
+
+def effective_promotions(entries: list[history.Entry]) -> list[history.Entry]:
+    """Promotions whose content is still in effect, newest first: a rollback to X undoes every
+    promotion after X, so the next rollback goes further back than X, not to what it undid."""
+    stack: list[history.Entry] = []
+    skip_to: str | None = None
+    for entry in entries:
+        if skip_to is not None:
+            if entry.commit != skip_to:
+                continue
+            skip_to = None
+        if entry.kind == history.ROLLBACK:
+            skip_to = entry.rolled_back_to
+        elif entry.kind == history.PROMOTION:
+            stack.append(entry)
+    return stack
+
+
+def run(repo_path: Path, request: RollbackRequest, options: RollbackOptions) -> RollbackResult:
+    from gitops_promote.commands._engine import override_reason
+
+    freeze_reason = override_reason(options.override_freeze, options.reason)
+    if request.to is not None and request.steps is not None:
+        raise UsageError("give either --to COMMIT or --steps N, not both")
+    if request.steps is not None and request.steps < 1:
+        raise UsageError(f"--steps {request.steps} must be 1 or more", hint="--steps 1 undoes the last promotion")
+    with Repository(repo_path) as repo:
+
+        def attempt(number: int) -> RollbackResult | None:
+            result = _attempt(repo, request, options, freeze_reason)
+            if result is not None:
+                result.attempts = number
+            return result
+
+        return retrying(request.environment, "rolling back", attempt)
+
+
+def _attempt(
+    repo: Repository, request: RollbackRequest, options: RollbackOptions, freeze_reason: str | None
+) -> RollbackResult | None:
+    env, refs, head = history.open_branch(repo, request.environment, request.registry_file, request.remote)
+    registry = _registry(repo, request, env, head)
+    target = choose_target(repo, env, head, request)
+    entries, files = _plan(repo, registry, env, head, target.commit, options.with_env_files)
+    result = RollbackResult(
+        env.codename, target, head, None, False, False, options.dry_run,
+        refs.remote if options.push else None, options.with_env_files, options.reason, files,
+    )
+    if entries == repo.ls_tree(head):
+        result.commit = head
+        return result
+    decision = freeze_gate(repo, registry, env, head, request.registry_file, freeze_reason)
+    if decision.overridden:
+        result.freeze_override = freeze_reason
+        result.notes.append(decision.message)
+    if options.dry_run:
+        return result
+    require_git_identity(repo)
+    new_commit = repo.commit_tree(repo.write_tree(entries), [head], commit_message(env, target, options, result))
+    published = publish(repo, BranchMove(refs, env.branch, head, new_commit, f"gitops rollback {env.codename}"), options.push)
+    if published is None:
+        return None
+    result.pushed, result.notes = published.pushed, result.notes + published.notes
+    result.commit, result.rolled_back = new_commit, True
+    return result
+
+
+def _registry(repo: Repository, request: RollbackRequest, env: Environment, head: str) -> Registry:
+    """The registry the environment's branch holds (else the one found to start with)."""
+    bootstrap = bootstrap_registry(repo, request.registry_file, [env.branch])
+    if request.registry_file is not None:
+        return bootstrap
+    return registry_at(repo, head, env.branch) or bootstrap
+
+
+def choose_target(repo: Repository, env: Environment, head: str, request: RollbackRequest) -> history.Entry:
+    entries = history.entries(repo, head)
+    valid = [e for e in entries if e.kind == history.PROMOTION and e.commit != head]
+    if request.to is not None:
+        wanted = repo.resolve_commit(request.to) if not request.to.startswith("-") else None
+        found = next((e for e in valid if e.commit == wanted), None)
+        if found is None:
+            raise _invalid_target(env, f"--to {request.to!r} is not an earlier promotion commit of {env.codename}", valid)
+        return found
+    steps = request.steps or 1
+    stack = effective_promotions(entries)
+    if steps >= len(stack):
+        raise _invalid_target(env, f"{env.codename} has no promotion {steps} step(s) back", valid)
+    return stack[steps]
+
+
+def _invalid_target(env: Environment, message: str, valid: list[history.Entry]) -> UsageError:
+    if not valid:
+        return UsageError(message, hint=f"{env.codename} has no earlier promotion to roll back to")
+    lines = [f"{e.commit[:12]}  {e.date[:16].replace('T', ' ')}  from {e.source} {(e.source_commit or '')[:12]}" for e in valid[:MAX_LISTED]]
+    more = f"\n  … and {len(valid) - MAX_LISTED} more (gitops history {env.codename} --limit 0)" if len(valid) > MAX_LISTED else ""
+    return UsageError(
+        message,
+        hint="valid targets (promotion commits, newest first):\n  " + "\n  ".join(lines) + more,
+    )
+
+
+def _plan(
+    repo: Repository, registry: Registry, env: Environment, head: str, target: str, with_env_files: bool
+) -> tuple[dict[str, TreeEntry], list[FileAction]]:
+    """The rolled-back tree: the target's content, the environment's own files kept."""
+    current, earlier = repo.ls_tree(head), repo.ls_tree(target)
+    if with_env_files:
+        return earlier, history.changed_files(current, earlier)
+    owned: EnvSpecificPaths = registry.owned_paths(env.codename)
+    if (then := registry_at(repo, target, env.branch)) is not None:
+        owned = owned.union(then.env_specific)
+    plan = plan_tree(earlier, current, owned.owns)
+    return plan.entries, plan.actions
+
+
+def commit_message(env: Environment, target: history.Entry, options: RollbackOptions, result: RollbackResult) -> str:
+    source = f"{target.source} {(target.source_commit or '')[:7]}"
+    lines = [f"Roll back {env.codename} to {target.commit[:7]} (promotion of {source})", ""]
+    kept = "its environment-specific files restored too" if options.with_env_files else f"{env.codename}'s environment-specific files kept"
+    lines += [f"Restores the content promoted by {target.commit[:12]}; {kept}.", ""]
+    lines.append(f"{ROLLED_BACK_TO}: {target.commit}")
+    if options.reason:
+        lines.append(f"{history.ROLLBACK_REASON}: {' '.join(options.reason.split())}")
+    if result.freeze_override:
+        lines.append(f"{FREEZE_OVERRIDE}: {result.freeze_override}")
+    return "\n".join(lines) + "\n"
+

@@ -1,0 +1,207 @@
+"""The parity model: apps × environments, and every difference classified.
+
+Pure functions over plain data. A difference between adjacent environments is *pending* when
+the downstream branch is simply behind (a promotion would bring it level and overwrite nothing
+that never came from upstream) and *drift* when it holds common content that never came from
+upstream, or when a branch was merged into it by hand (a merge commit without Promoted-*
+trailers on its first-parent line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitops_promote.core.drift import Drift
+from gitops_promote.core.promotion import FileAction
+
+CHART_FILE = "Chart.yaml"
+SAME, PENDING, DRIFT, ABSENT = "same", "pending", "drift", "absent"
+
+
+@dataclass(frozen=True)
+class AppCell:
+    """One app in one environment: what Helm would deploy, as far as versions go."""
+
+    present: bool
+    chart_version: str | None = None
+    app_version: str | None = None
+    image_tag: str | None = None
+    state: str = SAME  # against the upstream environment: same | pending | drift
+    problems: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "present": self.present,
+            "chart_version": self.chart_version,
+            "app_version": self.app_version,
+            "image_tag": self.image_tag,
+            "state": self.state,
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(frozen=True)
+class KeyGap:
+    """A settings key most environments of an app set, missing in some other."""
+
+    app: str
+    key: str
+    present_in: tuple[str, ...]
+    missing_in: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"app": self.app, "key": self.key, "present_in": list(self.present_in), "missing_in": list(self.missing_in)}
+
+
+@dataclass(frozen=True)
+class HandMerge:
+    commit: str
+    subject: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"commit": self.commit, "subject": self.subject}
+
+
+@dataclass
+class PairReport:
+    """One adjacent step (upstream → downstream)."""
+
+    upstream: str
+    downstream: str
+    upstream_commit: str
+    downstream_commit: str
+    pending: list[FileAction] = field(default_factory=list)  # what a promotion would change
+    commits: list[str] = field(default_factory=list)  # upstream commits not yet promoted
+    drift: list[Drift] = field(default_factory=list)
+    hand_merges: list[HandMerge] = field(default_factory=list)
+
+    @property
+    def has_drift(self) -> bool:
+        return bool(self.drift or self.hand_merges)
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self.pending or self.commits)
+
+    @property
+    def state(self) -> str:
+        return DRIFT if self.has_drift else PENDING if self.has_pending else SAME
+
+    def classify(self, path: str) -> str:
+        return DRIFT if any(d.path == path for d in self.drift) else PENDING
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "upstream": self.upstream,
+            "downstream": self.downstream,
+            "upstream_commit": self.upstream_commit,
+            "downstream_commit": self.downstream_commit,
+            "state": self.state,
+            "differences": [{**a.to_json(), "class": self.classify(a.path)} for a in self.pending],
+            "pending_commits": self.commits,
+            "drift": [d.to_json() for d in self.drift],
+            "hand_merges": [m.to_json() for m in self.hand_merges],
+        }
+
+
+@dataclass
+class ParityReport:
+    environments: list[str]
+    apps: dict[str, dict[str, AppCell]]  # app directory -> environment -> cell
+    pairs: list[PairReport]
+    key_gaps: list[KeyGap]
+    missing: list[str] = field(default_factory=list)  # environments without a branch
+
+    @property
+    def has_drift(self) -> bool:
+        return any(p.has_drift for p in self.pairs)
+
+    @property
+    def has_pending(self) -> bool:
+        return any(p.has_pending for p in self.pairs)
+
+    def exit_code(self, strict: bool) -> int:
+        return 1 if self.has_drift or (strict and self.has_pending) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environments": self.environments,
+            "missing_branches": self.missing,
+            "state": DRIFT if self.has_drift else PENDING if self.has_pending else SAME,
+            "apps": {app: {env: cell.to_json() for env, cell in cells.items()} for app, cells in self.apps.items()},
+            "pairs": [p.to_json() for p in self.pairs],
+            "key_gaps": [g.to_json() for g in self.key_gaps],
+        }
+
+
+# ---- values -------------------------------------------------------------------------------------
+
+
+def deep_merge(base: Any, overlay: Any) -> Any:
+    """Helm's coalescing of values files: maps merge, lists and scalars replace, null deletes."""
+    if not isinstance(base, dict) or not isinstance(overlay, dict):
+        return overlay
+    merged = dict(base)
+    for key, value in overlay.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def image_tag(values: Any) -> str | None:
+    image = values.get("image") if isinstance(values, dict) else None
+    tag = image.get("tag") if isinstance(image, dict) else None
+    return None if tag is None or isinstance(tag, (dict, list)) else str(tag)
+
+
+def scalar(data: Any, key: str) -> str | None:
+    value = data.get(key) if isinstance(data, dict) else None
+    return None if value is None or isinstance(value, (dict, list)) else str(value)
+
+
+def leaf_keys(data: Any, prefix: str = "") -> set[str]:
+    """Dotted paths of a mapping's leaves (lists count as leaves)."""
+    if not isinstance(data, dict):
+        return {prefix} if prefix else set()
+    keys: set[str] = set()
+    for key, value in data.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        keys |= leaf_keys(value, path) if isinstance(value, dict) and value else {path}
+    return keys
+
+
+def key_gaps(app: str, keys_by_env: Mapping[str, set[str]], order: Sequence[str]) -> list[KeyGap]:
+    """Keys set by at least two environments' files and missing from another's.
+
+    A key only one environment sets (prd's larger requests) is that environment's business; a
+    key two set and a third lacks (dev and prd but not stg) is probably forgotten there.
+    """
+    envs = [e for e in order if e in keys_by_env]
+    gaps = []
+    for key in sorted(set().union(*keys_by_env.values()) if keys_by_env else set()):
+        present = tuple(e for e in envs if key in keys_by_env[e])
+        missing = tuple(e for e in envs if key not in keys_by_env[e])
+        if len(present) >= 2 and missing:
+            gaps.append(KeyGap(app, key, present, missing))
+    return gaps
+
+
+def chart_dirs(paths: Iterable[str]) -> list[str]:
+    """Directories holding a Chart.yaml: the apps."""
+    return sorted({p.rsplit("/", 1)[0] if "/" in p else "." for p in paths if p.rsplit("/", 1)[-1] == CHART_FILE})
+
+
+def cell_state(app_dir: str, pair: PairReport | None) -> str:
+    """How an app's cell compares with upstream, from the paths the pair's promotion touches."""
+    if pair is None:
+        return SAME
+    inside = [a.path for a in pair.pending if app_dir == "." or a.path.startswith(app_dir + "/")]
+    if any(pair.classify(p) == DRIFT for p in inside):
+        return DRIFT
+    return PENDING if inside else SAME
