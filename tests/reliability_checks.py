@@ -35,13 +35,14 @@ def run_gitops(cwd: Path, *args: str, timeout: float = 120) -> Run:
     return Run(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
 
 
-def spawn_gitops(cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+def spawn_gitops(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """The CLI in its own process group (a terminal's Ctrl-C reaches the whole group)."""
     return subprocess.Popen(  # noqa: S603 - argument list
         gitops_argv(cwd, *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        env=env,
     )
 
 
@@ -135,3 +136,41 @@ def refs(repo: Path) -> dict[str, str]:
     out = git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
     pairs = (line.split(" ", 1) for line in out.splitlines())
     return {name: sha for name, sha in pairs}
+
+
+def child_pids(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # the command name may hold spaces and parentheses: the fields follow the last ')'
+        fields = text[text.rfind(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_for_git_child(proc: subprocess.Popen[bytes], timeout: float = 30) -> bool:
+    """Wait until the CLI runs its first git command (it is then past start-up, in the command).
+
+    False when the process ended first.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if child_pids(proc.pid):
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def local_state(clone: Path) -> tuple[dict[str, str], str, str]:
+    """Local branches, HEAD and `git status` of a clone: what a failed run must not change."""
+    branches = {k: v for k, v in refs(clone).items() if k.startswith("refs/heads/")}
+    head = git(clone, "rev-parse", "HEAD")
+    status = git(clone, "status", "--porcelain=v1", "--untracked-files=all", "--ignored")
+    return branches, head, status

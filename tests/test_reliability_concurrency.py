@@ -99,9 +99,6 @@ def promote_concurrently(clones: list[Path], rounds: int, *extra: str) -> list[R
 def reported_promotions(runs: list[Run]) -> list[str]:
     """The promotion commits the runs reported; every run ended in one of the allowed ways."""
     promoted = []
-    import os
-    if os.environ.get("REL_DEBUG"):
-        print([(r.code, json.loads(r.stdout)["attempts"] if r.code == 0 else r.stderr[:60]) for r in runs])
     for run in runs:
         assert run.code in (0, 3), f"exit {run.code}\n{run.stderr}"
         assert "Traceback" not in run.stderr, run.stderr

@@ -34,6 +34,14 @@ class Output(str, enum.Enum):
     json = "json"
 
 
+class DiffOutput(str, enum.Enum):
+    text = "text"
+    brief = "brief"
+    json = "json"
+    markdown = "markdown"
+    github = "github"
+
+
 class PlanOutput(str, enum.Enum):
     text = "text"
     json = "json"
@@ -217,6 +225,61 @@ def promote(
             exc.json = output is Output.json
             raise
         _emit(output, result, render.text)
+
+    _run(body)
+
+
+@app.command()
+def diff(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="Environment to promote from (e.g. dev).")],
+    target: Annotated[str, typer.Argument(help="Environment the promotion would change (e.g. stg).")],
+    ref: Annotated[Optional[str], typer.Option(help="Diff the promotion of this commit of SOURCE.")] = None,  # noqa: UP045
+    output: Annotated[
+        Optional[DiffOutput],  # noqa: UP045
+        typer.Option(
+            "--output", "-o", envvar="GITOPS_OUTPUT", case_sensitive=False,
+            help="Output format [default: text on a terminal, else brief].",
+        ),
+    ] = None,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 1 when the promotion would change anything, 0 when not.")
+    ] = False,
+    show_secrets: Annotated[
+        bool, typer.Option("--show-secrets", help="Show secret values instead of *** (they are masked by default).")
+    ] = False,
+    max_size: Annotated[
+        int, typer.Option("--max-size", min=1000, help="Largest markdown report, in characters.")
+    ] = 60_000,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+) -> None:
+    """Show what promoting SOURCE into TARGET would change in TARGET (structural YAML diff)."""
+
+    def body() -> int:
+        import os
+
+        from gitops_promote.commands import diff as command
+        from gitops_promote.commands._engine import PromotionRequest
+        from gitops_promote.render import console
+        from gitops_promote.render import diffreport as render
+
+        if show_secrets and os.environ.get("CI"):
+            console.warning("--show-secrets in CI: secret values will appear in the job log")
+        request = PromotionRequest(source, target, ref, registry, remote)
+        result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
+        chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
+        if chosen is DiffOutput.json:
+            console.print_json(result.to_json())
+        elif chosen is DiffOutput.brief:
+            console.write(render.to_brief(result.report))
+        elif chosen is DiffOutput.markdown:
+            console.write(render.to_markdown(result.report, max_size=max_size))
+        elif chosen is DiffOutput.github:
+            console.write(render.to_github(result.report, os.environ.get("GITHUB_STEP_SUMMARY")))
+        else:
+            render.to_text(result.report, console.out())
+        return 1 if exit_code and result.changes_target else 0
 
     _run(body)
 

@@ -383,6 +383,32 @@ class Repository:
         out = self.run(["log", "--format=%H", "--end-of-options", *rev_range, "--", path])
         return _decode(out).split()
 
+    # ---- working tree (gitops init, gitops validate --worktree) -----------------------------
+    def _in_work_tree(self, args: Sequence[str], what: str) -> bytes:
+        if self.work_tree is None:
+            raise UsageError(f"{self.git_dir} has no working tree", hint="run this in a clone, not a bare repository")
+        out = self._run_raw(args, cwd=self.work_tree, what=what)
+        assert out is not None
+        return out
+
+    def worktree_files(self) -> list[str]:
+        """Tracked and untracked, not ignored, files of the working tree (paths from its top)."""
+        out = self._in_work_tree(
+            ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name", "--", ":/"],
+            "list the working tree",
+        )
+        return sorted({_decode(p) for p in out.split(b"\0") if p})
+
+    def current_branch(self) -> str | None:
+        """The branch HEAD names (checked out or unborn), or None when HEAD is detached."""
+        out = self._run_raw(["symbolic-ref", "--quiet", "HEAD"], ok_codes=(0, 1))
+        ref = _decode(out or b"").strip()
+        return ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+
+    def checkout(self, branch: str) -> None:
+        """Check `branch` out into the working tree (a new repository's first checkout)."""
+        self._in_work_tree(["checkout", "--quiet", "--end-of-options", branch, "--"], "check out " + branch)
+
     # ---- remotes --------------------------------------------------------------------------
     def remotes(self) -> list[str]:
         return _decode(self.run(["remote"])).split()
@@ -430,6 +456,15 @@ _LOST_RACE = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref"
 
 def _lost_race(porcelain: str) -> bool:
     return any(marker in porcelain for marker in _LOST_RACE)
+
+
+def init_repository(path: Path, initial_branch: str) -> Repository:
+    """`git init` a new non-bare repository at `path` (an existing empty directory)."""
+    argv = ["git", "-c", "core.hooksPath=/dev/null", "init", "--quiet", f"--initial-branch={initial_branch}", "--", str(path)]
+    proc = subprocess.run(argv, capture_output=True, env=git_env(), check=False)  # noqa: S603 - argument list
+    if proc.returncode != 0:
+        raise GitError(f"git could not create a repository in {path}: {_decode(proc.stderr).strip()}")
+    return Repository(path)
 
 
 @dataclass(frozen=True)

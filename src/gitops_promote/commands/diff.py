@@ -1,0 +1,120 @@
+"""`gitops diff SRC DST`: what promoting SRC into DST would change in DST, file by file.
+
+Same rules and same plan as `promote` (commands/_engine.prepare). Only paths whose entries
+differ are read and parsed, so the cost grows with the change, not the repository. The target's
+kept env files are listed but their content (and the source's copy) is never shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_promote.adapters.git import Repository
+from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
+from gitops_promote.core.diffmodel import DiffReport, FileDiff, FileReport
+from gitops_promote.core.promotion import KEPT, MODIFIED
+from gitops_promote.core.tree import TreeEntry, iter_parents
+from gitops_promote.errors import GitError
+
+# Blobs above this size are never loaded into memory for a diff: reported by size only.
+MAX_DIFF_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class DiffResult:
+    report: DiffReport
+    changes_target: bool
+
+    def to_json(self) -> dict[str, object]:
+        from gitops_promote.render.diffreport import to_json
+
+        return to_json(self.report)
+
+
+def run(repo_path: Path, request: PromotionRequest, *, show_secrets: bool = False) -> DiffResult:
+    with Repository(repo_path) as repo:
+        prepared = prepare(repo, request)
+        report = build_report(prepared, show_secrets)
+    if report.files and all(_unreadable(f) for f in report.files if f.diff is not None):
+        raise GitError("nothing could be compared: every changed YAML file failed to parse")
+    return DiffResult(report, prepared.changes_target)
+
+
+def _unreadable(report: FileReport) -> bool:
+    diff = report.diff
+    return diff is not None and diff.kind == "yaml" and bool(diff.errors) and not diff.changes
+
+
+def build_report(prepared: Prepared, show_secrets: bool) -> DiffReport:
+    report = DiffReport(
+        prepared.source.codename, prepared.target.codename, prepared.source_commit, prepared.target_commit
+    )
+    apps = _app_dirs(prepared)
+    for action in prepared.plan.actions:
+        report.files.append(_file_report(prepared, action.path, action.action, apps, show_secrets))
+    return report
+
+
+def _file_report(prepared: Prepared, path: str, action: str, apps: set[str], show_secrets: bool) -> FileReport:
+    app = app_of(path, apps)
+    if action == KEPT:
+        return FileReport(path, app, "kept")
+    old, new = prepared.target_tree.get(path), prepared.plan.entries.get(path)
+    diff = _diff(prepared, path, old, new, show_secrets)
+    status = action
+    if action == MODIFIED and diff.formatting_only and not diff.changes:
+        status = "formatting-only"
+    return FileReport(path, app, status, diff)  # type: ignore[arg-type]
+
+
+def _diff(prepared: Prepared, path: str, old: TreeEntry | None, new: TreeEntry | None, show_secrets: bool) -> FileDiff:
+    from gitops_promote.core.yamldiff import diff_file
+
+    sizes = [_size(prepared, e) for e in (old, new)]
+    if any(e is not None and e.kind != "blob" for e in (old, new)):
+        return FileDiff(path, "text", text_diff=f"submodule {_short(old)} → {_short(new)}\n")
+    if any(s is not None and s > MAX_DIFF_BYTES for s in sizes):
+        skipped = FileDiff(path, "binary", old_size=sizes[0], new_size=sizes[1])
+        skipped.notes.append(f"skipped: larger than {MAX_DIFF_BYTES // (1024 * 1024)} MiB, compared by size only")
+        return skipped
+    diff = diff_file(path, _read(prepared, old), _read(prepared, new), show_secrets=show_secrets)
+    if old and new and old.mode != new.mode:
+        diff.notes.append(f"file mode {old.mode} → {new.mode}")
+    return diff
+
+
+def _short(entry: TreeEntry | None) -> str:
+    return entry.sha[:12] if entry else "absent"
+
+
+def _size(prepared: Prepared, entry: TreeEntry | None) -> int | None:
+    if entry is None or entry.kind != "blob":
+        return None
+    if entry.sha in prepared.new_blobs:
+        return len(prepared.new_blobs[entry.sha])
+    return prepared.repo.blob_size(entry.sha)
+
+
+def _read(prepared: Prepared, entry: TreeEntry | None) -> bytes | None:
+    if entry is None:
+        return None
+    return prepared.new_blobs.get(entry.sha) or prepared.repo.read_blob(entry.sha)
+
+
+def _app_dirs(prepared: Prepared) -> set[str]:
+    """Directories holding a Chart.yaml, on either side."""
+    return {
+        path.rsplit("/", 1)[0] if "/" in path else ""
+        for tree in (prepared.target_tree, prepared.plan.entries)
+        for path in tree
+        if path.endswith("/Chart.yaml") or path == "Chart.yaml"
+    }
+
+
+def app_of(path: str, apps: set[str]) -> str:
+    """The app a path belongs to: the nearest directory with a Chart.yaml, else the top-level folder."""
+    for parent in iter_parents(path):
+        if parent in apps:
+            return parent
+    return path.split("/", 1)[0] if "/" in path else "(root)"

@@ -1,0 +1,149 @@
+"""`gitops init PATH`: a new GitOps repository, ready for Argo CD and for promotion.
+
+The content comes from `core/scaffold_repo.py` (docs/repository-layout.md). One commit holds it
+and every environment branch starts there; the commit is written with plumbing, then the first
+environment's branch is checked out. With `--remote URL` the branches are pushed (a lease that
+the branch must not exist yet: init never overwrites a remote branch).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitops_promote.adapters.git import Repository, init_repository
+from gitops_promote.adapters.scaffold import commit_files, set_branch
+from gitops_promote.commands._context import DEFAULT_REMOTE
+from gitops_promote.commands._engine import require_git_identity
+from gitops_promote.core.registry import parse_registry
+from gitops_promote.core.scaffold_repo import (
+    DEFAULT_APPS,
+    PLACEHOLDER_REPO_URL,
+    app_name_problem,
+    registry_text,
+    repository_files,
+)
+from gitops_promote.errors import ConfigError, GitError, UsageError
+
+COMMIT_MESSAGE = "gitops init: environments, apps {apps}, Argo CD app of apps per environment"
+
+
+@dataclass(frozen=True)
+class InitRequest:
+    path: Path
+    apps: tuple[str, ...] = DEFAULT_APPS
+    remote: str | None = None  # URL to add as origin and push the branches to
+    repo_url: str | None = None  # what Argo CD clones (default: the remote URL, else a placeholder)
+
+
+@dataclass
+class InitResult:
+    path: Path
+    commit: str
+    branches: list[str]
+    checked_out: str
+    apps: list[str]
+    repo_url: str
+    repo_url_placeholder: bool
+    files: list[str]
+    remote_url: str | None = None
+    pushed: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "commit": self.commit,
+            "branches": self.branches,
+            "checked_out": self.checked_out,
+            "apps": self.apps,
+            "repo_url": self.repo_url,
+            "repo_url_placeholder": self.repo_url_placeholder,
+            "remote": DEFAULT_REMOTE if self.remote_url else None,
+            "remote_url": self.remote_url,
+            "pushed": self.pushed,
+            "files": self.files,
+        }
+
+
+def run(request: InitRequest) -> InitResult:
+    apps = check_apps(request.apps)
+    remote_url = _check_url(request.remote, "--remote") if request.remote is not None else None
+    repo_url = _check_url(request.repo_url, "--repo-url") if request.repo_url is not None else remote_url
+    placeholder = repo_url is None
+    files = repository_files(apps, repo_url or PLACEHOLDER_REPO_URL, placeholder)
+    registry = parse_registry(registry_text())
+    branches = [env.branch for env in registry.ordered()]
+    target = _prepare_directory(request.path)
+    with init_repository(target, branches[0]) as repo:
+        try:
+            require_git_identity(repo)
+        except ConfigError:
+            shutil.rmtree(repo.git_dir)  # leave the directory as empty as it was: init can run again
+            raise
+        commit = commit_files(repo, files, [], COMMIT_MESSAGE.format(apps=", ".join(apps)))
+        for branch in branches:
+            set_branch(repo, branch, commit)
+        repo.checkout(branches[0])
+        result = InitResult(
+            target, commit, branches, branches[0], list(apps), repo_url or PLACEHOLDER_REPO_URL, placeholder, sorted(files)
+        )
+        if remote_url is not None:
+            result.remote_url = remote_url
+            result.pushed = _push(repo, remote_url, commit, branches)
+    return result
+
+
+def check_apps(names: Sequence[str]) -> tuple[str, ...]:
+    """App names from `--apps a,b --apps c`: split, de-duplicated, each a DNS label."""
+    apps = tuple(dict.fromkeys(n.strip() for name in names for n in name.split(",") if n.strip()))
+    if not apps:
+        raise UsageError("--apps names no app", hint="e.g. --apps web,api")
+    for app in apps:
+        if problem := app_name_problem(app):
+            raise UsageError(f"invalid app name {app!r}: it {problem}", hint="e.g. --apps web,api")
+    return apps
+
+
+def _check_url(url: str, option: str) -> str:
+    if not url.strip() or url.startswith("-") or any(ord(c) < 0x20 or c.isspace() for c in url):
+        raise UsageError(f"invalid {option} {url!r}", hint="give a URL or path without spaces, e.g. https://github.com/org/gitops.git")
+    return url
+
+
+def _prepare_directory(path: Path) -> Path:
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} exists and is not a directory", hint="give a new or empty directory")
+    if path.is_dir() and any(path.iterdir()):
+        raise UsageError(
+            f"{path} is not empty: gitops init creates a new repository and never overwrites files",
+            hint="give a new or empty directory",
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {path}: {exc.strerror}") from None
+    return path.resolve()
+
+
+def _push(repo: Repository, url: str, commit: str, branches: list[str]) -> list[str]:
+    """Add origin, push each branch (only if the remote does not have it), track it."""
+    repo.run(["remote", "add", "--", DEFAULT_REMOTE, url], what="add the remote")
+    pushed = []
+    for branch in branches:
+        outcome = repo.push(DEFAULT_REMOTE, commit, branch, None)
+        if not outcome.ok:
+            done = f" (pushed: {', '.join(pushed)})" if pushed else ""
+            raise GitError(
+                f"the repository was created in {repo.work_tree}, but pushing {branch} to {url} failed{done}: "
+                f"{outcome.message}",
+                hint=f"init only pushes branches the remote does not have yet; fix the remote, then run "
+                f"git -C {repo.work_tree} push {DEFAULT_REMOTE} {' '.join(branches)}",
+            )
+        pushed.append(branch)
+        repo.run(["config", f"branch.{branch}.remote", DEFAULT_REMOTE])
+        repo.run(["config", f"branch.{branch}.merge", f"refs/heads/{branch}"])
+    repo.fetch(DEFAULT_REMOTE, branches)
+    return pushed

@@ -1,0 +1,57 @@
+"""`gitops history ENV`: promotions with their source commits, rollbacks and direct commits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import RemoteSetup, make_gitops_repo, run_cli
+
+
+def test_history_lists_promotions_newest_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: the table's cells stay on one line
+    repo = make_gitops_repo(tmp_path / "repo", bare=True)
+    one = repo.commit("dev", {"apps/api/values.yaml": "image:\n  tag: '1'\n"}, "api 1")
+    assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0
+    first = repo.head("stg")
+    direct = repo.commit("stg", {"apps/api/values-stg.yaml": "replicaCount: 4\n"}, "stg: scale up")
+    two = repo.commit("dev", {"apps/web/values.yaml": "image:\n  tag: '2'\n", "apps/web/NOTES.txt": "hi\n"}, "web 2")
+    assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0
+    second = repo.head("stg")
+
+    result = run_cli(repo.path, "history", "stg", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["head"] == second and data["more"] is False
+    entries = data["entries"]
+    assert [e["kind"] for e in entries] == ["promotion", "direct", "promotion", "direct"]
+    assert [e["commit"] for e in entries[:3]] == [second, direct, first]
+    assert (entries[0]["source"], entries[0]["source_commit"]) == ("dev", two)
+    assert (entries[2]["source"], entries[2]["source_commit"]) == ("dev", one)
+    assert entries[0]["author"].startswith("Test Author") and entries[0]["date"]
+    assert {f["path"] for f in entries[0]["files"]} == {"apps/web/values.yaml", "apps/web/NOTES.txt"}
+    assert entries[1]["files"] == [{"path": "apps/api/values-stg.yaml", "action": "modified"}]
+
+    text = run_cli(repo.path, "history", "stg").stdout
+    assert f"dev@{two[:12]}" in text and "stg: scale up" in text and "direct" in text
+
+    limited = run_cli(repo.path, "history", "stg", "--limit", "1", "-o", "json").json()
+    assert [e["commit"] for e in limited["entries"]] == [second] and limited["more"] is True
+    assert "--limit 0" in run_cli(repo.path, "history", "stg", "--limit", "1").stderr
+
+
+def test_history_reads_the_remote(remote_setup: RemoteSetup) -> None:
+    clone = remote_setup.clone
+    remote_setup.remote.commit("dev", {"apps/api/values.yaml": "image:\n  tag: '3'\n"}, "api 3")
+    assert run_cli(clone.path, "promote", "dev", "stg").exit_code == 0
+    data = run_cli(clone.path, "history", "stg", "-o", "json").json()
+    assert data["ref"] == "refs/remotes/origin/stg"
+    assert data["entries"][0]["commit"] == remote_setup.remote.head("stg")
+
+
+def test_history_of_an_unknown_environment_is_a_usage_error(tmp_path: Path) -> None:
+    repo = make_gitops_repo(tmp_path / "repo", bare=True)
+    result = run_cli(repo.path, "history", "prod")
+    assert result.exit_code == 2
+    assert "did you mean 'prd'" in result.stderr
+    assert run_cli(repo.path, "history", "prd", "--limit", "-1").exit_code == 2
