@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-
 from conftest import GitopsRepo, RemoteSetup, make_gitops_repo, run_cli
 
 SECRET = "hunter2-very-secret"
@@ -47,7 +45,7 @@ def test_json_reports_structural_changes_and_statuses(gitops_repo: GitopsRepo) -
     assert not files["apps/api/values-stg.yaml"].get("changes")
     assert files["apps/new/values-stg.yaml"]["status"] == "seeded"
     assert files["apps/web/values.yaml"]["status"] == "formatting-only"
-    assert "+kind: Service" in json.dumps(files["apps/api/templates/service.yaml"])
+    assert "+  ports: [{port: 81}]" in files["apps/api/templates/service.yaml"]["text_diff"]
     assert list(files) == sorted(files, key=lambda p: (files[p]["app"], p))
 
 

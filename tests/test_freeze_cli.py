@@ -55,7 +55,7 @@ def test_frozen_environment_refuses_naming_the_window(tmp_path: Path, monkeypatc
     assert repo.head("prd") == before
     # dry runs say so too; other environments are not frozen
     assert run_cli(repo.path, "promote", "stg", "prd", "--dry-run").exit_code == 1
-    assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0
+    assert run_cli(repo.path, "promote", "dev", "stg", "--discard-drift", "--dry-run").exit_code == 0
 
 
 def test_override_is_recorded_as_a_trailer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -220,7 +220,8 @@ def promote(
             pr=pr,
         )
         try:
-            result = command.run(_repo_path(ctx), request, options)
+            with console.status(f"promoting {source} to {target}: fetching, planning, pushing…"):
+                result = command.run(_repo_path(ctx), request, options)
         except command.DriftRefused as exc:
             exc.json = output is Output.json
             raise
@@ -317,6 +318,81 @@ def plan(
             render.text(result)
         if save is not None:
             console.message(f"plan saved to {save}; apply it with: gitops promote {result.source} {result.target} --plan {save}")
+
+    _run(body)
+
+
+class ValidateOutput(str, enum.Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Directory for the new repository (must be new or empty).")],
+    apps: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--apps", help="Apps to scaffold, comma-separated or repeated [default: web,api].", show_default=False),
+    ] = None,
+    remote: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--remote", help="Add this URL as origin and push every environment branch to it."),
+    ] = None,
+    repo_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--repo-url", help="URL Argo CD clones (spec.source.repoURL) [default: --remote, else a placeholder]."),
+    ] = None,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Create a GitOps repository: registry, Helm charts, Argo CD app of apps per environment, branches."""
+
+    def body() -> None:
+        from gitops_promote.commands import init as command
+        from gitops_promote.core.scaffold_repo import DEFAULT_APPS
+        from gitops_promote.render import init as render
+
+        request = command.InitRequest(_repo_path(ctx) / path, tuple(apps or DEFAULT_APPS), remote, repo_url)
+        _emit(output, command.run(request), render.text)
+
+    _run(body)
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    envs: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(help="Environments to validate [default: all; with --worktree: the checked-out branch's].", show_default=False),
+    ] = None,
+    worktree: Annotated[
+        bool,
+        typer.Option("--worktree", help="Validate the working tree's files (e.g. in a pre-commit hook) instead of branches."),
+    ] = False,
+    fetch: Annotated[bool, typer.Option("--fetch/--no-fetch", help="Fetch the branches from the remote first.")] = True,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    output: Annotated[
+        ValidateOutput, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
+    ] = ValidateOutput.text,
+) -> None:
+    """Check each environment branch: Argo CD schemas, branches tracked, Helm values (exit 1 on errors)."""
+
+    def body() -> int:
+        from gitops_promote.commands import validate as command
+        from gitops_promote.render import console
+        from gitops_promote.render import validate as render
+
+        request = command.ValidateRequest(tuple(envs or ()), registry, remote, fetch, worktree)
+        result = command.run(_repo_path(ctx), request)
+        if output is ValidateOutput.json:
+            console.print_json(result.to_json())
+        elif output is ValidateOutput.github:
+            render.github(result)
+        else:
+            render.text(result)
+        return result.exit_code
 
     _run(body)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any
 
@@ -60,3 +61,11 @@ def warning(text: str) -> None:
 
 def error(text: str) -> None:
     err().print("error: " + text, style="bold red")
+
+
+def status(text: str) -> AbstractContextManager[object]:
+    """A spinner on stderr while git fetches, pushes or diffs; only when stderr is a terminal
+    (never in CI logs, pipes or tests, where it would only add noise)."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return nullcontext()
+    return err().status(text, spinner="dots")
