@@ -10,19 +10,14 @@ from conftest import GitopsRepo, RemoteSetup, git, init_repo, make_gitops_repo, 
 from gitops_promote.adapters.git import Repository, parse_trailers
 from gitops_promote.adapters.scaffold import commit_files, set_branch
 
-HOLIDAYS = (
-    "    freeze:\n"
-    '      - {from: "2026-12-24T00:00:00Z", to: "2026-12-27T00:00:00Z", reason: holiday freeze}\n'
-)
+HOLIDAYS = '    freeze:\n      - {from: "2026-12-24T00:00:00Z", to: "2026-12-27T00:00:00Z", reason: holiday freeze}\n'
 WEEKEND_BERLIN = (
     "    freeze:\n"
     '      - weekly: {from: "Fri 16:00", to: "Mon 08:00", timezone: Europe/Berlin}\n'
     "        reason: weekend\n"
 )
 TUESDAYS = (
-    "    windows:\n"
-    '      - weekly: {from: "Tue 09:00", to: "Tue 12:00", timezone: UTC}\n'
-    "        reason: change window\n"
+    '    windows:\n      - weekly: {from: "Tue 09:00", to: "Tue 12:00", timezone: UTC}\n        reason: change window\n'
 )
 
 
@@ -61,7 +56,9 @@ def test_frozen_environment_refuses_naming_the_window(tmp_path: Path, monkeypatc
 def test_override_is_recorded_as_a_trailer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = repo_with(tmp_path, HOLIDAYS)
     monkeypatch.setenv("GITOPS_NOW", "2026-12-25T10:00:00Z")
-    result = run_cli(repo.path, "promote", "stg", "prd", "--override-freeze", "--reason", "INC-42  hotfix", "-o", "json")
+    result = run_cli(
+        repo.path, "promote", "stg", "prd", "--override-freeze", "--reason", "INC-42  hotfix", "-o", "json"
+    )
     assert result.exit_code == 0, result.stderr
     assert result.json()["promoted"] is True
     trailers = parse_trailers(message(repo, repo.head("prd")))

@@ -11,8 +11,8 @@ from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.scaffold import set_branch
 from gitops_promote.core.parity import deep_merge, image_tag, key_gaps, leaf_keys
 
-CHART = "apiVersion: v2\nname: api\nversion: {version}\nappVersion: \"{app}\"\n"
-VALUES = "image:\n  repository: ghcr.io/example/api\n  tag: \"{tag}\"\n"
+CHART = 'apiVersion: v2\nname: api\nversion: {version}\nappVersion: "{app}"\n'
+VALUES = 'image:\n  repository: ghcr.io/example/api\n  tag: "{tag}"\n'
 
 
 @pytest.fixture
@@ -75,12 +75,20 @@ def test_version_matrix_uses_effective_values(repo: GitopsRepo) -> None:
     release(repo, "0.2.0", "1.1.0")
     assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0
     # prd pins its own tag in its env file: the effective value wins over values.yaml
-    repo.commit("prd", {"apps/api/values-prd.yaml": "replicaCount: 3\nimage:\n  tag: \"0.9.9\"\n"}, "prd pins api")
+    repo.commit("prd", {"apps/api/values-prd.yaml": 'replicaCount: 3\nimage:\n  tag: "0.9.9"\n'}, "prd pins api")
     data = run_cli(repo.path, "parity", "-o", "json").json()
     api = data["apps"]["apps/api"]
-    assert (api["dev"]["chart_version"], api["dev"]["app_version"], api["dev"]["image_tag"]) == ("0.2.0", "1.1.0", "1.1.0")
+    assert (api["dev"]["chart_version"], api["dev"]["app_version"], api["dev"]["image_tag"]) == (
+        "0.2.0",
+        "1.1.0",
+        "1.1.0",
+    )
     assert (api["stg"]["chart_version"], api["stg"]["image_tag"]) == ("0.2.0", "1.1.0")
-    assert (api["prd"]["chart_version"], api["prd"]["app_version"], api["prd"]["image_tag"]) == ("0.1.0", "1.0.0", "0.9.9")
+    assert (api["prd"]["chart_version"], api["prd"]["app_version"], api["prd"]["image_tag"]) == (
+        "0.1.0",
+        "1.0.0",
+        "0.9.9",
+    )
     assert data["apps"]["apps/web"]["prd"]["image_tag"] == "2.0.0"
     text = run_cli(repo.path, "parity").stdout
     assert "chart 0.2.0" in text and "tag 0.9.9" in text
@@ -96,13 +104,22 @@ def test_absent_app_and_key_gaps(repo: GitopsRepo) -> None:
         "new app jobs",
     )
     # dev and prd set env.FEATURE; stg forgot it
-    repo.commit("dev", {"apps/api/values-dev.yaml": "replicaCount: 1\nenv:\n  LOG_LEVEL: debug\n  FEATURE: on\n"}, "feature dev")
-    repo.commit("prd", {"apps/api/values-prd.yaml": "replicaCount: 3\nenv:\n  LOG_LEVEL: warn\n  FEATURE: off\n"}, "feature prd")
+    repo.commit(
+        "dev", {"apps/api/values-dev.yaml": "replicaCount: 1\nenv:\n  LOG_LEVEL: debug\n  FEATURE: on\n"}, "feature dev"
+    )
+    repo.commit(
+        "prd", {"apps/api/values-prd.yaml": "replicaCount: 3\nenv:\n  LOG_LEVEL: warn\n  FEATURE: off\n"}, "feature prd"
+    )
     result = run_cli(repo.path, "parity", "-o", "json")
     data = result.json()
     assert data["apps"]["apps/jobs"]["dev"]["present"] is True
     assert data["apps"]["apps/jobs"]["stg"] == {
-        "present": False, "chart_version": None, "app_version": None, "image_tag": None, "state": "pending", "problems": [],
+        "present": False,
+        "chart_version": None,
+        "app_version": None,
+        "image_tag": None,
+        "state": "pending",
+        "problems": [],
     }
     gaps = [g for g in data["key_gaps"] if g["app"] == "apps/api"]
     assert {"app": "apps/api", "key": "env.FEATURE", "present_in": ["dev", "prd"], "missing_in": ["stg"]} in gaps

@@ -213,9 +213,9 @@ def install_marker_hooks(repo_git_dir: Path, extra_dir: Path, markers: Path) -> 
 def test_no_local_hooks_run_during_a_promotion(daemon_remote: DaemonRemote, tmp_path: Path, push: bool) -> None:
     r = daemon_remote
     change_dev(r)
+    git(r.clone.path, "fetch", "--quiet", "origin", "stg:stg")  # a local stg for --no-push to move
     markers = tmp_path / "markers"
     install_marker_hooks(r.clone.path / ".git", tmp_path / "hookspath", markers)
-    git(r.clone.path, "fetch", "--quiet", "origin", "stg:stg")  # a local stg for --no-push to move
     git(r.clone.path, "config", "core.hooksPath", str(tmp_path / "hookspath"))
     result = run_gitops(r.clone.path, "promote", "dev", "stg", *([] if push else ["--no-push"]))
     assert result.code == 0, result.stderr
@@ -240,13 +240,15 @@ def test_ctrl_c_exits_130_and_leaves_nothing_behind(
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     moments = rng(f"ctrl-c {where} {to_group}")
-    interrupted = 0
-    for i in range(4):
+    interrupted = runs = 0
+    while interrupted < 3 and runs < 10:
+        runs += 1
+        i = runs
         source.commit("dev", {"apps/api/values.yaml": f"image:\n  tag: '2.{i}.0'\n"}, f"api 2.{i}.0")
         old = source.head("stg")
         proc = spawn_gitops(repo.path, "promote", "dev", "stg", env={**os.environ, "TMPDIR": str(tmp)})
         wait_for_git_child(proc)
-        time.sleep(moments.uniform(0, 0.5))
+        time.sleep(moments.uniform(0, 0.3))
         if to_group:
             os.killpg(proc.pid, signal.SIGINT)
         else:
@@ -257,11 +259,14 @@ def test_ctrl_c_exits_130_and_leaves_nothing_behind(
             interrupted += 1
             assert stderr.strip().splitlines() == ["interrupted"], stderr
         else:
-            assert proc.returncode == 0, stderr  # it had finished before the signal
+            # It had finished before the signal; a SIGINT during interpreter shutdown ends the
+            # process by the signal (the shell shows 130 too), without a word or a traceback.
+            assert proc.returncode in (0, -signal.SIGINT), stderr
+            assert "promoted dev to stg" in stderr and "Traceback" not in stderr, stderr
         assert list(git_dir.rglob("*.lock")) == []
         assert leftovers(git_dir) == []
         assert all(k.startswith(("refs/heads/", "refs/remotes/")) for k in refs(repo.path)), refs(repo.path)
-        assert list(tmp.iterdir()) == []  # no temporary index left behind
+        assert list(tmp.iterdir()) == [], (proc.returncode, stderr)  # no temporary index left
         if where == "local":
             old_or_complete(repo.path, old)
         fsck(repo.path)

@@ -10,9 +10,9 @@ from conftest import GitopsRepo, RemoteSetup, git, make_gitops_repo, run_cli
 
 from gitops_promote.adapters.git import parse_trailers
 
-V1 = "image:\n  repository: ghcr.io/example/api\n  tag: \"1.1.0\"\n"
-V2 = "image:\n  repository: ghcr.io/example/api\n  tag: \"1.2.0-bad\"\n"
-V3 = "image:\n  repository: ghcr.io/example/api\n  tag: \"1.3.0\"\n"
+V1 = 'image:\n  repository: ghcr.io/example/api\n  tag: "1.1.0"\n'
+V2 = 'image:\n  repository: ghcr.io/example/api\n  tag: "1.2.0-bad"\n'
+V3 = 'image:\n  repository: ghcr.io/example/api\n  tag: "1.3.0"\n'
 STG_ENV = "replicaCount: 5\n"
 
 

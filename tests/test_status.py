@@ -54,13 +54,12 @@ def test_status_json_shows_every_environment(busy_repo: GitopsRepo) -> None:
 
     # prd: never promoted into; its hotfix is drift against stg
     assert envs["prd"]["last_promotion"] is None
-    assert envs["prd"]["drift"] == [
-        {"path": "apps/api/templates/service.yaml", "commits": [busy_repo.head("prd")]}
-    ]
+    assert envs["prd"]["drift"] == [{"path": "apps/api/templates/service.yaml", "commits": [busy_repo.head("prd")]}]
     assert envs["prd"]["freeze"] == {"frozen": False, "current": [], "next": None}
 
 
-def test_status_text_is_one_table(busy_repo: GitopsRepo) -> None:
+def test_status_text_is_one_table(busy_repo: GitopsRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # xdist workers say 80; a release manager's terminal is wider
     result = run_cli(busy_repo.path, "status")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
@@ -105,6 +104,7 @@ def test_status_shows_current_and_next_windows(tmp_path: Path, monkeypatch: pyte
     reasons = {o["window"]["reason"] for o in prd["current"]}
     assert "holidays" in reasons
     assert prd["next"]["start"] == "2026-12-25T15:00:00Z"  # Fri 16:00 Berlin (CET) = 15:00 UTC
+    monkeypatch.setenv("COLUMNS", "200")
     text = run_cli(repo.path, "status").stdout
     assert "FROZEN until" in text and "holidays" in text
 

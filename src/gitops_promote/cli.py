@@ -24,6 +24,7 @@ app = typer.Typer(
     help="Promote a GitOps repository's content from one environment branch to the next.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: importing rich's help formatter costs more than the help
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=True,
 )
@@ -207,6 +208,7 @@ def promote(
         from gitops_promote.commands import plan as plan_command
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
+        from gitops_promote.render import console
         from gitops_promote.render import promote as render
 
         saved = plan_command.load_saved(plan, source, target, ref) if plan else None

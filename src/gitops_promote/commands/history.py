@@ -162,7 +162,11 @@ def open_branch(
 
 
 def run(
-    repo_path: Path, env_name: str, limit: int = DEFAULT_LIMIT, registry_file: Path | None = None, remote: str | None = None
+    repo_path: Path,
+    env_name: str,
+    limit: int = DEFAULT_LIMIT,
+    registry_file: Path | None = None,
+    remote: str | None = None,
 ) -> HistoryResult:
     if limit < 0:
         raise UsageError(f"--limit {limit} is negative", hint="give a number of entries, or 0 for all")

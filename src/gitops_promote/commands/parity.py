@@ -53,7 +53,9 @@ def run(repo_path: Path, registry_file: Path | None = None, remote: str | None =
         gaps: list[KeyGap] = []
         for app in chart_dirs(p for tree in trees.values() for p in tree):
             apps[app] = {name: _cell(reader, app, name, tree, pairs.get(name)) for name, tree in trees.items()}
-            settings = {name: keys for name, tree in trees.items() if (keys := _env_keys(reader, app, name, tree)) is not None}
+            settings = {
+                name: keys for name, tree in trees.items() if (keys := _env_keys(reader, app, name, tree)) is not None
+            }
             gaps += key_gaps(app, settings, registry.order)
         missing = [name for name, sha in heads.items() if sha is None]
         order = [e.codename for e in envs]
@@ -116,7 +118,12 @@ def _cell(reader: _Reader, app: str, env: str, tree: dict[str, TreeEntry], pair:
     effective = deep_merge(values if isinstance(values, dict) else {}, overlay if isinstance(overlay, dict) else {})
     problems = tuple(p for p in (chart_problem, values_problem, overlay_problem) if p)
     return AppCell(
-        True, scalar(chart, "version"), scalar(chart, "appVersion"), image_tag(effective), cell_state(app, pair), problems
+        True,
+        scalar(chart, "version"),
+        scalar(chart, "appVersion"),
+        image_tag(effective),
+        cell_state(app, pair),
+        problems,
     )
 
 

@@ -300,7 +300,8 @@ def _checkout_note(repo: Repository, move: BranchMove) -> list[str]:
 def _move_local_branch(repo: Repository, move: BranchMove) -> bool:
     ref = f"refs/heads/{move.branch}"
     expected = repo.resolve_commit(ref) if move.refs.remote else move.old
-    if expected is not None and not repo.is_ancestor(expected, move.new):
+    # move.new's first parent is move.old, so only a local branch that differs needs the check
+    if expected is not None and expected != move.old and not repo.is_ancestor(expected, move.new):
         raise RefusedError(
             f"local branch {move.branch} has commits that are not on "
             f"{move.refs.remote}/{move.branch}; --no-push would drop them",

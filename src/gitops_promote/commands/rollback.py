@@ -128,8 +128,17 @@ def _attempt(
     target = choose_target(repo, env, head, request)
     entries, files = _plan(repo, registry, env, head, target.commit, options.with_env_files)
     result = RollbackResult(
-        env.codename, target, head, None, False, False, options.dry_run,
-        refs.remote if options.push else None, options.with_env_files, options.reason, files,
+        env.codename,
+        target,
+        head,
+        None,
+        False,
+        False,
+        options.dry_run,
+        refs.remote if options.push else None,
+        options.with_env_files,
+        options.reason,
+        files,
     )
     if entries == repo.ls_tree(head):
         result.commit = head
@@ -142,7 +151,9 @@ def _attempt(
         return result
     require_git_identity(repo)
     new_commit = repo.commit_tree(repo.write_tree(entries), [head], commit_message(env, target, options, result))
-    published = publish(repo, BranchMove(refs, env.branch, head, new_commit, f"gitops rollback {env.codename}"), options.push)
+    published = publish(
+        repo, BranchMove(refs, env.branch, head, new_commit, f"gitops rollback {env.codename}"), options.push
+    )
     if published is None:
         return None
     result.pushed, result.notes = published.pushed, result.notes + published.notes
@@ -165,7 +176,9 @@ def choose_target(repo: Repository, env: Environment, head: str, request: Rollba
         wanted = repo.resolve_commit(request.to) if not request.to.startswith("-") else None
         found = next((e for e in valid if e.commit == wanted), None)
         if found is None:
-            raise _invalid_target(env, f"--to {request.to!r} is not an earlier promotion commit of {env.codename}", valid)
+            raise _invalid_target(
+                env, f"--to {request.to!r} is not an earlier promotion commit of {env.codename}", valid
+            )
         return found
     steps = request.steps or 1
     stack = effective_promotions(entries)
@@ -177,8 +190,15 @@ def choose_target(repo: Repository, env: Environment, head: str, request: Rollba
 def _invalid_target(env: Environment, message: str, valid: list[history.Entry]) -> UsageError:
     if not valid:
         return UsageError(message, hint=f"{env.codename} has no earlier promotion to roll back to")
-    lines = [f"{e.commit[:12]}  {e.date[:16].replace('T', ' ')}  from {e.source} {(e.source_commit or '')[:12]}" for e in valid[:MAX_LISTED]]
-    more = f"\n  … and {len(valid) - MAX_LISTED} more (gitops history {env.codename} --limit 0)" if len(valid) > MAX_LISTED else ""
+    lines = [
+        f"{e.commit[:12]}  {e.date[:16].replace('T', ' ')}  from {e.source} {(e.source_commit or '')[:12]}"
+        for e in valid[:MAX_LISTED]
+    ]
+    more = (
+        f"\n  … and {len(valid) - MAX_LISTED} more (gitops history {env.codename} --limit 0)"
+        if len(valid) > MAX_LISTED
+        else ""
+    )
     return UsageError(
         message,
         hint="valid targets (promotion commits, newest first):\n  " + "\n  ".join(lines) + more,
@@ -202,7 +222,11 @@ def _plan(
 def commit_message(env: Environment, target: history.Entry, options: RollbackOptions, result: RollbackResult) -> str:
     source = f"{target.source} {(target.source_commit or '')[:7]}"
     lines = [f"Roll back {env.codename} to {target.commit[:7]} (promotion of {source})", ""]
-    kept = "its environment-specific files restored too" if options.with_env_files else f"{env.codename}'s environment-specific files kept"
+    kept = (
+        "its environment-specific files restored too"
+        if options.with_env_files
+        else f"{env.codename}'s environment-specific files kept"
+    )
     lines += [f"Restores the content promoted by {target.commit[:12]}; {kept}.", ""]
     lines.append(f"{ROLLED_BACK_TO}: {target.commit}")
     if options.reason:
@@ -210,4 +234,3 @@ def commit_message(env: Environment, target: history.Entry, options: RollbackOpt
     if result.freeze_override:
         lines.append(f"{FREEZE_OVERRIDE}: {result.freeze_override}")
     return "\n".join(lines) + "\n"
-

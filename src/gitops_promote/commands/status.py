@@ -72,7 +72,9 @@ class EnvStatus:
         return {
             **self.environment.to_json(),
             "ref": self.ref,
-            "head": None if head is None else {"sha": head.sha, "subject": head.subject, "author": head.author, "date": head.date},
+            "head": None
+            if head is None
+            else {"sha": head.sha, "subject": head.subject, "author": head.author, "date": head.date},
             "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
             "pending": self.pending.to_json() if self.pending else None,
             "drift": [d.to_json() for d in self.drift],
@@ -126,7 +128,12 @@ def run(repo_path: Path, registry_file: Path | None = None, remote: str | None =
 
 
 def prepare_step(
-    repo: Repository, upstream: Environment, env: Environment, refs: BranchRefs, registry_file: Path | None, remote: str | None
+    repo: Repository,
+    upstream: Environment,
+    env: Environment,
+    refs: BranchRefs,
+    registry_file: Path | None,
+    remote: str | None,
 ) -> Prepared:
     request = PromotionRequest(upstream.codename, env.codename, None, registry_file, remote, fetch=False)
     return prepare(repo, request, refs=refs)

@@ -52,7 +52,12 @@ class KeyGap:
     missing_in: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"app": self.app, "key": self.key, "present_in": list(self.present_in), "missing_in": list(self.missing_in)}
+        return {
+            "app": self.app,
+            "key": self.key,
+            "present_in": list(self.present_in),
+            "missing_in": list(self.missing_in),
+        }
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from gitops_promote.core.paths import EnvSpecificPaths, pattern_problem
@@ -103,7 +104,39 @@ class Registry:
 
 
 def parse_registry(text: str | bytes, source: str = REGISTRY_FILE) -> Registry:
-    """Parse and validate a registry; raise ConfigError listing every problem with its line."""
+    """Parse and validate a registry; raise ConfigError listing every problem with its line.
+
+    Every command reads the registry (often the same blob from two branches), so a valid one
+    is parsed once with PyYAML's C loader; ruamel's slower round-trip parse, which knows
+    lines and columns, only runs to report problems.
+    """
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fast = _parse_valid(data)
+    if fast is not None:
+        return replace(fast, source=source)
+    return _parse_with_positions(text, source)
+
+
+@lru_cache(maxsize=16)
+def _parse_valid(data: bytes) -> Registry | None:
+    """The registry when the fast loader finds nothing wrong with it, else None."""
+    from gitops_promote.core.yamlload import load
+
+    loaded = load(REGISTRY_FILE, data.removeprefix(b"\xef\xbb\xbf"))
+    if loaded.fatal or loaded.problems or len(loaded.documents) != 1 or _has_windows(loaded.documents[0]):
+        return None
+    findings = Findings()
+    registry = _Validator(REGISTRY_FILE, findings).registry(loaded.documents[0])
+    return None if findings else registry
+
+
+def _has_windows(document: Any) -> bool:
+    """Freeze messages cite the window's line, which only the positioned parse knows."""
+    envs = document.get("environments") if isinstance(document, dict) else None
+    return isinstance(envs, list) and any(isinstance(e, dict) and ("freeze" in e or "windows" in e) for e in envs)
+
+
+def _parse_with_positions(text: str | bytes, source: str) -> Registry:
     document = _load_with_positions(text, source)
     findings = Findings()
     registry = _Validator(source, findings).registry(document)

@@ -22,7 +22,7 @@ def _no_color() -> bool:
 
 def _console(stream: Any) -> Console:
     # Off a terminal (CI logs, pipes) tables get room instead of rich's 80-column default.
-    width = None if stream.isatty() or os.environ.get("COLUMNS") else 160
+    width = None if stream.isatty() else 200
     return Console(file=stream, markup=False, highlight=False, no_color=_no_color(), soft_wrap=True, width=width)
 
 

@@ -44,7 +44,13 @@ def text(result: HistoryResult) -> None:
             kind.append(" (freeze override)", style="red")
         files = "" if entry.files is None else str(len(entry.files))
         table.add_row(
-            entry.commit[:12], kind, origin(entry), subject(entry), short_date(entry.date), author_name(entry.author), files
+            entry.commit[:12],
+            kind,
+            origin(entry),
+            subject(entry),
+            short_date(entry.date),
+            author_name(entry.author),
+            files,
         )
     console.out().print(table)
     if result.more:

@@ -41,10 +41,7 @@ def pair_lines(pair: PairReport) -> list[tuple[str, str]]:
 
 
 def gap_line(gap: KeyGap) -> str:
-    return (
-        f"{gap.app}: key {gap.key!r} is set in {', '.join(gap.present_in)} "
-        f"but not in {', '.join(gap.missing_in)}"
-    )
+    return f"{gap.app}: key {gap.key!r} is set in {', '.join(gap.present_in)} but not in {', '.join(gap.missing_in)}"
 
 
 def text(report: ParityReport) -> None:

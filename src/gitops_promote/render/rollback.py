@@ -11,11 +11,13 @@ from gitops_promote.render.promote import ACTION_MARK, ACTION_STYLE
 
 def text(result: RollbackResult) -> None:
     out, target = console.out(), result.target
-    out.print(Text(
-        f"{result.environment} {result.commit_before[:12]} → content of promotion {target.commit[:12]} "
-        f"(from {target.source} {(target.source_commit or '')[:12]}, {target.date[:16].replace('T', ' ')})",
-        style="bold",
-    ))
+    out.print(
+        Text(
+            f"{result.environment} {result.commit_before[:12]} → content of promotion {target.commit[:12]} "
+            f"(from {target.source} {(target.source_commit or '')[:12]}, {target.date[:16].replace('T', ' ')})",
+            style="bold",
+        )
+    )
     if result.files:
         out.print(Text(f"\n{len(result.files)} file(s):"))
         for action in result.files:

@@ -68,32 +68,38 @@ def freeze_cell(freeze: Freeze) -> Text:
     return Text("open")
 
 
+WIDE = 140  # below this many columns the registry's prose columns are left to `gitops envs`
+
+
 def text(result: StatusResult) -> None:
+    out = console.out()
+    wide = out.width >= WIDE
     where = f"remote {result.remote}" if result.remote else "local branches"
     table = Table(title=f"Environments ({result.registry.source}, {where})", title_justify="left")
     table.add_column("env", min_width=len(max((e.environment.name for e in result.environments), key=len, default="")))
-    for column in ("branch", "audience", "avail.", "data"):
+    profile = ("branch", "audience", "avail.", "data") if wide else ()
+    for column in profile:
         table.add_column(column, overflow="fold")
-    # What changes from run to run never wraps; the registry's prose does.
-    for column in ("head", "last promotion", "pending", "drift", "freeze"):
-        table.add_column(column, no_wrap=True)
+    table.add_column("head", no_wrap=True)
+    for column in ("last promotion", "pending", "drift", "freeze"):
+        table.add_column(column, min_width=9)
     for row in result.environments:
         env = row.environment
         backups = f"backups {env.backups.policy or 'yes'}" if env.backups.enabled else "no backups"
-        table.add_row(
-            f"{env.codename}\n{env.name}",
-            env.branch,
-            ", ".join(env.audience),
-            env.availability or "n/a",
-            f"{env.persistence}, {backups}",
+        cells: list[str | Text] = [f"{env.codename}\n{env.name}"]
+        if wide:
+            cells += [env.branch, ", ".join(env.audience), env.availability or "n/a", f"{env.persistence}, {backups}"]
+        cells += [
             row.head.sha[:12] if row.head else "(no branch)",
             last_promotion_cell(row.last_promotion),
             pending_cell(row),
             drift_cell(row),
             freeze_cell(row.freeze),
-        )
-    out = console.out()
+        ]
+        table.add_row(*cells)
     out.print(table)
+    if not wide:
+        console.message("narrow terminal: branch, audience, availability and backups are in 'gitops envs'")
     for row in result.environments:
         details(row)
 

@@ -1,0 +1,96 @@
+"""Terminal comforts: --version, completion, -C, suggestions, GITOPS_* variables, no spinner off a TTY."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import GitopsRepo, run_cli
+from typer.testing import CliRunner
+
+from gitops_promote import __version__
+from gitops_promote.cli import app
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"gitops-promote {__version__}"
+
+
+def _gitops_script() -> str:
+    """The installed console script: completion keys on the program's name (`gitops`)."""
+    script = Path(sys.executable).parent / "gitops"
+    if not script.exists():
+        pytest.skip(f"no gitops console script next to {sys.executable}: pip install -e . first")
+    return str(script)
+
+
+def test_show_completion_bash() -> None:
+    proc = subprocess.run([_gitops_script(), "--show-completion", "bash"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "_GITOPS_COMPLETE=complete_bash" in proc.stdout
+    assert proc.stdout.rstrip().endswith("complete -o default -F _gitops_completion gitops")
+
+
+def test_completion_completes_command_names() -> None:
+    env = dict(os.environ, _GITOPS_COMPLETE="complete_bash", COMP_WORDS="gitops pro", COMP_CWORD="1")
+    proc = subprocess.run([_gitops_script()], capture_output=True, text=True, env=env, check=False)
+    assert proc.stdout.split() == ["promote"]
+
+
+def test_mistyped_command_gets_a_suggestion(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["promot", "dev", "stg"])
+    assert result.exit_code == 2
+    assert "Did you mean 'promote'?" in result.output
+
+
+def test_mistyped_environment_gets_a_suggestion(gitops_repo: GitopsRepo) -> None:
+    result = run_cli(gitops_repo.path, "promote", "dev", "stag", "--dry-run")
+    assert result.exit_code == 2
+    assert "unknown environment 'stag'" in result.stderr
+    assert "did you mean 'stg'?" in result.stderr
+
+
+def test_dash_c_runs_in_another_directory(gitops_repo: GitopsRepo, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["-C", str(gitops_repo.path), "envs", "-o", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "stg" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("GITOPS_OUTPUT", "json"), ("GITOPS_DIR", None)],
+)
+def test_gitops_variables_set_option_defaults(
+    gitops_repo: GitopsRepo, monkeypatch: pytest.MonkeyPatch, variable: str, value: str | None
+) -> None:
+    monkeypatch.setenv(variable, value if value is not None else str(gitops_repo.path))
+    args = ["envs"] if variable == "GITOPS_DIR" else ["-C", str(gitops_repo.path), "envs"]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    if variable == "GITOPS_OUTPUT":
+        assert result.stdout.lstrip().startswith("{")
+
+
+def test_every_gitops_variable_is_documented() -> None:
+    """Each envvar of the Typer app appears in the generated reference (and so in the docs)."""
+    import typer.main
+
+    root = typer.main.get_command(app)
+    found = {p.envvar for p in root.params if getattr(p, "envvar", None)}
+    for command in root.commands.values():  # type: ignore[attr-defined]
+        found |= {p.envvar for p in command.params if getattr(p, "envvar", None)}
+    text = (Path(__file__).resolve().parent.parent / "docs" / "reference" / "cli.md").read_text()
+    assert found and all(isinstance(v, str) and v.startswith("GITOPS_") for v in found)
+    assert all(f"`{v}`" in text for v in found)
+
+
+def test_no_spinner_when_stderr_is_not_a_terminal(remote_setup) -> None:  # type: ignore[no-untyped-def]
+    remote_setup.remote.commit("dev", {"apps/api/values.yaml": "replicas: 2\n"}, "api")
+    result = run_cli(remote_setup.clone.path, "promote", "dev", "stg")
+    assert result.exit_code == 0, result.stderr
+    assert "fetching, planning" not in result.stderr
