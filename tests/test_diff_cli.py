@@ -122,3 +122,16 @@ def test_unparsable_yaml_is_reported_per_file(gitops_repo: GitopsRepo) -> None:
     files = {f["path"]: f for f in result.json()["files"]}
     assert files["apps/api/values.yaml"]["errors"]
     assert files["apps/web/values.yaml"]["changes"]
+
+
+def test_identical_environments_diff_cleanly(gitops_repo: GitopsRepo) -> None:
+    gitops_repo.commit("stg", {"apps/api/values-stg.yaml": "replicaCount: 3\n"}, "stg only")
+    result = run_cli(gitops_repo.path, "diff", "dev", "stg", "-o", "brief", "--exit-code")
+    assert result.exit_code == 0, result.stderr
+    assert "0 to add, 0 to change, 0 to delete, 1 kept" in result.stdout
+
+
+def test_only_broken_yaml_exits_3(gitops_repo: GitopsRepo) -> None:
+    gitops_repo.commit("dev", {"apps/api/values.yaml": "a: [unclosed\n"}, "broken")
+    result = run_cli(gitops_repo.path, "diff", "dev", "stg", "-o", "json")
+    assert result.exit_code == 3 and "nothing could be compared" in result.stderr

@@ -36,7 +36,8 @@ def run(repo_path: Path, request: PromotionRequest, *, show_secrets: bool = Fals
     with Repository(repo_path) as repo:
         prepared = prepare(repo, request)
         report = build_report(prepared, show_secrets)
-    if report.files and all(_unreadable(f) for f in report.files if f.diff is not None):
+    compared = [f for f in report.files if f.diff is not None]
+    if compared and all(_unreadable(f) for f in compared):
         raise GitError("nothing could be compared: every changed YAML file failed to parse")
     return DiffResult(report, prepared.changes_target)
 
