@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,6 +99,40 @@ def _decode(raw: bytes) -> str:
 
 def _encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
+
+
+@contextmanager
+def _private_index() -> Iterator[str]:
+    """A temporary index file outside the repository, removed even when Ctrl-C lands mid-way.
+
+    TemporaryDirectory alone leaks its directory when the KeyboardInterrupt arrives inside
+    mkdtemp or rmtree; both run with Ctrl-C deferred to the moment they are done.
+    """
+    tmp = None
+    try:
+        with _ctrl_c_deferred():
+            tmp = tempfile.mkdtemp(prefix="gitops-promote-")
+        yield os.path.join(tmp, "index")
+    finally:
+        if tmp is not None:
+            with _ctrl_c_deferred():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold a SIGINT that arrives during the block and deliver it when the block ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be changed (and only run) in the main thread
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and callable(previous):
+            previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt
 
 
 class Repository:
@@ -228,6 +266,37 @@ class Repository:
         data: bytes = self._odb().odb.stream(bytes.fromhex(sha)).read()
         return data
 
+    def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """Many blobs in one pipelined `cat-file --batch` (no round trip per object)."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        out = self.run(["cat-file", "--batch"], stdin=("\n".join(wanted) + "\n").encode(), what="read blobs")
+        blobs: dict[str, bytes] = {}
+        pos = 0
+        for sha in wanted:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split(b" ")
+            if len(header) != 3:
+                raise GitError(f"git could not read object {sha}: {_decode(out[pos:end])}")
+            size = int(header[2])
+            blobs[sha] = out[end + 1 : end + 1 + size]
+            pos = end + 1 + size + 1
+        return blobs
+
+    def blob_sizes(self, shas: Iterable[str]) -> dict[str, int]:
+        """Object sizes in one `cat-file --batch-check` (the objects themselves stay unread)."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        out = self.run(["cat-file", "--batch-check"], stdin=("\n".join(wanted) + "\n").encode())
+        sizes = {}
+        for line in _decode(out).splitlines():
+            parts = line.split(" ")
+            if len(parts) == 3:
+                sizes[parts[0]] = int(parts[2])
+        return sizes
+
     def blob_size(self, sha: str) -> int:
         size: int = self._odb().odb.info(bytes.fromhex(sha)).size
         return size
@@ -270,8 +339,8 @@ class Repository:
         records = b"".join(
             _encode(f"{e.mode} {e.kind} {e.sha}\t{path}") + b"\0" for path, e in sorted(entries.items())
         )
-        with tempfile.TemporaryDirectory(prefix="gitops-promote-") as tmp:
-            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        with _private_index() as index:
+            env = {"GIT_INDEX_FILE": index}
             self.run(["update-index", "-z", "--index-info"], stdin=records, env=env, what="build the tree")
             return _decode(self.run(["write-tree"], env=env, what="write the tree")).strip()
 
@@ -472,7 +541,8 @@ def _lost_race(porcelain: str) -> bool:
 
 def init_repository(path: Path, initial_branch: str) -> Repository:
     """`git init` a new non-bare repository at `path` (an existing empty directory)."""
-    argv = ["git", "-c", "core.hooksPath=/dev/null", "init", "--quiet", f"--initial-branch={initial_branch}", "--", str(path)]
+    argv = ["git", "-c", "core.hooksPath=/dev/null", "init", "--quiet", f"--initial-branch={initial_branch}"]
+    argv += ["--", str(path)]
     proc = subprocess.run(argv, capture_output=True, env=git_env(), check=False)  # noqa: S603 - argument list
     if proc.returncode != 0:
         raise GitError(f"git could not create a repository in {path}: {_decode(proc.stderr).strip()}")

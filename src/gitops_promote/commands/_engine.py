@@ -73,6 +73,8 @@ class Prepared:
     drift: list[Drift] = field(default_factory=list)
     key_rules: KeyRules = field(default_factory=KeyRules)
     new_blobs: dict[str, bytes] = field(default_factory=dict)  # merged env-key files, written on apply
+    blob_cache: dict[str, bytes] = field(default_factory=dict)  # existing blobs read in a batch
+    blob_size_cache: dict[str, int] = field(default_factory=dict)
 
     @property
     def changes_target(self) -> bool:

@@ -52,9 +52,25 @@ def build_report(prepared: Prepared, show_secrets: bool) -> DiffReport:
         prepared.source.codename, prepared.target.codename, prepared.source_commit, prepared.target_commit
     )
     apps = _app_dirs(prepared)
+    _prefetch(prepared)
     for action in prepared.plan.actions:
         report.files.append(_file_report(prepared, action.path, action.action, apps, show_secrets))
     return report
+
+
+def _prefetch(prepared: Prepared) -> None:
+    """Read every blob the diff will compare in one batch (sizes first: big ones stay unread)."""
+    wanted = []
+    for action in prepared.plan.actions:
+        if action.action == KEPT:
+            continue
+        for entry in (prepared.target_tree.get(action.path), prepared.plan.entries.get(action.path)):
+            if entry is not None and entry.kind == "blob" and entry.sha not in prepared.new_blobs:
+                wanted.append(entry.sha)
+    sizes = prepared.repo.blob_sizes(wanted)
+    prepared.blob_size_cache.update(sizes)
+    small = [sha for sha in wanted if sizes.get(sha, 0) <= MAX_DIFF_BYTES]
+    prepared.blob_cache.update(prepared.repo.read_blobs(small))
 
 
 def _file_report(prepared: Prepared, path: str, action: str, apps: set[str], show_secrets: bool) -> FileReport:
@@ -94,13 +110,18 @@ def _size(prepared: Prepared, entry: TreeEntry | None) -> int | None:
         return None
     if entry.sha in prepared.new_blobs:
         return len(prepared.new_blobs[entry.sha])
-    return prepared.repo.blob_size(entry.sha)
+    if entry.sha not in prepared.blob_size_cache:
+        prepared.blob_size_cache.update(prepared.repo.blob_sizes([entry.sha]))
+    return prepared.blob_size_cache[entry.sha]
 
 
 def _read(prepared: Prepared, entry: TreeEntry | None) -> bytes | None:
     if entry is None:
         return None
-    return prepared.new_blobs.get(entry.sha) or prepared.repo.read_blob(entry.sha)
+    for cache in (prepared.new_blobs, prepared.blob_cache):
+        if entry.sha in cache:
+            return cache[entry.sha]
+    return prepared.repo.read_blob(entry.sha)
 
 
 def _app_dirs(prepared: Prepared) -> set[str]:

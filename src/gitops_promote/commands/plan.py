@@ -94,28 +94,42 @@ def from_prepared(prepared: Prepared) -> PlanResult:
 def warnings(prepared: Prepared) -> list[Warning]:
     found: list[Warning] = []
     src, dst = prepared.source.codename, prepared.target.codename
+    blobs = _kept_file_blobs(prepared)
     for action in prepared.plan.actions:
         if action.action == SEEDED:
             found.append(Warning("seeded", action.path, f"new file seeded from {src}: review its settings for {dst}"))
         elif action.action == ORPHANED:
             found.append(Warning("orphaned", action.path, f"{dst}'s file is removed: its app is gone from {src}"))
         elif action.action == KEPT:
-            found += _missing_keys(prepared, action.path)
+            found += _missing_keys(prepared, action.path, blobs)
     for drift in prepared.drift:
         found.append(Warning("drift", drift.path, f"changed directly on {dst}; blocks the promotion without --discard-drift"))
     return found
 
 
-def _missing_keys(prepared: Prepared, path: str) -> list[Warning]:
-    """Settings the source's copy of the target's env file has and the target's own lacks."""
+def _kept_file_blobs(prepared: Prepared) -> dict[str, bytes]:
+    """Both copies of every kept YAML env file, read in one batch."""
     from gitops_promote.core.yamldiff import is_yaml_path
+
+    shas = [
+        entry.sha
+        for action in prepared.plan.actions
+        if action.action == KEPT and is_yaml_path(action.path)
+        for entry in (prepared.source_tree.get(action.path), prepared.target_tree.get(action.path))
+        if entry is not None and entry.kind == "blob"
+    ]
+    return prepared.repo.read_blobs(shas)
+
+
+def _missing_keys(prepared: Prepared, path: str, blobs: dict[str, bytes]) -> list[Warning]:
+    """Settings the source's copy of the target's env file has and the target's own lacks."""
     from gitops_promote.core.yamlload import load
 
     source_entry, target_entry = prepared.source_tree.get(path), prepared.target_tree.get(path)
-    if source_entry is None or target_entry is None or not is_yaml_path(path):
+    if source_entry is None or target_entry is None or source_entry.sha not in blobs or target_entry.sha not in blobs:
         return []
-    source = load(path, prepared.repo.read_blob(source_entry.sha))
-    target = load(path, prepared.repo.read_blob(target_entry.sha))
+    source = load(path, blobs[source_entry.sha])
+    target = load(path, blobs[target_entry.sha])
     if source.fatal or target.fatal:
         return []
     missing = sorted(leaf_keys(source.documents) - leaf_keys(target.documents))
