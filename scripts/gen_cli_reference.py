@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
         if current != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run python scripts/gen_cli_reference.py", file=sys.stderr)
+            stale = f"{OUTPUT.relative_to(ROOT)} is out of date: run python scripts/gen_cli_reference.py"
+            print(stale, file=sys.stderr)
             return 1
         return 0
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)

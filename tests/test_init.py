@@ -65,7 +65,13 @@ def test_each_environment_tracks_its_own_branch(tmp_path: Path) -> None:
 def test_chart_templates_use_the_values(tmp_path: Path) -> None:
     repo = init(tmp_path, "--apps", "web")
     deployment = repo.read("dev", "apps/web/templates/deployment.yaml").decode()
-    for used in (".Values.replicaCount", ".Values.image.repository", ".Values.image.tag", ".Values.resources", ".Values.env"):
+    for used in (
+        ".Values.replicaCount",
+        ".Values.image.repository",
+        ".Values.image.tag",
+        ".Values.resources",
+        ".Values.env",
+    ):
         assert used in deployment
     assert ".Values.service.port" in repo.read("dev", "apps/web/templates/service.yaml").decode()
 
@@ -83,15 +89,19 @@ def test_pull_request_previews_in_staging(tmp_path: Path) -> None:
     repo = init(tmp_path, "--repo-url", "https://github.com/acme/gitops.git")
     [appset] = docs(repo, "stg", "argocd/stg/apps/pr-previews.yaml")
     assert appset["kind"] == "ApplicationSet"
-    pull_request, app_list = appset["spec"]["generators"][0]["matrix"]["generators"]
+    pull_request, apps = appset["spec"]["generators"][0]["matrix"]["generators"]
     assert pull_request["pullRequest"]["github"] == {"owner": "acme", "repo": "gitops"}
     assert pull_request["pullRequest"]["filters"] == [{"targetBranchMatch": "^dev$"}]
-    assert [e["app"] for e in app_list["list"]["elements"]] == ["web", "api"]
+    # the apps at the pull request's head: a pull request adding an app previews it too
+    assert apps["git"]["revision"] == "{{ .head_sha }}"
+    assert apps["git"]["directories"] == [{"path": "apps/*"}]
     template = appset["spec"]["template"]["spec"]
     assert template["destination"]["namespace"] == "preview-pr-{{ .number }}"
     assert template["source"]["targetRevision"] == "{{ .head_sha }}"
     assert template["source"]["helm"]["valueFiles"] == ["values.yaml", "values-stg.yaml"]
-    assert not any(p.endswith("pr-previews.yaml") for p in repo.tree("dev") if p.startswith(("argocd/dev/", "argocd/prd/")))
+    assert not any(
+        p.endswith("pr-previews.yaml") for p in repo.tree("dev") if p.startswith(("argocd/dev/", "argocd/prd/"))
+    )
 
 
 @pytest.mark.parametrize(
@@ -114,7 +124,11 @@ def test_validate_passes_on_every_branch_and_promotion_works(tmp_path: Path) -> 
     assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0  # nothing to promote yet
     # work on dev: a new image tag and a change to dev's own Argo CD manifest
     values = repo.read("dev", "apps/web/values.yaml").decode().replace('tag: "1.27-alpine"', 'tag: "1.27.3-alpine"')
-    web_dev = repo.read("dev", "argocd/dev/apps/web.yaml").decode().replace("  name: web\n", "  name: web\n  labels:\n    team: web\n")
+    web_dev = (
+        repo.read("dev", "argocd/dev/apps/web.yaml")
+        .decode()
+        .replace("  name: web\n", "  name: web\n  labels:\n    team: web\n")
+    )
     repo.commit("dev", {"apps/web/values.yaml": values, "argocd/dev/apps/web.yaml": web_dev}, "web 1.27.3")
     stg_own = repo.read("stg", "argocd/stg/apps/web.yaml")
     promoted = run_cli(repo.path, "promote", "dev", "stg", "-o", "json")
@@ -132,7 +146,6 @@ def test_new_app_added_on_dev_promotes_and_validates(tmp_path: Path) -> None:
     repo = init(tmp_path, "--apps", "web")
     other = repository_files(["web", "cart"], PLACEHOLDER_REPO_URL, True)
     new = {p: c for p, c in other.items() if "cart" in p}
-    new["argocd/stg/apps/pr-previews.yaml"] = other["argocd/stg/apps/pr-previews.yaml"]
     repo.commit("dev", new, "cart: new app")
     result = run_cli(repo.path, "promote", "dev", "stg", "-o", "json")
     assert result.exit_code == 0, result.stderr
@@ -217,3 +230,10 @@ def test_without_identity_leaves_the_directory_empty(tmp_path: Path, monkeypatch
     assert result.exit_code == 2
     assert "identity" in result.stderr
     assert list((tmp_path / "repo").iterdir()) == []
+
+
+def test_relative_remote_path_is_made_absolute(tmp_path: Path) -> None:
+    init_repo(tmp_path / "server.git", bare=True)
+    repo = init(tmp_path, "--remote", "server.git")  # relative to -C, like git -C
+    assert git(repo.path, "remote", "get-url", "origin") == str((tmp_path / "server.git").resolve())
+    assert git(tmp_path / "server.git", "rev-parse", "refs/heads/prd") == repo.head("prd")

@@ -241,28 +241,30 @@ def test_ctrl_c_exits_130_and_leaves_nothing_behind(
     tmp.mkdir()
     moments = rng(f"ctrl-c {where} {to_group}")
     interrupted = runs = 0
-    while interrupted < 3 and runs < 10:
+    while interrupted < 2 and runs < 8:
         runs += 1
         i = runs
         source.commit("dev", {"apps/api/values.yaml": f"image:\n  tag: '2.{i}.0'\n"}, f"api 2.{i}.0")
         old = source.head("stg")
         proc = spawn_gitops(repo.path, "promote", "dev", "stg", env={**os.environ, "TMPDIR": str(tmp)})
         wait_for_git_child(proc)
-        time.sleep(moments.uniform(0, 0.3))
+        time.sleep(moments.uniform(0, 0.25))
         if to_group:
             os.killpg(proc.pid, signal.SIGINT)
         else:
             proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         stderr = err.decode()
+        assert "Traceback" not in stderr, stderr
         if proc.returncode == 130:
             interrupted += 1
             assert stderr.strip().splitlines() == ["interrupted"], stderr
         else:
-            # It had finished before the signal; a SIGINT during interpreter shutdown ends the
-            # process by the signal (the shell shows 130 too), without a word or a traceback.
+            # It had finished before the signal (or was finishing): a SIGINT that arrives while
+            # the interpreter shuts down ends the process by the signal, which the shell shows
+            # as 130 too, without a traceback.
             assert proc.returncode in (0, -signal.SIGINT), stderr
-            assert "promoted dev to stg" in stderr and "Traceback" not in stderr, stderr
+            assert "promoted dev to stg" in stderr or stderr.strip() == "interrupted", stderr
         assert list(git_dir.rglob("*.lock")) == []
         assert leftovers(git_dir) == []
         assert all(k.startswith(("refs/heads/", "refs/remotes/")) for k in refs(repo.path)), refs(repo.path)

@@ -163,8 +163,12 @@ def test_rollback_to_the_content_it_already_has_is_a_no_op(local: Promoted) -> N
     assert repo.head("stg") == head
 
 
-def test_history_marks_the_rollback(local: Promoted) -> None:
+def test_history_and_status_mark_the_rollback(local: Promoted) -> None:
     assert run_cli(local.repo.path, "rollback", "stg", "--reason", "bad").exit_code == 0
+    stg = run_cli(local.repo.path, "status", "-o", "json").json()["environments"][1]
+    assert stg["last_promotion"]["commit"] == local.second
+    assert stg["rollback"]["rolled_back_to"] == local.first and stg["drift"] == []
+    assert {f["path"] for f in stg["pending"]["files"]} == {"apps/api/values.yaml", "apps/web/templates/extra.yaml"}
     entries = run_cli(local.repo.path, "history", "stg", "-o", "json").json()["entries"]
     assert entries[0]["kind"] == "rollback" and entries[0]["rolled_back_to"] == local.first
     assert entries[0]["reason"] == "bad"

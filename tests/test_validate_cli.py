@@ -43,7 +43,17 @@ def test_clean_repository_exits_0_with_json_shape(repo: GitopsRepo) -> None:
     assert data["schema"] == 1 and data["errors"] == 0
     assert [e["env"] for e in data["environments"]] == list(ENVS)
     for report in data["environments"]:
-        assert set(report) == {"env", "branch", "commit", "ref", "registry", "errors", "warnings", "notices", "findings"}
+        assert set(report) == {
+            "env",
+            "branch",
+            "commit",
+            "ref",
+            "registry",
+            "errors",
+            "warnings",
+            "notices",
+            "findings",
+        }
         assert report["commit"] == repo.head(report["branch"])
         assert report["findings"] == []
 
@@ -84,7 +94,10 @@ def test_values_schema_violation_in_env_file(repo: GitopsRepo) -> None:
 
 def test_real_chart_schema_violation_in_env_file(repo: GitopsRepo) -> None:
     """bitnami/nginx's own values.schema.json, with a bad replicaCount in values-stg.yaml."""
-    chart = {f"apps/nginx/{n}": (CORPUS / "nginx" / n).read_bytes() for n in ("Chart.yaml", "values.yaml", "values.schema.json")}
+    chart = {
+        f"apps/nginx/{n}": (CORPUS / "nginx" / n).read_bytes()
+        for n in ("Chart.yaml", "values.yaml", "values.schema.json")
+    }
     app = text_of(repo, "stg", "argocd/stg/apps/web.yaml").replace("web", "nginx")
     env_values = {f"apps/nginx/values-{env}.yaml": "replicaCount: 1\n" for env in ENVS}
     env_values["apps/nginx/values-stg.yaml"] = "# staging\nreplicaCount: many\n"
@@ -92,7 +105,9 @@ def test_real_chart_schema_violation_in_env_file(repo: GitopsRepo) -> None:
     result = run_cli(repo.path, "validate", "stg", "-o", "json")
     errors = [f for f in findings(result.json(), "stg") if f["severity"] == "error"]
     assert result.exit_code == 1
-    assert [(f["rule"], f["file"], f["line"]) for f in errors] == [("helm-values-schema", "apps/nginx/values-stg.yaml", 2)]
+    assert [(f["rule"], f["file"], f["line"]) for f in errors] == [
+        ("helm-values-schema", "apps/nginx/values-stg.yaml", 2)
+    ]
 
 
 def test_application_missing_a_required_field(repo: GitopsRepo) -> None:
@@ -120,7 +135,9 @@ def test_persistence_in_an_ephemeral_environment(repo: GitopsRepo) -> None:
 
 
 def test_warnings_alone_exit_0(repo: GitopsRepo) -> None:
-    text = text_of(repo, "dev", "argocd/dev/apps/web.yaml").replace("  project: default\n", "  project: default\n  projekt: x\n")
+    text = text_of(repo, "dev", "argocd/dev/apps/web.yaml").replace(
+        "  project: default\n", "  project: default\n  projekt: x\n"
+    )
     repo.commit("dev", {"argocd/dev/apps/web.yaml": text})
     result = run_cli(repo.path, "validate", "-o", "json")
     assert result.exit_code == 0
@@ -129,7 +146,14 @@ def test_warnings_alone_exit_0(repo: GitopsRepo) -> None:
 
 
 def test_invalid_registry_on_a_branch_exits_2(repo: GitopsRepo) -> None:
-    repo.commit("prd", {"environments.yaml": text_of(repo, "prd", "environments.yaml").replace("persistence: ephemeral", "persistence: forever", 1)})
+    repo.commit(
+        "prd",
+        {
+            "environments.yaml": text_of(repo, "prd", "environments.yaml").replace(
+                "persistence: ephemeral", "persistence: forever", 1
+            )
+        },
+    )
     result = run_cli(repo.path, "validate", "prd")
     assert result.exit_code == 2
     assert "prd:environments.yaml" in result.stderr and "forever" in result.stderr
@@ -169,7 +193,9 @@ def test_github_output_cannot_be_injected() -> None:
     )
     text = annotation(evil, "dev")
     assert "\n" not in text and "\r" not in text
-    assert text.startswith("::error file=a%2Cb%3Ac%25%0A%3A%3Aadd-mask%3A%3Ax.yaml,line=3,col=1,title=yaml-parse (dev)::")
+    assert text.startswith(
+        "::error file=a%2Cb%3Ac%25%0A%3A%3Aadd-mask%3A%3Ax.yaml,line=3,col=1,title=yaml-parse (dev)::"
+    )
     assert text.endswith("::[dev] bad%0D%0A::set-env name=X::1 100%25 (hint: fix%0A::stop-commands::t)")
 
 
@@ -215,7 +241,9 @@ def test_worktree_validates_the_checked_out_environment(repo: GitopsRepo) -> Non
     assert run_cli(repo.path, "validate", "--worktree").exit_code == 0
     path = repo.path / "argocd/dev/apps/web.yaml"
     path.write_text(path.read_text().replace("targetRevision: dev", "targetRevision: stg"))
-    (repo.path / "argocd/dev/apps/new.yaml").write_text("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: new}\n")
+    (repo.path / "argocd/dev/apps/new.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: new}\n"
+    )
     result = run_cli(repo.path, "validate", "--worktree", "-o", "json")
     assert result.exit_code == 1
     [report] = result.json()["environments"]

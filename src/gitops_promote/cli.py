@@ -355,7 +355,8 @@ def init(
         from gitops_promote.core.scaffold_repo import DEFAULT_APPS
         from gitops_promote.render import init as render
 
-        request = command.InitRequest(_repo_path(ctx) / path, tuple(apps or DEFAULT_APPS), remote, repo_url)
+        base = _repo_path(ctx)
+        request = command.InitRequest(base / path, tuple(apps or DEFAULT_APPS), remote, repo_url, base)
         _emit(output, command.run(request), render.text)
 
     _run(body)

@@ -329,6 +329,24 @@ class Repository:
         out = self.run(["hash-object", "-w", "--no-filters", "--stdin"], stdin=data)
         return _decode(out).strip()
 
+    def write_blobs(self, contents: Sequence[bytes]) -> list[str]:
+        """Write many blobs with one `hash-object --stdin-paths` (one process, not one per file)."""
+        if len(contents) < 2:
+            return [self.write_blob(data) for data in contents]
+        with tempfile.TemporaryDirectory(prefix="gitops-promote-") as tmp:
+            paths = []
+            for index, data in enumerate(contents):
+                path = os.path.join(tmp, str(index))
+                with open(path, "wb") as handle:
+                    handle.write(data)
+                paths.append(path)
+            out = self.run(
+                ["hash-object", "-w", "--no-filters", "--stdin-paths"],
+                stdin="\n".join(paths).encode() + b"\n",
+                what="write blobs",
+            )
+        return _decode(out).split()
+
     def write_tree(self, entries: Tree) -> str:
         """Write a tree holding exactly `entries` (nested trees made by git) and return its id.
 

@@ -18,11 +18,9 @@ def _content(spec: bytes | str) -> bytes:
 
 
 def tree_from_files(repo: Repository, files: Mapping[str, FileSpec]) -> dict[str, TreeEntry]:
-    entries = {}
-    for path, spec in files.items():
-        mode, content = spec if isinstance(spec, tuple) else ("100644", spec)
-        entries[path] = TreeEntry(mode, repo.write_blob(_content(content)))
-    return entries
+    specs = [spec if isinstance(spec, tuple) else ("100644", spec) for spec in files.values()]
+    shas = repo.write_blobs([_content(content) for _mode, content in specs])
+    return {path: TreeEntry(mode, sha) for path, (mode, _content_), sha in zip(files, specs, shas, strict=True)}
 
 
 def commit_files(repo: Repository, files: Mapping[str, FileSpec], parents: Sequence[str], message: str) -> str:
@@ -36,11 +34,9 @@ def commit_changes(
 ) -> str:
     """A commit on top of `parent` that writes (or, with None, deletes) the given paths."""
     entries = dict(repo.ls_tree(parent))
-    for path, spec in changes.items():
-        if spec is None:
-            entries.pop(path, None)
-        else:
-            entries.update(tree_from_files(repo, {path: spec}))
+    for path in [p for p, spec in changes.items() if spec is None]:
+        entries.pop(path, None)
+    entries.update(tree_from_files(repo, {p: spec for p, spec in changes.items() if spec is not None}))
     return repo.commit_tree(repo.write_tree(entries), [parent], message)
 
 

@@ -8,6 +8,7 @@ the branch must not exist yet: init never overwrites a remote branch).
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class InitRequest:
     apps: tuple[str, ...] = DEFAULT_APPS
     remote: str | None = None  # URL to add as origin and push the branches to
     repo_url: str | None = None  # what Argo CD clones (default: the remote URL, else a placeholder)
+    cwd: Path = Path(".")  # where a relative --remote path is relative to
 
 
 @dataclass
@@ -70,7 +72,9 @@ class InitResult:
 
 def run(request: InitRequest) -> InitResult:
     apps = check_apps(request.apps)
-    remote_url = _check_url(request.remote, "--remote") if request.remote is not None else None
+    remote_url = (
+        _local_path(_check_url(request.remote, "--remote"), request.cwd) if request.remote is not None else None
+    )
     repo_url = _check_url(request.repo_url, "--repo-url") if request.repo_url is not None else remote_url
     placeholder = repo_url is None
     files = repository_files(apps, repo_url or PLACEHOLDER_REPO_URL, placeholder)
@@ -88,7 +92,14 @@ def run(request: InitRequest) -> InitResult:
             set_branch(repo, branch, commit)
         repo.checkout(branches[0])
         result = InitResult(
-            target, commit, branches, branches[0], list(apps), repo_url or PLACEHOLDER_REPO_URL, placeholder, sorted(files)
+            target,
+            commit,
+            branches,
+            branches[0],
+            list(apps),
+            repo_url or PLACEHOLDER_REPO_URL,
+            placeholder,
+            sorted(files),
         )
         if remote_url is not None:
             result.remote_url = remote_url
@@ -109,8 +120,19 @@ def check_apps(names: Sequence[str]) -> tuple[str, ...]:
 
 def _check_url(url: str, option: str) -> str:
     if not url.strip() or url.startswith("-") or any(ord(c) < 0x20 or c.isspace() for c in url):
-        raise UsageError(f"invalid {option} {url!r}", hint="give a URL or path without spaces, e.g. https://github.com/org/gitops.git")
+        raise UsageError(
+            f"invalid {option} {url!r}",
+            hint="give a URL or path without spaces, e.g. https://github.com/org/gitops.git",
+        )
     return url
+
+
+def _local_path(url: str, cwd: Path) -> str:
+    """A relative path to a local repository, made absolute: git runs in the new repository."""
+    if "://" in url or re.match(r"^[^/]+:", url):  # a URL, or scp-like host:path
+        return url
+    local = cwd / url
+    return str(local.resolve()) if local.exists() else url
 
 
 def _prepare_directory(path: Path) -> Path:
@@ -131,7 +153,7 @@ def _prepare_directory(path: Path) -> Path:
 def _push(repo: Repository, url: str, commit: str, branches: list[str]) -> list[str]:
     """Add origin, push each branch (only if the remote does not have it), track it."""
     repo.run(["remote", "add", "--", DEFAULT_REMOTE, url], what="add the remote")
-    pushed = []
+    pushed: list[str] = []
     for branch in branches:
         outcome = repo.push(DEFAULT_REMOTE, commit, branch, None)
         if not outcome.ok:

@@ -63,6 +63,7 @@ class EnvStatus:
     ref: str | None
     head: CommitInfo | None
     last_promotion: history.Entry | None = None
+    rollback: history.Entry | None = None  # a rollback made after the last promotion
     pending: Pending | None = None  # None: first environment, or a branch is missing
     drift: list[Drift] = field(default_factory=list)
     freeze: Freeze = field(default_factory=Freeze)
@@ -76,6 +77,7 @@ class EnvStatus:
             if head is None
             else {"sha": head.sha, "subject": head.subject, "author": head.author, "date": head.date},
             "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
+            "rollback": self.rollback.to_json() if self.rollback else None,
             "pending": self.pending.to_json() if self.pending else None,
             "drift": [d.to_json() for d in self.drift],
             "freeze": self.freeze.to_json(),
@@ -150,7 +152,10 @@ def _row(repo: Repository, registry: Registry, refs: BranchRefs, env: Environmen
     if head is None:
         return EnvStatus(env, None, None)
     commit = repo.log([head], limit=1)[0]
-    return EnvStatus(env, ref, commit, history.last_promotion(repo, head))
+    last = history.last_promotion(repo, head)
+    since = history.entries(repo, head, since=last.commit) if last else []
+    rollback = next((e for e in since if e.kind == history.ROLLBACK), None)
+    return EnvStatus(env, ref, commit, last, rollback)
 
 
 def _freeze(repo: Repository, registry: Registry, row: EnvStatus, now: datetime) -> Freeze:

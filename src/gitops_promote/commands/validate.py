@@ -96,7 +96,9 @@ def run(path: Path, request: ValidateRequest) -> ValidateResult:
 def _validate_branches(repo: Repository, request: ValidateRequest) -> ValidateResult:
     bootstrap = bootstrap_registry(repo, request.registry_file, [])
     envs = _selected(bootstrap, request.envs)
-    sync_request = PromotionRequest("", "", registry_file=request.registry_file, remote=request.remote, fetch=request.fetch)
+    sync_request = PromotionRequest(
+        "", "", registry_file=request.registry_file, remote=request.remote, fetch=request.fetch
+    )
     refs = sync(repo, sync_request, [e.branch for e in envs])
     reports = [_validate_branch(repo, refs, bootstrap, env, request.registry_file is not None) for env in envs]
     return ValidateResult(reports, remote=refs.remote)
@@ -109,7 +111,9 @@ def _selected(registry: Registry, names: tuple[str, ...]) -> list[Environment]:
     return list({e.codename: e for e in chosen}.values())
 
 
-def _validate_branch(repo: Repository, refs: BranchRefs, bootstrap: Registry, env: Environment, override: bool) -> EnvReport:
+def _validate_branch(
+    repo: Repository, refs: BranchRefs, bootstrap: Registry, env: Environment, override: bool
+) -> EnvReport:
     ref = refs.ref(env.branch)
     commit = repo.resolve_commit(ref)
     assert commit is not None  # sync() made sure the branch exists
@@ -122,13 +126,17 @@ def _validate_branch(repo: Repository, refs: BranchRefs, bootstrap: Registry, en
     return EnvReport(env.codename, env.branch, commit, ref, registry.source, findings)
 
 
-def tree_files(repo: Repository, commit: str) -> dict[str, Callable[[], bytes]]:
-    """path -> lazy blob reader, for the regular files of a commit (links and submodules skipped)."""
-    return {
-        path: _blob_reader(repo, entry.sha)
-        for path, entry in repo.ls_tree(commit).items()
-        if entry.mode not in (MODE_GITLINK, MODE_SYMLINK)
-    }
+# Files nearly every run reads (YAML, values schemas, and the Helm templates the persistence
+# rules scan): read up front in one `cat-file --batch`; anything else only if a rule asks.
+PREFETCHED = (".yaml", ".yml", ".json")
+
+
+def tree_files(repo: Repository, commit: str) -> dict[str, bytes | Callable[[], bytes]]:
+    """path -> bytes or lazy blob reader, for the regular files of a commit (links and
+    submodules skipped)."""
+    entries = {p: e for p, e in repo.ls_tree(commit).items() if e.mode not in (MODE_GITLINK, MODE_SYMLINK)}
+    blobs = repo.read_blobs(e.sha for p, e in entries.items() if p.endswith(PREFETCHED))
+    return {path: blobs.get(entry.sha) or _blob_reader(repo, entry.sha) for path, entry in entries.items()}
 
 
 def _blob_reader(repo: Repository, sha: str) -> Callable[[], bytes]:
@@ -161,7 +169,7 @@ def _worktree_environment(repo: Repository, registry: Registry, names: tuple[str
         known = ", ".join(f"{e.codename} ({e.branch})" for e in registry.ordered())
         raise UsageError(
             f"{what} not an environment branch of {registry.source}",
-            hint=f"name the environment to validate the working tree as: gitops validate --worktree ENV; known: {known}",
+            hint=f"name the environment to check the working tree as: gitops validate --worktree ENV; known: {known}",
         )
     return found
 

@@ -155,13 +155,18 @@ def _load_with_positions(text: str | bytes, source: str) -> Any:
     from ruamel.yaml.error import MarkedYAMLError
 
     if isinstance(text, bytes):
+        raw = text
         try:
-            text = text.decode("utf-8-sig")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ConfigError(f"{source} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            loc = Location(source, raw.count(b"\n", 0, exc.start) + 1)
+            raise ConfigError(f"{loc}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     yaml = YAML(typ="rt")
     try:
+        _refuse_bombs(text, source)
         return yaml.load(text)
+    except ConfigError:
+        raise
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
         loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
@@ -174,6 +179,52 @@ def _load_with_positions(text: str | bytes, source: str) -> Any:
         raise ConfigError(f"{loc}: not valid YAML: {exc.problem or exc.context}") from None
     except Exception as exc:  # ruamel raises assorted errors (e.g. on bombs or odd bytes)
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+
+
+# A registry has a few hundred nodes. Aliases may not expand it beyond MAX_NODES (a "billion
+# laughs" bomb expands nine aliases nine levels deep to 9**9 values: loading is cheap, but any
+# message that quotes such a value never ends), nor may it nest deeper than MAX_DEPTH.
+MAX_NODES = 10_000
+MAX_DEPTH = 64
+
+
+def _refuse_bombs(text: str, source: str) -> None:
+    """Count the nodes the document would have with every alias expanded, from parser events."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+
+    sizes: dict[Any, int] = {}  # anchor -> expanded size of the node it names
+    stack: list[list[Any]] = [[None, 0]]  # [anchor, size so far] of each open collection
+    for event in YAML(typ="rt").parse(text):
+        if isinstance(event, CollectionStartEvent):
+            stack.append([event.anchor, 1])
+            if len(stack) > MAX_DEPTH + 1:
+                _refuse(event, source, f"nests deeper than {MAX_DEPTH} levels")
+            continue
+        if isinstance(event, AliasEvent):
+            size = sizes.get(event.anchor, 1)
+        elif isinstance(event, ScalarEvent):
+            size = 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, CollectionEndEvent) and len(stack) > 1:
+            anchor, size = stack.pop()
+            if anchor:
+                sizes[anchor] = size
+        else:
+            continue
+        stack[-1][1] += size
+        if stack[-1][1] > MAX_NODES:
+            _refuse(event, source, f"expands to more than {MAX_NODES} values through aliases")
+
+
+def _refuse(event: Any, source: str, what: str) -> None:
+    mark = event.start_mark
+    loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source, 1)
+    raise ConfigError(
+        f"{loc}: refusing a document that {what} (a YAML bomb?)",
+        hint="a registry needs a few hundred values at most: write them out instead of nesting aliases",
+    )
 
 
 def _position(node: Any, key: Any = None, index: int | None = None) -> tuple[int, int]:
@@ -292,8 +343,8 @@ class _Validator:
             availability=self.availability(item),
             persistence=self.persistence(item),
             backups=self.backups(item),
-            freeze=tuple(item.get("freeze") or ()),
-            windows=tuple(item.get("windows") or ()),
+            freeze=_entries(item.get("freeze")),
+            windows=_entries(item.get("windows")),
             line=where.line,
         )
 
@@ -410,6 +461,11 @@ class _Validator:
                 continue
             result[pattern] = tuple(keys)
         return result
+
+
+def _entries(value: Any) -> tuple[Any, ...]:
+    """A freeze/windows list as a tuple; anything else was reported by windows() already."""
+    return tuple(value) if isinstance(value, list) else ()
 
 
 def _closest(word: str, choices: set[str]) -> str | None:

@@ -195,12 +195,14 @@ spec:
 """
 
 
-def preview_applicationset(apps: Sequence[str], env: str, base_branch: str, repo_url: str, placeholder: bool) -> str:
-    elements = "".join(f"                - app: {app}\n" for app in apps)
+def preview_applicationset(env: str, base_branch: str, repo_url: str, placeholder: bool) -> str:
+    # The second generator lists the app directories *at the pull request's head commit*
+    # (matrix generators may use the first one's parameters), so a pull request that adds an
+    # app previews it too, and this file never needs editing when apps come and go.
     return f"""\
 # Pull-request previews in {env}: every open pull request into {base_branch} gets its own
-# namespace ({PREVIEW_NAMESPACE.replace("{{ .number }}", "<number>")}) running each app at the pull request's head commit,
-# with {env}'s values. Closing the pull request deletes the preview.
+# namespace (preview-pr-<number>) running each app of apps/ at the pull request's head
+# commit, with {env}'s values. Closing the pull request deletes the preview.
 apiVersion: argoproj.io/v1alpha1
 kind: ApplicationSet
 metadata:
@@ -216,11 +218,14 @@ spec:
 {pull_request_generator(repo_url)}              filters:
                 - targetBranchMatch: {scalar(f"^{re.escape(base_branch)}$")}
               requeueAfterSeconds: 300
-          - list:
-              elements:
-{elements}  template:
+          - git:
+              {_repo_url_line(repo_url, placeholder)}
+              revision: "{{{{ .head_sha }}}}"
+              directories:
+                - path: apps/*
+  template:
     metadata:
-      name: "{{{{ .app }}}}-pr-{{{{ .number }}}}"
+      name: "{{{{ .path.basename }}}}-pr-{{{{ .number }}}}"
       labels:
         gitops-promote/preview: "true"
     spec:
@@ -228,9 +233,9 @@ spec:
       source:
         {_repo_url_line(repo_url, placeholder)}
         targetRevision: "{{{{ .head_sha }}}}"
-        path: "apps/{{{{ .app }}}}"
+        path: "{{{{ .path.path }}}}"
         helm:
-          releaseName: "{{{{ .app }}}}"
+          releaseName: "{{{{ .path.basename }}}}"
           valueFiles:
             - values.yaml
             - values-{env}.yaml
@@ -257,7 +262,7 @@ def argocd_files(registry: Registry, apps: Sequence[str], repo_url: str, placeho
             )
         if env.codename == PREVIEW_ENV:
             files[f"argocd/{env.codename}/apps/pr-previews.yaml"] = preview_applicationset(
-                apps, env.codename, first.branch, repo_url, placeholder
+                env.codename, first.branch, repo_url, placeholder
             )
     return files
 

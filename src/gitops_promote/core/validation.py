@@ -343,12 +343,17 @@ def owning_environment(path: str, registry: Registry, env: Environment) -> Envir
     the target does not own), but only the owner's Argo CD deploys them, so an Application
     there must track its owner's branch, not the branch it is read from.
     """
-    if EnvSpecificPaths(registry.env_specific, env.codename).owns(path):
+    if _owned_paths(registry.env_specific, env.codename).owns(path):
         return env
     for other in registry.environments:
-        if other.codename != env.codename and EnvSpecificPaths(registry.env_specific, other.codename).owns(path):
+        if other.codename != env.codename and _owned_paths(registry.env_specific, other.codename).owns(path):
             return other
     return env
+
+
+@lru_cache(maxsize=64)
+def _owned_paths(patterns: tuple[str, ...], env: str) -> EnvSpecificPaths:
+    return EnvSpecificPaths(patterns, env)  # cached: its compiled pattern is built once
 
 
 def check_application_env(
@@ -827,7 +832,8 @@ def validate_tree(files: Mapping[str, FileSource], registry: Registry, env: str 
             findings += check_argocd_schema(path, doc)
             findings += check_application_env(path, doc, environment, registry, repo)
             # Another environment's Applications say how *it* layers values, not this one.
-            if argocd_kind(doc.data) == "Application" and owning_environment(path, registry, environment) is environment:
+            own = owning_environment(path, registry, environment) is environment
+            if own and argocd_kind(doc.data) == "Application":
                 applications.append(doc)
     for app_dir in chart_dirs(tree.paths()):
         findings += check_app(app_dir, tree, registry, environment, applications, repo)

@@ -9,7 +9,9 @@ from gitops_promote.render import console
 def text(result: InitResult) -> None:
     out = console.out()
     out.print(f"created a GitOps repository in {result.path}", style="bold")
-    out.print(f"  branches: {', '.join(result.branches)} (all at {result.commit[:12]}; {result.checked_out} checked out)")
+    out.print(
+        f"  branches: {', '.join(result.branches)} (all at {result.commit[:12]}; {result.checked_out} checked out)"
+    )
     out.print(f"  apps:     {', '.join(result.apps)} (Helm charts in apps/<app>/)")
     out.print(f"  Argo CD:  argocd/<env>/root.yaml per environment, repoURL {result.repo_url}")
     if result.remote_url:
@@ -24,4 +26,5 @@ def text(result: InitResult) -> None:
     out.print("  gitops validate                      # every environment branch")
     out.print("  cat README.md                        # bootstrap each cluster: kubectl apply its root Application")
     if len(result.branches) > 1:
-        out.print(f"  gitops promote {result.branches[0]} {result.branches[1]}               # after changing {result.branches[0]}")
+        first, second = result.branches[:2]
+        out.print(f"  gitops promote {first} {second}               # after changing {first}")

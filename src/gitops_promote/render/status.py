@@ -33,9 +33,12 @@ def occurrence(o: Occurrence) -> str:
     return f"{label} {utc(o.start)} → {utc(o.end)}"
 
 
-def last_promotion_cell(entry: Entry | None) -> str:
+def last_promotion_cell(entry: Entry | None, rollback: Entry | None = None) -> str:
     if entry is None:
         return "never"
+    if rollback is not None:
+        target = (rollback.rolled_back_to or "")[:7]
+        return f"rolled back to {target} {short_date(rollback.date)} {author_name(rollback.author)}"
     return f"{entry.source}@{(entry.source_commit or '')[:7]} {short_date(entry.date)} {author_name(entry.author)}"
 
 
@@ -91,7 +94,7 @@ def text(result: StatusResult) -> None:
             cells += [env.branch, ", ".join(env.audience), env.availability or "n/a", f"{env.persistence}, {backups}"]
         cells += [
             row.head.sha[:12] if row.head else "(no branch)",
-            last_promotion_cell(row.last_promotion),
+            last_promotion_cell(row.last_promotion, row.rollback),
             pending_cell(row),
             drift_cell(row),
             freeze_cell(row.freeze),
