@@ -141,19 +141,10 @@ def _missing_keys(prepared: Prepared, path: str, blobs: dict[str, bytes]) -> lis
 
 
 def leaf_keys(documents: list[Any]) -> set[str]:
-    """Dotted paths of every mapping leaf (lists count as leaves: their items are settings)."""
-    keys: set[str] = set()
+    """Dotted paths of every leaf setting in a file's documents."""
+    from gitops_promote.core.helm import leaf_keys as document_keys
 
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, dict) and value:
-            for key, child in value.items():
-                walk(child, f"{prefix}.{key}" if prefix else str(key))
-        elif prefix:
-            keys.add(prefix)
-
-    for document in documents:
-        walk(document, "")
-    return keys
+    return set().union(*(document_keys(d) for d in documents)) if documents else set()
 
 
 # ---- applying a saved plan -------------------------------------------------------------------

@@ -9,11 +9,12 @@ trailers on its first-parent line).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_promote.core.drift import Drift
+from gitops_promote.core.helm import chart_dirs, deep_merge, leaf_keys  # noqa: F401 - re-exported
 from gitops_promote.core.promotion import FileAction
 
 CHART_FILE = "Chart.yaml"
@@ -144,21 +145,6 @@ class ParityReport:
 # ---- values -------------------------------------------------------------------------------------
 
 
-def deep_merge(base: Any, overlay: Any) -> Any:
-    """Helm's coalescing of values files: maps merge, lists and scalars replace, null deletes."""
-    if not isinstance(base, dict) or not isinstance(overlay, dict):
-        return overlay
-    merged = dict(base)
-    for key, value in overlay.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def image_tag(values: Any) -> str | None:
     image = values.get("image") if isinstance(values, dict) else None
     tag = image.get("tag") if isinstance(image, dict) else None
@@ -168,17 +154,6 @@ def image_tag(values: Any) -> str | None:
 def scalar(data: Any, key: str) -> str | None:
     value = data.get(key) if isinstance(data, dict) else None
     return None if value is None or isinstance(value, (dict, list)) else str(value)
-
-
-def leaf_keys(data: Any, prefix: str = "") -> set[str]:
-    """Dotted paths of a mapping's leaves (lists count as leaves)."""
-    if not isinstance(data, dict):
-        return {prefix} if prefix else set()
-    keys: set[str] = set()
-    for key, value in data.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        keys |= leaf_keys(value, path) if isinstance(value, dict) and value else {path}
-    return keys
 
 
 def key_gaps(app: str, keys_by_env: Mapping[str, set[str]], order: Sequence[str]) -> list[KeyGap]:
@@ -195,11 +170,6 @@ def key_gaps(app: str, keys_by_env: Mapping[str, set[str]], order: Sequence[str]
         if len(present) >= 2 and missing:
             gaps.append(KeyGap(app, key, present, missing))
     return gaps
-
-
-def chart_dirs(paths: Iterable[str]) -> list[str]:
-    """Directories holding a Chart.yaml: the apps."""
-    return sorted({p.rsplit("/", 1)[0] if "/" in p else "." for p in paths if p.rsplit("/", 1)[-1] == CHART_FILE})
 
 
 def cell_state(app_dir: str, pair: PairReport | None) -> str:

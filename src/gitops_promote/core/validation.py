@@ -28,6 +28,7 @@ from gitops_promote.adapters.yaml_nodes import (
     get_path,
     load_documents,
 )
+from gitops_promote.core.helm import chart_dirs, deep_merge
 from gitops_promote.core.paths import EnvSpecificPaths, expand, glob_to_regex
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.errors import Location, Problem
@@ -464,22 +465,6 @@ def _is_this_repo_ref(ref: dict[str, Any], branches: set[str], repo: RepoIndex) 
 # Helm values
 
 
-def deep_merge(base: Any, overlay: Any) -> Any:
-    """Helm's coalescing of a values file over another: maps merge recursively, lists and
-    scalars replace, and a `null` in the overlay deletes the key."""
-    if not isinstance(base, dict) or not isinstance(overlay, dict):
-        return overlay
-    merged = dict(base)
-    for key, value in overlay.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def effective_values(values_yaml: bytes | str | None, *env_values_yaml: bytes | str | None) -> dict[str, Any]:
     """values.yaml with each env values file merged over it in order (as `helm -f a -f b`)."""
     result: dict[str, Any] = {}
@@ -590,18 +575,6 @@ class App:
         annotations = data.get("annotations") if isinstance(data, dict) else None
         value = annotations.get(name) if isinstance(annotations, dict) else None
         return None if value is None else str(value).strip()
-
-
-def chart_dirs(paths: Iterable[str]) -> list[str]:
-    """Directories holding a Chart.yaml, leaving out vendored subcharts (`<chart>/charts/*`)."""
-    dirs = sorted(posixpath.dirname(p) for p in paths if posixpath.basename(p) == "Chart.yaml")
-    chart_set = set(dirs)
-
-    def vendored(d: str) -> bool:
-        parts = d.split("/")
-        return any(parts[i] == "charts" and "/".join(parts[:i]) in chart_set for i in range(len(parts)))
-
-    return [d for d in dirs if not vendored(d)]
 
 
 def _in_dir(path: str, directory: str) -> bool:
