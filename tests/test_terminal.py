@@ -30,7 +30,11 @@ def _gitops_script() -> str:
 
 
 def test_show_completion_bash() -> None:
-    proc = subprocess.run([_gitops_script(), "--show-completion", "bash"], capture_output=True, text=True, check=False)
+    # Typer detects the user's shell from the process tree; its test switch lets us name it.
+    env = dict(os.environ, _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")
+    proc = subprocess.run(
+        [_gitops_script(), "--show-completion", "bash"], capture_output=True, text=True, check=False, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     assert "_GITOPS_COMPLETE=complete_bash" in proc.stdout
     assert proc.stdout.rstrip().endswith("complete -o default -F _gitops_completion gitops")
