@@ -6,6 +6,7 @@ guarantees about the target branch with plain git commands, independently of the
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -141,15 +142,18 @@ def refs(repo: Path) -> dict[str, str]:
 def child_pids(pid: int) -> list[int]:
     """Processes whose parent is `pid` (Linux /proc)."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
         try:
-            text = stat.read_text()
-        except OSError:
+            with open(f"/proc/{name}/stat") as stat:
+                text = stat.read()
+        except OSError:  # the process ended meanwhile
             continue
         # the command name may hold spaces and parentheses: the fields follow the last ')'
         fields = text[text.rfind(")") + 2 :].split()
         if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
+            found.append(int(name))
     return found
 
 

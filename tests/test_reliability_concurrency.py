@@ -168,3 +168,30 @@ def test_concurrent_promotions_in_one_repository(tmp_path: Path) -> None:
     assert promoted
     check_outcome(repo, base, promoted)
     assert leftovers(repo.path) == []
+
+
+def test_push_losing_to_another_push_on_the_server_is_retried(daemon_remote: DaemonRemote, tmp_path: Path) -> None:
+    """The server moves stg between our lease check and its ref update (a pre-receive hook does
+    it, once): git reports "cannot lock ref … is at X but expected Y", which is a lost race."""
+    r = daemon_remote
+    r.remote.commit("dev", {"apps/api/values.yaml": "image:\n  tag: '3.0.0'\n"}, "api 3.0.0")
+    old = r.remote.head("stg")
+    other = r.remote.commit("stg", {"apps/api/values-stg.yaml": "replicas: 3\n"}, "stg: scale")
+    git(r.remote.path, "update-ref", "refs/heads/stg", old, other)  # `other` exists, stg is back
+    once = tmp_path / "moved"
+    hook = r.remote.path / "hooks" / "pre-receive"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(
+        "#!/bin/sh\n"
+        f"[ -e '{once}' ] && exit 0\n"
+        f"touch '{once}'\n"
+        f"env -u GIT_QUARANTINE_PATH git update-ref refs/heads/stg {other} {old}\n"
+    )
+    hook.chmod(0o755)
+    result = run_gitops(r.clone.path, "promote", "dev", "stg", "-o", "json")
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert once.exists() and data["attempts"] == 2, data
+    assert git(r.remote.path, "rev-parse", "refs/heads/stg^1") == other  # on top of the winner
+    assert r.remote.read("stg", "apps/api/values-stg.yaml") == b"replicas: 3\n"
+    check_promotion_history(r.remote.path, "stg", other, "dev", "dev")

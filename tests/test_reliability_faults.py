@@ -249,10 +249,13 @@ def test_ctrl_c_exits_130_and_leaves_nothing_behind(
         proc = spawn_gitops(repo.path, "promote", "dev", "stg", env={**os.environ, "TMPDIR": str(tmp)})
         wait_for_git_child(proc)
         time.sleep(moments.uniform(0, 0.25))
-        if to_group:
-            os.killpg(proc.pid, signal.SIGINT)
-        else:
-            proc.send_signal(signal.SIGINT)
+        try:
+            if to_group:
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                proc.send_signal(signal.SIGINT)
+        except ProcessLookupError:
+            pass  # it had already finished
         _, err = proc.communicate(timeout=60)
         stderr = err.decode()
         assert "Traceback" not in stderr, stderr
@@ -276,3 +279,32 @@ def test_ctrl_c_exits_130_and_leaves_nothing_behind(
     assert after.code == 0, after.stderr
     assert interrupted, "no run was interrupted"
 
+
+
+FINALIZER_INTERRUPT = r"""
+import sys, time
+from gitops_promote import cli
+
+sys.unraisablehook = cli._redeliver_interrupt  # as cli.main() installs it
+
+class Finalized:
+    def __del__(self):
+        raise KeyboardInterrupt  # Ctrl-C landing in a finalizer, e.g. subprocess.Popen.__del__
+
+try:
+    Finalized()
+    time.sleep(5)
+    print("the interrupt was lost")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_ctrl_c_landing_in_a_finalizer_is_not_lost() -> None:
+    import sys
+
+    proc = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", FINALIZER_INTERRUPT], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert proc.stdout.strip() == "interrupted", proc
+    assert "Exception ignored" not in proc.stderr, proc.stderr

@@ -7,6 +7,7 @@ Command modules, renderers and heavy libraries are imported inside the callbacks
 from __future__ import annotations
 
 import enum
+import io
 import sys
 import traceback
 from collections.abc import Callable
@@ -518,8 +519,38 @@ def rollback(
     _run(body)
 
 
+def _redeliver_interrupt(unraisable: Any) -> None:
+    """A Ctrl-C that lands in a finalizer (e.g. Popen.__del__) is not lost or shown as a traceback.
+
+    Python cannot raise from `__del__`: it prints "Exception ignored in ..." and carries on.
+    Deliver the interrupt again, from another thread so that it is raised once the finalizer
+    has returned, in ordinary code, and ends the run (130).
+    """
+    if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+        import _thread
+        import threading
+
+        timer = threading.Timer(0.02, _thread.interrupt_main)
+        timer.daemon = True
+        timer.start()
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _byte_exact_stdout() -> None:
+    """Write non-UTF-8 file names back as the bytes they were, as git does.
+
+    They reach us as surrogate escapes; with a strict stdout (a UTF-8 locale, or
+    PYTHONIOENCODING=utf-8) printing one would end the run with UnicodeEncodeError (exit 4).
+    """
+    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
+        sys.stdout.reconfigure(errors="surrogateescape")
+
+
 def main() -> None:
     """Console-script entry point."""
+    sys.unraisablehook = _redeliver_interrupt
+    _byte_exact_stdout()
     try:
         app()
     except KeyboardInterrupt:

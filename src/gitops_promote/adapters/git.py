@@ -102,8 +102,8 @@ def _encode(text: str) -> bytes:
 
 
 @contextmanager
-def _private_index() -> Iterator[str]:
-    """A temporary index file outside the repository, removed even when Ctrl-C lands mid-way.
+def _private_dir() -> Iterator[str]:
+    """A temporary directory outside the repository, removed even when Ctrl-C lands mid-way.
 
     TemporaryDirectory alone leaks its directory when the KeyboardInterrupt arrives inside
     mkdtemp or rmtree; both run with Ctrl-C deferred to the moment they are done.
@@ -112,7 +112,7 @@ def _private_index() -> Iterator[str]:
     try:
         with _ctrl_c_deferred():
             tmp = tempfile.mkdtemp(prefix="gitops-promote-")
-        yield os.path.join(tmp, "index")
+        yield tmp
     finally:
         if tmp is not None:
             with _ctrl_c_deferred():
@@ -248,7 +248,7 @@ class Repository:
         out = self.run(["ls-tree", "-r", "-z", "--full-tree", commit], what="list a tree")
         # One regex pass: the listing of a 14,000-file repository is parsed in a few ms.
         return {
-            _decode(path): TreeEntry(mode.decode(), sha.decode())
+            path.decode("utf-8", "surrogateescape"): TreeEntry(mode.decode(), sha.decode())
             for mode, sha, path in _LS_TREE_RECORD.findall(out)
         }
 
@@ -333,7 +333,7 @@ class Repository:
         """Write many blobs with one `hash-object --stdin-paths` (one process, not one per file)."""
         if len(contents) < 2:
             return [self.write_blob(data) for data in contents]
-        with tempfile.TemporaryDirectory(prefix="gitops-promote-") as tmp:
+        with _private_dir() as tmp:
             paths = []
             for index, data in enumerate(contents):
                 path = os.path.join(tmp, str(index))
@@ -347,19 +347,22 @@ class Repository:
             )
         return _decode(out).split()
 
-    def write_tree(self, entries: Tree) -> str:
+    def write_tree(self, entries: Tree, base: tuple[str, Tree] | None = None) -> str:
         """Write a tree holding exactly `entries` (nested trees made by git) and return its id.
 
-        A private index file in a temporary directory outside the repository: an interrupted
-        run leaves nothing in the repository's way (the loose objects it wrote are unreferenced
-        and harmless).
+        With `base` (a commit and its listing), the private index starts from that commit's
+        tree (`read-tree`, in C) and only the entries that differ are sent: a promotion is the
+        source's tree with a few env files swapped in, so this is most of the work saved.
+        The index lives in a temporary directory outside the repository: an interrupted run
+        leaves nothing in the repository's way (loose objects it wrote are unreferenced).
         """
-        records = b"".join(
-            _encode(f"{e.mode} {e.kind} {e.sha}\t{path}") + b"\0" for path, e in sorted(entries.items())
-        )
-        with _private_index() as index:
-            env = {"GIT_INDEX_FILE": index}
-            self.run(["update-index", "-z", "--index-info"], stdin=records, env=env, what="build the tree")
+        with _private_dir() as tmp:
+            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+            if base is not None:
+                self.run(["read-tree", "--end-of-options", base[0]], env=env, what="read the base tree")
+            records = _index_records(entries, base[1] if base else {})
+            if records:
+                self.run(["update-index", "-z", "--index-info"], stdin=records, env=env, what="build the tree")
             return _decode(self.run(["write-tree"], env=env, what="write the tree")).strip()
 
     def commit_tree(self, tree: str, parents: Sequence[str], message: str) -> str:
@@ -565,6 +568,13 @@ def init_repository(path: Path, initial_branch: str) -> Repository:
     if proc.returncode != 0:
         raise GitError(f"git could not create a repository in {path}: {_decode(proc.stderr).strip()}")
     return Repository(path)
+
+
+def _index_records(entries: Tree, base: Tree) -> bytes:
+    """`update-index --index-info` lines turning `base` into `entries` (mode 0 removes a path)."""
+    changed = [f"{e.mode} {e.kind} {e.sha}\t{path}" for path, e in entries.items() if base.get(path) != e]
+    removed = [f"0 blob {ZERO_SHA}\t{path}" for path in base if path not in entries]
+    return b"".join(_encode(line) + b"\0" for line in (*removed, *changed))
 
 
 @dataclass(frozen=True)

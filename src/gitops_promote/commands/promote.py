@@ -227,7 +227,7 @@ def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ..
 def _write_commit(repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...]) -> str:
     for data in prepared.new_blobs.values():
         repo.write_blob(data)
-    tree = repo.write_tree(prepared.plan.entries)
+    tree = repo.write_tree(prepared.plan.entries, base=(prepared.source_commit, prepared.source_tree))
     message = commit_message(prepared, trailers)
     return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message)
 

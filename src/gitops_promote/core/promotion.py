@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from gitops_promote.core.tree import TreeEntry, iter_parents
+from gitops_promote.core.tree import TreeEntry
 from gitops_promote.errors import RefusedError
 
 ADDED, MODIFIED, DELETED, KEPT, SEEDED, ORPHANED = "added", "modified", "deleted", "kept", "seeded", "orphaned"
@@ -49,12 +49,13 @@ class TreePlan:
 
 
 def directories_of(tree: Mapping[str, TreeEntry]) -> set[str]:
+    """Every directory that holds a path of `tree` (written out: it runs on 14,000 paths)."""
     dirs: set[str] = set()
     for path in tree:
-        for parent in iter_parents(path):
-            if parent in dirs:
-                break
+        parent = path.rpartition("/")[0]
+        while parent and parent not in dirs:
             dirs.add(parent)
+            parent = parent.rpartition("/")[0]
     return dirs
 
 
@@ -75,7 +76,7 @@ def plan_tree(
             action = _common_path(path, in_source, in_target, entries)
         if action:
             actions.append(FileAction(path, action))
-    _refuse_conflicts(entries)
+    _refuse_conflicts(entries, source, source_dirs)
     return TreePlan(entries, actions)
 
 
@@ -108,9 +109,17 @@ def _common_path(
     return MODIFIED if in_source != in_target else None
 
 
-def _refuse_conflicts(entries: Mapping[str, TreeEntry]) -> None:
-    """A kept file where the source now has a directory (or the reverse) cannot be merged."""
-    dirs = directories_of(entries)
+def _refuse_conflicts(
+    entries: Mapping[str, TreeEntry], source: Mapping[str, TreeEntry], source_dirs: set[str]
+) -> None:
+    """A kept file where the source now has a directory (or the reverse) cannot be merged.
+
+    Every entry not taken from the source is a target file kept (rule a); only those can clash.
+    """
+    kept = {p: e for p, e in entries.items() if source.get(p) != e}
+    if not kept:
+        return
+    dirs = source_dirs | directories_of(kept)
     clashes = sorted(p for p in entries if p in dirs)
     if clashes:
         raise RefusedError(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MODE_GITLINK = "160000"
 MODE_SYMLINK = "120000"
 
 
-@dataclass(frozen=True)
-class TreeEntry:
+class TreeEntry(NamedTuple):
+    """A named tuple, not a dataclass: a 14,000-file listing builds 28,000 of them per run."""
+
     mode: str
     sha: str
 
