@@ -181,7 +181,8 @@ def test_existing_remote_branch_is_never_overwritten(tmp_path: Path) -> None:
     remote = init_repo(tmp_path / "remote.git", bare=True)
     init(tmp_path, "--remote", str(remote), name="first")
     before = git(remote, "rev-parse", "refs/heads/dev")
-    result = run_cli(tmp_path, "init", "second", "--remote", str(remote))
+    # other apps: two inits within the same second would otherwise write identical commits
+    result = run_cli(tmp_path, "init", "second", "--remote", str(remote), "--apps", "other")
     assert result.exit_code == 3
     assert "pushing dev" in result.stderr and "git -C" in result.stderr
     assert git(remote, "rev-parse", "refs/heads/dev") == before
