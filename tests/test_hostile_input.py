@@ -68,39 +68,65 @@ BAD_BRANCHES = [
     "\x7f",
 ]
 NOT_STRINGS = st.one_of(
-    st.integers(), st.booleans(), st.floats(allow_nan=False), st.lists(st.integers(), max_size=2),
+    st.integers(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.lists(st.integers(), max_size=2),
     st.dictionaries(st.sampled_from(["a", "b"]), st.integers(), min_size=1, max_size=2),
 )
-NOT_LISTS = st.one_of(st.integers(), st.booleans(), st.text(max_size=5), st.dictionaries(st.just("k"), st.integers(), min_size=1))
+NOT_LISTS = st.one_of(
+    st.integers(), st.booleans(), st.text(max_size=5), st.dictionaries(st.just("k"), st.integers(), min_size=1)
+)
 BAD_CODENAMES = st.one_of(NOT_STRINGS, st.sampled_from(["Dev", "-x", "", "a" * 41, "dev stg", "dév", "x/y", "_x"]))
 BAD_BRANCH = st.one_of(st.sampled_from(BAD_BRANCHES), st.integers(), st.lists(st.text(max_size=3), max_size=2))
 BAD_WINDOWS = st.one_of(
-    st.integers(), st.text(max_size=5), st.just({"from": 1}), st.lists(st.integers(), min_size=1, max_size=2),
-    st.just([{"from": "yesterday", "to": "tomorrow"}]), st.just([{"weekly": {"from": "Fri 16:00"}}]),
+    st.integers(),
+    st.text(max_size=5),
+    st.just({"from": 1}),
+    st.lists(st.integers(), min_size=1, max_size=2),
+    st.just([{"from": "yesterday", "to": "tomorrow"}]),
+    st.just([{"weekly": {"from": "Fri 16:00"}}]),
 )
 ENV_BAD_VALUES = {
     "codename": BAD_CODENAMES,
     "branch": BAD_BRANCH,
     "name": NOT_STRINGS,
     "audience": st.one_of(st.integers(), st.booleans(), st.lists(st.integers(), min_size=1, max_size=2)),
-    "availability": st.one_of(st.sampled_from(["abc", "101%", "99", "-1%", "1e3%"]), st.integers(), st.lists(st.just(1), min_size=1)),
-    "persistence": st.one_of(st.sampled_from(["forever", "Persistent", ""]), st.integers(), st.lists(st.just("x"), min_size=1)),
-    "backups": st.one_of(st.integers(), st.sampled_from(["yes", "no"]), st.just({"enabled": "maybe"}), st.just({"bogus": 1})),
+    "availability": st.one_of(
+        st.sampled_from(["abc", "101%", "99", "-1%", "1e3%"]), st.integers(), st.lists(st.just(1), min_size=1)
+    ),
+    "persistence": st.one_of(
+        st.sampled_from(["forever", "Persistent", ""]), st.integers(), st.lists(st.just("x"), min_size=1)
+    ),
+    "backups": st.one_of(
+        st.integers(), st.sampled_from(["yes", "no"]), st.just({"enabled": "maybe"}), st.just({"bogus": 1})
+    ),
     "freeze": BAD_WINDOWS,
     "windows": BAD_WINDOWS,
 }
 PROMOTION_BAD_VALUES = {
     "order": st.one_of(
-        st.integers(), st.text(max_size=5), st.lists(st.integers(), min_size=1, max_size=3),
+        st.integers(),
+        st.text(max_size=5),
+        st.lists(st.integers(), min_size=1, max_size=3),
         st.sampled_from([["dev", "dev", "stg", "prd"], ["dev", "stg"], ["dev", "stg", "prd", "qa"]]),
     ),
     "env_specific": st.one_of(
-        st.integers(), st.dictionaries(st.just("k"), st.integers(), min_size=1),
-        st.lists(st.one_of(st.integers(), st.sampled_from(["/abs/*.yaml", "../x", "a//b", "{app}/x", "a\\b", ""])), min_size=1, max_size=2),
+        st.integers(),
+        st.dictionaries(st.just("k"), st.integers(), min_size=1),
+        st.lists(
+            st.one_of(st.integers(), st.sampled_from(["/abs/*.yaml", "../x", "a//b", "{app}/x", "a\\b", ""])),
+            min_size=1,
+            max_size=2,
+        ),
     ),
     "env_specific_keys": st.one_of(
-        st.lists(st.text(max_size=3), max_size=2), st.text(max_size=5), st.integers(),
-        st.just({"apps/*/values.yaml": "image.tag"}), st.just({"apps/*/values.yaml": [1]}), st.just({"../x": ["a"]}),
+        st.lists(st.text(max_size=3), max_size=2),
+        st.text(max_size=5),
+        st.integers(),
+        st.just({"apps/*/values.yaml": "image.tag"}),
+        st.just({"apps/*/values.yaml": [1]}),
+        st.just({"../x": ["a"]}),
     ),
 }
 UNKNOWN_KEYS = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz_"), min_size=1, max_size=10)
@@ -114,9 +140,24 @@ def mutation(draw: st.DrawFn, doc: dict[str, Any]) -> str:
     kind = draw(st.sampled_from(["unknown-key", "env-value", "promotion-value", "duplicate", "structure"]))
     if kind == "unknown-key":
         where = draw(st.sampled_from(["top", "env", "promotion", "backups"]))
-        allowed = {"environments", "promotion", "codename", "name", "branch", "audience", "availability",
-                   "persistence", "backups", "freeze", "windows", "order", "env_specific", "env_specific_keys",
-                   "enabled", "policy"}
+        allowed = {
+            "environments",
+            "promotion",
+            "codename",
+            "name",
+            "branch",
+            "audience",
+            "availability",
+            "persistence",
+            "backups",
+            "freeze",
+            "windows",
+            "order",
+            "env_specific",
+            "env_specific_keys",
+            "enabled",
+            "policy",
+        }
         key = draw(UNKNOWN_KEYS.filter(lambda k: k not in allowed))
         target = {"top": doc, "env": envs[index], "promotion": doc["promotion"], "backups": None}[where]
         if target is None:
@@ -160,7 +201,9 @@ def broken_registries(draw: st.DrawFn) -> tuple[str, list[str]]:
     for _ in range(draw(st.integers(1, 3))):
         if not isinstance(doc.get("environments"), list) or not isinstance(doc.get("promotion"), dict):
             break
-        if len(doc["environments"]) < 2 or not all(isinstance(e, dict) and "codename" in e for e in doc["environments"]):
+        if len(doc["environments"]) < 2 or not all(
+            isinstance(e, dict) and "codename" in e for e in doc["environments"]
+        ):
             break
         done.append(draw(mutation(doc)))
     style = draw(st.sampled_from(["block", "flow"]))
@@ -169,7 +212,9 @@ def broken_registries(draw: st.DrawFn) -> tuple[str, list[str]]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=broken_registries())
-def test_mutated_registries_exit_2_with_file_and_line(gitops_repo: GitopsRepo, tmp_path: Path, case: tuple[str, list[str]]) -> None:
+def test_mutated_registries_exit_2_with_file_and_line(
+    gitops_repo: GitopsRepo, tmp_path: Path, case: tuple[str, list[str]]
+) -> None:
     text, mutations = case
     registry = tmp_path / "environments.yaml"
     registry.write_text(text, encoding="utf-8")
@@ -196,7 +241,9 @@ def test_duplicate_keys_exit_2_with_file_and_line(gitops_repo: GitopsRepo, tmp_p
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(position=st.integers(0, len(REGISTRY.encode())), junk=st.binary(min_size=1, max_size=8))
-def test_random_bytes_in_the_registry_never_crash(gitops_repo: GitopsRepo, tmp_path: Path, position: int, junk: bytes) -> None:
+def test_random_bytes_in_the_registry_never_crash(
+    gitops_repo: GitopsRepo, tmp_path: Path, position: int, junk: bytes
+) -> None:
     data = REGISTRY.encode()
     registry = tmp_path / "environments.yaml"
     registry.write_bytes(data[:position] + junk + data[position:])
@@ -223,7 +270,7 @@ def test_invalid_registry_committed_on_the_source_names_branch_file_and_line(tmp
 
 LAUGHS = "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 9 if prev else ['lol'] * 9)}]\n"
-    for prev, name in zip(["", "a", "b", "c", "d", "e", "f", "g", "h"], "abcdefghi")
+    for prev, name in zip(["", "a", "b", "c", "d", "e", "f", "g", "h"], "abcdefghi", strict=True)
 )
 
 
@@ -237,8 +284,10 @@ def test_billion_laughs_in_the_registry_is_refused_quickly(tmp_path: Path, where
         "availability": REGISTRY.replace('availability: "90%"', "availability: *i"),
         "codename": REGISTRY.replace("codename: stg", "codename: *i"),
         "branch": REGISTRY.replace("branch: dev ", "branch: *i "),
-        "freeze": REGISTRY.replace("persistence: ephemeral\n    backups: false\n  - codename: prd",
-                                   "persistence: ephemeral\n    backups: false\n    freeze: *i\n  - codename: prd"),
+        "freeze": REGISTRY.replace(
+            "persistence: ephemeral\n    backups: false\n  - codename: prd",
+            "persistence: ephemeral\n    backups: false\n    freeze: *i\n  - codename: prd",
+        ),
         "order": REGISTRY.replace("order: [dev, stg, prd]", "order: *i"),
         "unused": REGISTRY,
     }[where]
@@ -287,7 +336,9 @@ def measured_promotion(cwd: Path, *args: str) -> tuple[int, int, int, str]:
     """Run a promotion in a fresh interpreter; its peak RSS and its git children's (KiB)."""
     proc = subprocess.run(  # noqa: S603
         [sys.executable, "-c", MEASURE, "-C", str(cwd), "promote", "dev", "stg", *args],
-        capture_output=True, check=False, timeout=120,
+        capture_output=True,
+        check=False,
+        timeout=120,
     )
     stderr = proc.stderr.decode(errors="replace")
     found = re.search(r"RSS self=(\d+) children=(\d+)", stderr)
@@ -383,7 +434,9 @@ def test_odd_bytes_and_entries_are_promoted_exactly_over_git_daemon(daemon_remot
     assert_promoted_byte_exact(r.remote.path)
     assert git(r.clone.path, "status", "--porcelain=v1", "--ignored") == worktree_before
     assert not (r.clone.path / "apps" / "api" / "link-outside").exists()  # nothing checked out, nothing followed
-    paths = [f["path"] for f in json.loads(result.stdout.encode(errors="surrogateescape").decode(errors="replace"))["files"]]
+    paths = [
+        f["path"] for f in json.loads(result.stdout.encode(errors="surrogateescape").decode(errors="replace"))["files"]
+    ]
     assert any(p.endswith("-latin1.yaml") for p in paths) and "vendor/lib" in paths
 
 
@@ -402,7 +455,10 @@ def test_non_utf8_file_names_are_printed_as_their_bytes(tmp_path: Path, output: 
     commit_odd_files(repo)
     proc = subprocess.run(  # noqa: S603
         gitops_argv(repo.path, "promote", "dev", "stg", "--dry-run", "-o", output),
-        capture_output=True, check=False, timeout=60, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        capture_output=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     assert b"apps/api/caf\xe9-latin1.yaml" in proc.stdout
@@ -459,7 +515,9 @@ OPTION_LIKE = "--upload-pack=touch {marker}"
     ],
     ids=lambda a: repr(" ".join(a))[:60],
 )
-def test_option_or_path_like_names_exit_2_and_run_nothing(daemon_remote: DaemonRemote, marker: Path, args: list[str]) -> None:
+def test_option_or_path_like_names_exit_2_and_run_nothing(
+    daemon_remote: DaemonRemote, marker: Path, args: list[str]
+) -> None:
     r = daemon_remote
     r.remote.commit("dev", {"apps/api/values.yaml": "x: 1\n"})
     stg = r.remote.head("stg")
@@ -476,7 +534,9 @@ def test_option_or_path_like_names_exit_2_and_run_nothing(daemon_remote: DaemonR
     assert r.remote.head("stg") == stg
 
 
-def test_option_like_remote_from_the_environment_is_refused(daemon_remote: DaemonRemote, marker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_option_like_remote_from_the_environment_is_refused(
+    daemon_remote: DaemonRemote, marker: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GITOPS_REMOTE", OPTION_LIKE.format(marker=marker))
     result = run_cli(daemon_remote.clone.path, "promote", "dev", "stg")
     assert result.exit_code == 2, result.stderr
@@ -532,7 +592,7 @@ INTERNAL_ERROR = r"""
 import sys
 from gitops_promote.adapters import git as adapter
 
-def broken_write_tree(self, entries):
+def broken_write_tree(self, entries, *args, **kwargs):
     secret = self.read_blob(entries["apps/api/values.yaml"].sha).decode()
     raise RuntimeError("simulated bug while writing " + str(len(secret)) + " bytes")
 
@@ -548,7 +608,9 @@ def test_internal_error_prints_a_plain_traceback_without_locals(tmp_path: Path) 
     repo.commit("dev", SECRET_FILES, "rotate")
     proc = subprocess.run(  # noqa: S603
         [sys.executable, "-c", INTERNAL_ERROR, *gitops_argv(repo.path, "promote", "dev", "stg")[3:]],
-        capture_output=True, check=False, timeout=60,
+        capture_output=True,
+        check=False,
+        timeout=60,
     )
     stderr = proc.stderr.decode()
     assert proc.returncode == 4, stderr

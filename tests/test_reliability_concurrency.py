@@ -53,9 +53,11 @@ while not os.path.exists(stop) and i < 500:
     else:
         parent = out("rev-parse", "refs/heads/dev")
     g("read-tree", parent)
-    g("update-index", "--add", "--cacheinfo", "100644," + blob(f"image:\n  tag: '1.{i}.0'\n") + ",apps/api/values.yaml")
+    tag = blob(f"image:\n  tag: '1.{i}.0'\n")
+    g("update-index", "--add", "--cacheinfo", "100644," + tag + ",apps/api/values.yaml")
     if i % 3 == 0:
-        g("update-index", "--add", "--cacheinfo", "100644," + blob(f"dev's idea of stg {i}\n") + ",apps/api/values-stg.yaml")
+        stg = blob(f"dev's idea of stg {i}\n")
+        g("update-index", "--add", "--cacheinfo", "100644," + stg + ",apps/api/values-stg.yaml")
     if i % 4 == 0:
         g("update-index", "--add", "--cacheinfo", "100644," + blob(f"extra {i}\n") + f",apps/web/extra-{i}.txt")
     if i % 5 == 0:

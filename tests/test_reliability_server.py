@@ -1,7 +1,8 @@
 """Reliability against a real git server on loopback (git daemon): pushes, refusals, outages."""
+
 from __future__ import annotations
 
-from conftest import git, run_cli
+from conftest import run_cli
 from conftest_daemon import DaemonRemote
 
 
