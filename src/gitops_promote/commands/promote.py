@@ -270,9 +270,18 @@ def _push(repo: Repository, move: BranchMove) -> bool:
     if outcome.ok:
         repo.update_ref(move.refs.ref(move.branch), move.new, move.old, f"{move.reason}: pushed")
         return True
-    if outcome.lost_race:
+    if outcome.lost_race and _remote_moved(repo, remote, move):
         return False
     raise GitError(f"the remote refused the push to {move.branch}: {outcome.message}")
+
+
+def _remote_moved(repo: Repository, remote: str, move: BranchMove) -> bool:
+    """A lost race means the branch is elsewhere now; "failed to update ref" can also be a
+    server fault (a full disk), which retrying would only hide behind "kept moving"."""
+    try:
+        return repo.remote_heads(remote, [move.branch]).get(move.branch) != move.old
+    except GitError:
+        return False
 
 
 def _follow_local_branch(repo: Repository, move: BranchMove) -> list[str]:
