@@ -68,20 +68,14 @@ def git(repo: Path, *args: str, stdin: bytes | None = None, index_file: str | No
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(
-            f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}"
-        )
+        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout
 
 
 def kept_entries(repo: Path, source: str, target: str) -> bytes:
     """index-info lines for the target's own env files whose app still exists in the source."""
     owned = re.compile(rb"^apps/([^/]+)/values-" + re.escape(target.encode()) + rb"\.yaml$")
-    source_apps = set(
-        git(repo, "ls-tree", "-z", "--name-only", f"refs/heads/{source}", "--", "apps/").split(
-            b"\0"
-        )
-    )
+    source_apps = set(git(repo, "ls-tree", "-z", "--name-only", f"refs/heads/{source}", "--", "apps/").split(b"\0"))
     lines = []
     listing = git(repo, "ls-tree", "-r", "-z", "--full-tree", f"refs/heads/{target}", "--", "apps/")
     for record in listing.split(b"\0"):
@@ -93,9 +87,7 @@ def kept_entries(repo: Path, source: str, target: str) -> bytes:
     return b"".join(lines)
 
 
-def promote(
-    repo: Path, source: str = "dev", target: str = "stg", dry_run: bool = False
-) -> FloorResult:
+def promote(repo: Path, source: str = "dev", target: str = "stg", dry_run: bool = False) -> FloorResult:
     old = git(repo, "rev-parse", "--verify", f"refs/heads/{target}").decode().strip()
     new_source = git(repo, "rev-parse", "--verify", f"refs/heads/{source}").decode().strip()
     with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
@@ -113,9 +105,7 @@ def promote(
     if dry_run:
         return FloorResult(tree, None, old)
     message = f"Promote {source} to {target}\n".encode()
-    commit = (
-        git(repo, "commit-tree", tree, "-p", old, "-p", new_source, stdin=message).decode().strip()
-    )
+    commit = git(repo, "commit-tree", tree, "-p", old, "-p", new_source, stdin=message).decode().strip()
     git(repo, "update-ref", "-m", f"floor: promote {source}", f"refs/heads/{target}", commit, old)
     return FloorResult(tree, commit, old)
 

@@ -111,11 +111,7 @@ def values_yaml(index: int, tag: str = "1.0.0") -> str:
 
 def env_values_yaml(index: int, env: str, tuned: bool = False) -> str:
     replicas = {"dev": 1, "stg": 2, "prd": 3}[env] * (2 if tuned else 1)
-    host = (
-        f"{app_name(index)}.{env}.example.com"
-        if not tuned
-        else f"{app_name(index)}.{env}.internal.example.com"
-    )
+    host = f"{app_name(index)}.{env}.example.com" if not tuned else f"{app_name(index)}.{env}.internal.example.com"
     text = (
         f"# {env} settings for {app_name(index)}\n"
         f"replicaCount: {replicas}\n"
@@ -192,9 +188,7 @@ class Stream:
         raw = text.encode()
         self.parts.append(b"data %d\n" % len(raw) + raw + b"\n")
 
-    def commit(
-        self, branch: str, message: str, parent: int | None, files: list[tuple[str, str | None]]
-    ) -> int:
+    def commit(self, branch: str, message: str, parent: int | None, files: list[tuple[str, str | None]]) -> int:
         """Append a commit; a file whose content is None is deleted. Returns its mark."""
         self.marks += 1
         self.clock += 3600
@@ -239,10 +233,7 @@ def tuning(spec: RepoSpec, env: str) -> list[tuple[str, str | None]]:
 def _dev_history(stream: Stream, spec: RepoSpec, root: int) -> None:
     """dev: its own tuning, then the changes waiting to be promoted to stg."""
     mark = stream.commit("dev", "dev: tune environment settings\n", root, tuning(spec, "dev"))
-    bumps = [
-        (f"apps/{app_name(i)}/values.yaml", values_yaml(i, "1.1.0"))
-        for i in range(1, spec.apps + 1, 20)
-    ]
+    bumps = [(f"apps/{app_name(i)}/values.yaml", values_yaml(i, "1.1.0")) for i in range(1, spec.apps + 1, 20)]
     mark = stream.commit("dev", "Bump image tags to 1.1.0\n", mark, list(bumps))
     probes = [
         (f"apps/{app_name(i)}/templates/deployment.yaml", deployment_yaml(i, probe=True))
@@ -269,15 +260,11 @@ def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(
-            f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}"
-        )
+        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout.decode()
 
 
-def build_repo(
-    path: Path, spec: RepoSpec | None = None, registry_text: str | None = None
-) -> RepoInfo:
+def build_repo(path: Path, spec: RepoSpec | None = None, registry_text: str | None = None) -> RepoInfo:
     """Create the repository at `path` (which must not exist yet)."""
     spec = spec or RepoSpec()
     started = time.perf_counter()
@@ -299,9 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output", type=Path, help="directory to create")
     parser.add_argument("--apps", type=int, default=2000, help="number of apps (default 2000)")
-    parser.add_argument(
-        "--all-env-files-differ", action="store_true", help="tune every app on every branch"
-    )
+    parser.add_argument("--all-env-files-differ", action="store_true", help="tune every app on every branch")
     parser.add_argument("--bare", action="store_true", help="make a bare repository")
     args = parser.parse_args(argv)
     spec = RepoSpec(args.apps, args.all_env_files_differ, args.bare)

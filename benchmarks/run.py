@@ -46,9 +46,7 @@ class Row:
     def cells(self) -> str:
         if not self.seconds:
             return f"| {self.name} | – | – | 0 | {self.note} |"
-        best, median = (
-            f"{t * 1000:.0f}" for t in (min(self.seconds), statistics.median(self.seconds))
-        )
+        best, median = (f"{t * 1000:.0f}" for t in (min(self.seconds), statistics.median(self.seconds)))
         return f"| {self.name} | {best} | {median} | {len(self.seconds)} | {self.note} |"
 
 
@@ -62,9 +60,7 @@ class Skip(Exception):
 
 def cached_repo(spec: make_repo.RepoSpec) -> Path:
     """The generated repository for `spec`, rebuilt when the generator or registry changed."""
-    digest = hashlib.sha256(
-        Path(make_repo.__file__).read_bytes() + make_repo.REFERENCE_REGISTRY.read_bytes()
-    )
+    digest = hashlib.sha256(Path(make_repo.__file__).read_bytes() + make_repo.REFERENCE_REGISTRY.read_bytes())
     kind = "alldiffer" if spec.all_env_files_differ else "default"
     key = f"apps{spec.apps}-{kind}-{digest.hexdigest()[:12]}"
     path = WORK / key
@@ -92,9 +88,7 @@ def run(argv: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(list(argv), cwd=cwd, capture_output=True, check=False)  # noqa: S603
 
 
-def timed(
-    step: Callable[[], None], repeat: int, before: Callable[[], None] | None = None
-) -> list[float]:
+def timed(step: Callable[[], None], repeat: int, before: Callable[[], None] | None = None) -> list[float]:
     times = []
     for _ in range(repeat):
         if before:
@@ -124,9 +118,7 @@ def gitops_commands() -> set[str] | None:
     if done.returncode != 0:
         return None
     text = done.stdout.decode(errors="replace")
-    return {
-        w for w in ("promote", "diff", "plan", "status") if re.search(rf"^\W*{w}\b", text, re.M)
-    }
+    return {w for w in ("promote", "diff", "plan", "status") if re.search(rf"^\W*{w}\b", text, re.M)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,9 +167,7 @@ def _floor(repo: Path) -> None:
     floor.promote(repo)
 
 
-def _gitops_promote(
-    repo: Path, repeat: int, commands: set[str], restore: Callable[[], None], floor_tree: str
-) -> Row:
+def _gitops_promote(repo: Path, repeat: int, commands: set[str], restore: Callable[[], None], floor_tree: str) -> Row:
     name = "`gitops promote dev stg --no-push`"
     if "promote" not in commands:
         return Row(name, note="`gitops promote` does not exist yet")
@@ -188,9 +178,7 @@ def _gitops_promote(
         return Row(name, note=f"failed: {exc}")
     tree = rev(repo, "refs/heads/stg^{tree}")
     if tree != floor_tree:
-        raise SystemExit(
-            f"gitops promote wrote tree {tree}, the floor {floor_tree}: the rules disagree"
-        )
+        raise SystemExit(f"gitops promote wrote tree {tree}, the floor {floor_tree}: the rules disagree")
     return Row(name, times, "tree equals the floor's")
 
 

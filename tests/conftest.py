@@ -138,7 +138,6 @@ def run_cli(cwd: Path, *args: str) -> CliResult:
     return CliResult(result.exit_code, result.stdout, result.stderr)
 
 
-
 # A real git server on loopback (git daemon) for remote tests: see tests/conftest_daemon.py.
 from conftest_daemon import (  # noqa: E402,F401
     daemon_remote,

@@ -112,7 +112,11 @@ class Runner:
         cwd = self.workspace / self.substitute(step.get("working-directory", "."))
         proc = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-            cwd=cwd, env=env, capture_output=True, text=True, check=False,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         self.log.append(proc.stdout + proc.stderr)
         assert proc.returncode == 0, f"step {step.get('name')!r} failed:\n{proc.stdout}\n{proc.stderr}"
@@ -131,7 +135,7 @@ def _fake_gh(directory: Path) -> Path:
 import json, subprocess, sys
 state = {str(state)!r}
 args = sys.argv[1:]
-with open({str(directory / 'calls.jsonl')!r}, "a") as f:
+with open({str(directory / "calls.jsonl")!r}, "a") as f:
     f.write(json.dumps(args) + "\\n")
 assert args[0] == "api", args
 def opt(name, default=None):
@@ -171,9 +175,7 @@ def _runner(
     if not fake.exists():
         fake.mkdir()
         _fake_gh(fake)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("GITOPS_", "GITHUB_"))
-    } | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITOPS_", "GITHUB_"))} | {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
         "GITOPS_GH": str(fake / "gh"),
         "GITHUB_ACTIONS": "true",
@@ -225,8 +227,12 @@ def test_check_validates_diffs_and_keeps_one_sticky_comment(remote_setup: Remote
 def test_check_keeps_the_comment_within_the_size_budget(remote_setup: RemoteSetup, tmp_path: Path) -> None:
     many = {f"apps/api/templates/config-{i:04}.yaml": f"key: {'x' * 200}{i}\n" for i in range(600)}
     remote_setup.remote.commit("dev", many, "a lot of configuration")
-    runner = _runner(remote_setup, tmp_path, {"command": "check", "max-comment-size": "4000"},
-                     _pull_request(3, "promote/dev-to-stg", "stg"))
+    runner = _runner(
+        remote_setup,
+        tmp_path,
+        {"command": "check", "max-comment-size": "4000"},
+        _pull_request(3, "promote/dev-to-stg", "stg"),
+    )
     runner.run_steps()
     body = _comments(tmp_path)[0]["body"]
     assert body.startswith(MARKER) and len(body.encode()) <= 4000

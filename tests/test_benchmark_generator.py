@@ -74,20 +74,12 @@ def test_branches_and_file_counts(repo: Path) -> None:
 def test_env_files_differ_between_branches(built: Any) -> None:
     dev, stg, prd = (listing(built.path, b) for b in ("dev", "stg", "prd"))
     apps = [f"apps/{make_repo.app_name(i)}" for i in range(1, APPS + 1) if i != 2]  # 2: removed
-    expected = {
-        f"apps/{make_repo.app_name(i)}"
-        for i in range(1, APPS + 1)
-        if i != 2 and built.spec.tuned(i)
-    }
+    expected = {f"apps/{make_repo.app_name(i)}" for i in range(1, APPS + 1) if i != 2 and built.spec.tuned(i)}
     for env, branch in (("stg", stg), ("prd", prd), ("dev", dev)):
         root = stg if env == "dev" else dev  # stg still has the root's values-dev.yaml
-        tuned = {
-            a for a in apps if branch[f"{a}/values-{env}.yaml"] != root[f"{a}/values-{env}.yaml"]
-        }
+        tuned = {a for a in apps if branch[f"{a}/values-{env}.yaml"] != root[f"{a}/values-{env}.yaml"]}
         assert tuned == expected, env
-    assert len(expected) == (
-        len(apps) if built.spec.all_env_files_differ else 2
-    )  # app0010, app0020
+    assert len(expected) == (len(apps) if built.spec.all_env_files_differ else 2)  # app0010, app0020
 
 
 def test_floor_follows_the_promotion_rules(repo: Path) -> None:
@@ -104,9 +96,7 @@ def test_floor_follows_the_promotion_rules(repo: Path) -> None:
             assert entry == stg[path]  # rule a: stg's own file kept
         else:
             assert entry == dev[path]  # everything else (incl. seeded app0021) is dev's
-    assert (
-        "apps/app0002/values-stg.yaml" in stg and "apps/app0002/values-stg.yaml" not in new
-    )  # rule c
+    assert "apps/app0002/values-stg.yaml" in stg and "apps/app0002/values-stg.yaml" not in new  # rule c
     make_repo.git(repo, "update-ref", "refs/heads/stg", old, result.commit)  # CAS back, for reuse
 
 

@@ -75,7 +75,9 @@ def test_exit_code(gitops_repo: GitopsRepo) -> None:
     assert run_cli(gitops_repo.path, "diff", "dev", "prd", "--exit-code").exit_code == 2  # not ambiguous with 1
 
 
-def test_github_output_writes_step_summary_and_cannot_be_injected(gitops_repo: GitopsRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_output_writes_step_summary_and_cannot_be_injected(
+    gitops_repo: GitopsRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     gitops_repo.commit("dev", {
@@ -100,7 +102,11 @@ def test_markdown_stays_within_max_size_on_a_400_app_change(tmp_path: Path) -> N
         files[f"apps/app{i:03}/Chart.yaml"] = f"apiVersion: v2\nname: app{i:03}\nversion: 0.1.0\n"
         files[f"apps/app{i:03}/values.yaml"] = "image:\n  tag: '1.0.0'\nreplicas: 1\n"
     repo = make_gitops_repo(tmp_path / "big", files)
-    repo.commit("dev", {f"apps/app{i:03}/values.yaml": f"image:\n  tag: '1.1.{i}'\nreplicas: 2\n" for i in range(400)}, "bump all")
+    repo.commit(
+        "dev",
+        {f"apps/app{i:03}/values.yaml": f"image:\n  tag: '1.1.{i}'\nreplicas: 2\n" for i in range(400)},
+        "bump all",
+    )
     for max_size in (60_000, 10_000, 3_000):
         out = run_cli(repo.path, "diff", "dev", "stg", "-o", "markdown", "--max-size", str(max_size)).stdout
         assert len(out.rstrip("\n")) <= max_size
@@ -116,7 +122,9 @@ def test_diff_through_remote_uses_remote_commits(remote_setup: RemoteSetup) -> N
 
 
 def test_unparsable_yaml_is_reported_per_file(gitops_repo: GitopsRepo) -> None:
-    gitops_repo.commit("dev", {"apps/api/values.yaml": "a: [unclosed\n", "apps/web/values.yaml": "a: 1\nb: 2\n"}, "broken")
+    gitops_repo.commit(
+        "dev", {"apps/api/values.yaml": "a: [unclosed\n", "apps/web/values.yaml": "a: 1\nb: 2\n"}, "broken"
+    )
     result = run_cli(gitops_repo.path, "diff", "dev", "stg", "-o", "json")
     assert result.exit_code == 0, result.stderr
     files = {f["path"]: f for f in result.json()["files"]}

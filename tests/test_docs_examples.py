@@ -133,8 +133,13 @@ def test_docs_examples_run(page: Path, tmp_path: Path) -> None:
     home.mkdir()
     env = _environment(home)
     demo = tmp_path / "demo"
-    made = subprocess.run([sys.executable, "-m", "gitops_promote", "demo", str(demo)],
-                          env=env, capture_output=True, text=True, check=False)
+    made = subprocess.run(
+        [sys.executable, "-m", "gitops_promote", "demo", str(demo)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert made.returncode == 0, made.stderr
     known, skipped = _known_commands(), []
     script = ["set -euo pipefail", f"cd {str(demo)!r}"]
@@ -150,10 +155,19 @@ def test_docs_examples_run(page: Path, tmp_path: Path) -> None:
         warnings.warn("docs examples skipped: " + "; ".join(skipped), stacklevel=1)
     if len(script) == 2:
         pytest.skip("every example of this page was skipped: " + "; ".join(skipped))
-    proc = subprocess.run(["bash", "--noprofile", "--norc", "-c", "\n".join(script)],
-                          cwd=demo, env=env, capture_output=True, text=True, check=False, timeout=300)
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-c", "\n".join(script)],
+        cwd=demo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     if proc.returncode != 0:
         blocks = re.findall(r"^@@ (\S+)$", proc.stderr, re.M)
         where = blocks[-1] if blocks else str(page)
-        pytest.fail(f"the example at {where} failed (exit {proc.returncode}):\n"
-                    f"--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}")
+        pytest.fail(
+            f"the example at {where} failed (exit {proc.returncode}):\n"
+            f"--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+        )

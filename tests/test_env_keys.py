@@ -35,7 +35,9 @@ spec:
 
 
 def test_only_listed_keys_differ_from_the_source(tmp_path: Path) -> None:
-    repo = make_gitops_repo(tmp_path / "repo", {"environments.yaml": KEYS_REGISTRY, "argocd/api.yaml": APP.format(branch="dev")})
+    repo = make_gitops_repo(
+        tmp_path / "repo", {"environments.yaml": KEYS_REGISTRY, "argocd/api.yaml": APP.format(branch="dev")}
+    )
     repo.commit("stg", {"argocd/api.yaml": APP.format(branch="stg")}, "stg tracks stg")
     dev_file = APP.format(branch="dev").replace("prune: true", "prune: true, selfHeal: true")
     repo.commit("dev", {"argocd/api.yaml": dev_file}, "self-heal")
@@ -43,7 +45,11 @@ def test_only_listed_keys_differ_from_the_source(tmp_path: Path) -> None:
     plan = run_cli(repo.path, "plan", "dev", "stg", "-o", "json")
     assert plan.exit_code == 0, plan.stderr
     entry = next(f for f in plan.json()["files"] if f["path"] == "argocd/api.yaml")
-    assert entry == {"path": "argocd/api.yaml", "action": "modified", "kept_keys": ["spec.source.targetRevision", "spec.destination.namespace", "spec.source.helm.valueFiles"]}
+    assert entry == {
+        "path": "argocd/api.yaml",
+        "action": "modified",
+        "kept_keys": ["spec.source.targetRevision", "spec.destination.namespace", "spec.source.helm.valueFiles"],
+    }
     assert plan.json()["drift"] == []
 
     result = run_cli(repo.path, "promote", "dev", "stg")
@@ -64,7 +70,9 @@ def test_only_listed_keys_differ_from_the_source(tmp_path: Path) -> None:
 
 
 def test_keys_only_change_is_not_drift_and_not_a_change(tmp_path: Path) -> None:
-    repo = make_gitops_repo(tmp_path / "repo", {"environments.yaml": KEYS_REGISTRY, "argocd/api.yaml": APP.format(branch="dev")})
+    repo = make_gitops_repo(
+        tmp_path / "repo", {"environments.yaml": KEYS_REGISTRY, "argocd/api.yaml": APP.format(branch="dev")}
+    )
     repo.commit("stg", {"argocd/api.yaml": APP.format(branch="stg")}, "stg tracks stg")
     result = run_cli(repo.path, "promote", "dev", "stg", "-o", "json")
     assert result.exit_code == 0, result.stderr
@@ -72,8 +80,12 @@ def test_keys_only_change_is_not_drift_and_not_a_change(tmp_path: Path) -> None:
 
 
 def test_other_direct_changes_are_still_drift(tmp_path: Path) -> None:
-    repo = make_gitops_repo(tmp_path / "repo", {"environments.yaml": KEYS_REGISTRY, "argocd/api.yaml": APP.format(branch="dev")})
-    hotfix = repo.commit("stg", {"argocd/api.yaml": APP.format(branch="stg").replace("default", "hotfix")}, "stg hotfix")
+    repo = make_gitops_repo(
+        tmp_path / "repo", {"environments.yaml": KEYS_REGISTRY, "argocd/api.yaml": APP.format(branch="dev")}
+    )
+    hotfix = repo.commit(
+        "stg", {"argocd/api.yaml": APP.format(branch="stg").replace("default", "hotfix")}, "stg hotfix"
+    )
     repo.commit("dev", {"apps/x.yaml": "x: 1\n"}, "dev")
     result = run_cli(repo.path, "promote", "dev", "stg", "-o", "json")
     assert result.exit_code == 1

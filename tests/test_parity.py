@@ -9,7 +9,8 @@ from conftest import GitopsRepo, RemoteSetup, make_gitops_repo, run_cli
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.scaffold import set_branch
-from gitops_promote.core.parity import deep_merge, image_tag, key_gaps, leaf_keys
+from gitops_promote.core.helm import deep_merge, leaf_keys
+from gitops_promote.core.parity import image_tag, key_gaps
 
 CHART = 'apiVersion: v2\nname: api\nversion: {version}\nappVersion: "{app}"\n'
 VALUES = 'image:\n  repository: ghcr.io/example/api\n  tag: "{tag}"\n'

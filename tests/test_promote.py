@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import GitopsRepo, RemoteSetup, git, run_cli
 
 LINK = ("120000", "../api/values.yaml")
@@ -13,7 +12,11 @@ LINK = ("120000", "../api/values.yaml")
 
 def prepare_rules_scenario(remote: GitopsRepo) -> dict[str, str]:
     """stg tunes its env files; dev changes common files, adds and removes apps."""
-    remote.commit("stg", {"apps/api/values-stg.yaml": "replicaCount: 5\n", "apps/web/values-stg.yaml": "replicaCount: 4\n"}, "stg tuning")
+    remote.commit(
+        "stg",
+        {"apps/api/values-stg.yaml": "replicaCount: 5\n", "apps/web/values-stg.yaml": "replicaCount: 4\n"},
+        "stg tuning",
+    )
     remote.commit("dev", {
         "apps/api/values.yaml": "image:\n  tag: '1.1.0'\n",       # d: modified
         "apps/api/values-stg.yaml": "replicaCount: 99\n",         # a: kept (dev's copy differs)
@@ -63,7 +66,10 @@ def test_rules_a_to_d_through_a_bare_remote(remote_setup: RemoteSetup) -> None:
     assert message.startswith(f"Promote dev {before['dev'][:7]} to stg")
     assert "- dev work" in message
     assert f"Promoted-From: dev\nPromoted-Commit: {before['dev']}" in message
-    assert git(remote.path, "log", "-1", "--format=%an <%ae>|%cn", new) == "Test Author <author@example.com>|Test Committer"
+    assert (
+        git(remote.path, "log", "-1", "--format=%an <%ae>|%cn", new)
+        == "Test Author <author@example.com>|Test Committer"
+    )
     assert git(remote.path, "log", "--format=%H", "stg..dev") == ""  # nothing pending
 
 
@@ -114,7 +120,9 @@ def test_drift_is_refused_then_discarded(remote_setup: RemoteSetup) -> None:
     forced = run_cli(clone.path, "promote", "dev", "stg", "--discard-drift")
     assert forced.exit_code == 0, forced.stderr
     assert remote.head("stg") != stg_before
-    assert remote.read("stg", "apps/api/templates/service.yaml") == remote.read("dev", "apps/api/templates/service.yaml")
+    assert remote.read("stg", "apps/api/templates/service.yaml") == remote.read(
+        "dev", "apps/api/templates/service.yaml"
+    )
     assert remote.read("stg", "apps/api/values-stg.yaml") == b"replicaCount: 3\n"
 
 
@@ -253,7 +261,16 @@ def test_missing_identity_is_explained(gitops_repo: GitopsRepo, monkeypatch: pyt
 def test_registry_union_protects_target_files(gitops_repo: GitopsRepo) -> None:
     """dev drops a pattern from its registry: stg's own registry still protects its files."""
     registry = gitops_repo.read("dev", "environments.yaml").decode()
-    gitops_repo.commit("stg", {"environments.yaml": registry.replace('    - "apps/*/values-{env}.yaml"', '    - "apps/*/values-{env}.yaml"\n    - "secrets/{env}.yaml"'), "secrets/stg.yaml": "k: stg\n"}, "stg protects secrets")
+    gitops_repo.commit(
+        "stg",
+        {
+            "environments.yaml": registry.replace(
+                '    - "apps/*/values-{env}.yaml"', '    - "apps/*/values-{env}.yaml"\n    - "secrets/{env}.yaml"'
+            ),
+            "secrets/stg.yaml": "k: stg\n",
+        },
+        "stg protects secrets",
+    )
     gitops_repo.commit("dev", {"secrets/stg.yaml": "k: dev\n", "apps/api/values.yaml": "x: 2\n"}, "dev")
     result = run_cli(gitops_repo.path, "promote", "dev", "stg", "--discard-drift", "-o", "json")
     assert result.exit_code == 0, result.stderr

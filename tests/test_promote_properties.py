@@ -9,10 +9,10 @@ import re
 import tempfile
 from pathlib import Path
 
+from conftest import REGISTRY, GitopsRepo, git, init_repo, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REGISTRY, GitopsRepo, git, init_repo, run_cli
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.scaffold import commit_files, set_branch
 from gitops_promote.core.paths import EnvSpecificPaths
@@ -73,7 +73,9 @@ def test_end_to_end_promotion_through_git(
     with tempfile.TemporaryDirectory() as tmp:
         path = init_repo(Path(tmp) / "repo")
         base_files = {"environments.yaml": REGISTRY, **base}
-        dev_files = {p: c for p, c in {**base_files, **dev_edits}.items() if p not in deletions or p == "environments.yaml"}
+        dev_files = {
+            p: c for p, c in {**base_files, **dev_edits}.items() if p not in deletions or p == "environments.yaml"
+        }
         # stg edits only its own env files (so there is no drift to refuse)
         stg_files = {**base_files, **{p: c for p, c in stg_edits.items() if OWNED_STG.match(p)}}
         with Repository(path) as repo:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import REGISTRY, GitopsRepo, make_gitops_repo, run_cli
+
 from gitops_promote.core.registry import parse_registry
 from gitops_promote.errors import ConfigError
 
@@ -29,19 +29,39 @@ def test_reference_registry_parses() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("    audience: [devops, developers]", "    audiance: [devops]", "environments.yaml:7:5: unknown key 'audiance'"),
+        (
+            "    audience: [devops, developers]",
+            "    audiance: [devops]",
+            "environments.yaml:7:5: unknown key 'audiance'",
+        ),
         ("  - codename: stg", "  - name_only: stg", "environments.yaml:11:5: environment without 'codename'"),
         ("  - codename: stg", "  - codename: dev", "duplicate codename 'dev'"),
         ("    branch: dev ", "    branch: stg ", "duplicate branch 'stg'"),
-        ("  order: [dev, stg, prd]", "  order: [dev, stg, qa, prd]", "environments.yaml:24:21: 'promotion.order' names unknown environment 'qa'"),
+        (
+            "  order: [dev, stg, prd]",
+            "  order: [dev, stg, qa, prd]",
+            "environments.yaml:24:21: 'promotion.order' names unknown environment 'qa'",
+        ),
         ("  order: [dev, stg, prd]", "  order: [dev, prd]", "'promotion.order' leaves out stg"),
-        ('    availability: "90%"', '    availability: "ninety"', "environments.yaml:14:5: invalid availability 'ninety'"),
+        (
+            '    availability: "90%"',
+            '    availability: "ninety"',
+            "environments.yaml:14:5: invalid availability 'ninety'",
+        ),
         ('    availability: "90%"', '    availability: "120%"', "invalid availability '120%'"),
         ("    branch: dev ", "    branch: dev..x ", "invalid branch name 'dev..x'"),
         ("    branch: dev ", "    branch: -dev ", "invalid branch name '-dev'"),
-        ('    - "apps/*/values-{env}.yaml"', '    - "../apps/*/values-{env}.yaml"', "environments.yaml:26:7: env_specific pattern '../apps/*/values-{env}.yaml'"),
+        (
+            '    - "apps/*/values-{env}.yaml"',
+            '    - "../apps/*/values-{env}.yaml"',
+            "environments.yaml:26:7: env_specific pattern '../apps/*/values-{env}.yaml'",
+        ),
         ('    - "apps/*/values-{env}.yaml"', '    - "/etc/values-{env}.yaml"', "is absolute"),
-        ("    persistence: ephemeral\n    backups: false                  # or", "    persistence: forever\n    backups: false                  # or", "invalid persistence 'forever'"),
+        (
+            "    persistence: ephemeral\n    backups: false                  # or",
+            "    persistence: forever\n    backups: false                  # or",
+            "invalid persistence 'forever'",
+        ),
     ],
 )
 def test_each_mistake_is_reported_with_its_line(old: str, new: str, expected: str) -> None:

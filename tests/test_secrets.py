@@ -10,19 +10,47 @@ from gitops_promote.core.yamldiff import diff_file
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA0Z3VS\n-----END RSA PRIVATE KEY-----\n"
 
 
-@pytest.mark.parametrize("key", [
-    "password", "dbPassword", "DB_PASSWORD", "passwd", "client_secret", "clientSecret",
-    "api-key", "apiKey", "API_KEY", "privateKey", "private_key", "token", "authToken",
-    "credentials", "awsCredentials",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "password",
+        "dbPassword",
+        "DB_PASSWORD",
+        "passwd",
+        "client_secret",
+        "clientSecret",
+        "api-key",
+        "apiKey",
+        "API_KEY",
+        "privateKey",
+        "private_key",
+        "token",
+        "authToken",
+        "credentials",
+        "awsCredentials",
+    ],
+)
 def test_secret_keys(key: str) -> None:
     assert is_secret_key(key)
 
 
-@pytest.mark.parametrize("key", [
-    "secretName", "existingSecret", "existingSecretPasswordKey", "secretKeyRef",
-    "passwordFile", "tokenPath", "name", "image", "replicaCount", "key", 42, None,
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "secretName",
+        "existingSecret",
+        "existingSecretPasswordKey",
+        "secretKeyRef",
+        "passwordFile",
+        "tokenPath",
+        "name",
+        "image",
+        "replicaCount",
+        "key",
+        42,
+        None,
+    ],
+)
 def test_reference_and_plain_keys(key: object) -> None:
     assert not is_secret_key(key)
 
@@ -44,8 +72,13 @@ def test_mask_value_rules() -> None:
 
 
 def test_secret_documents_mask_data_and_string_data() -> None:
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
-              "data": {"db-name": "ZGI=", "url": "eA=="}, "stringData": {"x": "y"}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db"},
+        "data": {"db-name": "ZGI=", "url": "eA=="},
+        "stringData": {"x": "y"},
+    }
     masked = mask_value(secret)
     assert masked["data"] == {"db-name": "***", "url": "***"}
     assert masked["stringData"] == {"x": "***"}
@@ -69,8 +102,7 @@ def test_diff_masks_secret_documents_and_added_subtrees() -> None:
     new = old.replace(b"aHVudGVyMg==", b"c2VjcmV0")
     d = diff_file("secret.yaml", old, new)
     assert [(c.display_path(), c.old, c.new) for c in d.changes] == [("data.k", "***", "***")]
-    added = diff_file("values.yaml", None, b"app:\n  env:\n    - name: DB_PASSWORD\n"
-                                           b"      value: hunter2\n")
+    added = diff_file("values.yaml", None, b"app:\n  env:\n    - name: DB_PASSWORD\n      value: hunter2\n")
     assert "hunter2" not in repr(added.changes)
 
 
@@ -89,20 +121,17 @@ def test_mask_text_lines() -> None:
         "  line-one\n"
         "  line-two\n"
         "after: visible\n"
-        "cert: |\n"
-        + "".join("  " + line + "\n" for line in PEM.splitlines())
+        "cert: |\n" + "".join("  " + line + "\n" for line in PEM.splitlines())
     )
     masked = mask_text(text)
     for secret in ("hunter2", '"x"', "abc123", "s3cr3t", "line-one", "line-two", "MIIE"):
         assert secret not in masked
-    for visible in ("secretName: my-secret", "{{ .Values.db.password }}", "after: visible",
-                    "BEGIN RSA PRIVATE KEY"):
+    for visible in ("secretName: my-secret", "{{ .Values.db.password }}", "after: visible", "BEGIN RSA PRIVATE KEY"):
         assert visible in masked
     assert masked.count("\n") == text.count("\n")  # line count kept: diffs index into it
 
 
 def test_text_diff_masks_but_still_shows_the_change() -> None:
-    d = diff_file("chart/templates/secret.yaml", b"a: 1\npassword: old\n",
-                  b"a: 1\npassword: new\n")
+    d = diff_file("chart/templates/secret.yaml", b"a: 1\npassword: old\n", b"a: 1\npassword: new\n")
     assert "-password: ***" in d.text_diff and "+password: ***" in d.text_diff
     assert "old" not in d.text_diff.replace("--- a/", "") and "new" not in d.text_diff

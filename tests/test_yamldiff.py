@@ -19,7 +19,17 @@ GOVUK = CORPUS / "env-values/alphagov-govuk-helm-charts/charts/app-config"
 # the 10 the pure-Python loader rejects; libyaml also rejects 96NN-00 and Y79Y-001 (tabs in
 # block scalars). They must give per-file errors, never an exception.
 LIBYAML_REJECTS = {
-    "7Z25", "8XYN", "96NN-00", "C4HZ", "DK3J", "FRK4", "M5DY", "NKF9", "RZP5", "S3PD", "W4TN",
+    "7Z25",
+    "8XYN",
+    "96NN-00",
+    "C4HZ",
+    "DK3J",
+    "FRK4",
+    "M5DY",
+    "NKF9",
+    "RZP5",
+    "S3PD",
+    "W4TN",
     "Y79Y-001",
 }
 
@@ -56,8 +66,9 @@ def test_invalid_yaml_gives_per_file_errors(path: str) -> None:
 
 
 def _env_values_files() -> list[Path]:
-    return sorted(p for p in (CORPUS / "env-values").rglob("*") if p.is_file()
-                  and is_yaml_path(str(p.relative_to(CORPUS))))
+    return sorted(
+        p for p in (CORPUS / "env-values").rglob("*") if p.is_file() and is_yaml_path(str(p.relative_to(CORPUS)))
+    )
 
 
 @pytest.mark.parametrize("path", _env_values_files(), ids=lambda p: p.name)
@@ -79,17 +90,14 @@ def test_govuk_staging_vs_production() -> None:
     # Merge keys come resolved: the wafv2 ARN merged into the backend group changes too.
     assert '_alb-ingress-group-backend["alb.ingress.kubernetes.io/wafv2-acl-arn"]' in by_path
     # govukApplications and extraEnv items are matched by name, not position.
-    assert any(p.startswith("govukApplications[name=") and "extraEnv[name=" in p
-               for p in by_path)
+    assert any(p.startswith("govukApplications[name=") and "extraEnv[name=" in p for p in by_path)
     # Deterministic: the same input gives the same list.
     assert diff_file("charts/app-config/values.yaml", staging, production).changes == d.changes
 
 
 def test_image_tag_json_pointer() -> None:
     d = diff_file("values.yaml", b'image:\n  tag: "1.0.0"\n', b'image:\n  tag: "1.1.0"\n')
-    assert [(c.json_pointer(), c.op, c.old, c.new) for c in d.changes] == [
-        ("/image/tag", "changed", "1.0.0", "1.1.0")
-    ]
+    assert [(c.json_pointer(), c.op, c.old, c.new) for c in d.changes] == [("/image/tag", "changed", "1.0.0", "1.1.0")]
 
 
 DEPLOYMENT = """\
@@ -125,18 +133,20 @@ def test_reordered_containers_show_only_the_image_change() -> None:
     new = DEPLOYMENT.format(containers=SIDECAR + "\n" + APP.format(tag="2"))
     d = diff_file("deploy.yaml", old.encode(), new.encode())
     assert [(c.display_path(), c.json_pointer(), c.op) for c in d.changes] == [
-        ("spec.template.spec.containers[name=app].image",
-         "/spec/template/spec/containers/1/image", "changed"),
+        ("spec.template.spec.containers[name=app].image", "/spec/template/spec/containers/1/image", "changed"),
     ]
 
 
 def test_ports_and_volume_mounts_match_by_identity() -> None:
     old = DEPLOYMENT.format(containers=APP.format(tag="1"))
-    new = (old.replace("            - containerPort: 8080\n", "")
-           .replace("              protocol: UDP", "              protocol: UDP\n"
-                    "            - containerPort: 8080\n              name: http")
-           .replace("mountPath: /cache\n              name: data",
-                    "mountPath: /cache\n              name: cache"))
+    new = (
+        old.replace("            - containerPort: 8080\n", "")
+        .replace(
+            "              protocol: UDP",
+            "              protocol: UDP\n            - containerPort: 8080\n              name: http",
+        )
+        .replace("mountPath: /cache\n              name: data", "mountPath: /cache\n              name: cache")
+    )
     d = diff_file("deploy.yaml", old.encode(), new.encode())
     assert sorted(c.display_path() for c in d.changes) == [
         "spec.template.spec.containers[name=app].ports[containerPort=8080,protocol=TCP].name",
@@ -187,9 +197,7 @@ def test_formatting_only_edits() -> None:
 
 def test_type_changes_are_changes() -> None:
     d = diff_file("v.yaml", b"a: 1\nb: 'true'\n", b"a: '1'\nb: true\n")
-    assert [(c.json_pointer(), c.old, c.new) for c in d.changes] == [
-        ("/a", 1, "1"), ("/b", "true", True)
-    ]
+    assert [(c.json_pointer(), c.old, c.new) for c in d.changes] == [("/a", 1, "1"), ("/b", "true", True)]
 
 
 def test_multi_document_matching() -> None:
@@ -288,8 +296,7 @@ _text = st.text(st.characters(exclude_categories=("Cs", "Cc", "Co", "Cn")), max_
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), _text)
 _values = st.recursive(
     _scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(_text, inner, max_size=4)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_text, inner, max_size=4)),
     max_leaves=20,
 )
 
@@ -306,8 +313,7 @@ def test_property_self_diff_empty_and_diff_nonempty_iff_different(a: object, b: 
     assert diff_file("p.yaml", dump(a), dump(a)).changes == []
     d = diff_file("p.yaml", dump(a), dump(b), show_secrets=True)
     assert d.errors == []
-    assert (d.changes == []) == (dump(a) == dump(b) or json.loads(dump(a)) == json.loads(dump(b))
-                                 and _same_types(a, b))
+    assert (d.changes == []) == (dump(a) == dump(b) or json.loads(dump(a)) == json.loads(dump(b)) and _same_types(a, b))
 
 
 def _same_types(a: object, b: object) -> bool:

@@ -71,7 +71,9 @@ RemoteOpt = Annotated[
 ]
 OverrideFreezeOpt = Annotated[
     bool,
-    typer.Option("--override-freeze", help="Write into a frozen environment anyway (needs --reason; recorded as a trailer)."),
+    typer.Option(
+        "--override-freeze", help="Write into a frozen environment anyway (needs --reason; recorded as a trailer)."
+    ),
 ]
 ReasonOpt = Annotated[
     Optional[str],  # noqa: UP045
@@ -157,7 +159,9 @@ def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> No
 
 
 @app.command()
-def envs(ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text) -> None:
+def envs(
+    ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
+) -> None:
     """Show the environment registry and each environment branch's head commit."""
 
     def body() -> None:
@@ -242,7 +246,10 @@ def diff(
     output: Annotated[
         Optional[DiffOutput],  # noqa: UP045
         typer.Option(
-            "--output", "-o", envvar="GITOPS_OUTPUT", case_sensitive=False,
+            "--output",
+            "-o",
+            envvar="GITOPS_OUTPUT",
+            case_sensitive=False,
             help="Output format [default: text on a terminal, else brief].",
         ),
     ] = None,
@@ -296,7 +303,9 @@ def plan(
     ref: Annotated[Optional[str], typer.Option(help="Plan the promotion of this commit of SOURCE.")] = None,  # noqa: UP045
     save: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--save", dir_okay=False, help="Write the plan (with both commit ids) to FILE for promote --plan."),
+        typer.Option(
+            "--save", dir_okay=False, help="Write the plan (with both commit ids) to FILE for promote --plan."
+        ),
     ] = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
@@ -309,8 +318,8 @@ def plan(
     def body() -> None:
         from gitops_promote.commands import plan as command
         from gitops_promote.commands._engine import PromotionRequest
-        from gitops_promote.render import plan as render
         from gitops_promote.render import console
+        from gitops_promote.render import plan as render
 
         result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote), save)
         if output is PlanOutput.json:
@@ -320,7 +329,9 @@ def plan(
         else:
             render.text(result)
         if save is not None:
-            console.message(f"plan saved to {save}; apply it with: gitops promote {result.source} {result.target} --plan {save}")
+            console.message(
+                f"plan saved to {save}; apply it with: gitops promote {result.source} {result.target} --plan {save}"
+            )
 
     _run(body)
 
@@ -337,7 +348,9 @@ def init(
     path: Annotated[Path, typer.Argument(help="Directory for the new repository (must be new or empty).")],
     apps: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--apps", help="Apps to scaffold, comma-separated or repeated [default: web,api].", show_default=False),
+        typer.Option(
+            "--apps", help="Apps to scaffold, comma-separated or repeated [default: web,api].", show_default=False
+        ),
     ] = None,
     remote: Annotated[
         Optional[str],  # noqa: UP045
@@ -345,7 +358,9 @@ def init(
     ] = None,
     repo_url: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--repo-url", help="URL Argo CD clones (spec.source.repoURL) [default: --remote, else a placeholder]."),
+        typer.Option(
+            "--repo-url", help="URL Argo CD clones (spec.source.repoURL) [default: --remote, else a placeholder]."
+        ),
     ] = None,
     output: OutputOpt = Output.text,
 ) -> None:
@@ -368,17 +383,23 @@ def validate(
     ctx: typer.Context,
     envs: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Argument(help="Environments to validate [default: all; with --worktree: the checked-out branch's].", show_default=False),
+        typer.Argument(
+            help="Environments to validate [default: all; with --worktree: the checked-out branch's].",
+            show_default=False,
+        ),
     ] = None,
     worktree: Annotated[
         bool,
-        typer.Option("--worktree", help="Validate the working tree's files (e.g. in a pre-commit hook) instead of branches."),
+        typer.Option(
+            "--worktree", help="Validate the working tree's files (e.g. in a pre-commit hook) instead of branches."
+        ),
     ] = False,
     fetch: Annotated[bool, typer.Option("--fetch/--no-fetch", help="Fetch the branches from the remote first.")] = True,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
     output: Annotated[
-        ValidateOutput, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
+        ValidateOutput,
+        typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False),
     ] = ValidateOutput.text,
 ) -> None:
     """Check each environment branch: Argo CD schemas, branches tracked, Helm values (exit 1 on errors)."""
@@ -426,7 +447,9 @@ class ParityOutput(str, enum.Enum):
 
 
 @app.command()
-def status(ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text) -> None:
+def status(
+    ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
+) -> None:
     """Where every environment stands: head, last promotion, pending, drift, freeze windows."""
 
     def body() -> None:
@@ -441,11 +464,14 @@ def status(ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt =
 @app.command()
 def parity(
     ctx: typer.Context,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything is pending, not only on drift.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when anything is pending, not only on drift.")
+    ] = False,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
     output: Annotated[
-        ParityOutput, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
+        ParityOutput,
+        typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False),
     ] = ParityOutput.text,
 ) -> None:
     """Apps × environments: versions, image tags, settings keys; pending vs drift (exit 1 on drift)."""
@@ -491,14 +517,15 @@ def history(
 def rollback(
     ctx: typer.Context,
     env: Annotated[str, typer.Argument(help="Environment to roll back (e.g. prd).")],
-    to: Annotated[Optional[str], typer.Option("--to", help="Roll back to this earlier promotion commit of ENV.")] = None,  # noqa: UP045
+    to: Annotated[str | None, typer.Option("--to", help="Roll back to this earlier promotion commit of ENV.")] = None,  # noqa: UP045
     steps: Annotated[
         Optional[int], typer.Option("--steps", help="Roll back N promotions (default 1).")  # noqa: UP045
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
     push: Annotated[bool, typer.Option("--push/--no-push", help="Push the rollback to the remote.")] = True,
     with_env_files: Annotated[
-        bool, typer.Option("--with-env-files", help="Restore ENV's environment-specific files too (default: keep them).")
+        bool,
+        typer.Option("--with-env-files", help="Restore ENV's environment-specific files too (default: keep them)."),
     ] = False,
     reason: ReasonOpt = None,
     override_freeze: OverrideFreezeOpt = False,
@@ -556,3 +583,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        from gitops_promote.adapters.git import remove_private_dirs
+
+        remove_private_dirs()

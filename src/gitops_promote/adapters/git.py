@@ -47,8 +47,6 @@ _SCRUBBED = (
 )
 
 
-
-
 @dataclass(frozen=True)
 class CommitInfo:
     sha: str
@@ -112,11 +110,24 @@ def _private_dir() -> Iterator[str]:
     try:
         with _ctrl_c_deferred():
             tmp = tempfile.mkdtemp(prefix="gitops-promote-")
+            _LIVE_DIRS.add(tmp)
         yield tmp
     finally:
         if tmp is not None:
             with _ctrl_c_deferred():
                 shutil.rmtree(tmp, ignore_errors=True)
+                _LIVE_DIRS.discard(tmp)
+
+
+# Private directories not yet removed; the CLI sweeps them on its way out, a second line of
+# defence for an interrupt that lands where no `finally` of ours runs (inside a finalizer).
+_LIVE_DIRS: set[str] = set()
+
+
+def remove_private_dirs() -> None:
+    for tmp in list(_LIVE_DIRS):
+        shutil.rmtree(tmp, ignore_errors=True)
+        _LIVE_DIRS.discard(tmp)
 
 
 @contextmanager
@@ -464,7 +475,17 @@ class Repository:
     def touched_paths(self, rev_range: Sequence[str]) -> dict[str, list[str]]:
         """commit -> paths it changed (merges excluded: their sides are listed themselves)."""
         out = self.run(
-            ["log", "-z", "--name-only", "--no-renames", "--no-merges", "--format=%x01%H", "--end-of-options", *rev_range, "--"],
+            [
+                "log",
+                "-z",
+                "--name-only",
+                "--no-renames",
+                "--no-merges",
+                "--format=%x01%H",
+                "--end-of-options",
+                *rev_range,
+                "--",
+            ],
             what="read history",
         )
         touched: dict[str, list[str]] = {}
@@ -541,9 +562,7 @@ class Repository:
         """Push `commit` to `branch` only if the remote still holds `expected_old` (a lease)."""
         ref = f"refs/heads/{branch}"
         lease = f"--force-with-lease={ref}:{expected_old or ''}"
-        proc = self._exec(
-            ["push", "--porcelain", "--no-verify", lease, "--end-of-options", remote, f"{commit}:{ref}"]
-        )
+        proc = self._exec(["push", "--porcelain", "--no-verify", lease, "--end-of-options", remote, f"{commit}:{ref}"])
         out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
         if proc.returncode == 0:
             return PushResult(True, False, err)

@@ -50,17 +50,37 @@ def authenticated(gh: str, host: str) -> bool:
 
 def open_or_update(gh: str, repo: str, base: str, head: str, title: str, body: str) -> PullRequest:
     """Edit the open pull request of `head` into `base` in place, or open one."""
-    found = _run(gh, ["pr", "list", "--repo", repo, "--base", base, "--head", head, "--state", "open",
-                      "--json", "number,url", "--limit", "1"])
+    found = _run(
+        gh,
+        [
+            "pr",
+            "list",
+            "--repo",
+            repo,
+            "--base",
+            base,
+            "--head",
+            head,
+            "--state",
+            "open",
+            "--json",
+            "number,url",
+            "--limit",
+            "1",
+        ],
+    )
     _check(found, "list pull requests")
     existing = json.loads(found.stdout or "[]")
     if existing:
         number, url = str(existing[0]["number"]), str(existing[0]["url"])
-        _check(_run(gh, ["pr", "edit", number, "--repo", repo, "--title", title, "--body-file", "-"], body),
-               "update the pull request")
+        _check(
+            _run(gh, ["pr", "edit", number, "--repo", repo, "--title", title, "--body-file", "-"], body),
+            "update the pull request",
+        )
         return PullRequest(url, created=False)
-    created = _run(gh, ["pr", "create", "--repo", repo, "--base", base, "--head", head, "--title", title,
-                        "--body-file", "-"], body)
+    created = _run(
+        gh, ["pr", "create", "--repo", repo, "--base", base, "--head", head, "--title", title, "--body-file", "-"], body
+    )
     _check(created, "open the pull request")
     lines = created.stdout.strip().splitlines()
     return PullRequest(lines[-1] if lines else "", created=True)

@@ -29,9 +29,7 @@ def commit_files(repo: Repository, files: Mapping[str, FileSpec], parents: Seque
     return repo.commit_tree(tree, parents, message)
 
 
-def commit_changes(
-    repo: Repository, parent: str, changes: Mapping[str, FileSpec | None], message: str
-) -> str:
+def commit_changes(repo: Repository, parent: str, changes: Mapping[str, FileSpec | None], message: str) -> str:
     """A commit on top of `parent` that writes (or, with None, deletes) the given paths."""
     entries = dict(repo.ls_tree(parent))
     for path in [p for p, spec in changes.items() if spec is None]:

@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gitops_promote.adapters.git import CommitInfo, Repository
-from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
 from gitops_promote.commands._context import (
     BranchRefs,
     bootstrap_registry,
@@ -21,6 +20,7 @@ from gitops_promote.commands._context import (
     promotion_step,
     registry_at,
 )
+from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
 from gitops_promote.core.drift import (
     PROMOTED_COMMIT,
     PROMOTED_FROM,
@@ -107,7 +107,9 @@ def _require_branch(repo: Repository, ref: str, branch: str, remote: str | None)
     sha = repo.resolve_commit(ref)
     if sha is None:
         where = f"remote {remote!r}" if remote else "this repository"
-        raise UsageError(f"branch {branch!r} not found in {where}", hint="create it, or check the registry's 'branch' values")
+        raise UsageError(
+            f"branch {branch!r} not found in {where}", hint="create it, or check the registry's 'branch' values"
+        )
     return sha
 
 
@@ -141,7 +143,9 @@ def prepare(repo: Repository, request: PromotionRequest, *, refs: BranchRefs | N
 def _ignoring_env_keys(prepared: Prepared) -> Callable[[str, str | None, set[str | None]], bool] | None:
     if not prepared.key_rules.rules:
         return None
-    return lambda path, version, upstream: same_ignoring_keys(prepared.repo, prepared.key_rules, path, version, upstream)
+    return lambda path, version, upstream: same_ignoring_keys(
+        prepared.repo, prepared.key_rules, path, version, upstream
+    )
 
 
 def _source_commit(repo: Repository, ref: str | None, source_tip: str, src: Environment) -> str:
@@ -190,7 +194,9 @@ def pending_commits(repo: Repository, base: LastPromotion | None, source_commit:
     return repo.log([*exclude, source_commit])
 
 
-def detect_drift(prepared: Prepared, same_content: Callable[[str, str | None, set[str | None]], bool] | None = None) -> list[Drift]:
+def detect_drift(
+    prepared: Prepared, same_content: Callable[[str, str | None, set[str | None]], bool] | None = None
+) -> list[Drift]:
     repo, base = prepared.repo, prepared.base
     since_target = [f"^{base.commit}"] if base else []
     touched_by_commit = repo.touched_paths([*since_target, prepared.target_commit])

@@ -69,7 +69,9 @@ def _merged(repo: Repository, path: str, entry: TreeEntry, in_target: TreeEntry,
     return carry_keys(repo.read_blob(entry.sha), repo.read_blob(in_target.sha), keys, path)
 
 
-def _update_action(plan: TreePlan, actions: dict[str, FileAction], path: str, changed: bool, keys: tuple[str, ...]) -> None:
+def _update_action(
+    plan: TreePlan, actions: dict[str, FileAction], path: str, changed: bool, keys: tuple[str, ...]
+) -> None:
     plan.actions = [a for a in plan.actions if a.path != path]
     if changed:
         plan.actions.append(FileAction(path, MODIFIED, keys))
@@ -77,7 +79,9 @@ def _update_action(plan: TreePlan, actions: dict[str, FileAction], path: str, ch
     del actions[path]
 
 
-def same_ignoring_keys(repo: Repository, rules: KeyRules, path: str, version: str | None, upstream: set[str | None]) -> bool:
+def same_ignoring_keys(
+    repo: Repository, rules: KeyRules, path: str, version: str | None, upstream: set[str | None]
+) -> bool:
     """Drift guard: the target's file equals an upstream version once env-specific keys are ignored."""
     keys = rules.keys_for(path)
     if not keys or version is None:

@@ -88,9 +88,9 @@ def build_history(repo: Repository) -> None:
     }, "api: release 1.4.0")  # fmt: skip
     probe = "          readinessProbe:\n            httpGet:\n              path: /healthz\n              port: http\n"
     deployment = files["apps/frontend/templates/deployment.yaml"]
-    dev = commit_changes(repo, dev, {
-        "apps/frontend/templates/deployment.yaml": deployment.replace("          resources:\n", probe + "          resources:\n"),
-    }, "frontend: readiness probe")  # fmt: skip
+    with_probe = deployment.replace("          resources:\n", probe + "          resources:\n")
+    probed = {"apps/frontend/templates/deployment.yaml": with_probe}
+    dev = commit_changes(repo, dev, probed, "frontend: readiness probe")
     worker = chart_files("worker", image="ghcr.io/example/worker", tag="0.1.0", port=9100)
     dev = commit_changes(repo, dev, dict(worker), "worker: new app, with settings prepared for every environment")
     dev = commit_changes(repo, dev, {

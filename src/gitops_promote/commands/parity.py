@@ -16,6 +16,7 @@ from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, decode, load_doc
 from gitops_promote.commands import history, status
 from gitops_promote.commands._context import bootstrap_registry
 from gitops_promote.commands._engine import Prepared
+from gitops_promote.core.helm import chart_dirs, deep_merge, leaf_keys
 from gitops_promote.core.parity import (
     ABSENT,
     AppCell,
@@ -24,11 +25,8 @@ from gitops_promote.core.parity import (
     PairReport,
     ParityReport,
     cell_state,
-    chart_dirs,
-    deep_merge,
     image_tag,
     key_gaps,
-    leaf_keys,
     scalar,
 )
 from gitops_promote.core.tree import TreeEntry

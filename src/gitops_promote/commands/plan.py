@@ -103,7 +103,9 @@ def warnings(prepared: Prepared) -> list[Warning]:
         elif action.action == KEPT:
             found += _missing_keys(prepared, action.path, blobs)
     for drift in prepared.drift:
-        found.append(Warning("drift", drift.path, f"changed directly on {dst}; blocks the promotion without --discard-drift"))
+        found.append(
+            Warning("drift", drift.path, f"changed directly on {dst}; blocks the promotion without --discard-drift")
+        )
     return found
 
 
@@ -181,7 +183,9 @@ def _read_saved(path: Path) -> SavedPlan:
             data["source"], data["target"], data["source_tip"], data["source_commit"], data["target_commit"]
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"cannot read the saved plan {path}: {exc}", hint="save it with gitops plan --save FILE") from None
+        raise ConfigError(
+            f"cannot read the saved plan {path}: {exc}", hint="save it with gitops plan --save FILE"
+        ) from None
 
 
 def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import pr
-from gitops_promote.commands.plan import SavedPlan, check_unchanged
 from gitops_promote.commands._context import BranchRefs
 from gitops_promote.commands._engine import (
     Prepared,
@@ -20,6 +19,7 @@ from gitops_promote.commands._engine import (
     prepare,
     require_git_identity,
 )
+from gitops_promote.commands.plan import SavedPlan, check_unchanged
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.promotion import SEEDED, FileAction
@@ -144,8 +144,13 @@ def _attempt(
     new_commit = _write_commit(repo, prepared, trailers)
     if review is not None:
         return _publish_for_review(repo, prepared, review, new_commit, result)
-    move = BranchMove(prepared.refs, prepared.target.branch, prepared.target_commit, new_commit,
-                      f"gitops promote {prepared.source.codename}")
+    move = BranchMove(
+        prepared.refs,
+        prepared.target.branch,
+        prepared.target_commit,
+        new_commit,
+        f"gitops promote {prepared.source.codename}",
+    )
     published = publish(repo, move, options.push)
     if published is None:
         return None

@@ -15,9 +15,7 @@ from gitops_promote.errors import Problem
 Segment = str | int
 ChangeOp = Literal["changed", "added", "removed", "moved"]
 FileKind = Literal["yaml", "text", "binary"]
-FileStatus = Literal[
-    "added", "modified", "deleted", "kept", "seeded", "orphaned", "formatting-only"
-]
+FileStatus = Literal["added", "modified", "deleted", "kept", "seeded", "orphaned", "formatting-only"]
 
 MASK = "***"
 

@@ -36,9 +36,7 @@ def drift_candidates(
 ) -> dict[str, list[str]]:
     """Paths changed directly on the target that the promotion would change again."""
     return {
-        path: commits
-        for path, commits in touched.items()
-        if not owned(path) and target.get(path) != result.get(path)
+        path: commits for path, commits in touched.items() if not owned(path) and target.get(path) != result.get(path)
     }
 
 

@@ -224,9 +224,7 @@ def _local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
     return local.astimezone(timezone.utc)
 
 
-def _weekly_occurrences(
-    window: Window, weekly: Weekly, after: datetime, before: datetime
-) -> Iterator[Occurrence]:
+def _weekly_occurrences(window: Window, weekly: Weekly, after: datetime, before: datetime) -> Iterator[Occurrence]:
     zone = ZoneInfo(weekly.timezone)
     # Start one week early: an occurrence that started last week may still be running.
     first = _utc(after).astimezone(zone).date() - timedelta(days=8)
@@ -246,16 +244,12 @@ def _weekly_occurrences(
 # parsing and validation
 
 
-def validate_windows(
-    raw_entries: Any, key_name: str, source: str, fallback_line: int = 0
-) -> list[Problem]:
+def validate_windows(raw_entries: Any, key_name: str, source: str, fallback_line: int = 0) -> list[Problem]:
     """Every problem of one `freeze:` or `windows:` list, each with file and line."""
     return _Parser(key_name, source, fallback_line).parse(raw_entries)[1]
 
 
-def parse_windows(
-    raw_entries: Any, source_file: str, key_name: str = FREEZE, fallback_line: int = 0
-) -> list[Window]:
+def parse_windows(raw_entries: Any, source_file: str, key_name: str = FREEZE, fallback_line: int = 0) -> list[Window]:
     """The windows of one list; raise ConfigError naming every invalid entry."""
     windows, problems = _Parser(key_name, source_file, fallback_line).parse(raw_entries)
     if problems:
@@ -316,14 +310,10 @@ class _Parser:
         if raw_entries is None:
             return [], []
         if isinstance(raw_entries, (str, bytes, dict)) or not isinstance(raw_entries, Iterable):
-            self.error(
-                "must be a list of entries", self.at(raw_entries), f"e.g. - {{{ABSOLUTE_EXAMPLE}}}"
-            )
+            self.error("must be a list of entries", self.at(raw_entries), f"e.g. - {{{ABSOLUTE_EXAMPLE}}}")
             return [], self.problems
         items = list(raw_entries)
-        windows = [
-            w for i, e in enumerate(items) if (w := self.entry(raw_entries, i, e)) is not None
-        ]
+        windows = [w for i, e in enumerate(items) if (w := self.entry(raw_entries, i, e)) is not None]
         return windows, self.problems
 
     def item_at(self, container: Any, index: int) -> Location:
@@ -372,11 +362,7 @@ class _Parser:
         for key in node:
             if key not in allowed:
                 close = ALIASES.get(str(key).lower()) or _closest(str(key), allowed)
-                hint = (
-                    f"did you mean {close!r}?"
-                    if close
-                    else f"allowed keys: {', '.join(sorted(allowed))}"
-                )
+                hint = f"did you mean {close!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
                 self.error(f"unknown key {key!r} in {what}", self.at(node, key), hint)
 
     def reason(self, entry: dict[Any, Any], label: str) -> str:
@@ -548,13 +534,9 @@ def current_and_next(
 ) -> tuple[list[Occurrence], Occurrence | None]:
     """Occurrences (freezes and planned windows) in force at `now`, and the next one to start."""
     windows = environment_windows(env, source)
-    current = sorted(
-        (o for w in windows if (o := w.occurrence_at(now))), key=lambda o: (o.start, o.window.index)
-    )
+    current = sorted((o for w in windows if (o := w.occurrence_at(now))), key=lambda o: (o.start, o.window.index))
     upcoming = [o for w in windows if (o := w.next_start(now)) is not None]
-    return current, min(
-        upcoming, key=lambda o: (o.start, o.window.kind, o.window.index), default=None
-    )
+    return current, min(upcoming, key=lambda o: (o.start, o.window.kind, o.window.index), default=None)
 
 
 def check_promotion_allowed(
@@ -574,9 +556,7 @@ def check_promotion_allowed(
     return FreezeDecision(True, env.codename, "open", f"no freeze applies to {env.codename} now")
 
 
-def _blocked(
-    env: Environment, state: str, occurrence: Occurrence | None, message: str, reason: str
-) -> FreezeDecision:
+def _blocked(env: Environment, state: str, occurrence: Occurrence | None, message: str, reason: str) -> FreezeDecision:
     window = occurrence.window if occurrence else None
     if not reason:
         refusal = f"{message}; to promote anyway, pass {OVERRIDE_FLAGS}"
@@ -587,9 +567,7 @@ def _blocked(
 
 
 def _frozen_message(env: Environment, occurrence: Occurrence) -> str:
-    return (
-        f"{env.codename} is frozen until {_iso(occurrence.end)} by {occurrence.window.describe()}"
-    )
+    return f"{env.codename} is frozen until {_iso(occurrence.end)} by {occurrence.window.describe()}"
 
 
 def _outside_message(env: Environment, following: Occurrence | None) -> str:

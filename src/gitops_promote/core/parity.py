@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_promote.core.drift import Drift
-from gitops_promote.core.helm import chart_dirs, deep_merge, leaf_keys  # noqa: F401 - re-exported
 from gitops_promote.core.promotion import FileAction
 
 CHART_FILE = "Chart.yaml"

@@ -109,9 +109,7 @@ def _common_path(
     return MODIFIED if in_source != in_target else None
 
 
-def _refuse_conflicts(
-    entries: Mapping[str, TreeEntry], source: Mapping[str, TreeEntry], source_dirs: set[str]
-) -> None:
+def _refuse_conflicts(entries: Mapping[str, TreeEntry], source: Mapping[str, TreeEntry], source_dirs: set[str]) -> None:
     """A kept file where the source now has a directory (or the reverse) cannot be merged.
 
     Every entry not taken from the source is a target file kept (rule a); only those can clash.
@@ -123,8 +121,7 @@ def _refuse_conflicts(
     clashes = sorted(p for p in entries if p in dirs)
     if clashes:
         raise RefusedError(
-            "the promotion would need both a file and a directory at "
-            + ", ".join(repr(c) for c in clashes[:5]),
+            "the promotion would need both a file and a directory at " + ", ".join(repr(c) for c in clashes[:5]),
             hint="an environment-specific file of the target sits where the source now has a "
             "directory; move or delete it on the target branch, then promote again",
         )

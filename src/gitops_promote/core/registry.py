@@ -96,7 +96,7 @@ class Registry:
         return EnvSpecificPaths(self.env_specific, codename)
 
     def allowed_steps(self) -> list[tuple[str, str]]:
-        return list(zip(self.order, self.order[1:]))
+        return list(zip(self.order, self.order[1:], strict=False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,9 +170,7 @@ def _load_with_positions(text: str | bytes, source: str) -> Any:
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
         loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
-        raise ConfigError(
-            f"{loc}: duplicate key: {exc.problem}", hint="each key may appear once per mapping"
-        ) from None
+        raise ConfigError(f"{loc}: duplicate key: {exc.problem}", hint="each key may appear once per mapping") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
@@ -330,7 +328,9 @@ class _Validator:
         branch = item.get("branch", codename)
         if not isinstance(branch, str) or (problem := branch_name_problem(branch)):
             reason = problem if isinstance(branch, str) else "is not a string"
-            self.error(f"invalid branch name {branch!r}: it {reason}", self.at(item, "branch"), "use a plain name like 'stg'")
+            self.error(
+                f"invalid branch name {branch!r}: it {reason}", self.at(item, "branch"), "use a plain name like 'stg'"
+            )
         name = item.get("name", codename)
         if not isinstance(name, str):
             self.error("'name' must be a string", self.at(item, "name"))
@@ -381,7 +381,9 @@ class _Validator:
     def persistence(self, item: dict[str, Any]) -> str:
         value = item.get("persistence", "ephemeral")
         if value not in PERSISTENCE:
-            self.error(f"invalid persistence {value!r}", self.at(item, "persistence"), "use 'ephemeral' or 'persistent'")
+            self.error(
+                f"invalid persistence {value!r}", self.at(item, "persistence"), "use 'ephemeral' or 'persistent'"
+            )
             return "ephemeral"
         return str(value)
 
@@ -406,7 +408,11 @@ class _Validator:
     def order(self, promotion: dict[str, Any], doc: dict[str, Any], codenames: list[str]) -> list[str]:
         order = promotion.get("order")
         if order is None:
-            self.error("missing 'promotion.order'", self.at(doc, "promotion") if "promotion" in doc else Location(self.source, 1, 1), "e.g. order: [dev, stg, prd]")
+            self.error(
+                "missing 'promotion.order'",
+                self.at(doc, "promotion") if "promotion" in doc else Location(self.source, 1, 1),
+                "e.g. order: [dev, stg, prd]",
+            )
             return list(codenames)
         if not isinstance(order, list) or not all(isinstance(o, str) for o in order):
             self.error("'promotion.order' must be a list of codenames", self.at(promotion, "order"))
@@ -444,7 +450,10 @@ class _Validator:
     def env_specific_keys(self, promotion: dict[str, Any]) -> dict[str, tuple[str, ...]]:
         value = promotion.get("env_specific_keys", {})
         if not isinstance(value, dict):
-            self.error("'promotion.env_specific_keys' must map path patterns to lists of keys", self.at(promotion, "env_specific_keys"))
+            self.error(
+                "'promotion.env_specific_keys' must map path patterns to lists of keys",
+                self.at(promotion, "env_specific_keys"),
+            )
             return {}
         result: dict[str, tuple[str, ...]] = {}
         for pattern, keys in value.items():

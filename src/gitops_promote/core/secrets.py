@@ -34,9 +34,7 @@ _SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "privatekey"
 _REFERENCE_SUFFIXES = ("name", "ref", "refs", "file", "path", "dir")
 _SECRET_DOC_KEYS = ("data", "stringData")
 
-_PEM = re.compile(
-    r"(-----BEGIN (?P<label>[A-Z0-9 ]+)-----)(?P<body>.*?)(-----END (?P=label)-----|\Z)", re.S
-)
+_PEM = re.compile(r"(-----BEGIN (?P<label>[A-Z0-9 ]+)-----)(?P<body>.*?)(-----END (?P=label)-----|\Z)", re.S)
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]+-----")
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]+-----")
 # `  - "dbPassword": value`, `API_KEY=value`, `password = value`
@@ -113,8 +111,7 @@ def _mask_mapping(value: Mapping[Any, Any], inside_secret: bool) -> dict[Any, An
     return out
 
 
-def is_secret_path(path: list[Segment], ids: Mapping[int, str], *, secret_doc: bool,
-                   doc_depth: int) -> bool:
+def is_secret_path(path: list[Segment], ids: Mapping[int, str], *, secret_doc: bool, doc_depth: int) -> bool:
     """Whether the value at `path` is secret.
 
     `doc_depth` is where the document's own keys start in `path` (1 when the first segment
@@ -184,10 +181,10 @@ def _mask_pem_line(line: str) -> tuple[str | None, bool]:
     begin = _PEM_BEGIN.search(line)
     if begin is None:
         return None, False
-    rest = line[begin.end():]
+    rest = line[begin.end() :]
     end = _PEM_END.search(rest)
     if end is not None:
-        return line[: begin.end()] + MASK + rest[end.start():], False
+        return line[: begin.end()] + MASK + rest[end.start() :], False
     return line[: begin.end()] + (MASK if rest.strip() else ""), True
 
 

@@ -38,8 +38,7 @@ def is_yaml_path(path: str) -> bool:
     return parts[-1].lower().endswith((".yaml", ".yml")) and "templates" not in parts[:-1]
 
 
-def diff_file(path: str, old: bytes | None, new: bytes | None, *,
-              show_secrets: bool = False) -> FileDiff:
+def diff_file(path: str, old: bytes | None, new: bytes | None, *, show_secrets: bool = False) -> FileDiff:
     """Compare two versions of `path` (None: the file does not exist on that side)."""
     if _is_binary(old) or _is_binary(new):
         result = FileDiff(path, "binary")
@@ -82,8 +81,10 @@ def _text_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: bo
         return ""
     show_a = a if show_secrets else secrets.mask_lines(a)
     show_b = b if show_secrets else secrets.mask_lines(b)
-    out = [f"--- {'a/' + path if old is not None else '/dev/null'}",
-           f"+++ {'b/' + path if new is not None else '/dev/null'}"]
+    out = [
+        f"--- {'a/' + path if old is not None else '/dev/null'}",
+        f"+++ {'b/' + path if new is not None else '/dev/null'}",
+    ]
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     for group in matcher.get_grouped_opcodes(_CONTEXT_LINES):
         out.append(_hunk_header(group))
@@ -116,20 +117,17 @@ def _range(start: int, stop: int) -> str:
 # --- YAML --------------------------------------------------------------------------------
 
 
-def _diff_yaml(path: str, old: bytes | None, new: bytes | None,
-               show_secrets: bool) -> FileDiff:
+def _diff_yaml(path: str, old: bytes | None, new: bytes | None, show_secrets: bool) -> FileDiff:
     before = load(path, old) if old is not None else Loaded()
     after = load(path, new) if new is not None else Loaded()
-    errors = after.problems if old == new else (
-        _side("old", before.problems) + _side("new", after.problems))
+    errors = after.problems if old == new else (_side("old", before.problems) + _side("new", after.problems))
     result = FileDiff(path, "yaml", errors=errors)
     if before.fatal or after.fatal:
         result.text_diff = _text_diff(path, old, new, show_secrets)
         return result
     ctx = _Context(posixpath.basename(path), show_secrets)
     result.changes, labels = _diff_documents(before.documents, after.documents, ctx)
-    result.formatting_only = not result.changes and old is not None and new is not None \
-        and old != new
+    result.formatting_only = not result.changes and old is not None and new is not None and old != new
     result.notes = _version_notes(path, result.changes, after, labels)
     return result
 
@@ -158,8 +156,7 @@ class _Doc:
     ident: tuple[str, str, str, str] | None
 
 
-def _diff_documents(old: list[Any], new: list[Any],
-                    ctx: _Context) -> tuple[list[Change], list[str] | None]:
+def _diff_documents(old: list[Any], new: list[Any], ctx: _Context) -> tuple[list[Change], list[str] | None]:
     """Single-document files diff at the root; multi-document files match documents.
 
     Also returns the label of each new document (None for a single-document file).
@@ -196,8 +193,7 @@ class _Absent:
 _ABSENT: Any = _Absent()
 
 
-def _diff_root(a: Any, b: Any, path: list[Segment], ctx: _Context, secret_doc: bool,
-               doc_depth: int) -> list[Change]:
+def _diff_root(a: Any, b: Any, path: list[Segment], ctx: _Context, secret_doc: bool, doc_depth: int) -> list[Change]:
     if a is _ABSENT and b is _ABSENT:
         return []
     if a is _ABSENT:
@@ -256,8 +252,7 @@ def _labels(idents: Iterable[tuple[str, str, str, str]]) -> dict[tuple[str, str,
     for label in short.values():
         counts[label] = counts.get(label, 0) + 1
     return {
-        i: label if counts[label] == 1 or not i[0]
-        else "/".join(x for x in (f"{i[1]}.{i[0]}", i[2], i[3]) if x)
+        i: label if counts[label] == 1 or not i[0] else "/".join(x for x in (f"{i[1]}.{i[0]}", i[2], i[3]) if x)
         for i, label in short.items()
     }
 
@@ -272,8 +267,7 @@ def _doc_label(doc: _Doc, labels: dict[tuple[str, str, str, str], str]) -> str:
 # --- values ------------------------------------------------------------------------------
 
 
-def _diff(a: Any, b: Any, path: list[Segment], ids: dict[int, str], ctx: _Context,
-          out: list[Change]) -> None:
+def _diff(a: Any, b: Any, path: list[Segment], ids: dict[int, str], ctx: _Context, out: list[Change]) -> None:
     if isinstance(a, dict) and isinstance(b, dict):
         _diff_maps(a, b, path, ids, ctx, out)
     elif isinstance(a, list) and isinstance(b, list):
@@ -289,8 +283,9 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b) or (a != a and b != b)
 
 
-def _diff_maps(a: dict[str, Any], b: dict[str, Any], path: list[Segment],
-               ids: dict[int, str], ctx: _Context, out: list[Change]) -> None:
+def _diff_maps(
+    a: dict[str, Any], b: dict[str, Any], path: list[Segment], ids: dict[int, str], ctx: _Context, out: list[Change]
+) -> None:
     for key, value in b.items():
         if key in a:
             _diff(a[key], value, [*path, key], ids, ctx, out)
@@ -305,8 +300,9 @@ def _diff_maps(a: dict[str, Any], b: dict[str, Any], path: list[Segment],
 Identity = Callable[[Any], "tuple[Any, str] | None"]
 
 
-def _diff_lists(a: list[Any], b: list[Any], path: list[Segment], ids: dict[int, str],
-                ctx: _Context, out: list[Change]) -> None:
+def _diff_lists(
+    a: list[Any], b: list[Any], path: list[Segment], ids: dict[int, str], ctx: _Context, out: list[Change]
+) -> None:
     identity = _identity_rule(a, b, path, ctx)
     if identity is None:
         _diff_ordered(a, b, path, ids, ctx, out)
@@ -314,8 +310,7 @@ def _diff_lists(a: list[Any], b: list[Any], path: list[Segment], ids: dict[int, 
         _diff_by_identity(a, b, identity, path, ids, ctx, out)
 
 
-def _identity_rule(a: list[Any], b: list[Any], path: list[Segment],
-                   ctx: _Context) -> Identity | None:
+def _identity_rule(a: list[Any], b: list[Any], path: list[Segment], ctx: _Context) -> Identity | None:
     """The first rule under which every item on both sides has a unique identity."""
     parent = path[-1] if path else None
     rules: list[Identity] = []
@@ -370,8 +365,15 @@ def _by_dependency(item: Any) -> tuple[Any, str] | None:
     return None
 
 
-def _diff_by_identity(a: list[Any], b: list[Any], identity: Identity, path: list[Segment],
-                      ids: dict[int, str], ctx: _Context, out: list[Change]) -> None:
+def _diff_by_identity(
+    a: list[Any],
+    b: list[Any],
+    identity: Identity,
+    path: list[Segment],
+    ids: dict[int, str],
+    ctx: _Context,
+    out: list[Change],
+) -> None:
     """Match items by identity: reordering alone is no change."""
     olds = {_key(identity, item): item for item in a}
     for j, item in enumerate(b):
@@ -402,8 +404,9 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _diff_ordered(a: list[Any], b: list[Any], path: list[Segment], ids: dict[int, str],
-                  ctx: _Context, out: list[Change]) -> None:
+def _diff_ordered(
+    a: list[Any], b: list[Any], path: list[Segment], ids: dict[int, str], ctx: _Context, out: list[Change]
+) -> None:
     """Ordered lists: an item that reappears elsewhere is `moved`; the rest pair up."""
     ca, cb = [_canonical(x) for x in a], [_canonical(x) for x in b]
     opcodes = SequenceMatcher(None, ca, cb, autojunk=False).get_opcodes()
@@ -419,14 +422,13 @@ def _diff_ordered(a: list[Any], b: list[Any], path: list[Segment], ids: dict[int
         for j in range(j1, j2):
             if j in moves:
                 out.append(Change([*path, j], "moved", moves[j], j, dict(ids)))
-        for j in news[len(olds):]:
+        for j in news[len(olds) :]:
             out.append(Change([*path, j], "added", None, b[j], dict(ids)))
-        for i in olds[len(news):]:
+        for i in olds[len(news) :]:
             out.append(Change([*path, i], "removed", a[i], None, dict(ids)))
 
 
-def _moves(ca: list[str], cb: list[str],
-           opcodes: Sequence[tuple[str, int, int, int, int]]) -> dict[int, int]:
+def _moves(ca: list[str], cb: list[str], opcodes: Sequence[tuple[str, int, int, int, int]]) -> dict[int, int]:
     """New index -> old index for inserted items equal to a deleted one."""
     pool: dict[str, list[int]] = {}
     for tag, i1, i2, _j1, _j2 in opcodes:
@@ -445,8 +447,7 @@ def _moves(ca: list[str], cb: list[str],
 # --- YAML 1.1 vs 1.2 notes ---------------------------------------------------------------
 
 
-def _version_notes(path: str, changes: list[Change], after: Loaded,
-                   labels: list[str] | None) -> list[str]:
+def _version_notes(path: str, changes: list[Change], after: Loaded, labels: list[str] | None) -> list[str]:
     """Notes for changed/added plain scalars that YAML 1.1 and 1.2 read differently."""
     targets = [c for c in changes if c.op in ("changed", "added") and not c.masked]
     notes: list[str] = []
@@ -456,8 +457,9 @@ def _version_notes(path: str, changes: list[Change], after: Loaded,
             change = next((c for c in targets if _under(amb.path, c.path)), None)
             if change is not None:
                 shown = Change(list(amb.path), change.op, ids=change.ids).display_path()
-                notes.append(f"{path}:{amb.line}: {shown}: plain `{amb.raw}` is {amb.note}; "
-                             "quote it if you mean a string")
+                notes.append(
+                    f"{path}:{amb.line}: {shown}: plain `{amb.raw}` is {amb.note}; quote it if you mean a string"
+                )
     return notes
 
 

@@ -67,7 +67,11 @@ _Parser: type[Any] = getattr(yaml, "cyaml", None) and yaml.cyaml.CParser or yaml
 
 
 _Bases: tuple[type[Any], ...] = (
-    _ReanchoringComposer, _Parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver)
+    _ReanchoringComposer,
+    _Parser,
+    yaml.constructor.SafeConstructor,
+    yaml.resolver.Resolver,
+)
 
 
 class _ReanchoringLoader(*_Bases):  # type: ignore[misc]
@@ -235,8 +239,7 @@ def version_note(raw: str) -> str | None:
         extra = " (PyYAML reads `y`/`n` as strings)" if word in ("y", "n") else ""
         return f"the boolean {value} in YAML 1.1{extra} but the string {raw!r} in YAML 1.2"
     if _OCTAL_11.match(raw) and int(raw, 8) != int(raw, 10):
-        return (f"the octal integer {int(raw, 8)} in YAML 1.1 but the decimal integer "
-                f"{int(raw, 10)} in YAML 1.2")
+        return f"the octal integer {int(raw, 8)} in YAML 1.1 but the decimal integer {int(raw, 10)} in YAML 1.2"
     if _OCTAL_12.match(raw):
         return f"the string {raw!r} in YAML 1.1 but the octal integer {int(raw, 8)} in YAML 1.2"
     if _SEXAGESIMAL.match(raw):

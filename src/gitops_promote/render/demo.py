@@ -15,7 +15,11 @@ def text(result: DemoResult) -> None:
     out = console.out()
     out.print(Text("A throwaway GitOps repository was created at:", style="bold"))
     out.print(Text(f"  {result.path}"))
-    out.print(Text("Branches dev, stg and prd; dev is a few commits ahead (api 1.4.0, a readiness probe, a new app 'worker')."))
+    out.print(
+        Text(
+            "Branches dev, stg and prd; dev is a few commits ahead (api 1.4.0, a readiness probe, a new app 'worker')."
+        )
+    )
     out.print(Rule("1. The plan: gitops plan dev stg"))
     plan_render.text(result.plan)
     out.print(Rule("2. The promotion: gitops promote dev stg"))

@@ -29,9 +29,12 @@ TEXT_DIFF_LINES = 200  # per file in Markdown; the JSON keeps the whole diff
 MD_CHANGES_PER_FILE = 100  # so one huge values file does not push every app out of the report
 
 _CATEGORY = {
-    "added": "add", "seeded": "add",
-    "modified": "change", "formatting-only": "change",
-    "deleted": "delete", "orphaned": "delete",
+    "added": "add",
+    "seeded": "add",
+    "modified": "change",
+    "formatting-only": "change",
+    "deleted": "delete",
+    "orphaned": "delete",
     "kept": "kept",
 }
 _SYMBOL = {"add": "+", "change": "~", "delete": "-", "kept": "="}
@@ -52,8 +55,7 @@ def counts(report: DiffReport) -> dict[str, int]:
 
 def summary_line(report: DiffReport) -> str:
     c = counts(report)
-    return (f"{c['add']} to add, {c['change']} to change, {c['delete']} to delete, "
-            f"{c['kept']} kept")
+    return f"{c['add']} to add, {c['change']} to change, {c['delete']} to delete, {c['kept']} kept"
 
 
 def _by_app(report: DiffReport) -> dict[str, list[FileReport]]:
@@ -182,8 +184,7 @@ def _problem_json(p: Problem) -> dict[str, Any]:
 def to_brief(report: DiffReport) -> str:
     """One line per file, then `N to add, N to change, N to delete, N kept`."""
     lines = [_brief_line(f) for f in report.sorted_files()]
-    lines.append(f"{one_line(report.source)} → {one_line(report.target)}: "
-                 f"{summary_line(report)}")
+    lines.append(f"{one_line(report.source)} → {one_line(report.target)}: {summary_line(report)}")
     return "\n".join(lines) + "\n"
 
 
@@ -250,14 +251,15 @@ def _join(blocks: list[str], note: str) -> str:
 
 
 def _degraded(what: str) -> str:
-    return (f"_Shortened to fit: {what}. Run `gitops diff` locally or see `--json` "
-            "for the full diff._")
+    return f"_Shortened to fit: {what}. Run `gitops diff` locally or see `--json` for the full diff._"
 
 
 def _md_header(report: DiffReport) -> str:
-    return (f"### gitops diff: {md_code(report.source)} → {md_code(report.target)}\n\n"
-            f"{md_code(report.source_commit[:12])} → {md_code(report.target_commit[:12])}: "
-            f"**{summary_line(report)}**")
+    return (
+        f"### gitops diff: {md_code(report.source)} → {md_code(report.target)}\n\n"
+        f"{md_code(report.source_commit[:12])} → {md_code(report.target_commit[:12])}: "
+        f"**{summary_line(report)}**"
+    )
 
 
 def _app_counts(files: list[FileReport]) -> dict[str, int]:
@@ -271,8 +273,9 @@ def _md_table_rows(report: DiffReport) -> list[str]:
     rows = []
     for app, files in _by_app(report).items():
         c = _app_counts(files)
-        rows.append(f"| {md_code(app) if app else '(none)'} | {c['add']} | {c['change']} | "
-                    f"{c['delete']} | {c['kept']} |")
+        rows.append(
+            f"| {md_code(app) if app else '(none)'} | {c['add']} | {c['change']} | {c['delete']} | {c['kept']} |"
+        )
     return rows
 
 
@@ -413,8 +416,7 @@ def to_github(report: DiffReport, step_summary_path: str | None = None) -> str:
         for f in files:
             lines += _gh_file_lines(f)
         lines.append("::endgroup::")
-    lines.append(_gh_line(f"gitops diff {report.source} → {report.target}: "
-                          f"{summary_line(report)}"))
+    lines.append(_gh_line(f"gitops diff {report.source} → {report.target}: {summary_line(report)}"))
     if step_summary_path:
         append_step_summary(report, step_summary_path)
     return "\n".join(lines) + "\n"
@@ -425,15 +427,13 @@ def _gh_annotations(report: DiffReport) -> list[str]:
     found: list[str] = []
     for f in report.sorted_files():
         for p in f.diff.errors if f.diff else []:
-            found.append(_gh_annotation("error", p.location.line if p.location else 0,
-                                        f.path, p.message))
+            found.append(_gh_annotation("error", p.location.line if p.location else 0, f.path, p.message))
     for f in report.sorted_files():
         for n in f.diff.notes if f.diff else []:
             found.append(_gh_annotation("warning", 0, f.path, n))
     for f in report.sorted_files():
         if f.status not in ("kept",) and f.diff and f.diff.changes:
-            found.append(_gh_annotation("notice", 0, f.path,
-                                        f"{f.app}: {f.status}, {len(f.diff.changes)} change(s)"))
+            found.append(_gh_annotation("notice", 0, f.path, f"{f.app}: {f.status}, {len(f.diff.changes)} change(s)"))
     if len(found) <= GITHUB_MAX_ANNOTATIONS:
         return found
     left = len(found) - GITHUB_MAX_ANNOTATIONS

@@ -12,7 +12,13 @@ from gitops_promote.render.promote import ACTION_MARK, ACTION_STYLE
 
 def text(result: PlanResult) -> None:
     out = console.out()
-    out.print(Text(f"Plan: promote {result.source} {result.source_commit[:12]} into {result.target} {result.target_commit[:12]}", style="bold"))
+    out.print(
+        Text(
+            f"Plan: promote {result.source} {result.source_commit[:12]} "
+            f"into {result.target} {result.target_commit[:12]}",
+            style="bold",
+        )
+    )
     out.print(Text(f"\nCommits to promote ({len(result.commits)}):"))
     for commit in result.commits:
         out.print(Text(f"  {commit['sha'][:12]} {commit['subject']}  ({commit['author']}, {commit['date'][:10]})"))
@@ -56,7 +62,10 @@ def markdown(result: PlanResult) -> str:
         "| commit | subject | author | date |",
         "| --- | --- | --- | --- |",
     ]
-    lines += [f"| `{c['sha'][:12]}` | {_cell(c['subject'])} | {_cell(c['author'])} | {c['date'][:10]} |" for c in result.commits]
+    lines += [
+        f"| `{c['sha'][:12]}` | {_cell(c['subject'])} | {_cell(c['author'])} | {c['date'][:10]} |"
+        for c in result.commits
+    ]
     lines += ["", "### Files", "", "| action | path |", "| --- | --- |"]
     lines += [f"| {f.action} | `{_cell(f.path)}` |" for f in result.files]
     if result.drift:

@@ -21,7 +21,12 @@ ACTION_MARK = {"added": "+", "modified": "~", "deleted": "-", "kept": "=", "seed
 
 def text(result: PromoteResult) -> None:
     out = console.out()
-    out.print(Text(f"{result.source} {result.source_commit[:12]} → {result.target} {result.target_commit_before[:12]}", style="bold"))
+    out.print(
+        Text(
+            f"{result.source} {result.source_commit[:12]} → {result.target} {result.target_commit_before[:12]}",
+            style="bold",
+        )
+    )
     if result.commits:
         out.print(Text(f"\n{len(result.commits)} commit(s) to promote:"))
         for commit in result.commits[:20]:
