@@ -51,6 +51,9 @@ def test_only_listed_keys_differ_from_the_source(tmp_path: Path) -> None:
         "kept_keys": ["spec.source.targetRevision", "spec.destination.namespace", "spec.source.helm.valueFiles"],
     }
     assert plan.json()["drift"] == []
+    diff = run_cli(repo.path, "diff", "dev", "stg", "-o", "json").json()
+    notes = next(f for f in diff["files"] if f["path"] == "argocd/api.yaml")["notes"]
+    assert any(n.startswith("kept keys (stg's values): spec.source.targetRevision") for n in notes)
 
     result = run_cli(repo.path, "promote", "dev", "stg")
     assert result.exit_code == 0, result.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
 from gitops_promote.core.diffmodel import DiffReport, FileDiff, FileReport
-from gitops_promote.core.promotion import KEPT, MODIFIED
+from gitops_promote.core.promotion import KEPT, MODIFIED, FileAction
 from gitops_promote.core.tree import TreeEntry, iter_parents
 from gitops_promote.errors import GitError
 
@@ -54,7 +54,7 @@ def build_report(prepared: Prepared, show_secrets: bool) -> DiffReport:
     apps = _app_dirs(prepared)
     _prefetch(prepared)
     for action in prepared.plan.actions:
-        report.files.append(_file_report(prepared, action.path, action.action, apps, show_secrets))
+        report.files.append(_file_report(prepared, action, apps, show_secrets))
     return report
 
 
@@ -73,14 +73,18 @@ def _prefetch(prepared: Prepared) -> None:
     prepared.blob_cache.update(prepared.repo.read_blobs(small))
 
 
-def _file_report(prepared: Prepared, path: str, action: str, apps: set[str], show_secrets: bool) -> FileReport:
+def _file_report(prepared: Prepared, action: FileAction, apps: set[str], show_secrets: bool) -> FileReport:
+    path = action.path
     app = app_of(path, apps)
-    if action == KEPT:
+    if action.action == KEPT:
         return FileReport(path, app, "kept")
     old, new = prepared.target_tree.get(path), prepared.plan.entries.get(path)
     diff = _diff(prepared, path, old, new, show_secrets)
-    status = action
-    if action == MODIFIED and diff.formatting_only and not diff.changes:
+    if action.kept_keys:
+        # env_specific_keys: the diff is already of the merged file; say which keys stayed
+        diff.notes.append(f"kept keys ({prepared.target.codename}'s values): {', '.join(action.kept_keys)}")
+    status = action.action
+    if status == MODIFIED and diff.formatting_only and not diff.changes:
         status = "formatting-only"
     return FileReport(path, app, status, diff)  # type: ignore[arg-type]
 
