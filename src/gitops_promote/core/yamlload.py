@@ -63,7 +63,8 @@ class _ReanchoringComposer(_Composer):  # type: ignore[misc]
         return node
 
 
-_Parser: type[Any] = getattr(yaml, "cyaml", None) and yaml.cyaml.CParser or yaml.parser.Parser
+# The C parser when libyaml is there (through getattr: the stubs do not declare it).
+_Parser: type[Any] = getattr(getattr(yaml, "cyaml", None), "CParser", None) or yaml.parser.Parser
 
 
 _Bases: tuple[type[Any], ...] = (
