@@ -325,7 +325,10 @@ try:
     runpy.run_module("gitops_promote", run_name="__main__")
 except SystemExit as exc:
     code = exc.code
-self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM is this process's own peak: ru_maxrss survives exec, so it would report the peak of
+# the pytest worker that forked us.
+status = open("/proc/self/status").read()
+self_kb = int(status.split("VmHWM:")[1].split()[0])
 children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 sys.stderr.write(f"\nRSS self={self_kb} children={children_kb}\n")
 sys.exit(code)
