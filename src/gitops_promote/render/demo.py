@@ -31,7 +31,8 @@ def text(result: DemoResult) -> None:
         "git log --oneline --graph --all",
         "git show stg            # the promotion commit, its parents and trailers",
         "git log stg..dev        # what is still pending (nothing now)",
-        "gitops envs",
-        "gitops promote stg prd --dry-run",
+        "gitops status           # every environment at a glance",
+        "gitops diff stg prd     # what production would get",
+        "gitops plan stg prd",
     ):
         out.print(Text(f"  {line}"))

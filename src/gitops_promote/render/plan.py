@@ -7,7 +7,7 @@ from rich.text import Text
 from gitops_promote.commands.plan import PlanResult
 from gitops_promote.core.promotion import ACTIONS
 from gitops_promote.render import console
-from gitops_promote.render.promote import ACTION_MARK, ACTION_STYLE
+from gitops_promote.render.promote import print_file_actions
 
 
 def text(result: PlanResult) -> None:
@@ -23,10 +23,7 @@ def text(result: PlanResult) -> None:
     for commit in result.commits:
         out.print(Text(f"  {commit['sha'][:12]} {commit['subject']}  ({commit['author']}, {commit['date'][:10]})"))
     out.print(Text(f"\nFiles ({len(result.files)}): {_counts(result)}"))
-    for action in result.files:
-        line = Text(f"  {ACTION_MARK[action.action]} {action.action:<9} ", style=ACTION_STYLE[action.action])
-        line.append(action.path)
-        out.print(line)
+    print_file_actions(result.files)
     if result.drift:
         out.print(Text(f"\nDrift that blocks the promotion ({len(result.drift)}):", style="bold red"))
         for drift in result.drift:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 
 from gitops_promote.commands.promote import PromoteResult
-from gitops_promote.core.promotion import ACTIONS
+from gitops_promote.core.promotion import ACTIONS, FileAction
 from gitops_promote.render import console
 
 ACTION_STYLE = {
@@ -35,16 +37,21 @@ def text(result: PromoteResult) -> None:
             out.print(Text(f"  … and {len(result.commits) - 20} more"))
     if result.files:
         out.print(Text(f"\n{len(result.files)} file(s):"))
-        for action in result.files:
-            line = Text(f"  {ACTION_MARK[action.action]} {action.action:<9} ", style=ACTION_STYLE[action.action])
-            line.append(action.path)
-            out.print(line)
+        print_file_actions(result.files)
         out.print(Text("  " + summary(result)))
     for path in result.seeded:
         console.warning(f"{path} was seeded from {result.source}: review it for {result.target}")
     for note in result.notes:
         console.message(note)
     outcome(result)
+
+
+def print_file_actions(files: Sequence[FileAction]) -> None:
+    """One line per file: a mark, the action (coloured), the path (never markup)."""
+    for action in files:
+        line = Text(f"  {ACTION_MARK[action.action]} {action.action:<9} ", style=ACTION_STYLE[action.action])
+        line.append(action.path)
+        console.out().print(line)
 
 
 def summary(result: PromoteResult) -> str:

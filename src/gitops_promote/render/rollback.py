@@ -6,7 +6,7 @@ from rich.text import Text
 
 from gitops_promote.commands.rollback import RollbackResult
 from gitops_promote.render import console
-from gitops_promote.render.promote import ACTION_MARK, ACTION_STYLE
+from gitops_promote.render.promote import print_file_actions
 
 
 def text(result: RollbackResult) -> None:
@@ -20,10 +20,7 @@ def text(result: RollbackResult) -> None:
     )
     if result.files:
         out.print(Text(f"\n{len(result.files)} file(s):"))
-        for action in result.files:
-            line = Text(f"  {ACTION_MARK[action.action]} {action.action:<9} ", style=ACTION_STYLE[action.action])
-            line.append(action.path)
-            out.print(line)
+        print_file_actions(result.files)
     for note in result.notes:
         console.message(note)
     if not result.rolled_back and result.commit == result.commit_before:
