@@ -98,3 +98,13 @@ def test_no_spinner_when_stderr_is_not_a_terminal(remote_setup) -> None:  # type
     result = run_cli(remote_setup.clone.path, "promote", "dev", "stg")
     assert result.exit_code == 0, result.stderr
     assert "fetching, planning" not in result.stderr
+
+
+def test_completion_completes_environment_names(gitops_repo: GitopsRepo) -> None:
+    env = dict(os.environ, _GITOPS_COMPLETE="complete_bash", COMP_WORDS="gitops promote dev s", COMP_CWORD="3")
+    proc = subprocess.run(
+        [_gitops_script()], capture_output=True, text=True, env=env, cwd=gitops_repo.path, check=False
+    )
+    assert proc.stdout.split() == ["stg"]
+    outside = subprocess.run([_gitops_script()], capture_output=True, text=True, env=env, cwd="/", check=False)
+    assert outside.stdout.split() == [] and outside.stderr == ""

@@ -103,9 +103,23 @@ def _global(
     ctx.obj = directory
 
 
-def _repo_path(ctx: typer.Context) -> Path:
-    path = ctx.obj if isinstance(ctx.obj, Path) else Path(".")
-    return path
+def _repo_path(ctx: click.Context) -> Path:
+    """The directory given with -C (the root context's object), else the current one."""
+    return ctx.obj if isinstance(ctx.obj, Path) else Path(".")
+
+
+def _complete_environment(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of environment names, from the registry the command would read."""
+    from gitops_promote.adapters.git import Repository
+    from gitops_promote.commands._context import bootstrap_registry
+    from gitops_promote.errors import GitopsError
+
+    try:
+        with Repository(_repo_path(ctx.find_root())) as repo:
+            registry = bootstrap_registry(repo, None, [])
+    except GitopsError:
+        return []  # completion must never print an error into the user's command line
+    return [name for name in registry.order if name.startswith(incomplete)]
 
 
 # ---- error handling ---------------------------------------------------------------------------
@@ -176,8 +190,15 @@ def envs(
 @app.command()
 def promote(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Environment to promote from (e.g. dev).")],
-    target: Annotated[str, typer.Argument(help="Environment to promote into (the next one, e.g. stg).")],
+    source: Annotated[
+        str, typer.Argument(help="Environment to promote from (e.g. dev).", autocompletion=_complete_environment)
+    ],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="Environment to promote into (the next one, e.g. stg).", autocompletion=_complete_environment
+        ),
+    ],
     ref: Annotated[Optional[str], typer.Option(help="Promote this commit of SOURCE instead of its tip.")] = None,  # noqa: UP045
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
     push: Annotated[bool, typer.Option("--push/--no-push", help="Push the promotion to the remote.")] = True,
@@ -240,8 +261,13 @@ def promote(
 @app.command()
 def diff(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Environment to promote from (e.g. dev).")],
-    target: Annotated[str, typer.Argument(help="Environment the promotion would change (e.g. stg).")],
+    source: Annotated[
+        str, typer.Argument(help="Environment to promote from (e.g. dev).", autocompletion=_complete_environment)
+    ],
+    target: Annotated[
+        str,
+        typer.Argument(help="Environment the promotion would change (e.g. stg).", autocompletion=_complete_environment),
+    ],
     ref: Annotated[Optional[str], typer.Option(help="Diff the promotion of this commit of SOURCE.")] = None,  # noqa: UP045
     output: Annotated[
         Optional[DiffOutput],  # noqa: UP045
@@ -298,8 +324,12 @@ def diff(
 @app.command()
 def plan(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Environment to promote from (e.g. stg).")],
-    target: Annotated[str, typer.Argument(help="Environment to promote into (e.g. prd).")],
+    source: Annotated[
+        str, typer.Argument(help="Environment to promote from (e.g. stg).", autocompletion=_complete_environment)
+    ],
+    target: Annotated[
+        str, typer.Argument(help="Environment to promote into (e.g. prd).", autocompletion=_complete_environment)
+    ],
     ref: Annotated[Optional[str], typer.Option(help="Plan the promotion of this commit of SOURCE.")] = None,  # noqa: UP045
     save: Annotated[
         Optional[Path],  # noqa: UP045
@@ -496,7 +526,9 @@ def parity(
 @app.command()
 def history(
     ctx: typer.Context,
-    env: Annotated[str, typer.Argument(help="Environment whose history to show (e.g. prd).")],
+    env: Annotated[
+        str, typer.Argument(help="Environment whose history to show (e.g. prd).", autocompletion=_complete_environment)
+    ],
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most N entries (0: all).")] = 20,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
@@ -516,7 +548,9 @@ def history(
 @app.command()
 def rollback(
     ctx: typer.Context,
-    env: Annotated[str, typer.Argument(help="Environment to roll back (e.g. prd).")],
+    env: Annotated[
+        str, typer.Argument(help="Environment to roll back (e.g. prd).", autocompletion=_complete_environment)
+    ],
     to: Annotated[str | None, typer.Option("--to", help="Roll back to this earlier promotion commit of ENV.")] = None,  # noqa: UP045
     steps: Annotated[
         Optional[int], typer.Option("--steps", help="Roll back N promotions (default 1).")  # noqa: UP045
