@@ -48,7 +48,6 @@ def carry_env_keys(
     new_blobs: dict[str, bytes] = {}
     if not rules.rules:
         return new_blobs
-    actions = {a.path: a for a in plan.actions}
     for path, entry in list(plan.entries.items()):
         keys = rules.keys_for(path)
         in_target = target.get(path)
@@ -59,7 +58,7 @@ def carry_env_keys(
         plan.entries[path] = TreeEntry(entry.mode, merged_id)
         if merged_id != entry.sha:
             new_blobs[merged_id] = merged
-        _update_action(plan, actions, path, plan.entries[path] != in_target, keys)
+        _update_action(plan, path, plan.entries[path] != in_target, keys)
     return new_blobs
 
 
@@ -69,14 +68,12 @@ def _merged(repo: Repository, path: str, entry: TreeEntry, in_target: TreeEntry,
     return carry_keys(repo.read_blob(entry.sha), repo.read_blob(in_target.sha), keys, path)
 
 
-def _update_action(
-    plan: TreePlan, actions: dict[str, FileAction], path: str, changed: bool, keys: tuple[str, ...]
-) -> None:
+def _update_action(plan: TreePlan, path: str, changed: bool, keys: tuple[str, ...]) -> None:
+    """The file is `modified` (naming the kept keys) only if the merged bytes differ from the target's."""
     plan.actions = [a for a in plan.actions if a.path != path]
     if changed:
         plan.actions.append(FileAction(path, MODIFIED, keys))
         plan.actions.sort(key=lambda a: a.path)
-    del actions[path]
 
 
 def same_ignoring_keys(
