@@ -101,3 +101,15 @@ def test_end_to_end_promotion_through_git(
         assert (path / "untracked.txt").read_text() == "keep me\n"
         assert git(path, "status", "--porcelain") == "?? untracked.txt"
         git(path, "fsck", "--no-progress")
+
+
+def test_a_kept_file_where_the_source_has_a_directory_is_refused() -> None:
+    import pytest
+
+    from gitops_promote.errors import RefusedError
+
+    owned = EnvSpecificPaths(("apps/*/values-{env}.yaml",), "stg")
+    source = {"apps/a/values-stg.yaml/x": entry("a: 1\n"), "apps/a/Chart.yaml": entry("a: 2\n")}
+    target = {"apps/a/values-stg.yaml": entry("b: [1, 2]\n"), "apps/a/Chart.yaml": entry("a: 2\n")}
+    with pytest.raises(RefusedError, match="both a file and a directory"):
+        plan_tree(source, target, owned.owns)

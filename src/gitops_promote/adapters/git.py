@@ -263,6 +263,28 @@ class Repository:
             for mode, sha, path in _LS_TREE_RECORD.findall(out)
         }
 
+    def ls_tree_pair(self, base: str, other: str) -> tuple[dict[str, TreeEntry], dict[str, TreeEntry]]:
+        """Both commits' listings: `base` listed in full, `other` derived from `diff-tree`.
+
+        Two environment branches share almost every file, so the second listing costs only
+        their differences instead of another 14,000 entries to parse.
+        """
+        first = self.ls_tree(base)
+        second = dict(first)
+        out = self.run(
+            ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--end-of-options", base, other],
+            what="compare two trees",
+        )
+        fields = out.split(b"\0")
+        for meta, raw_path in zip(fields[0:-1:2], fields[1::2], strict=True):
+            _old_mode, new_mode, _old_sha, new_sha, status = meta[1:].decode().split(" ")
+            path = raw_path.decode("utf-8", "surrogateescape")
+            if status == "D":
+                del second[path]
+            else:
+                second[path] = TreeEntry(new_mode, new_sha)
+        return first, second
+
     def tree_of(self, commit: str) -> str:
         return _decode(self.run(["rev-parse", "--verify", "--end-of-options", f"{commit}^{{tree}}"])).strip()
 

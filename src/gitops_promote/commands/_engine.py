@@ -126,7 +126,7 @@ def prepare(repo: Repository, request: PromotionRequest, *, refs: BranchRefs | N
         src, dst = promotion_step(registry, src.codename, dst.codename)
     target_commit = _require_branch(repo, refs.ref(dst.branch), dst.branch, refs.remote)
     owned = _owned_paths(repo, registry, dst, target_commit, request.registry_file)
-    source_tree, target_tree = repo.ls_tree(source_commit), repo.ls_tree(target_commit)
+    source_tree, target_tree = repo.ls_tree_pair(source_commit, target_commit)
     plan = plan_tree(source_tree, target_tree, owned.owns)
     key_rules = KeyRules.build(registry.env_specific_keys, dst.codename)
     new_blobs = carry_env_keys(repo, key_rules, source_tree, target_tree, plan)

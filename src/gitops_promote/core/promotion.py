@@ -65,10 +65,13 @@ def plan_tree(
     owned: Callable[[str], bool],
 ) -> TreePlan:
     """Apply rules a-d. `owned(path)` says whether the target environment owns `path`."""
-    source_dirs = directories_of(source)
-    entries: dict[str, TreeEntry] = {}
+    # A path with the same entry on both sides ends up with that entry under every rule (its
+    # directory exists in the source, so rule c cannot apply): only differing paths need rules.
+    entries = {path: entry for path, entry in source.items() if target.get(path) == entry}
+    differing = sorted(path for path in {*source, *target} if path not in entries)
+    source_dirs = _LazyDirectories(source)
     actions: list[FileAction] = []
-    for path in sorted(set(source) | set(target)):
+    for path in differing:
         in_source, in_target = source.get(path), target.get(path)
         if owned(path):
             action = _owned_path(path, in_source, in_target, source_dirs, entries)
@@ -80,11 +83,27 @@ def plan_tree(
     return TreePlan(entries, actions)
 
 
+class _LazyDirectories:
+    """The source's directories, computed the first time rule c or the conflict check asks."""
+
+    def __init__(self, tree: Mapping[str, TreeEntry]) -> None:
+        self._tree = tree
+        self._dirs: set[str] | None = None
+
+    def get(self) -> set[str]:
+        if self._dirs is None:
+            self._dirs = directories_of(self._tree)
+        return self._dirs
+
+    def __contains__(self, directory: object) -> bool:
+        return directory in self.get()
+
+
 def _owned_path(
     path: str,
     in_source: TreeEntry | None,
     in_target: TreeEntry | None,
-    source_dirs: set[str],
+    source_dirs: _LazyDirectories,
     entries: dict[str, TreeEntry],
 ) -> str | None:
     if in_target is None:
@@ -109,7 +128,9 @@ def _common_path(
     return MODIFIED if in_source != in_target else None
 
 
-def _refuse_conflicts(entries: Mapping[str, TreeEntry], source: Mapping[str, TreeEntry], source_dirs: set[str]) -> None:
+def _refuse_conflicts(
+    entries: Mapping[str, TreeEntry], source: Mapping[str, TreeEntry], source_dirs: _LazyDirectories
+) -> None:
     """A kept file where the source now has a directory (or the reverse) cannot be merged.
 
     Every entry not taken from the source is a target file kept (rule a); only those can clash.
@@ -117,7 +138,7 @@ def _refuse_conflicts(entries: Mapping[str, TreeEntry], source: Mapping[str, Tre
     kept = {p: e for p, e in entries.items() if source.get(p) != e}
     if not kept:
         return
-    dirs = source_dirs | directories_of(kept)
+    dirs = source_dirs.get() | directories_of(kept)
     clashes = sorted(p for p in entries if p in dirs)
     if clashes:
         raise RefusedError(
