@@ -250,10 +250,6 @@ class Repository:
         sha = _decode(out or b"").strip()
         return sha if len(sha) == 40 else None
 
-    def branch_commit(self, ref: str) -> str | None:
-        """The commit a full ref (refs/heads/x, refs/remotes/o/x) points at, or None."""
-        return self.resolve_commit(ref) if ref.startswith("refs/") else None
-
     def ls_tree(self, commit: str) -> dict[str, TreeEntry]:
         """Every blob, symlink and gitlink of a commit's tree, by path."""
         out = self.run(["ls-tree", "-r", "-z", "--full-tree", commit], what="list a tree")
@@ -329,10 +325,6 @@ class Repository:
             if len(parts) == 3:
                 sizes[parts[0]] = int(parts[2])
         return sizes
-
-    def blob_size(self, sha: str) -> int:
-        size: int = self._odb().odb.info(bytes.fromhex(sha)).size
-        return size
 
     def read_file_at(self, commit: str, path: str) -> bytes | None:
         """The bytes of `path` in `commit`, or None when the commit has no such blob.
@@ -518,10 +510,6 @@ class Repository:
             names = [p.removeprefix(b"\n") for p in paths]
             touched[sha.decode()] = [_decode(n) for n in names if n]
         return touched
-
-    def commits_touching(self, rev_range: Sequence[str], path: str) -> list[str]:
-        out = self.run(["log", "--format=%H", "--end-of-options", *rev_range, "--", path])
-        return _decode(out).split()
 
     # ---- working tree (gitops init, gitops validate --worktree) -----------------------------
     def _in_work_tree(self, args: Sequence[str], what: str) -> bytes:

@@ -234,10 +234,6 @@ def _item_span(node: Any, text: str) -> tuple[int, int]:
     return node.start_mark.index, _line_end(text, _content_end(node, text))
 
 
-def _column(text: str, index: int) -> int:
-    return index - (text.rfind("\n", 0, index) + 1)
-
-
 def _reindent(fragment: str, delta: int, newline: str, what: str, path: str) -> str:
     """Shift every line but the first by `delta` columns (block values keep their layout)."""
     lines = fragment.replace("\r\n", "\n").split("\n")

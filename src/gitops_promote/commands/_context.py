@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.core.refnames import branch_name_problem
 from gitops_promote.core.registry import REGISTRY_FILE, Environment, Registry, parse_registry
 from gitops_promote.errors import ConfigError, UsageError
 
@@ -104,13 +103,6 @@ def check_remote_name(repo: Repository, remote: str | None) -> str | None:
             hint="see git remote -v; without --remote, origin is used when it exists, else local branches",
         )
     return remote
-
-
-def check_branch(name: str) -> str:
-    problem = branch_name_problem(name)
-    if problem:
-        raise UsageError(f"invalid branch name {name!r}: it {problem}")
-    return name
 
 
 @dataclass(frozen=True)

@@ -88,10 +88,6 @@ class Registry:
         index = self.order.index(codename)
         return self.get(self.order[index - 1]) if index > 0 else None
 
-    def downstream_of(self, codename: str) -> Environment | None:
-        index = self.order.index(codename)
-        return self.get(self.order[index + 1]) if index + 1 < len(self.order) else None
-
     def owned_paths(self, codename: str) -> EnvSpecificPaths:
         return EnvSpecificPaths(self.env_specific, codename)
 

@@ -829,7 +829,3 @@ def check_app(
     if env.persistence == "ephemeral" or env.backups.enabled:
         findings += check_persistence(app, env, files)
     return findings
-
-
-def errors_only(findings: Iterable[Finding]) -> list[Finding]:
-    return [f for f in findings if f.severity == ERROR]
