@@ -14,8 +14,10 @@ from typing import Any
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
+from gitops_promote.commands._signatures import promotion_findings
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.promotion import KEPT, ORPHANED, SEEDED, FileAction
+from gitops_promote.core.signatures import SignatureFinding
 from gitops_promote.errors import ConfigError, RefusedError, UsageError
 
 PLAN_SCHEMA = 1
@@ -45,6 +47,7 @@ class PlanResult:
     files: list[FileAction]
     drift: list[Drift]
     warnings: list[Warning] = field(default_factory=list)
+    signatures: list[SignatureFinding] = field(default_factory=list)  # the target's policy refuses these
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,7 @@ class PlanResult:
             "files": [f.to_json() for f in self.files],
             "drift": [d.to_json() for d in self.drift],
             "warnings": [w.to_json() for w in self.warnings],
+            "signatures": [f.to_json() for f in self.signatures],
         }
 
 
@@ -88,6 +92,7 @@ def from_prepared(prepared: Prepared) -> PlanResult:
         files=prepared.plan.actions,
         drift=prepared.drift,
         warnings=warnings(prepared),
+        signatures=promotion_findings(prepared),
     )
 
 

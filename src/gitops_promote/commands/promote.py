@@ -19,6 +19,7 @@ from gitops_promote.commands._engine import (
     prepare,
     require_git_identity,
 )
+from gitops_promote.commands._signatures import refuse_unsigned
 from gitops_promote.commands.plan import SavedPlan, check_unchanged
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
@@ -38,6 +39,7 @@ class PromoteOptions:
     override_reason: str | None = None  # --override-freeze --reason TEXT
     saved_plan: SavedPlan | None = None  # --plan FILE: apply exactly what was reviewed
     pr: bool = False  # --pr: push to promote/<src>-to-<dst> for review instead of DST (commands/pr.py)
+    sign: bool | None = None  # --sign/--no-sign; None: sign as `git commit` would (docs/signing.md)
 
 
 @dataclass
@@ -131,6 +133,7 @@ def _attempt(
         raise DriftRefused(prepared.target.codename, prepared.drift, result)
     if not prepared.changes_target:
         return result
+    refuse_unsigned(prepared)  # the target's signature policy (commands/_signatures.py)
     decision = freeze_gate(
         repo, prepared.registry, prepared.target, prepared.target_commit, request.registry_file, options.override_reason
     )
@@ -141,7 +144,7 @@ def _attempt(
     if options.dry_run:
         return result
     require_git_identity(repo)
-    new_commit = _write_commit(repo, prepared, trailers)
+    new_commit = _write_commit(repo, prepared, trailers, options.sign)
     if review is not None:
         return _publish_for_review(repo, prepared, review, new_commit, result)
     move = BranchMove(
@@ -229,12 +232,14 @@ def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ..
     return "\n".join(lines) + "\n"
 
 
-def _write_commit(repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...]) -> str:
+def _write_commit(
+    repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...], sign: bool | None = None
+) -> str:
     for data in prepared.new_blobs.values():
         repo.write_blob(data)
     tree = repo.write_tree(prepared.plan.entries, base=(prepared.source_commit, prepared.source_tree))
     message = commit_message(prepared, trailers)
-    return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message)
+    return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message, sign)
 
 
 # ---- publishing: shared by promote and rollback --------------------------------------------
