@@ -492,15 +492,9 @@ class Repository:
 
     # ---- history --------------------------------------------------------------------------
     def log(
-        self,
-        rev_range: Sequence[str],
-        *,
-        first_parent: bool = False,
-        limit: int = 0,
-        grep: str = "",
-        since: str = "",
+        self, rev_range: Sequence[str], *, first_parent: bool = False, limit: int = 0, grep: str = ""
     ) -> list[CommitInfo]:
-        """Commits of a range (e.g. ["^base", "tip"]), newest first (`since`: committed then or later)."""
+        """Commits of a range (e.g. ["^base", "tip"]), newest first."""
         args = ["log", "-z", "--format=%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%B"]
         if first_parent:
             args.append("--first-parent")
@@ -508,8 +502,6 @@ class Repository:
             args.append(f"--max-count={limit}")
         if grep:
             args.append(f"--grep={grep}")
-        if since:
-            args.append(f"--since={since}")
         args += ["--end-of-options", *rev_range, "--"]
         out = self.run(args, what="read history")
         commits = []
@@ -520,6 +512,14 @@ class Repository:
             subject = body.split("\n", 1)[0]
             commits.append(CommitInfo(sha, subject, author, date, body, tuple(parents.split())))
         return commits
+
+    def committer_dates(self, tip: str) -> dict[str, str]:
+        """commit -> committer date (ISO 8601) along the first-parent line of `tip`.
+
+        Compared by the caller: git's own --since reads far-future dates as "now".
+        """
+        out = self.run(["log", "--first-parent", "--format=%H %cI", "--end-of-options", tip, "--"], what="read history")
+        return dict(line.split(" ", 1) for line in _decode(out).splitlines() if " " in line)
 
     def merge_base(self, a: str, b: str) -> str | None:
         out = self._run_raw(["merge-base", "--end-of-options", a, b], ok_codes=(0, 1))

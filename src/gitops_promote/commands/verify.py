@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -89,16 +89,21 @@ def run(repo_path: Path, request: VerifyRequest) -> VerifyResult:
         return result
 
 
-def _since(text: str | None) -> str:
+def _since(text: str | None) -> datetime | None:
+    """--since DATE as an aware datetime (a date or time without a zone is UTC)."""
     if text is None:
-        return ""
+        return None
     try:
-        datetime.fromisoformat(text.strip())
+        moment = _parse_iso(text.strip())
     except ValueError:
         raise UsageError(
             f"--since {text!r} is not an ISO 8601 date", hint="e.g. --since 2026-11-01 or --since 2026-11-01T09:00"
         ) from None
-    return text.strip()
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
 
 
 def _open(repo: Repository, request: VerifyRequest) -> tuple[Registry, Environment, BranchRefs, str]:
@@ -117,19 +122,19 @@ def _open(repo: Repository, request: VerifyRequest) -> tuple[Registry, Environme
 
 
 def _scope(
-    repo: Repository, head: str, line: list[CommitInfo], depth: int | None, since: str
+    repo: Repository, head: str, line: list[CommitInfo], depth: int | None, since: datetime | None
 ) -> tuple[list[CommitInfo], str]:
     """The commits audited, newest first, and a phrase saying which."""
-    if depth is None and not since:
+    if depth is None and since is None:
         oldest = max((i for i, c in enumerate(line) if audit.classify(c.trailers())[0] == audit.PROMOTION), default=-1)
         return line[: oldest + 1], "back to the first promotion"
     scoped = line
-    if since:
-        wanted = {c.sha for c in repo.log([head], first_parent=True, since=since)}
-        scoped = [c for c in scoped if c.sha in wanted]
+    if since is not None:
+        dates = repo.committer_dates(head)
+        scoped = [c for c in scoped if c.sha in dates and _parse_iso(dates[c.sha]) >= since]
     if depth is not None:
         scoped = scoped[:depth]
-    parts = ([f"committed since {since}"] if since else []) + ([f"the newest {depth}"] if depth else [])
+    parts = ([f"committed since {since.isoformat()}"] if since else []) + ([f"the newest {depth}"] if depth else [])
     return scoped, " and ".join(parts)
 
 
