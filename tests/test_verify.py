@@ -163,3 +163,18 @@ def test_signatures_of_promotions_are_verified(tmp_path: Path) -> None:
     findings = run_cli(repo.path, "verify", "prd", "-o", "json").json()["findings"]
     assert [(f["commit"], f["kind"], f["detail"]) for f in findings] == [(unsigned_promotion, "signature", "unsigned")]
     assert "the promotion commit itself" in str(findings[0]["message"])
+
+
+@pytest.mark.parametrize("value", ["--output=/tmp/pwned", "HEAD", "dev", "d" * 39])
+def test_trailer_values_are_never_revisions_or_options(promoted: GitopsRepo, value: str) -> None:
+    """Only a full commit id counts: a trailer cannot name a branch, HEAD or an option."""
+    message = f"Promote dev to stg\n\nPromoted-From: dev\nPromoted-Commit: {value}\n"
+    forged = _replace_tip(promoted, "stg", message, {}, [promoted.head("stg")])
+    assert [(f["commit"], f["kind"]) for f in _findings(promoted)] == [(forged, "missing-promoted-commit")]
+
+
+def test_control_characters_in_a_subject_are_escaped(promoted: GitopsRepo) -> None:
+    promoted.commit("stg", api("9.9.9"), "evil\x1b[2J subject")
+    text = run_cli(promoted.path, "verify", "stg")
+    assert text.exit_code == 1
+    assert "\x1b" not in text.stdout and "evil\\x1b[2J subject" in text.stdout

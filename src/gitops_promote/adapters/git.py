@@ -443,6 +443,7 @@ class Repository:
                     f"gpg.ssh.allowedSignersFile={signers}",
                     "log",
                     "-z",
+                    "--no-show-signature",  # log.showSignature=true would mix gpg's text into stdout
                     "--no-walk=unsorted",
                     "--stdin",
                     "--format=%H%x1f%G?%x1f%GK%x1f%GS%x1f%an <%ae>",

@@ -71,8 +71,13 @@ class SignatureFinding:
         return {name: getattr(self, name) for name in fields}
 
     def describe(self) -> str:
+        """One line for people; the author comes from the commit, so control characters are escaped."""
         key = f" (key {self.key})" if self.key else ""
-        return f"{self.commit[:12]} by {self.author}: {self.message}{key}"
+        return _printable(f"{self.commit[:12]} by {self.author}: {self.message}{key}")
+
+
+def _printable(text: str) -> str:
+    return "".join(repr(c)[1:-1] if c < " " or "\x7f" <= c <= "\x9f" else c for c in text)
 
 
 def commits_covered(policy: SignaturePolicy, new_commits: Sequence[str], promoted: str) -> list[str]:
