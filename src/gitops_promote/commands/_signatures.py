@@ -60,7 +60,8 @@ def promotion_findings(prepared: Prepared) -> list[SignatureFinding]:
     """What the target's policy says about the promotion `prepared` describes."""
     if not prepared.changes_target:
         return []
-    entry = target_entry(prepared.repo, prepared.target, prepared.target_commit)
+    own = prepared.governance.target_registry  # the registry on the target's tip, if it has one
+    entry = (own.get(prepared.target.codename) if own is not None else None) or prepared.target
     pending = [c.sha for c in prepared.commits]
     return check_signatures(prepared.repo, entry, prepared.target_commit, pending, prepared.source_commit)
 

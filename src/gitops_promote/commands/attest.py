@@ -59,7 +59,7 @@ def run(repo_path: Path, request: AttestRequest) -> AttestResult:
                 f"{commit.sha[:12]}'s Promoted-Commit {referenced[:40]!r} is no commit of this repository",
                 hint=f"gitops verify {env.codename} audits the branch; attest only what it finds clean",
             )
-        plan = expected_promotion(repo, Trees(repo), registry, env, commit.parents[0], promoted)
+        plan = expected_promotion(repo, Trees(repo), registry, source, env, commit.parents[0], promoted)
         src = registry.get(source)
         facts = PromotionFacts(
             source=source,
@@ -80,7 +80,7 @@ def _open(repo: Repository, request: AttestRequest) -> tuple[Registry, Environme
     registry = bootstrap_registry(repo, request.registry_file, [request.environment])
     env = environment(registry, request.environment)
     sync_request = PromotionRequest(env.codename, env.codename, None, request.registry_file, request.remote)
-    refs = sync(repo, sync_request, [env.branch])
+    refs = sync(repo, sync_request, [env.branch]).refs
     head = repo.resolve_commit(refs.ref(env.branch))
     assert head is not None  # sync checked it
     if request.registry_file is None and (own := registry_at(repo, head, env.branch)) is not None:

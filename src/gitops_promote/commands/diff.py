@@ -68,9 +68,9 @@ def _prefetch(prepared: Prepared) -> None:
             if entry is not None and entry.kind == "blob" and entry.sha not in prepared.new_blobs:
                 wanted.append(entry.sha)
     sizes = prepared.repo.blob_sizes(wanted)
-    prepared.blob_size_cache.update(sizes)
+    prepared.blobs.sizes.update(sizes)
     small = [sha for sha in wanted if sizes.get(sha, 0) <= MAX_DIFF_BYTES]
-    prepared.blob_cache.update(prepared.repo.read_blobs(small))
+    prepared.blobs.contents.update(prepared.repo.read_blobs(small))
 
 
 def _file_report(prepared: Prepared, action: FileAction, apps: set[str], show_secrets: bool) -> FileReport:
@@ -114,15 +114,15 @@ def _size(prepared: Prepared, entry: TreeEntry | None) -> int | None:
         return None
     if entry.sha in prepared.new_blobs:
         return len(prepared.new_blobs[entry.sha])
-    if entry.sha not in prepared.blob_size_cache:
-        prepared.blob_size_cache.update(prepared.repo.blob_sizes([entry.sha]))
-    return prepared.blob_size_cache[entry.sha]
+    if entry.sha not in prepared.blobs.sizes:
+        prepared.blobs.sizes.update(prepared.repo.blob_sizes([entry.sha]))
+    return prepared.blobs.sizes[entry.sha]
 
 
 def _read(prepared: Prepared, entry: TreeEntry | None) -> bytes | None:
     if entry is None:
         return None
-    for cache in (prepared.new_blobs, prepared.blob_cache):
+    for cache in (prepared.new_blobs, prepared.blobs.contents):
         if entry.sha in cache:
             return cache[entry.sha]
     return prepared.repo.read_blob(entry.sha)

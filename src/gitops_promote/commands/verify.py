@@ -113,7 +113,7 @@ def _open(repo: Repository, request: VerifyRequest) -> tuple[Registry, Environme
     upstream = registry.upstream_of(env.codename)
     branches = [env.branch] + ([upstream.branch] if upstream else [])
     sync_request = PromotionRequest(env.codename, env.codename, None, request.registry_file, request.remote)
-    refs = sync(repo, sync_request, branches)
+    refs = sync(repo, sync_request, branches).refs
     head = repo.resolve_commit(refs.ref(env.branch))
     assert head is not None  # sync checked it
     if request.registry_file is None and (own := registry_at(repo, head, env.branch)) is not None:
@@ -169,7 +169,7 @@ class _Auditor:
             return [AuditFinding(commit.sha, audit.MISSING_COMMIT, message)]
         found = self._origin(commit, source, promoted)
         try:
-            plan = expected_promotion(self.repo, self.trees, self.registry, self.env, parent, promoted)
+            plan = expected_promotion(self.repo, self.trees, self.registry, source, self.env, parent, promoted)
         except GitopsError as exc:
             message = f"the promotion rules cannot be applied to it: {exc.message}"
             return [*found, AuditFinding(commit.sha, audit.TREE_MISMATCH, message)]

@@ -84,7 +84,7 @@ class PairReport:
 
     @property
     def has_drift(self) -> bool:
-        return bool(self.drift or self.hand_merges)
+        return bool(self.drift)  # the model's verdict, the one promote acts on
 
     @property
     def has_pending(self) -> bool:

@@ -36,7 +36,7 @@ def pair_lines(pair: PairReport) -> list[tuple[str, str]]:
         else:
             lines.append((f"  pending  {action.path} ({action.action})", PENDING))
     for merge in pair.hand_merges:
-        lines.append((f"  drift    {merge.commit[:12]} merged by hand, outside gitops: {merge.subject}", DRIFT))
+        lines.append((f"  note     {merge.commit[:12]} merged by hand, outside gitops: {merge.subject}", ""))
     return lines
 
 

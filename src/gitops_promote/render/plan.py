@@ -35,7 +35,11 @@ def text(result: PlanResult) -> None:
     if result.warnings:
         out.print(Text(f"\nWarnings ({len(result.warnings)}):", style="yellow"))
         for warning in result.warnings:
-            out.print(Text(f"  [{warning.kind}] {warning.path}: {warning.message}"))
+            where = f"{warning.path}: " if warning.path else ""
+            out.print(Text(f"  [{warning.kind}] {where}{warning.message}"))
+    if result.freeze is not None:
+        style = "green" if result.freeze.allowed and not result.freeze.overridden else "bold red"
+        out.print(Text(f"\nFreeze: {result.freeze.message}", style=style))
     if not result.changes_target:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
 
@@ -77,5 +81,9 @@ def markdown(result: PlanResult) -> str:
         lines += [f"- `{f.commit[:12]}` {_cell(f.author)}: {_cell(f.message)}" for f in result.signatures]
     if result.warnings:
         lines += ["", "### Warnings", ""]
-        lines += [f"- **{w.kind}** `{_cell(w.path)}`: {_cell(w.message)}" for w in result.warnings]
+        lines += [
+            f"- **{w.kind}** " + (f"`{_cell(w.path)}`: " if w.path else "") + _cell(w.message) for w in result.warnings
+        ]
+    if result.freeze is not None:
+        lines += ["", "### Freeze", "", _cell(result.freeze.message)]
     return "\n".join(lines) + "\n"
