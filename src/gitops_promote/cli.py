@@ -363,6 +363,9 @@ def diff(
         request = PromotionRequest(source, target, ref, registry, remote, fetch)
         result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
+        if chosen is not DiffOutput.json:
+            for warning in result.branch_warnings:
+                console.warning(warning.message)
         if chosen is DiffOutput.json:
             console.print_json(result.to_json())
         elif chosen is DiffOutput.brief:

@@ -126,8 +126,14 @@ def govern_step(
         promotion_step(chosen, src.codename, dst.codename)
         return Governance(chosen, GOVERNED_BY_OVERRIDE, source_registry, target_registry)
     known = [r for r in (chosen, source_registry, target_registry) if r is not None]
+    texts = {
+        f"{src.branch}:{REGISTRY_FILE}": repo.read_file_at(commits[0], REGISTRY_FILE),
+        f"{dst.branch}:{REGISTRY_FILE}": repo.read_file_at(commits[1], REGISTRY_FILE),
+    }
+    if repo.work_tree is not None and (repo.work_tree / REGISTRY_FILE).is_file():
+        texts[REGISTRY_FILE] = (repo.work_tree / REGISTRY_FILE).read_bytes()
     for env in step:
-        _require_same_branch(env.codename, known)
+        _require_same_branch(env.codename, known, texts)
     if target_registry is None:
         governing = source_registry or chosen
         promotion_step(governing, src.codename, dst.codename)
@@ -141,12 +147,21 @@ def govern_step(
     return Governance(target_registry, GOVERNED_BY_TARGET, source_registry, target_registry)
 
 
-def _require_same_branch(codename: str, registries: list[Registry]) -> None:
+def _require_same_branch(codename: str, registries: list[Registry], texts: dict[str, bytes | None]) -> None:
+    from gitops_promote.core.registry_entry import entry_line
+
     claims = [(r, e) for r in registries if (e := r.get(codename)) is not None]
     branches = {e.branch for _, e in claims}
     if len(branches) <= 1:
         return
-    lines = [f"{r.source} line {e.line} says {e.branch!r}" for r, e in claims]
+    lines, seen = [], set()
+    for registry, env in claims:
+        if registry.source in seen:
+            continue
+        seen.add(registry.source)
+        text = texts.get(registry.source)
+        line = env.line or (entry_line(text, codename) if text else None)
+        lines.append(f"{registry.source}" + (f" line {line}" if line else "") + f" says {env.branch!r}")
     raise ConfigError(
         f"the registries disagree on which branch is {codename}: " + "; ".join(lines),
         hint="a branch mapping changes only when every environment's registry says the same: fix the "

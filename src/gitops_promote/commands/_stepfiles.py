@@ -20,7 +20,7 @@ from gitops_promote.core.notices import Warning
 from gitops_promote.core.paths import EnvSpecificPaths
 from gitops_promote.core.promotion import DELETED, KEPT, MODIFIED, ORPHANED, SEEDED, FileAction, TreePlan
 from gitops_promote.core.registry import REGISTRY_FILE, Environment, parse_registry
-from gitops_promote.core.registry_entry import carry_own_entry, without_entry
+from gitops_promote.core.registry_entry import carry_own_entry, entry_line, without_entry
 from gitops_promote.core.tree import TreeEntry
 
 if TYPE_CHECKING:
@@ -181,19 +181,31 @@ class StepTrees:
                     f"{src.branch}'s registry and writes it to {dst.branch} (docs/registry.md, bootstrap)",
                 )
             ]
+        if how == GOVERNED_BY_OVERRIDE:
+            return [
+                Warning(
+                    notices.REGISTRY_OVERRIDE,
+                    "",
+                    f"--registry {self.governance.registry.source} replaces the registries committed on "
+                    f"{src.branch} and {dst.branch} for this step",
+                )
+            ]
         proposed = self.governance.source_registry
         own = self.governance.target_registry
-        if how == GOVERNED_BY_OVERRIDE or proposed is None or own is None:
+        if proposed is None or own is None:
             return []
         mine, theirs = own.get(dst.codename), proposed.get(dst.codename)
         if theirs is None or mine is None or _entry_fields(mine) == _entry_fields(theirs):
             return []
+        entry = self.source_tree.get(REGISTRY_FILE)
+        line = entry_line(self.repo.read_blob(entry.sha), dst.codename) if entry else None
+        where = f" (line {line})" if line else ""
         return [
             Warning(
                 notices.REGISTRY_PROPOSAL,
                 REGISTRY_FILE,
-                f"{src.branch}'s registry proposes another entry for {dst.codename} (line {theirs.line}); the "
-                f"promotion keeps {dst.branch}'s own entry: edit it on {dst.branch} to adopt the change",
+                f"{src.branch}'s registry proposes another entry for {dst.codename}{where}; the promotion "
+                f"keeps {dst.branch}'s own entry: edit it on {dst.branch} to adopt the change",
             )
         ]
 

@@ -7,12 +7,13 @@ kept env files are listed but their content (and the source's copy) is never sho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
 from gitops_promote.core.diffmodel import DiffReport, FileDiff, FileReport
+from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import KEPT, MODIFIED, FileAction
 from gitops_promote.core.tree import TreeEntry, iter_parents
 from gitops_promote.errors import GitError
@@ -25,11 +26,17 @@ MAX_DIFF_BYTES = 5 * 1024 * 1024
 class DiffResult:
     report: DiffReport
     changes_target: bool
+    warnings: list[Warning] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         from gitops_promote.render.diffreport import to_json
 
-        return to_json(self.report)
+        return {**to_json(self.report), "warnings": [w.to_json() for w in self.warnings]}
+
+    @property
+    def branch_warnings(self) -> list[Warning]:
+        """What the diff itself cannot show: unpushed commits, stale refs, rollbacks."""
+        return [w for w in self.warnings if not w.path]
 
 
 def run(repo_path: Path, request: PromotionRequest, *, show_secrets: bool = False) -> DiffResult:
@@ -39,7 +46,7 @@ def run(repo_path: Path, request: PromotionRequest, *, show_secrets: bool = Fals
     compared = [f for f in report.files if f.diff is not None]
     if compared and all(_unreadable(f) for f in compared):
         raise GitError("nothing could be compared: every changed YAML file failed to parse")
-    return DiffResult(report, prepared.changes_target)
+    return DiffResult(report, prepared.changes_target, list(prepared.warnings))
 
 
 def _unreadable(report: FileReport) -> bool:

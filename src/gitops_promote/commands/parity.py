@@ -44,12 +44,14 @@ def run(
         refs = synced.refs
         heads = {e.codename: repo.resolve_commit(refs.ref(e.branch)) for e in envs}
         pairs: dict[str, PairReport] = {}
+        warnings = {w.message: w for w in synced.warnings}
         for upstream, downstream in registry.allowed_steps():
             if heads[upstream] and heads[downstream]:
                 up, down = registry.get(upstream), registry.get(downstream)
                 assert up is not None and down is not None
                 prepared = prepare_step(repo, up, down, synced, registry_file, remote)
                 pairs[downstream] = pair_report(repo, prepared)
+                warnings |= {w.message: w for w in prepared.warnings if not w.path}
         trees = {name: repo.ls_tree(sha) for name, sha in heads.items() if sha}
         reader = _Reader(repo)
         apps: dict[str, dict[str, AppCell]] = {}
@@ -62,7 +64,8 @@ def run(
             gaps += key_gaps(app, settings, registry.order)
         missing = [name for name, sha in heads.items() if sha is None]
         order = [e.codename for e in envs]
-        return ParityReport(order, apps, [pairs[d] for d in order if d in pairs], gaps, missing)
+        pair_list = [pairs[d] for d in order if d in pairs]
+        return ParityReport(order, apps, pair_list, gaps, missing, list(warnings.values()))
 
 
 def pair_report(repo: Repository, prepared: Prepared) -> PairReport:

@@ -18,6 +18,7 @@ BEHIND = "behind"  # a local branch lacks commits of its remote branch
 STALE_REFS = "stale-refs"  # --no-fetch: the remote-tracking refs may be old
 ROLLED_BACK = "rolled-back"  # the next promotion re-applies content a rollback removed
 REGISTRY_PROPOSAL = "registry-proposal"  # the source proposes another entry for the target
+REGISTRY_OVERRIDE = "registry-override"  # --registry FILE replaces the branches' registries
 BOOTSTRAP = "bootstrap"  # the target has no registry yet: the source's governs this once
 INVALID_RESULT = "invalid-result"  # the promoted tree would fail validation
 APP_REMOVED = "app-removed"  # an app removed upstream takes its manifests with it

@@ -13,6 +13,8 @@ from typing import Any
 
 from gitops_promote.errors import ConfigError
 
+REGISTRY_FILE = "environments.yaml"
+
 
 class EntryNotFound(ConfigError):
     """The registry has no block-style `environments` item for the environment."""
@@ -49,6 +51,15 @@ def carry_own_entry(source: bytes, target: bytes, codename: str, labels: tuple[s
             )
     assert in_source is not None and in_target is not None
     return source[: in_source[0]] + _with_newline(target[in_target[0] : in_target[1]]) + source[in_source[1] :]
+
+
+def entry_line(data: bytes, codename: str) -> int | None:
+    """1-based line where `codename`'s item starts (for messages), else None."""
+    try:
+        span = entry_span(data, codename, REGISTRY_FILE)
+    except ConfigError:
+        return None
+    return None if span is None else data.count(b"\n", 0, span[0]) + 1
 
 
 def without_entry(data: bytes, codename: str, source: str) -> bytes | None:

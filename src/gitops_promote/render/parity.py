@@ -62,6 +62,8 @@ def text(report: ParityReport) -> None:
             out.print(Text(line, style=STATE_STYLE.get(state, "green" if not state else "")))
     for name in report.missing:
         console.warning(f"environment {name} has no branch")
+    for warning in report.warnings:
+        console.warning(warning.message)
     for gap in report.key_gaps:
         console.warning(gap_line(gap))
     for cells in report.apps.values():
