@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import GitopsRepo, git, make_gitops_repo, run_cli, standard_files
+from conftest import GitopsRepo, RemoteSetup, git, make_gitops_repo, run_cli, standard_files
 from signing_keys import commit_signed, configure, make_ssh_key
 from test_signature_policy import SIGNERS, policy_registry
 
@@ -178,3 +178,16 @@ def test_control_characters_in_a_subject_are_escaped(promoted: GitopsRepo) -> No
     text = run_cli(promoted.path, "verify", "stg")
     assert text.exit_code == 1
     assert "\x1b" not in text.stdout and "evil\\x1b[2J subject" in text.stdout
+
+
+def test_verify_reads_the_remote_and_no_fetch_keeps_what_was_fetched(remote_setup: RemoteSetup) -> None:
+    remote, clone = remote_setup.remote, remote_setup.clone.path
+    remote.commit("dev", api("1.1.0"), "api 1.1.0")
+    assert run_cli(clone, "promote", "dev", "stg").exit_code == 0
+    assert run_cli(clone, "verify", "stg").exit_code == 0
+    direct = remote.commit("stg", api("6.6.6"), "hotfix pushed by hand")
+    assert run_cli(clone, "verify", "stg", "--no-fetch").exit_code == 0  # not fetched yet
+    found = run_cli(clone, "verify", "stg", "-o", "json")
+    assert found.exit_code == 1
+    assert found.json()["ref"] == "refs/remotes/origin/stg"
+    assert [f["commit"] for f in found.json()["findings"]] == [direct]

@@ -668,6 +668,7 @@ def verify(
     ] = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Audit ENV's history: promotions recomputed and their signatures checked, drift found (exit 1 on findings)."""
@@ -676,7 +677,7 @@ def verify(
         from gitops_promote.commands import verify as command
         from gitops_promote.render import verify as render
 
-        result = command.run(_repo_path(ctx), command.VerifyRequest(env, since, depth, registry, remote))
+        result = command.run(_repo_path(ctx), command.VerifyRequest(env, since, depth, registry, remote, fetch))
         _emit(output, result, render.text)
         return result.exit_code
 
@@ -699,6 +700,7 @@ def attest(
     ] = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
 ) -> None:
     """Write an in-toto Statement v1 for an existing promotion commit of ENV (JSON)."""
 
@@ -706,7 +708,7 @@ def attest(
         from gitops_promote.commands import attest as command
         from gitops_promote.render import console
 
-        result = command.run(_repo_path(ctx), command.AttestRequest(env, commit, registry, remote))
+        result = command.run(_repo_path(ctx), command.AttestRequest(env, commit, registry, remote, fetch))
         if file is None:
             console.print_json(result.to_json())
         else:

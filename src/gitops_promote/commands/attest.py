@@ -37,6 +37,7 @@ class AttestRequest:
     commit: str | None = None  # a promotion commit of ENV; None: its newest promotion
     registry_file: Path | None = None
     remote: str | None = None
+    fetch: bool = True
 
 
 @dataclass
@@ -79,7 +80,9 @@ def run(repo_path: Path, request: AttestRequest) -> AttestResult:
 def _open(repo: Repository, request: AttestRequest) -> tuple[Registry, Environment, str]:
     registry = bootstrap_registry(repo, request.registry_file, [request.environment])
     env = environment(registry, request.environment)
-    sync_request = PromotionRequest(env.codename, env.codename, None, request.registry_file, request.remote)
+    sync_request = PromotionRequest(
+        env.codename, env.codename, None, request.registry_file, request.remote, request.fetch
+    )
     refs = sync(repo, sync_request, [env.branch]).refs
     head = repo.resolve_commit(refs.ref(env.branch))
     assert head is not None  # sync checked it

@@ -37,6 +37,7 @@ class VerifyRequest:
     depth: int | None = None  # the newest N commits
     registry_file: Path | None = None
     remote: str | None = None
+    fetch: bool = True
 
 
 @dataclass
@@ -112,7 +113,9 @@ def _open(repo: Repository, request: VerifyRequest) -> tuple[Registry, Environme
     env = environment(registry, request.environment)
     upstream = registry.upstream_of(env.codename)
     branches = [env.branch] + ([upstream.branch] if upstream else [])
-    sync_request = PromotionRequest(env.codename, env.codename, None, request.registry_file, request.remote)
+    sync_request = PromotionRequest(
+        env.codename, env.codename, None, request.registry_file, request.remote, request.fetch
+    )
     refs = sync(repo, sync_request, branches).refs
     head = repo.resolve_commit(refs.ref(env.branch))
     assert head is not None  # sync checked it
