@@ -17,12 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from conftest import git
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.scaffold import FileSpec, tree_from_files
 
 HAVE_GPG = shutil.which("gpg") is not None and shutil.which("gpgconf") is not None
+HAVE_SSH_KEYGEN = shutil.which("ssh-keygen") is not None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class SshKey:
 
 
 def make_ssh_key(directory: Path, principal: str) -> SshKey:
+    if not HAVE_SSH_KEYGEN:
+        pytest.skip("ssh-keygen is not installed")
     directory.mkdir(parents=True, exist_ok=True)
     private = directory / principal.replace("@", "_at_")
     subprocess.run(
