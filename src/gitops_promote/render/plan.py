@@ -28,6 +28,10 @@ def text(result: PlanResult) -> None:
         out.print(Text(f"\nDrift that blocks the promotion ({len(result.drift)}):", style="bold red"))
         for drift in result.drift:
             out.print(Text(f"  {drift.path}  (commits {', '.join(c[:12] for c in drift.commits)})"))
+    if result.signatures:
+        out.print(Text(f"\nSignatures that block the promotion ({len(result.signatures)}):", style="bold red"))
+        for finding in result.signatures:
+            out.print(Text(f"  {finding.describe()}"))
     if result.warnings:
         out.print(Text(f"\nWarnings ({len(result.warnings)}):", style="yellow"))
         for warning in result.warnings:
@@ -72,6 +76,9 @@ def markdown(result: PlanResult) -> str:
     if result.drift:
         lines += ["", "### Drift (blocks the promotion)", ""]
         lines += [f"- `{_cell(d.path)}`: {', '.join(c[:12] for c in d.commits)}" for d in result.drift]
+    if result.signatures:
+        lines += ["", "### Signatures (block the promotion)", ""]
+        lines += [f"- `{f.commit[:12]}` {_cell(f.author)}: {_cell(f.message)}" for f in result.signatures]
     if result.warnings:
         lines += ["", "### Warnings", ""]
         lines += [
