@@ -152,7 +152,7 @@ def _internal_error(exc: BaseException) -> NoReturn:
     from gitops_promote.render import console
 
     # A plain traceback: rich's would print local variables, which may hold secrets.
-    sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    console.write_err("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     console.error(
         f"internal error ({type(exc).__name__}): this is a bug in gitops-promote {__version__}. "
         f"Please report it at {ISSUES_URL} with the command you ran and the traceback above."

@@ -82,8 +82,8 @@ def _text_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: bo
     show_a = a if show_secrets else secrets.mask_lines(a)
     show_b = b if show_secrets else secrets.mask_lines(b)
     out = [
-        f"--- {'a/' + path if old is not None else '/dev/null'}",
-        f"+++ {'b/' + path if new is not None else '/dev/null'}",
+        f"--- {_header_path('a/' + path) if old is not None else '/dev/null'}",
+        f"+++ {_header_path('b/' + path) if new is not None else '/dev/null'}",
     ]
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     for group in matcher.get_grouped_opcodes(_CONTEXT_LINES):
@@ -95,6 +95,14 @@ def _text_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: bo
             out += ["-" + line for line in show_a[i1:i2]]
             out += ["+" + line for line in show_b[j1:j2]]
     return "\n".join(out) + "\n"
+
+
+def _header_path(path: str) -> str:
+    """A path in a `---`/`+++` line, quoted as git does when it holds a control character,
+    so that a newline in a file name cannot forge a diff line."""
+    if path.isprintable() and '"' not in path:
+        return path
+    return json.dumps(path, ensure_ascii=False)
 
 
 def _lines(data: bytes | None) -> list[str]:
