@@ -28,6 +28,7 @@ from gitops_promote.adapters.yaml_nodes import (
     get_path,
     load_documents,
 )
+from gitops_promote.core import secrets
 from gitops_promote.core.helm import chart_dirs, deep_merge
 from gitops_promote.core.paths import EnvSpecificPaths, expand, glob_to_regex
 from gitops_promote.core.registry import Environment, Registry
@@ -242,7 +243,8 @@ def _error_path(error: ValidationError) -> tuple[DataPath, str]:
         extra = [p for p in error.instance if p not in allowed]
         if extra:
             return (*path, extra[0]), f"{dotted((*path, extra[0]))} is not a field of this kind"
-    return path, f"{dotted(path)}: {error.message}"
+    # Never jsonschema's own message: it quotes the value, which may be a secret.
+    return path, f"{dotted(path)}: {secrets.schema_message(error.validator, error.validator_value, error.instance)}"
 
 
 def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
@@ -525,15 +527,18 @@ def check_values_schema(
     findings = []
     try:
         validator = _schema_validator(schema)
+        validator.check_schema(schema)
         errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
-    except jsonschema.SchemaError as exc:
+    except (jsonschema.SchemaError, jsonschema.exceptions.UnknownType, jsonschema.exceptions.RefResolutionError) as exc:
+        # The schema's own fault: say where in the schema, never quote the values.
+        at = "/".join(map(str, getattr(exc, "path", ()) or ())) or "(root)"
         return [
             _finding(
                 "helm-values-schema",
                 ERROR,
                 schema_path,
                 (0, 0),
-                f"values.schema.json is not a valid schema: {exc.message}",
+                f"values.schema.json is not a valid schema (at {at}: {type(exc).__name__}); fix the schema",
             )
         ]
     for error in errors:
