@@ -67,7 +67,7 @@ _KEY_LINE = re.compile(
 # unquoted value never starts with `{` or `[`, so `env: {password: x}` finds the inner pair.
 _PAIR = re.compile(
     r"""(?P<q>["']?)(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z0-9_.\-]{1,200})(?P=q)(?P<sep>\s*[:=]\s*)"""
-    r"""(?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&{}\[\]()"'][^\s,;&}\])]*)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&{}\[\]()"'][^\s,;&}\])"']*)"""
 )
 _TEMPLATE = re.compile(r"\{\{.*?\}\}")
 _SECRET_KIND = re.compile(r"""^\s*["']?kind["']?\s*:\s*["']?Secret["']?\s*(#.*)?$""", re.M)
