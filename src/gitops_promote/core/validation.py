@@ -19,6 +19,7 @@ from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
+from referencing.exceptions import Unresolvable
 
 from gitops_promote.adapters.yaml_nodes import (
     DataPath,
@@ -529,7 +530,7 @@ def check_values_schema(
         validator = _schema_validator(schema)
         validator.check_schema(schema)
         errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
-    except (jsonschema.SchemaError, jsonschema.exceptions.UnknownType, jsonschema.exceptions.RefResolutionError) as exc:
+    except (jsonschema.SchemaError, jsonschema.exceptions.UnknownType, Unresolvable) as exc:
         # The schema's own fault: say where in the schema, never quote the values.
         at = "/".join(map(str, getattr(exc, "path", ()) or ())) or "(root)"
         return [
