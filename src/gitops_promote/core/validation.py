@@ -31,7 +31,7 @@ from gitops_promote.adapters.yaml_nodes import (
 )
 from gitops_promote.core import secrets
 from gitops_promote.core.helm import chart_dirs, deep_merge
-from gitops_promote.core.paths import EnvSpecificPaths, expand, glob_to_regex
+from gitops_promote.core.paths import EnvSpecificPaths, compile_glob, expand
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.errors import Location, Problem
 
@@ -610,7 +610,7 @@ def expected_env_files(chart_dir: str, patterns: Sequence[str], env: str) -> lis
 def _glob_matches(prefix: str, directory: str) -> bool:
     if not prefix:
         return directory == ""
-    return re.fullmatch(glob_to_regex(prefix), directory, re.DOTALL) is not None
+    return compile_glob(prefix).matches(directory)
 
 
 def env_value_files(app_dir: str, registry: Registry, env: str, paths: Iterable[str]) -> list[str]:
