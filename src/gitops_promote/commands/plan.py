@@ -14,11 +14,12 @@ from typing import Any
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
+from gitops_promote.core import planfile
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.promotion import KEPT, ORPHANED, SEEDED, FileAction
-from gitops_promote.errors import ConfigError, RefusedError, UsageError
+from gitops_promote.errors import RefusedError, UsageError
 
-PLAN_SCHEMA = 1
+PLAN_SCHEMA = planfile.PLAN_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -175,17 +176,8 @@ def load_saved(path: Path, source: str, target: str, ref: str | None) -> SavedPl
 
 
 def _read_saved(path: Path) -> SavedPlan:
-    try:
-        data = json.loads(path.read_text())
-        if data.get("schema") != PLAN_SCHEMA:
-            raise ConfigError(f"{path}: unsupported plan schema {data.get('schema')!r}", hint="save the plan again")
-        return SavedPlan(
-            data["source"], data["target"], data["source_tip"], data["source_commit"], data["target_commit"]
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(
-            f"cannot read the saved plan {path}: {exc}", hint="save it with gitops plan --save FILE"
-        ) from None
+    fields = planfile.read(path)  # bounded and schema-checked: a plan file is untrusted input
+    return SavedPlan(fields.source, fields.target, fields.source_tip, fields.source_commit, fields.target_commit)
 
 
 def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
@@ -194,6 +186,12 @@ def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
         raise RefusedError(
             f"the saved plan promotes {saved.source} to {saved.target}, not "
             f"{prepared.source.codename} to {prepared.target.codename}"
+        )
+    if len(saved.target_commit) != len(prepared.target_commit):
+        raise UsageError(
+            f"the saved plan names {len(saved.target_commit)}-digit commit ids; this repository uses "
+            f"{len(prepared.target_commit)} (a plan from another repository?)",
+            hint="save the plan in this repository with gitops plan --save FILE",
         )
     source_tip = prepared.repo.resolve_commit(prepared.refs.ref(prepared.source.branch))
     moved = []
