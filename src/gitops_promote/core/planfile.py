@@ -57,12 +57,12 @@ def read_bounded(path: Path) -> bytes:
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
                 if not chunks and not chunk.lstrip().startswith(b"{"):
-                    raise ConfigError(f"{path}: not a saved plan (it does not start with '{{')", hint=_HINT)
+                    raise ConfigError(f"cannot read the saved plan {path}: not a saved plan (it does not start with '{{')", hint=_HINT)
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > MAX_PLAN_BYTES:
                     raise ConfigError(
-                        f"{path}: larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB; not a plan gitops saved",
+                        f"cannot read the saved plan {path}: larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB; not a plan gitops saved",
                         hint=_HINT,
                     )
     except OSError as exc:
@@ -75,27 +75,27 @@ def parse(data: bytes, name: str) -> PlanFields:
     try:
         doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{name}: not UTF-8 text (byte {exc.start})", hint=_HINT) from None
+        raise ConfigError(f"cannot read the saved plan {name}: not UTF-8 text (byte {exc.start})", hint=_HINT) from None
     except RecursionError:
-        raise ConfigError(f"{name}: nested too deeply to be a saved plan", hint=_HINT) from None
+        raise ConfigError(f"cannot read the saved plan {name}: nested too deeply to be a saved plan", hint=_HINT) from None
     except ValueError as exc:
-        raise ConfigError(f"{name}: not valid JSON ({exc})", hint=_HINT) from None
+        raise ConfigError(f"cannot read the saved plan {name}: not valid JSON ({exc})", hint=_HINT) from None
     if not isinstance(doc, dict):
-        raise ConfigError(f"{name}: a saved plan is a JSON object, not {_kind(doc)}", hint=_HINT)
+        raise ConfigError(f"cannot read the saved plan {name}: a saved plan is a JSON object, not {_kind(doc)}", hint=_HINT)
     if doc.get("schema") != PLAN_SCHEMA or isinstance(doc.get("schema"), bool):
-        raise ConfigError(f"{name}: unsupported plan schema {_short(doc.get('schema'))}", hint=_HINT)
+        raise ConfigError(f"cannot read the saved plan {name}: unsupported plan schema {_short(doc.get('schema'))}", hint=_HINT)
     fields = {key: _codename(doc, key, name) for key in ("source", "target")}
     fields |= {key: _object_id(doc, key, name) for key in COMMIT_FIELDS}
     lengths = {len(fields[key]) for key in COMMIT_FIELDS}
     if len(lengths) != 1:
-        raise ConfigError(f"{name}: the commit ids have different lengths ({sorted(lengths)})", hint=_HINT)
+        raise ConfigError(f"cannot read the saved plan {name}: the commit ids have different lengths ({sorted(lengths)})", hint=_HINT)
     return PlanFields(**fields)
 
 
 def _codename(doc: dict[str, Any], key: str, name: str) -> str:
     value = doc.get(key)
     if not isinstance(value, str) or not _CODENAME.match(value):
-        raise ConfigError(f"{name}: '{key}' must be an environment codename, not {_short(value)}", hint=_HINT)
+        raise ConfigError(f"cannot read the saved plan {name}: '{key}' must be an environment codename, not {_short(value)}", hint=_HINT)
     return value
 
 
@@ -103,7 +103,7 @@ def _object_id(doc: dict[str, Any], key: str, name: str) -> str:
     value = doc.get(key)
     if not isinstance(value, str) or len(value) not in OBJECT_ID_LENGTHS or not _HEX.match(value):
         raise ConfigError(
-            f"{name}: '{key}' must be a full commit id (40 or 64 lower-case hex digits), not {_short(value)}",
+            f"cannot read the saved plan {name}: '{key}' must be a full commit id (40 or 64 lower-case hex digits), not {_short(value)}",
             hint=_HINT,
         )
     return value
