@@ -57,16 +57,13 @@ def read_bounded(path: Path) -> bytes:
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
                 if not chunks and not chunk.lstrip().startswith(b"{"):
-                    raise ConfigError(f"cannot read the saved plan {path}: not a saved plan (it does not start with '{{')", hint=_HINT)
+                    raise _bad(path, f"not a saved plan (it does not start with '{{')")
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > MAX_PLAN_BYTES:
-                    raise ConfigError(
-                        f"cannot read the saved plan {path}: larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB; not a plan gitops saved",
-                        hint=_HINT,
-                    )
+                    raise _bad(path, f"larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB; not a plan gitops saved")
     except OSError as exc:
-        raise ConfigError(f"cannot read the saved plan {path}: {exc.strerror or exc}", hint=_HINT) from None
+        raise _bad(path, f"{exc.strerror or exc}") from None
     return b"".join(chunks)
 
 
@@ -75,37 +72,38 @@ def parse(data: bytes, name: str) -> PlanFields:
     try:
         doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"cannot read the saved plan {name}: not UTF-8 text (byte {exc.start})", hint=_HINT) from None
+        raise _bad(name, f"not UTF-8 text (byte {exc.start})") from None
     except RecursionError:
-        raise ConfigError(f"cannot read the saved plan {name}: nested too deeply to be a saved plan", hint=_HINT) from None
+        raise _bad(name, f"nested too deeply to be a saved plan") from None
     except ValueError as exc:
-        raise ConfigError(f"cannot read the saved plan {name}: not valid JSON ({exc})", hint=_HINT) from None
+        raise _bad(name, f"not valid JSON ({exc})") from None
     if not isinstance(doc, dict):
-        raise ConfigError(f"cannot read the saved plan {name}: a saved plan is a JSON object, not {_kind(doc)}", hint=_HINT)
+        raise _bad(name, f"a saved plan is a JSON object, not {_kind(doc)}")
     if doc.get("schema") != PLAN_SCHEMA or isinstance(doc.get("schema"), bool):
-        raise ConfigError(f"cannot read the saved plan {name}: unsupported plan schema {_short(doc.get('schema'))}", hint=_HINT)
+        raise _bad(name, f"unsupported plan schema {_short(doc.get('schema'))}")
     fields = {key: _codename(doc, key, name) for key in ("source", "target")}
     fields |= {key: _object_id(doc, key, name) for key in COMMIT_FIELDS}
     lengths = {len(fields[key]) for key in COMMIT_FIELDS}
     if len(lengths) != 1:
-        raise ConfigError(f"cannot read the saved plan {name}: the commit ids have different lengths ({sorted(lengths)})", hint=_HINT)
+        raise _bad(name, f"the commit ids have different lengths ({sorted(lengths)})")
     return PlanFields(**fields)
+
+
+def _bad(name: object, what: str) -> ConfigError:
+    return ConfigError(f"cannot read the saved plan {name}: {what}", hint=_HINT)
 
 
 def _codename(doc: dict[str, Any], key: str, name: str) -> str:
     value = doc.get(key)
     if not isinstance(value, str) or not _CODENAME.match(value):
-        raise ConfigError(f"cannot read the saved plan {name}: '{key}' must be an environment codename, not {_short(value)}", hint=_HINT)
+        raise _bad(name, f"'{key}' must be an environment codename, not {_short(value)}")
     return value
 
 
 def _object_id(doc: dict[str, Any], key: str, name: str) -> str:
     value = doc.get(key)
     if not isinstance(value, str) or len(value) not in OBJECT_ID_LENGTHS or not _HEX.match(value):
-        raise ConfigError(
-            f"cannot read the saved plan {name}: '{key}' must be a full commit id (40 or 64 lower-case hex digits), not {_short(value)}",
-            hint=_HINT,
-        )
+        raise _bad(name, f"'{key}' must be a full commit id (40 or 64 lower-case hex digits), not {_short(value)}")
     return value
 
 
