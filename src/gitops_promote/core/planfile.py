@@ -57,7 +57,7 @@ def read_bounded(path: Path) -> bytes:
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
                 if not chunks and not chunk.lstrip().startswith(b"{"):
-                    raise _bad(path, f"not a saved plan (it does not start with '{{')")
+                    raise _bad(path, "not a saved plan (it does not start with '{')")
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > MAX_PLAN_BYTES:
@@ -74,7 +74,7 @@ def parse(data: bytes, name: str) -> PlanFields:
     except UnicodeDecodeError as exc:
         raise _bad(name, f"not UTF-8 text (byte {exc.start})") from None
     except RecursionError:
-        raise _bad(name, f"nested too deeply to be a saved plan") from None
+        raise _bad(name, "nested too deeply to be a saved plan") from None
     except ValueError as exc:
         raise _bad(name, f"not valid JSON ({exc})") from None
     if not isinstance(doc, dict):
