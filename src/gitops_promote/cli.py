@@ -183,7 +183,7 @@ def _internal_error(exc: BaseException) -> NoReturn:
     from gitops_promote.render import console
 
     # A plain traceback: rich's would print local variables, which may hold secrets.
-    sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    console.write_err("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     console.error(
         f"internal error ({type(exc).__name__}): this is a bug in gitops-promote {__version__}. "
         f"Please report it at {ISSUES_URL} with the command you ran and the traceback above."
@@ -354,7 +354,7 @@ def diff(
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
         if chosen is not DiffOutput.json:
             for warning in result.branch_warnings:
-                console.warning(warning.message)
+                console.warning(console.visible(warning.message))
         if chosen is DiffOutput.json:
             console.print_json(result.to_json())
         elif chosen is DiffOutput.brief:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
 from gitops_promote.core.tree import Tree, TreeEntry
 from gitops_promote.errors import GitError, UsageError
@@ -511,7 +512,9 @@ class Repository:
             if not record:
                 continue
             sha, parents, author, date, body = _decode(record).split("\x1f", 4)
-            subject = body.split("\n", 1)[0]
+            # Subjects are shown in every format and copied into promotion commits: a secret
+            # pasted into one (`set password=x`) is masked by the one masker, like a diff line.
+            subject = mask_subject(body.split("\n", 1)[0])
             commits.append(CommitInfo(sha, subject, author, date, body, tuple(parents.split())))
         return commits
 

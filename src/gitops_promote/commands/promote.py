@@ -233,7 +233,9 @@ def _result(prepared: Prepared, options: PromoteOptions) -> PromoteResult:
 
 class DriftRefused(RefusedError):
     def __init__(self, target: str, drift: list[Drift], result: PromoteResult) -> None:
-        lines = [f"{d.path} (changed by {', '.join(c[:12] for c in d.commits)})" for d in drift]
+        from gitops_promote.render.console import visible  # a path is data: one escaped line each
+
+        lines = [f"{visible(d.path)} (changed by {', '.join(c[:12] for c in d.commits)})" for d in drift]
         super().__init__(
             f"refusing to promote: {len(drift)} path(s) were changed directly on {target} and "
             "would be overwritten:\n  " + "\n  ".join(lines),
