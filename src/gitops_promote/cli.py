@@ -191,12 +191,6 @@ def _internal_error(exc: BaseException) -> NoReturn:
     raise typer.Exit(EXIT_INTERNAL)
 
 
-def _usage(message: str, hint: str) -> GitopsError:
-    from gitops_promote.errors import UsageError
-
-    return UsageError(message, hint=hint)
-
-
 def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> None:
     from gitops_promote.render import console
 
@@ -279,22 +273,17 @@ def promote(
     from gitops_promote.render import promote as render
 
     def body() -> None:
-        from gitops_promote.commands import _savedplan
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
         from gitops_promote.render import console
 
-        if plan is None and (source is None or target is None):
-            raise _usage("promote needs SOURCE and TARGET (or --plan FILE)", "e.g. gitops promote dev stg")
-        saved = _savedplan.load_saved(plan, source, target, ref) if plan else None
-        names = (saved.source, saved.target) if saved else (source or "", target or "")
-        freeze_reason = override_reason(override_freeze, reason)
         request = PromotionRequest(
-            *names, saved.source_commit if saved else ref, registry, remote, fetch, freeze_reason
+            source or "", target or "", ref, registry, remote, fetch, override_reason(override_freeze, reason)
         )
         options = command.PromoteOptions(
-            saved_plan=saved, dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, sign=sign
+            dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, plan_file=plan, sign=sign
         )
+        names = (source or "the plan's source", target or "its target")
         doing = "planning" if dry_run else "pushing" if push else "writing"
         with console.status(f"promoting {names[0]} to {names[1]}: {doing}…"):
             result = command.run(_repo_path(ctx), request, options)
