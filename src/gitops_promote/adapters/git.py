@@ -18,7 +18,7 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -458,7 +458,17 @@ class Repository:
             if record.strip():
                 sha, code, key, signer, author = _decode(record.strip(b"\n")).split("\x1f")
                 found[sha] = SignatureStatus(sha, author, code, key, signer)
+        self._signed_but_unchecked(found)
         return [found[c] for c in commits if c in found]
+
+    def _signed_but_unchecked(self, found: dict[str, SignatureStatus]) -> None:
+        """git says N ("no signature") for an x509 signature gpgsm has no certificate for: a
+        commit that carries a signature is "cannot be checked" (E), not "unsigned"."""
+        unsigned = [sha for sha, status in found.items() if status.code == "N"]
+        for sha, raw in self.read_blobs(unsigned).items():  # cat-file --batch reads commits too
+            header = raw.split(b"\n\n", 1)[0]
+            if b"\ngpgsig " in header or b"\ngpgsig-sha256 " in header:
+                found[sha] = replace(found[sha], code="E")
 
     # ---- refs -----------------------------------------------------------------------------
     def update_ref(self, ref: str, new: str, old: str | None, reason: str) -> bool:
