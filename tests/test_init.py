@@ -8,8 +8,9 @@ import pytest
 import yaml
 from conftest import GitopsRepo, git, init_repo, run_cli
 
+from gitops_promote.core.forge import parse_repo_url
 from gitops_promote.core.registry import parse_registry
-from gitops_promote.core.scaffold_repo import PLACEHOLDER_REPO_URL, parse_repo_url, repository_files
+from gitops_promote.core.scaffold_repo import PLACEHOLDER_REPO_URL, repository_files
 from gitops_promote.core.validation import validate_tree
 
 ENVS = ("dev", "stg", "prd")

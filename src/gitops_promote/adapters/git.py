@@ -4,7 +4,7 @@ Every call is an argument list (never a shell string); revisions and paths come 
 `--end-of-options`/`--` or through `--stdin` so that user text can never be read as an option.
 Hooks are disabled for every invocation (`core.hooksPath=/dev/null`), the inherited `GIT_*`
 variables that would redirect git to another repository are scrubbed, and blobs are read
-through GitPython's long-lived `cat-file --batch` process.
+through one long-lived `cat-file --batch` process of our own (`_BlobReader`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO
 
 from gitops_promote.core.tree import Tree, TreeEntry
 from gitops_promote.errors import GitError, UsageError
-
-if TYPE_CHECKING:
-    import git as gitpython
 
 ZERO_SHA = "0" * 40
 
@@ -171,15 +168,15 @@ class Repository:
         if not self.bare and inside == "true":
             top = self._run_raw(["rev-parse", "--show-toplevel"], cwd=self._cwd)
             self.work_tree = Path(_decode(top or b"").strip())
-        self._gitpython: gitpython.Repo | None = None
+        self._blob_reader: _BlobReader | None = None
         # small files read by (commit, path): commits are immutable, so this never goes stale
         self._files_at: dict[tuple[str, str], bytes | None] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        if self._gitpython is not None:
-            self._gitpython.close()
-            self._gitpython = None
+        if self._blob_reader is not None:
+            self._blob_reader.close()
+            self._blob_reader = None
 
     def __enter__(self) -> Repository:
         return self
@@ -196,7 +193,7 @@ class Repository:
         stdin: bytes | None = None,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
-        argv = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false", *args]
+        argv = self._git_argv(args)
         try:
             return subprocess.run(  # noqa: S603 - argument list, no shell
                 argv,
@@ -208,6 +205,10 @@ class Repository:
             )
         except FileNotFoundError as exc:
             raise GitError("git is not installed or not on PATH", hint="install git") from exc
+
+    @staticmethod
+    def _git_argv(args: Sequence[str]) -> list[str]:
+        return ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false", *args]
 
     def _run_raw(
         self,
@@ -284,16 +285,11 @@ class Repository:
     def tree_of(self, commit: str) -> str:
         return _decode(self.run(["rev-parse", "--verify", "--end-of-options", f"{commit}^{{tree}}"])).strip()
 
-    def _odb(self) -> gitpython.Repo:
-        if self._gitpython is None:
-            import git as gitpython  # GitPython: persistent cat-file --batch for blob reads
-
-            self._gitpython = gitpython.Repo(self.git_dir)
-        return self._gitpython
-
     def read_blob(self, sha: str) -> bytes:
-        data: bytes = self._odb().odb.stream(bytes.fromhex(sha)).read()
-        return data
+        """One blob, through a `cat-file --batch` process kept open for the next one."""
+        if self._blob_reader is None:
+            self._blob_reader = _BlobReader(self._git_argv(["cat-file", "--batch"]), self.git_dir)
+        return self._blob_reader.read(sha)
 
     def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
         """Many blobs in one pipelined `cat-file --batch` (no round trip per object)."""
@@ -611,3 +607,50 @@ class PushResult:
     ok: bool
     lost_race: bool
     message: str
+
+
+class _BlobReader:
+    """A long-lived `git cat-file --batch`: one process for every blob a run reads lazily.
+
+    Starting git per blob costs a few milliseconds; validate and diff read blobs one at a time
+    as rules ask for them, so the process stays open until the repository is closed.
+    """
+
+    def __init__(self, argv: list[str], cwd: Path) -> None:
+        try:
+            self._proc = subprocess.Popen(  # noqa: S603 - argument list, no shell
+                argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
+            )
+        except FileNotFoundError as exc:
+            raise GitError("git is not installed or not on PATH", hint="install git") from exc
+
+    def read(self, sha: str) -> bytes:
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+            raise GitError(f"git could not read object {sha!r}: not an object id")
+        stdin, stdout = self._pipes()
+        stdin.write(sha.encode() + b"\n")
+        stdin.flush()
+        header = stdout.readline().split(b" ")
+        if len(header) != 3 or header[1] != b"blob":
+            raise GitError(f"git could not read blob {sha}: {_decode(b' '.join(header)).strip() or 'no answer'}")
+        size = int(header[2])
+        data = stdout.read(size + 1)  # the content and the newline after it
+        if len(data) != size + 1:
+            raise GitError(f"git could not read blob {sha}: its output ended early")
+        return data[:size]
+
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        if self._proc.stdin is None or self._proc.stdout is None or self._proc.poll() is not None:
+            raise GitError("git cat-file --batch ended unexpectedly")
+        return self._proc.stdin, self._proc.stdout
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
