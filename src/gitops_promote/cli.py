@@ -16,12 +16,51 @@ from typing import Annotated, Any, NoReturn, Optional
 
 import click
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from gitops_promote import ISSUES_URL, __version__
 from gitops_promote.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, GitopsError
 
+# Options a user of other tools types first, and the option of ours they mean.
+_FAMILIAR_OPTIONS = {"--format": "--output", "--json": "--output json", "-f": "--output"}
+
+
+class _Group(TyperGroup):
+    """Suggests a command name once: click 8.4 suggests one itself, Typer adds its own on top."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return click.Group.resolve_command(self, ctx, args)
+        except click.UsageError as exc:
+            if args and not getattr(exc, "possibilities", None) and "Did you mean" not in exc.message:
+                from gitops_promote.core.lookup import closest
+
+                close = closest(args[0], self.commands)
+                if close:
+                    raise click.UsageError(f"{exc.message.rstrip('.')}. Did you mean {close!r}?", ctx) from None
+            raise
+
+
+class _Command(TyperCommand):
+    """`--format`/`--json` (what other tools call it) point at `--output`, not at a look-alike."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            better = _FAMILIAR_OPTIONS.get(exc.option_name)
+            if better is None or not any("--output" in p.opts for p in self.params):
+                raise
+            raise click.NoSuchOption(
+                exc.option_name, message=f"No such option {exc.option_name!r}. Did you mean {better!r}?", ctx=ctx
+            ) from None
+
+
 app = typer.Typer(
     name="gitops",
+    cls=_Group,
     help="Promote a GitOps repository's content from one environment branch to the next.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -172,7 +211,7 @@ def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> No
 # ---- commands ---------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def envs(
     ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
 ) -> None:
@@ -187,7 +226,7 @@ def envs(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command)
 def promote(
     ctx: typer.Context,
     source: Annotated[
@@ -248,7 +287,7 @@ def promote(
             pr=pr,
         )
         try:
-            with console.status(f"promoting {source} to {target}: fetching, planning, pushing…"):
+            with console.status(_promote_activity(source, target, dry_run, push, pr)):
                 result = command.run(_repo_path(ctx), request, options)
         except command.DriftRefused as exc:
             exc.json = output is Output.json
@@ -258,7 +297,17 @@ def promote(
     _run(body)
 
 
-@app.command()
+def _promote_activity(source: str, target: str, dry_run: bool, push: bool, pr: bool) -> str:
+    """The spinner's words: only the steps this run will really take."""
+    if dry_run:
+        return f"dry run of promoting {source} to {target}: fetching, planning (nothing is written)…"
+    steps = "fetching, planning, writing the commit"
+    if push:
+        steps += ", pushing the review branch" if pr else ", pushing"
+    return f"promoting {source} to {target}: {steps}…"
+
+
+@app.command(cls=_Command)
 def diff(
     ctx: typer.Context,
     source: Annotated[
@@ -321,7 +370,7 @@ def diff(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command)
 def plan(
     ctx: typer.Context,
     source: Annotated[
@@ -372,7 +421,7 @@ class ValidateOutput(str, enum.Enum):
     github = "github"
 
 
-@app.command()
+@app.command(cls=_Command)
 def init(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Directory for the new repository (must be new or empty).")],
@@ -408,7 +457,7 @@ def init(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
     ctx: typer.Context,
     envs: Annotated[
@@ -452,7 +501,7 @@ def validate(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command)
 def demo(
     path: Annotated[
         Optional[Path],  # noqa: UP045
@@ -476,7 +525,7 @@ class ParityOutput(str, enum.Enum):
     markdown = "markdown"
 
 
-@app.command()
+@app.command(cls=_Command)
 def status(
     ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
 ) -> None:
@@ -491,7 +540,7 @@ def status(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command)
 def parity(
     ctx: typer.Context,
     strict: Annotated[
@@ -523,7 +572,7 @@ def parity(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command)
 def history(
     ctx: typer.Context,
     env: Annotated[
@@ -545,7 +594,7 @@ def history(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command)
 def rollback(
     ctx: typer.Context,
     env: Annotated[

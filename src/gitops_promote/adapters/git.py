@@ -158,7 +158,7 @@ class Repository:
         )
         if out is None:
             raise UsageError(
-                f"{self._cwd} is not inside a git repository",
+                f"{self._cwd.resolve()} is not inside a git repository",
                 hint="run gitops from a clone of your GitOps repository, or pass -C PATH",
             )
         git_dir, bare, inside = _decode(out).splitlines()[:3]

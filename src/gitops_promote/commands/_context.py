@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
+from gitops_promote.core.lookup import closest
 from gitops_promote.core.registry import REGISTRY_FILE, Environment, Registry, parse_registry
 from gitops_promote.errors import ConfigError, UsageError
 
@@ -34,8 +35,9 @@ def bootstrap_registry(repo: Repository, override: Path | None, hint_branches: l
         commit = repo.resolve_commit(rev) if not rev.startswith("-") else None
         if commit and (found := registry_at(repo, commit, rev.removeprefix("refs/heads/"))) is not None:
             return found
+    named = "".join(f", in {b}" for b in dict.fromkeys(hint_branches))
     raise ConfigError(
-        f"no {REGISTRY_FILE} found in the working tree, in HEAD or in the branches named",
+        f"no {REGISTRY_FILE} found in the working tree, in HEAD{named} or in any other branch",
         hint=f"run gitops from a clone of the GitOps repository, commit an {REGISTRY_FILE} "
         "(gitops init creates one), or pass --registry FILE",
     )
@@ -54,11 +56,9 @@ def environment(registry: Registry, name: str) -> Environment:
     _refuse_option_like(name, "environment")
     found = registry.get(name) or registry.by_branch(name)
     if found is None:
-        import difflib
-
         known = [e.codename for e in registry.environments]
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        close = closest(name, known)
+        hint = f"did you mean {close!r}? " if close else ""
         raise UsageError(
             f"unknown environment {name!r} (registry {registry.source})",
             hint=f"{hint}known environments: {', '.join(known)}",
@@ -72,9 +72,14 @@ def promotion_step(registry: Registry, source: str, target: str) -> tuple[Enviro
     if (src.codename, dst.codename) not in registry.allowed_steps():
         path = " → ".join(registry.order)
         steps = ", ".join(f"{a}→{b}" for a, b in registry.allowed_steps())
-        why = "backwards" if _position(registry, dst) <= _position(registry, src) else "skips an environment"
+        if src.codename == dst.codename:
+            why = f"{src.codename} is both the source and the target"
+        elif _position(registry, dst) < _position(registry, src):
+            why = "that step goes backwards"
+        else:
+            why = "that step skips an environment"
         raise UsageError(
-            f"cannot promote {src.codename} to {dst.codename}: that step {why}",
+            f"cannot promote {src.codename} to {dst.codename}: {why}",
             hint=f"changes travel {path} one step at a time; allowed: {steps}",
         )
     return src, dst

@@ -83,7 +83,7 @@ def run(request: InitRequest) -> InitResult:
     target = _prepare_directory(request.path)
     with init_repository(target, branches[0]) as repo:
         try:
-            require_git_identity(repo)
+            require_git_identity(repo, "the repository's first commit")
         except ConfigError:
             shutil.rmtree(repo.git_dir)  # leave the directory as empty as it was: init can run again
             raise

@@ -14,7 +14,7 @@ from typing import Any
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
-from gitops_promote.core.drift import Drift
+from gitops_promote.core.drift import PROMOTED_COMMIT, Drift
 from gitops_promote.core.promotion import KEPT, ORPHANED, SEEDED, FileAction
 from gitops_promote.errors import ConfigError, RefusedError, UsageError
 
@@ -184,8 +184,18 @@ def _read_saved(path: Path) -> SavedPlan:
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(
-            f"cannot read the saved plan {path}: {exc}", hint="save it with gitops plan --save FILE"
+            f"cannot read the saved plan {path}: {exc}", hint="save a plan with: gitops plan SOURCE TARGET --save FILE"
         ) from None
+
+
+def _already_applied(saved: SavedPlan, prepared: Prepared) -> bool:
+    """Whether the target's first-parent history has this plan's promotion commit on top of
+    the target commit the plan was made against (a plan applied twice is not a "move")."""
+    since = prepared.repo.log([f"^{saved.target_commit}", prepared.target_commit], first_parent=True)
+    return any(
+        c.parents[:1] == (saved.target_commit,) and c.trailers().get(PROMOTED_COMMIT) == [saved.source_commit]
+        for c in since
+    )
 
 
 def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
@@ -194,6 +204,12 @@ def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
         raise RefusedError(
             f"the saved plan promotes {saved.source} to {saved.target}, not "
             f"{prepared.source.codename} to {prepared.target.codename}"
+        )
+    if prepared.target_commit != saved.target_commit and _already_applied(saved, prepared):
+        raise RefusedError(
+            f"the saved plan is already applied: {prepared.target.branch} has the promotion of "
+            f"{saved.source} {saved.source_commit[:12]} onto {saved.target_commit[:12]}",
+            hint=f"nothing to do; see what is pending next: gitops plan {saved.source} {saved.target}",
         )
     source_tip = prepared.repo.resolve_commit(prepared.refs.ref(prepared.source.branch))
     moved = []
@@ -204,5 +220,5 @@ def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
     if moved:
         raise RefusedError(
             "refusing to apply the saved plan: " + "; ".join(moved),
-            hint="review a new plan (gitops plan --save FILE) and apply that one",
+            hint=f"review a new plan and apply that one: gitops plan {saved.source} {saved.target} --save plan.json",
         )

@@ -149,7 +149,7 @@ def _attempt(
         result.notes.append(decision.message)
     if options.dry_run:
         return result
-    require_git_identity(repo)
+    require_git_identity(repo, "the rollback commit")
     new_commit = repo.commit_tree(repo.write_tree(entries), [head], commit_message(env, target, options, result))
     published = publish(
         repo, BranchMove(refs, env.branch, head, new_commit, f"gitops rollback {env.codename}"), options.push

@@ -553,7 +553,7 @@ def check_promotion_allowed(
 def _blocked(env: Environment, state: str, occurrence: Occurrence | None, message: str, reason: str) -> FreezeDecision:
     window = occurrence.window if occurrence else None
     if not reason:
-        refusal = f"{message}; to promote anyway, pass {OVERRIDE_FLAGS}"
+        refusal = f"{message}; to write into {env.codename} anyway, pass {OVERRIDE_FLAGS}"  # promote or rollback
         return FreezeDecision(False, env.codename, state, refusal, window, occurrence)
     trailer = f"{TRAILER_KEY}: {reason}"
     note = f"{message}; overridden ({trailer})"
@@ -565,7 +565,7 @@ def _frozen_message(env: Environment, occurrence: Occurrence) -> str:
 
 
 def _outside_message(env: Environment, following: Occurrence | None) -> str:
-    head = f"promotions into {env.codename} are allowed only inside its planned windows"
+    head = f"promotions and rollbacks into {env.codename} are allowed only inside its planned windows"
     if following is None:
         return f"{head}, and none is ahead"
     return f"{head}; the next one, {following.window.describe()}, opens at {_iso(following.start)}"
