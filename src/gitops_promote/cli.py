@@ -211,7 +211,7 @@ def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> No
 # ---- commands ---------------------------------------------------------------------------------
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="The registry and each branch's head.")
 def envs(
     ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
 ) -> None:
@@ -226,7 +226,7 @@ def envs(
     _run(body)
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="Promote SOURCE into TARGET, one step.")
 def promote(
     ctx: typer.Context,
     source: Annotated[
@@ -307,7 +307,7 @@ def _promote_activity(source: str, target: str, dry_run: bool, push: bool, pr: b
     return f"promoting {source} to {target}: {steps}…"
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="What a promotion would change (YAML diff).")
 def diff(
     ctx: typer.Context,
     source: Annotated[
@@ -370,7 +370,7 @@ def diff(
     _run(body)
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="What promote would do, without doing it.")
 def plan(
     ctx: typer.Context,
     source: Annotated[
@@ -421,7 +421,7 @@ class ValidateOutput(str, enum.Enum):
     github = "github"
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="Create a new GitOps repository.")
 def init(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Directory for the new repository (must be new or empty).")],
@@ -457,7 +457,7 @@ def init(
     _run(body)
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="Check every environment branch.")
 def validate(
     ctx: typer.Context,
     envs: Annotated[
@@ -501,7 +501,7 @@ def validate(
     _run(body)
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="Try it: a throwaway repo, one promotion.")
 def demo(
     path: Annotated[
         Optional[Path],  # noqa: UP045
@@ -525,7 +525,7 @@ class ParityOutput(str, enum.Enum):
     markdown = "markdown"
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="Where every environment stands.")
 def status(
     ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
 ) -> None:
@@ -540,7 +540,7 @@ def status(
     _run(body)
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="Apps × environments: versions, drift.")
 def parity(
     ctx: typer.Context,
     strict: Annotated[
@@ -572,7 +572,7 @@ def parity(
     _run(body)
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="Promotions into ENV, newest first.")
 def history(
     ctx: typer.Context,
     env: Annotated[
@@ -594,7 +594,7 @@ def history(
     _run(body)
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, short_help="Restore an earlier promotion of ENV.")
 def rollback(
     ctx: typer.Context,
     env: Annotated[
