@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import io
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from typer.core import TyperCommand, TyperGroup
 
 from gitops_promote import ISSUES_URL, __version__
 from gitops_promote.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, GitopsError
+
+OUTPUT_VARIABLE = "GITOPS_OUTPUT"
 
 # Options a user of other tools types first, and the option of ours they mean.
 _FAMILIAR_OPTIONS = {"--format": "--output", "--json": "--output json", "-f": "--output"}
@@ -44,11 +47,12 @@ class _Group(TyperGroup):
 
 
 class _Command(TyperCommand):
-    """`--format`/`--json` (what other tools call it) point at `--output`, not at a look-alike."""
+    """`--format`/`--json` (what other tools call it) point at `--output`, not at a look-alike;
+    a GITOPS_OUTPUT this command has no such format for is ignored (see `_parse`)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
-            return super().parse_args(ctx, args)
+            return self._parse(ctx, args)
         except click.NoSuchOption as exc:
             better = _FAMILIAR_OPTIONS.get(exc.option_name)
             if better is None or not any("--output" in p.opts for p in self.params):
@@ -56,6 +60,21 @@ class _Command(TyperCommand):
             raise click.NoSuchOption(
                 exc.option_name, message=f"No such option {exc.option_name!r}. Did you mean {better!r}?", ctx=ctx
             ) from None
+
+
+    def _parse(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """GITOPS_OUTPUT is set for a whole CI job (`markdown` for the PR comment of `diff`), so a
+        command without that format uses its own default; an explicit --output still errors."""
+        output = next((p for p in self.params if p.name == "output"), None)
+        wanted = os.environ.get(OUTPUT_VARIABLE, "")
+        choices = getattr(output.type, "choices", None) if output is not None else None
+        if output is None or not wanted or choices is None or wanted.lower() in {str(c).lower() for c in choices}:
+            return super().parse_args(ctx, args)
+        envvar, output.envvar = output.envvar, None
+        try:
+            return super().parse_args(ctx, args)
+        finally:
+            output.envvar = envvar
 
 
 app = typer.Typer(
@@ -353,7 +372,8 @@ def diff(
         if show_secrets and os.environ.get("CI"):
             console.warning("--show-secrets in CI: secret values will appear in the job log")
         request = PromotionRequest(source, target, ref, registry, remote)
-        result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
+        with console.status(f"diffing {source} against {target}: fetching, reading both trees…"):
+            result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
         if chosen is DiffOutput.json:
             console.print_json(result.to_json())
@@ -400,7 +420,8 @@ def plan(
         from gitops_promote.render import console
         from gitops_promote.render import plan as render
 
-        result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote), save)
+        with console.status(f"planning the promotion of {source} to {target}: fetching, comparing…"):
+            result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote), save)
         if output is PlanOutput.json:
             console.print_json(result.to_json())
         elif output is PlanOutput.markdown:
@@ -489,7 +510,8 @@ def validate(
         from gitops_promote.render import validate as render
 
         request = command.ValidateRequest(tuple(envs or ()), registry, remote, fetch, worktree)
-        result = command.run(_repo_path(ctx), request)
+        with console.status("validating: reading each environment's files…"):
+            result = command.run(_repo_path(ctx), request)
         if output is ValidateOutput.json:
             console.print_json(result.to_json())
         elif output is ValidateOutput.github:
@@ -533,9 +555,12 @@ def status(
 
     def body() -> None:
         from gitops_promote.commands import status as command
+        from gitops_promote.render import console
         from gitops_promote.render import status as render
 
-        _emit(output, command.run(_repo_path(ctx), registry, remote), render.text)
+        with console.status("reading every environment: fetching, comparing branches…"):
+            result = command.run(_repo_path(ctx), registry, remote)
+        _emit(output, result, render.text)
 
     _run(body)
 
@@ -560,7 +585,8 @@ def parity(
         from gitops_promote.render import console
         from gitops_promote.render import parity as render
 
-        report = command.run(_repo_path(ctx), registry, remote)
+        with console.status("comparing every environment: fetching, reading each branch…"):
+            report = command.run(_repo_path(ctx), registry, remote)
         if output is ParityOutput.json:
             console.print_json(report.to_json())
         elif output is ParityOutput.markdown:
@@ -587,9 +613,12 @@ def history(
 
     def body() -> None:
         from gitops_promote.commands import history as command
+        from gitops_promote.render import console
         from gitops_promote.render import history as render
 
-        _emit(output, command.run(_repo_path(ctx), env, limit, registry, remote), render.text)
+        with console.status(f"reading the history of {env}…"):
+            result = command.run(_repo_path(ctx), env, limit, registry, remote)
+        _emit(output, result, render.text)
 
     _run(body)
 

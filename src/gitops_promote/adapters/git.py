@@ -574,6 +574,24 @@ class Repository:
             return PushResult(True, False, err)
         return PushResult(False, _lost_race(out), err or out.strip())
 
+    def push_new_branches(self, remote: str, commit: str, branches: Sequence[str]) -> PushResult:
+        """Create `branches` at `commit` on the remote in one atomic push: all of them or none,
+        each with a lease that it must not exist yet."""
+        refs = [f"refs/heads/{b}" for b in branches]
+        leases = [f"--force-with-lease={ref}:" for ref in refs]
+        argv = ["push", "--porcelain", "--no-verify", "--atomic", *leases, "--end-of-options", remote]
+        proc = self._exec([*argv, *(f"{commit}:{ref}" for ref in refs)])
+        out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
+        return PushResult(proc.returncode == 0, _lost_race(out), err or out.strip())
+
+    def remote_head(self, remote: str) -> str | None:
+        """The branch the remote's HEAD names (what `git clone` checks out), or None."""
+        out = self.run(["ls-remote", "--symref", "--end-of-options", remote, "HEAD"], what="reach the remote")
+        for line in _decode(out).splitlines():
+            if line.startswith("ref: ") and line.endswith("\tHEAD"):
+                return line[5:].split("\t", 1)[0].removeprefix("refs/heads/")
+        return None
+
 
 # How a push that lost a race to another one is reported: by our lease (stale info), by the
 # client (fetch first, non-fast-forward), or by the server when two pushes update the branch at
@@ -593,6 +611,13 @@ def init_repository(path: Path, initial_branch: str) -> Repository:
     if proc.returncode != 0:
         raise GitError(f"git could not create a repository in {path}: {_decode(proc.stderr).strip()}")
     return Repository(path)
+
+
+def set_symbolic_head(git_dir: Path, branch: str) -> bool:
+    """Point the HEAD of the repository at `git_dir` (e.g. a bare remote) at `branch`."""
+    argv = ["git", "-c", "core.hooksPath=/dev/null", f"--git-dir={git_dir}", "symbolic-ref", "HEAD"]
+    proc = subprocess.run([*argv, f"refs/heads/{branch}"], capture_output=True, env=git_env(), check=False)  # noqa: S603
+    return proc.returncode == 0
 
 
 def _index_records(entries: Tree, base: Tree) -> bytes:

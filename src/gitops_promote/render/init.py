@@ -16,6 +16,8 @@ def text(result: InitResult) -> None:
     out.print(f"  Argo CD:  argocd/<env>/root.yaml per environment, repoURL {result.repo_url}")
     if result.remote_url:
         out.print(f"  pushed:   {', '.join(result.pushed)} to origin ({result.remote_url})")
+    for note in result.notes:
+        console.warning(note)
     if result.repo_url_placeholder:
         console.warning(
             f"the Argo CD manifests use the placeholder repoURL {result.repo_url}; "
