@@ -4,7 +4,7 @@ rich shrinks a too-wide table by narrowing the widest wrappable columns and then
 not enough, every column evenly, down to nothing (a `history` at 80 columns showed `subject`,
 `who` and `files` zero wide). Here each column says how narrow it may become (never narrower
 than the longest word of its header) and when it is given up; `fit` drops columns in that
-order until the rest fits at their minimum width, then shares the room out, widest first.
+order until the rest fits at their minimum width, then shares the spare room out.
 """
 
 from __future__ import annotations
@@ -65,16 +65,19 @@ def _needed(columns: Sequence[Column], kept: Sequence[int]) -> int:
 
 
 def _widths(minimums: list[int], naturals: list[int], wraps: list[bool], room: int) -> list[int]:
-    """Every column at its natural width if that fits; else shrink the widest wrapping column
-    first, down to its minimum, and cut columns that do not wrap (ids, names) only after that."""
-    widths = list(naturals)
-    for phase in (True, False):
-        while sum(widths) > room:
-            shrinkable = [i for i, w in enumerate(widths) if w > minimums[i] and wraps[i] is phase]
-            if not shrinkable:
-                break
-            widest = max(shrinkable, key=lambda i: widths[i])
-            widths[widest] -= 1
+    """Each column at its minimum, then the spare room: first to the columns that cannot wrap
+    (a cut id is worse than a wrapped line), then to the others, those that lack least first,
+    so short cells (a date, a name) stay whole and the long column (a subject) wraps."""
+    widths = list(minimums)
+    spare = room - sum(widths)
+    for cannot_wrap in (True, False):
+        wanting = sorted(
+            (i for i in range(len(widths)) if wraps[i] is not cannot_wrap), key=lambda i: naturals[i] - widths[i]
+        )
+        for i in wanting:
+            more = min(naturals[i] - widths[i], max(spare, 0))
+            widths[i] += more
+            spare -= more
     return widths
 
 

@@ -22,7 +22,7 @@ COLUMNS = (
     Column("who", min=6, drop=2),
     Column("files", min=5, drop=1, justify="right"),
 )
-WIDE = 100  # from this width on, commit ids are shown with 12 characters, else 7
+WIDE = 120  # from this width on, commit ids are shown with 12 characters, else 7
 
 
 def origin(entry: Entry, sha: int = 12) -> str:
