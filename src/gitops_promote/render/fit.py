@@ -66,18 +66,22 @@ def _needed(columns: Sequence[Column], kept: Sequence[int]) -> int:
 
 def _widths(minimums: list[int], naturals: list[int], wraps: list[bool], room: int) -> list[int]:
     """Each column at its minimum, then the spare room: first to the columns that cannot wrap
-    (a cut id is worse than a wrapped line), then to the others, those that lack least first,
-    so short cells (a date, a name) stay whole and the long column (a subject) wraps."""
+    (a cut id is worse than a wrapped line), then to the others level by level (a column
+    grows to the common level or to its natural width, whichever is less), so short cells
+    (a date, a name) stay whole and long ones (a subject) share what is left evenly."""
     widths = list(minimums)
-    spare = room - sum(widths)
     for cannot_wrap in (True, False):
-        wanting = sorted(
-            (i for i in range(len(widths)) if wraps[i] is not cannot_wrap), key=lambda i: naturals[i] - widths[i]
-        )
-        for i in wanting:
-            more = min(naturals[i] - widths[i], max(spare, 0))
-            widths[i] += more
-            spare -= more
+        group = [i for i in range(len(widths)) if wraps[i] is not cannot_wrap]
+        others = sum(w for i, w in enumerate(widths) if i not in group)
+
+        def at(level: int, group: list[int] = group) -> list[int]:
+            return [max(minimums[i], min(naturals[i], level)) for i in group]
+
+        level = max((naturals[i] for i in group), default=0)
+        while level > 0 and others + sum(at(level)) > room:
+            level -= 1
+        for i, width in zip(group, at(level), strict=True):
+            widths[i] = width
     return widths
 
 
