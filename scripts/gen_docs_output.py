@@ -38,6 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 MARKER = re.compile(r"^<!-- output: [^\n]*\n(?P<commands>(?:.*\n)*?)-->\n(?P<fence>```+)(?P<lang>\w*)\n", re.M)
+# A JSON block that documents a shape (values elided as "<40 hex>", lists cut short): its keys,
+# at every level, must be the keys the command really writes.
+SHAPE = re.compile(r"^<!-- json-shape: [^\n]*\n(?P<commands>(?:.*\n)*?)-->\n(?P<fence>```+)(?P<lang>json)\n", re.M)
 DEMO_PATH = "/tmp/docs/demo"  # how the demo repository's temporary path is written in the docs
 FIXED_DATE = "2026-11-27T18:05:00+00:00"
 NOW = "2026-12-01T12:00:00Z"
@@ -57,10 +60,10 @@ class Block:
         return f"{self.page.relative_to(ROOT)}:{self.line}"
 
 
-def blocks(page: Path) -> list[Block]:
+def blocks(page: Path, marker: re.Pattern[str] = MARKER) -> list[Block]:
     text = page.read_text(encoding="utf-8")
     found = []
-    for match in MARKER.finditer(text):
+    for match in marker.finditer(text):
         close = text.index(f"\n{match['fence']}\n", match.end() - 1)
         commands = _commands(match["commands"])
         line = text.count("\n", 0, match.start()) + 1
@@ -139,6 +142,34 @@ def run(block: Block, template: Path | None = None) -> str:
         return "\n".join(line.rstrip() for line in output.splitlines()) + "\n"
 
 
+ELLIPSIS = "…"
+
+
+def shape_differences(documented: object, real: object, where: str = "") -> list[str]:
+    """Keys the documented JSON has that the real one has not, and the other way round, at
+    every level both have (a documented list item is compared with every real item's keys).
+
+    A mapping keyed by data (apps, environments) says so with a key "…": its other keys
+    are examples, and every real entry is compared with the first of them.
+    """
+    if isinstance(documented, dict) and isinstance(real, dict):
+        if ELLIPSIS in documented:
+            examples = [v for k, v in documented.items() if k != ELLIPSIS]
+            return [d for k, v in real.items() for d in shape_differences(examples[0], v, f"{where}.{k}")][:20]
+        found = [f"{where}.{k}: documented, not written" for k in documented.keys() - real.keys()]
+        found += [f"{where}.{k}: written, not documented" for k in real.keys() - documented.keys()]
+        for key in documented.keys() & real.keys():
+            found += shape_differences(documented[key], real[key], f"{where}.{key}")
+        return found
+    if isinstance(documented, list) and isinstance(real, list) and documented and real:
+        items = [item for item in real if isinstance(item, dict)] or real
+        merged: object = items[0]
+        if isinstance(items[0], dict):
+            merged = {k: v for item in items if isinstance(item, dict) for k, v in item.items()}
+        return shape_differences(documented[0], merged, f"{where}[]")
+    return []
+
+
 _SHA = re.compile(r"\b[0-9a-f]{7,40}\b")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?|\d{2}-\d{2} \d{2}:\d{2}Z")
 _TMP = re.compile(r"/tmp/[\w./-]*")
@@ -173,8 +204,8 @@ def write(page: Path, template: Path) -> int:
     return changed
 
 
-def pages() -> list[Path]:
-    return sorted(p for p in DOCS.rglob("*.md") if MARKER.search(p.read_text(encoding="utf-8")))
+def pages(marker: re.Pattern[str] = MARKER) -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md") if marker.search(p.read_text(encoding="utf-8")))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,3 +78,37 @@ def test_no_hand_written_output_blocks() -> None:
         for line, offset, lang, content in _fenced(page.read_text(encoding="utf-8")):
             if lang in ("text", "json", "") and OUTPUT_LOOK.search(content) and (page, offset) not in generated:
                 pytest.fail(f"{page.relative_to(ROOT)}:{line} shows command output by hand: generate it")
+
+
+SHAPES = [block for page in gen.pages(gen.SHAPE) for block in gen.blocks(page, gen.SHAPE)]
+
+
+def test_every_command_page_with_json_checks_its_shape() -> None:
+    pages = {b.page.name for b in SHAPES}
+    assert pages >= {"envs.md", "history.md", "init.md", "parity.md", "plan.md", "promote.md"}
+    assert pages >= {"rollback.md", "status.md", "validate.md", "json-output.md"}
+
+
+@pytest.mark.parametrize("block", SHAPES, ids=lambda b: b.where)
+def test_documented_json_has_the_keys_the_command_writes(block, demo: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    documented = json.loads(block.page.read_text(encoding="utf-8")[block.start : block.end])
+    real = json.loads(gen.run(block, demo))
+    assert gen.shape_differences(documented, real) == [], f"{block.where}: the JSON shape differs"
+
+
+def test_shape_differences_names_missing_and_extra_keys() -> None:
+    assert gen.shape_differences({"a": 1, "b": [{"c": 1}]}, {"a": 2, "b": [{"c": 3}]}) == []
+    found = gen.shape_differences({"a": 1, "b": [{"c": 1}]}, {"a": 2, "b": [{"d": 3}], "e": 0})
+    assert sorted(found) == [
+        ".b[].c: documented, not written",
+        ".b[].d: written, not documented",
+        ".e: written, not documented",
+    ]
+    by_app = {"apps/a": {"x": 1}, "…": "one per app"}
+    assert gen.shape_differences(by_app, {"apps/b": {"x": 2}, "apps/c": {"x": 3}}) == []
+    assert gen.shape_differences(by_app, {"apps/b": {"y": 2}}) == [
+        ".apps/b.x: documented, not written",
+        ".apps/b.y: written, not documented",
+    ]
