@@ -584,6 +584,18 @@ class Repository:
         out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
         return PushResult(proc.returncode == 0, _lost_race(out), err or out.strip())
 
+    def delete_remote_branch(self, remote: str, branch: str, expected: str) -> PushResult:
+        """Delete `branch` on the remote only if it still holds `expected` (a lease), and its
+        remote-tracking ref here."""
+        ref = f"refs/heads/{branch}"
+        lease = f"--force-with-lease={ref}:{expected}"
+        proc = self._exec(["push", "--porcelain", "--no-verify", lease, "--end-of-options", remote, f":{ref}"])
+        out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
+        if proc.returncode == 0:
+            self._exec(["update-ref", "-d", f"refs/remotes/{remote}/{branch}"])
+            return PushResult(True, False, err)
+        return PushResult(False, _lost_race(out), err or out.strip())
+
     def remote_head(self, remote: str) -> str | None:
         """The branch the remote's HEAD names (what `git clone` checks out), or None."""
         out = self.run(["ls-remote", "--symref", "--end-of-options", remote, "HEAD"], what="reach the remote")

@@ -13,6 +13,7 @@ from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import pr
 from gitops_promote.commands._context import BranchRefs
 from gitops_promote.commands._engine import (
+    FreezeRefused,
     Prepared,
     PromotionRequest,
     freeze_gate,
@@ -22,6 +23,7 @@ from gitops_promote.commands._engine import (
 from gitops_promote.commands.plan import SavedPlan, check_unchanged
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
+from gitops_promote.core.freeze import FreezeDecision
 from gitops_promote.core.promotion import SEEDED, FileAction
 from gitops_promote.errors import GitError, RefusedError
 
@@ -131,11 +133,18 @@ def _attempt(
         raise DriftRefused(prepared.target.codename, prepared.drift, result)
     if not prepared.changes_target:
         return result
-    decision = freeze_gate(
-        repo, prepared.registry, prepared.target, prepared.target_commit, request.registry_file, options.override_reason
-    )
+    try:
+        target, registry_file = prepared.target, request.registry_file
+        decision: FreezeDecision | None = freeze_gate(
+            repo, prepared.registry, target, prepared.target_commit, registry_file, options.override_reason
+        )
+    except FreezeRefused as refused:
+        if review is None:
+            raise
+        decision = None  # a review branch deploys nothing: push it, say that merging must wait
+        result.notes.append(pr.frozen_note(prepared, review, refused.decision.message))
     trailers = options.extra_trailers
-    if decision.overridden:
+    if decision is not None and decision.overridden:
         trailers += ((FREEZE_OVERRIDE, options.override_reason or ""),)
         result.notes.append(decision.message)
     if options.dry_run:
@@ -156,6 +165,8 @@ def _attempt(
         return None
     result.pushed = published.pushed
     result.notes += published.notes
+    if published.pushed:
+        result.notes += pr.delete_if_contained(repo, prepared, new_commit)
     result.target_commit, result.promoted = new_commit, True
     return result
 
@@ -179,7 +190,7 @@ def _publish_for_review(
         return None
     result.pushed, result.target_commit = True, new_commit
     result.pull_request, notes = pr.open_pull_request(prepared, review)
-    result.notes += notes
+    result.notes += [*notes, pr.merge_note(prepared, review)]
     return result
 
 

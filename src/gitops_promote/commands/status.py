@@ -17,6 +17,7 @@ from gitops_promote.commands import history
 from gitops_promote.commands._context import BranchRefs, bootstrap_registry, check_remote_name, registry_at
 from gitops_promote.commands._engine import Prepared, PromotionRequest, current_time, prepare
 from gitops_promote.core.drift import Drift
+from gitops_promote.core.forge import open_review_branches, pr_branch
 from gitops_promote.core.freeze import Occurrence, current_and_next
 from gitops_promote.core.promotion import KEPT, FileAction
 from gitops_promote.core.registry import Environment, Registry
@@ -90,6 +91,7 @@ class StatusResult:
     remote: str | None
     now: datetime
     environments: list[EnvStatus]
+    review_branches: list[str] = field(default_factory=list)  # open promote/* branches (--pr)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +100,7 @@ class StatusResult:
             "now": self.now.isoformat(),
             "order": list(self.registry.order),
             "environments": [e.to_json() for e in self.environments],
+            "review_branches": self.review_branches,
         }
 
 
@@ -126,7 +129,22 @@ def run(repo_path: Path, registry_file: Path | None = None, remote: str | None =
                 row.pending = pending_of(prepared)
                 row.drift = prepared.drift
             row.freeze = _freeze(repo, registry, row, now)
-        return StatusResult(registry, refs.remote, now, rows)
+        return StatusResult(registry, refs.remote, now, rows, _review_branches(repo, registry, refs, rows))
+
+
+def _review_branches(repo: Repository, registry: Registry, refs: BranchRefs, rows: list[EnvStatus]) -> list[str]:
+    if refs.remote is None:
+        return []
+    branch = {e.codename: e.branch for e in registry.environments}
+    steps = [(branch[src], branch[dst]) for src, dst in registry.allowed_steps()]
+    tips = {row.environment.branch: row.head.sha for row in rows if row.head}
+    heads = repo.remote_heads(refs.remote, [pr_branch(src, dst) for src, dst in steps])
+
+    def merged(commit: str, target: str) -> bool:
+        tip = tips.get(target)
+        return tip is not None and repo.resolve_commit(commit) is not None and repo.is_ancestor(commit, tip)
+
+    return open_review_branches(steps, heads, merged)
 
 
 def prepare_step(

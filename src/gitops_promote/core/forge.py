@@ -8,6 +8,7 @@ forge's page layout cannot be guessed, so no URL is printed for it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -75,6 +76,15 @@ def parse_remote_url(url: str) -> ForgeRepo | None:
     if where is None or kind is None or (kind == "github" and "/" in where.owner):
         return None
     return ForgeRepo(kind, where.host, where.path)
+
+
+def open_review_branches(
+    steps: Sequence[tuple[str, str]], heads: Mapping[str, str], merged: Callable[[str, str], bool]
+) -> list[str]:
+    """The review branches (promote/SRC-to-DST) the remote has (`heads`: name -> commit) whose
+    commit DST does not contain yet (`merged(commit, DST)`), in promotion order."""
+    names = [(pr_branch(src, dst), dst) for src, dst in steps]
+    return [name for name, dst in names if name in heads and not merged(heads[name], dst)]
 
 
 def compare_url(repo: ForgeRepo, target_branch: str, head_branch: str) -> str:

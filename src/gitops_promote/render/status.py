@@ -106,6 +106,8 @@ def text(result: StatusResult) -> None:
         console.message(note)
     for row in result.environments:
         details(row)
+    for branch in result.review_branches:
+        out.print(Text(f"review branch waiting to be merged: {result.remote}/{branch}", style="yellow"))
 
 
 def _row(row: EnvStatus, wide: bool) -> list[str | Text]:
