@@ -240,8 +240,9 @@ def test_pr_during_a_freeze_pushes_the_review_branch_with_a_note(remote_setup: R
     assert remote.head("stg") == stg_before
     review = git(remote.path, "rev-parse", "refs/heads/promote/dev-to-stg")
     assert git(remote.path, "rev-parse", f"{review}^1") == stg_before
-    assert "stg is frozen" in result.stderr and "deploys nothing, so it was pushed" in result.stderr
-    assert "merging it into stg is refused until stg is open again" in result.stderr
+    assert "stg is frozen" in result.stderr and "the review branch is pushed (it deploys nothing)" in result.stderr
+    assert "merging it into stg is refused until the freeze ends" in result.stderr
+    assert "to write into stg anyway" not in result.stderr
     assert "git fetch origin && git push origin refs/remotes/origin/promote/dev-to-stg:refs/heads/stg" in result.stderr
 
 

@@ -137,6 +137,14 @@ ReasonOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--reason", help="Why: recorded in the commit (Freeze-Override / Rollback-Reason trailers)."),
 ]
+FetchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fetch/--no-fetch",
+        envvar="GITOPS_FETCH",
+        help="Fetch the environment branches first; --no-fetch works from the refs already fetched.",
+    ),
+]
 OutputOpt = Annotated[
     Output, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
 ]
@@ -183,8 +191,13 @@ def _complete_environment(ctx: typer.Context, incomplete: str) -> list[str]:
 # ---- error handling ---------------------------------------------------------------------------
 
 
-def _run(body: Callable[[], int | None]) -> NoReturn:
-    """Run a command body and leave with its exit code; expected failures become messages."""
+def _run(body: Callable[[], int | None], show_refused: Callable[[Any], None] | None = None) -> NoReturn:
+    """Run a command body and leave with its exit code; expected failures become messages.
+
+    A refusal that carries the command's result (drift, freeze, an invalid promoted tree) is
+    shown through `show_refused` first: the JSON object still reaches stdout, a dry run still
+    shows its changes.
+    """
     from gitops_promote.render import console
 
     console.reset()
@@ -192,8 +205,8 @@ def _run(body: Callable[[], int | None]) -> NoReturn:
         code = body() or 0
     except GitopsError as exc:
         result = getattr(exc, "result", None)
-        if result is not None and getattr(exc, "json", False):
-            console.print_json(result.to_json())
+        if result is not None and show_refused is not None:
+            show_refused(result)
         console.error(str(exc))
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
@@ -249,14 +262,21 @@ def envs(
 def promote(
     ctx: typer.Context,
     source: Annotated[
-        str, typer.Argument(help="Environment to promote from (e.g. dev).", autocompletion=_complete_environment)
-    ],
-    target: Annotated[
-        str,
+        Optional[str],  # noqa: UP045
         typer.Argument(
-            help="Environment to promote into (the next one, e.g. stg).", autocompletion=_complete_environment
+            help="Environment to promote from (e.g. dev); with --plan FILE, the plan names it.",
+            autocompletion=_complete_environment,
+            show_default=False,
         ),
-    ],
+    ] = None,
+    target: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(
+            help="Environment to promote into (the next one, e.g. stg).",
+            autocompletion=_complete_environment,
+            show_default=False,
+        ),
+    ] = None,
     ref: Annotated[Optional[str], typer.Option(help="Promote this commit of SOURCE instead of its tip.")] = None,  # noqa: UP045
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
     push: Annotated[bool, typer.Option("--push/--no-push", help="Push the promotion to the remote.")] = True,
@@ -284,36 +304,27 @@ def promote(
     ] = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Promote SOURCE's content into TARGET (one step forward in promotion.order)."""
+    from gitops_promote.render import promote as render
 
     def body() -> None:
-        from gitops_promote.commands import plan as plan_command
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
         from gitops_promote.render import console
-        from gitops_promote.render import promote as render
 
-        saved = plan_command.load_saved(plan, source, target, ref) if plan else None
-        request = PromotionRequest(source, target, saved.source_commit if saved else ref, registry, remote)
-        options = command.PromoteOptions(
-            saved_plan=saved,
-            dry_run=dry_run,
-            push=push,
-            discard_drift=discard_drift,
-            override_reason=override_reason(override_freeze, reason),
-            pr=pr,
+        request = PromotionRequest(
+            source or "", target or "", ref, registry, remote, fetch, override_reason(override_freeze, reason)
         )
-        try:
-            with console.status(_promote_activity(source, target, dry_run, push, pr)):
-                result = command.run(_repo_path(ctx), request, options)
-        except command.DriftRefused as exc:
-            exc.json = output is Output.json
-            raise
+        options = command.PromoteOptions(dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, plan_file=plan)
+        names = (source or "the plan's source", target or "its target")
+        with console.status(_promote_activity(names[0], names[1], dry_run, push, pr)):
+            result = command.run(_repo_path(ctx), request, options)
         _emit(output, result, render.text)
 
-    _run(body)
+    _run(body, lambda result: _emit(output, result, render.text))
 
 
 def _promote_activity(source: str, target: str, dry_run: bool, push: bool, pr: bool) -> str:
@@ -358,6 +369,7 @@ def diff(
     ] = 60_000,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
 ) -> None:
     """Show what promoting SOURCE into TARGET would change in TARGET (structural YAML diff)."""
 
@@ -371,10 +383,13 @@ def diff(
 
         if show_secrets and os.environ.get("CI"):
             console.warning("--show-secrets in CI: secret values will appear in the job log")
-        request = PromotionRequest(source, target, ref, registry, remote)
+        request = PromotionRequest(source, target, ref, registry, remote, fetch)
         with console.status(f"diffing {source} against {target}: fetching, reading both trees…"):
             result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
+        if chosen is not DiffOutput.json:
+            for warning in result.branch_warnings:
+                console.warning(warning.message)
         if chosen is DiffOutput.json:
             console.print_json(result.to_json())
         elif chosen is DiffOutput.brief:
@@ -408,6 +423,7 @@ def plan(
     ] = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: Annotated[
         PlanOutput, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
     ] = PlanOutput.text,
@@ -421,7 +437,7 @@ def plan(
         from gitops_promote.render import plan as render
 
         with console.status(f"planning the promotion of {source} to {target}: fetching, comparing…"):
-            result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote), save)
+            result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote, fetch), save)
         if output is PlanOutput.json:
             console.print_json(result.to_json())
         elif output is PlanOutput.markdown:
@@ -549,7 +565,11 @@ class ParityOutput(str, enum.Enum):
 
 @app.command(cls=_Command, short_help="Where every environment stands.")
 def status(
-    ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
+    ctx: typer.Context,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
+    output: OutputOpt = Output.text,
 ) -> None:
     """Where every environment stands: head, last promotion, pending, drift, freeze windows."""
 
@@ -559,7 +579,7 @@ def status(
         from gitops_promote.render import status as render
 
         with console.status("reading every environment: fetching, comparing branches…"):
-            result = command.run(_repo_path(ctx), registry, remote)
+            result = command.run(_repo_path(ctx), registry, remote, fetch)
         _emit(output, result, render.text)
 
     _run(body)
@@ -573,6 +593,7 @@ def parity(
     ] = False,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: Annotated[
         ParityOutput,
         typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False),
@@ -586,7 +607,7 @@ def parity(
         from gitops_promote.render import parity as render
 
         with console.status("comparing every environment: fetching, reading each branch…"):
-            report = command.run(_repo_path(ctx), registry, remote)
+            report = command.run(_repo_path(ctx), registry, remote, fetch)
         if output is ParityOutput.json:
             console.print_json(report.to_json())
         elif output is ParityOutput.markdown:
@@ -607,6 +628,7 @@ def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most N entries (0: all).")] = 20,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Promotions into ENV, newest first; rollbacks, hand merges and direct commits marked."""
@@ -617,7 +639,7 @@ def history(
         from gitops_promote.render import history as render
 
         with console.status(f"reading the history of {env}…"):
-            result = command.run(_repo_path(ctx), env, limit, registry, remote)
+            result = command.run(_repo_path(ctx), env, limit, registry, remote, fetch)
         _emit(output, result, render.text)
 
     _run(body)
@@ -643,6 +665,7 @@ def rollback(
     override_freeze: OverrideFreezeOpt = False,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Add a commit on ENV restoring the content of an earlier promotion (history is kept)."""
@@ -651,7 +674,7 @@ def rollback(
         from gitops_promote.commands import rollback as command
         from gitops_promote.render import rollback as render
 
-        request = command.RollbackRequest(env, to, steps, registry, remote)
+        request = command.RollbackRequest(env, to, steps, registry, remote, fetch)
         options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze)
         _emit(output, command.run(_repo_path(ctx), request, options), render.text)
 

@@ -70,15 +70,6 @@ def merge_note(prepared: Prepared, pr: PrTarget) -> str:
     return f"to merge it by fast-forward once approved: {merge_command(prepared, pr)}"
 
 
-def frozen_note(prepared: Prepared, pr: PrTarget, freeze: str) -> str:
-    """--pr during a freeze: the review branch deploys nothing, so it is pushed anyway."""
-    dst = prepared.target.codename
-    return (
-        f"{freeze}. The review branch deploys nothing, so it was pushed; merging it into {dst} is refused "
-        f"until {dst} is open again (gitops promote refuses it, and so should your branch protection)"
-    )
-
-
 def delete_if_contained(repo: Repository, prepared: Prepared, tip: str) -> list[str]:
     """After a promotion, the review branch of the same step is done with once the target
     contains its commit (it was merged by fast-forward): delete it on the remote, with a lease."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from gitops_promote.commands.history import MERGE, PROMOTION, ROLLBACK, Entry, HistoryResult
+from gitops_promote.commands._branchlog import MERGE, PROMOTION, ROLLBACK, Entry
+from gitops_promote.commands.history import HistoryResult
 from gitops_promote.render import console
 from gitops_promote.render.fit import Column, dropped_note, fit
 from gitops_promote.render.status import author_name, short_date
@@ -59,5 +60,7 @@ def text(result: HistoryResult) -> None:
     out.print(fitted.table)
     if note := dropped_note(fitted.dropped, out.width):
         console.message(note)
+    for warning in result.warnings:
+        console.warning(warning.message)
     if result.more:
         console.message(f"showing the newest {result.limit}; pass --limit 0 for all")

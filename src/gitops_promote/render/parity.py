@@ -43,7 +43,7 @@ def pair_lines(pair: PairReport, apps: Collection[str] = ()) -> list[tuple[str, 
             commits = ", ".join(c[:12] for c in drifting[action.path].commits)
             lines.append((f"  drift    {action.path} (changed directly on {pair.downstream} by {commits})", DRIFT))
     for merge in pair.hand_merges:
-        lines.append((f"  drift    {merge.commit[:12]} merged by hand, outside gitops: {merge.subject}", DRIFT))
+        lines.append((f"  note     {merge.commit[:12]} merged by hand, outside gitops: {merge.subject}", ""))
     per_app = Counter(app_of(a.path, apps) for a in pair.pending if a.path not in drifting)
     for app, count in sorted(per_app.items()):
         lines.append((f"  pending  {app}: {_count(count, 'file')}", PENDING))
@@ -71,6 +71,8 @@ def text(report: ParityReport) -> None:
             out.print(Text(line, style=STATE_STYLE.get(state, "green" if not state else "")))
     for name in report.missing:
         console.warning(f"environment {name} has no branch")
+    for warning in report.warnings:
+        console.warning(warning.message)
     for gap in report.key_gaps:
         console.warning(gap_line(gap))
     for cells in report.apps.values():

@@ -18,9 +18,11 @@ never read from git.
 from __future__ import annotations
 
 from gitops_promote.core.helm import deep_merge
+from gitops_promote.core.validation.applications import check_application_env
 from gitops_promote.core.validation.apps import effective_values
 from gitops_promote.core.validation.argocd_schema import argocd_validator
 from gitops_promote.core.validation.env_files import expected_env_files
+from gitops_promote.core.validation.files import RepoIndex
 from gitops_promote.core.validation.findings import ERROR, NOTICE, SEVERITIES, WARNING, FileSource, Finding
 from gitops_promote.core.validation.runner import validate_tree
 
@@ -31,7 +33,9 @@ __all__ = [
     "WARNING",
     "FileSource",
     "Finding",
+    "RepoIndex",
     "argocd_validator",
+    "check_application_env",
     "deep_merge",
     "effective_values",
     "expected_env_files",
