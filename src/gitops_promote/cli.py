@@ -382,6 +382,15 @@ def init(
             "--apps", help="Apps to scaffold, comma-separated or repeated [default: web,api].", show_default=False
         ),
     ] = None,
+    envs: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--envs",
+            help="Environments in promotion order, comma-separated; join environments fed by the same "
+            "upstream with '+' (e.g. dev,stg,prd-eu+prd-us) [default: dev,stg,prd].",
+            show_default=False,
+        ),
+    ] = None,
     remote: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--remote", help="Add this URL as origin and push every environment branch to it."),
@@ -402,7 +411,9 @@ def init(
         from gitops_promote.render import init as render
 
         base = _repo_path(ctx)
-        request = command.InitRequest(base / path, tuple(apps or DEFAULT_APPS), remote, repo_url, base)
+        request = command.InitRequest(
+            base / path, tuple(apps or DEFAULT_APPS), remote, repo_url, base, tuple(envs or ())
+        )
         _emit(output, command.run(request), render.text)
 
     _run(body)

@@ -67,21 +67,22 @@ def environment(registry: Registry, name: str) -> Environment:
 
 
 def promotion_step(registry: Registry, source: str, target: str) -> tuple[Environment, Environment]:
-    """The two environments of an allowed step; anything but an adjacent forward step is refused."""
+    """The two environments of an allowed step: from a position to an environment of the next."""
     src, dst = environment(registry, source), environment(registry, target)
     if (src.codename, dst.codename) not in registry.allowed_steps():
-        path = " → ".join(registry.order)
-        steps = ", ".join(f"{a}→{b}" for a, b in registry.allowed_steps())
-        why = "backwards" if _position(registry, dst) <= _position(registry, src) else "skips an environment"
         raise UsageError(
-            f"cannot promote {src.codename} to {dst.codename}: that step {why}",
-            hint=f"changes travel {path} one step at a time; allowed: {steps}",
+            f"cannot promote {src.codename} to {dst.codename}: that step {_why_refused(registry, src, dst)}",
+            hint=f"changes travel {registry.describe_order()} one step at a time; "
+            f"allowed: {', '.join(f'{a}→{b}' for a, b in registry.allowed_steps())}",
         )
     return src, dst
 
 
-def _position(registry: Registry, env: Environment) -> int:
-    return registry.order.index(env.codename)
+def _why_refused(registry: Registry, src: Environment, dst: Environment) -> str:
+    here, there = registry.position_of(src.codename), registry.position_of(dst.codename)
+    if there == here and src != dst:
+        return "goes sideways (both are fed by the same upstream)"
+    return "goes backwards" if there <= here else "skips an environment"
 
 
 def _refuse_option_like(value: str, what: str) -> None:

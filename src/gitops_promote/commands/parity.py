@@ -40,7 +40,8 @@ def run(repo_path: Path, registry_file: Path | None = None, remote: str | None =
         heads = {e.codename: repo.resolve_commit(refs.ref(e.branch)) for e in envs}
         pairs: dict[str, PairReport] = {}
         for upstream, downstream in registry.allowed_steps():
-            if heads[upstream] and heads[downstream]:
+            # A downstream fed by a group is compared with the group's first environment.
+            if heads[upstream] and heads[downstream] and downstream not in pairs:
                 up, down = registry.get(upstream), registry.get(downstream)
                 assert up is not None and down is not None
                 prepared = status.prepare_step(repo, up, down, refs, registry_file, remote)
@@ -49,7 +50,7 @@ def run(repo_path: Path, registry_file: Path | None = None, remote: str | None =
         reader = _Reader(repo)
         apps: dict[str, dict[str, AppCell]] = {}
         gaps: list[KeyGap] = []
-        for app in chart_dirs(p for tree in trees.values() for p in tree):
+        for app in chart_dirs({p for tree in trees.values() for p in tree}):
             apps[app] = {name: _cell(reader, app, name, tree, pairs.get(name)) for name, tree in trees.items()}
             settings = {
                 name: keys for name, tree in trees.items() if (keys := _env_keys(reader, app, name, tree)) is not None

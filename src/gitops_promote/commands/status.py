@@ -97,6 +97,7 @@ class StatusResult:
             "remote": self.remote,
             "now": self.now.isoformat(),
             "order": list(self.registry.order),
+            "positions": [list(group) for group in self.registry.positions],
             "environments": [e.to_json() for e in self.environments],
         }
 
@@ -120,7 +121,8 @@ def run(repo_path: Path, registry_file: Path | None = None, remote: str | None =
         rows = [_row(repo, registry, refs, env) for env in envs]
         heads = {row.environment.codename: row.head for row in rows}
         for row in rows:
-            upstream = registry.upstream_of(row.environment.codename)
+            # With several upstreams (a group before this position), the first one is compared.
+            upstream = next(iter(registry.upstream_of(row.environment.codename)), None)
             if upstream is not None and heads[upstream.codename] and row.head:
                 prepared = prepare_step(repo, upstream, row.environment, refs, registry_file, remote)
                 row.pending = pending_of(prepared)

@@ -69,10 +69,17 @@ class Environment:
 @dataclass(frozen=True)
 class Registry:
     environments: tuple[Environment, ...]
-    order: tuple[str, ...]
+    order: tuple[str, ...]  # every environment, position by position (docs/environment-graph.md)
     env_specific: tuple[str, ...]
     env_specific_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = REGISTRY_FILE
+    # The promotion graph: each position holds the environments fed by the same upstream
+    # position. Empty means one environment per position (the linear order).
+    positions: tuple[tuple[str, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.positions:
+            object.__setattr__(self, "positions", tuple((name,) for name in self.order))
 
     def get(self, codename: str) -> Environment | None:
         return next((e for e in self.environments if e.codename == codename), None)
@@ -83,16 +90,41 @@ class Registry:
     def ordered(self) -> list[Environment]:
         return [e for name in self.order if (e := self.get(name)) is not None]
 
-    def upstream_of(self, codename: str) -> Environment | None:
-        """The environment promoting into `codename` (None for the first one)."""
-        index = self.order.index(codename)
-        return self.get(self.order[index - 1]) if index > 0 else None
+    def position_of(self, codename: str) -> int:
+        """The index of the position holding `codename` (ValueError when it has none)."""
+        for index, group in enumerate(self.positions):
+            if codename in group:
+                return index
+        raise ValueError(codename)
+
+    def upstream_of(self, codename: str) -> tuple[Environment, ...]:
+        """The environments promoting into `codename`: the position before (none for the first)."""
+        index = self.position_of(codename)
+        return self._envs(self.positions[index - 1]) if index > 0 else ()
+
+    def next_environments(self, codename: str) -> tuple[Environment, ...]:
+        """The environments `codename` promotes into: the next position (none for the last)."""
+        index = self.position_of(codename)
+        return self._envs(self.positions[index + 1]) if index + 1 < len(self.positions) else ()
+
+    def _envs(self, names: tuple[str, ...]) -> tuple[Environment, ...]:
+        return tuple(e for name in names if (e := self.get(name)) is not None)
 
     def owned_paths(self, codename: str) -> EnvSpecificPaths:
         return EnvSpecificPaths(self.env_specific, codename)
 
     def allowed_steps(self) -> list[tuple[str, str]]:
-        return list(zip(self.order, self.order[1:], strict=False))
+        """Every environment of a position to every environment of the next one."""
+        return [
+            (src, dst)
+            for upstream, downstream in zip(self.positions, self.positions[1:], strict=False)
+            for src in upstream
+            for dst in downstream
+        ]
+
+    def describe_order(self) -> str:
+        """The order as people read it: `dev → stg → {prd-eu, prd-us}`."""
+        return " → ".join(g[0] if len(g) == 1 else "{" + ", ".join(g) + "}" for g in self.positions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,10 +309,11 @@ class _Validator:
             promotion = {}
         else:
             self.check_keys(promotion, PROMOTION_KEYS, "'promotion'")
-        order = self.order(promotion, doc, codenames)
+        positions = self.order(promotion, doc, codenames)
         patterns = self.patterns(promotion)
         keys = self.env_specific_keys(promotion)
-        return Registry(tuple(envs), tuple(order), tuple(patterns), keys, self.source)
+        order = tuple(name for group in positions for name in group)
+        return Registry(tuple(envs), order, tuple(patterns), keys, self.source, positions)
 
     def environments(self, doc: dict[str, Any]) -> Iterator[Environment]:
         items = doc.get("environments")
@@ -401,33 +434,61 @@ class _Validator:
         return Backups(False)
 
     # -- promotion ------------------------------------------------------------------------
-    def order(self, promotion: dict[str, Any], doc: dict[str, Any], codenames: list[str]) -> list[str]:
+    def order(
+        self, promotion: dict[str, Any], doc: dict[str, Any], codenames: list[str]
+    ) -> tuple[tuple[str, ...], ...]:
+        """The positions of the order: a codename, or a list of codenames fed by one upstream."""
         order = promotion.get("order")
+        linear = tuple((c,) for c in codenames)
         if order is None:
             self.error(
                 "missing 'promotion.order'",
                 self.at(doc, "promotion") if "promotion" in doc else Location(self.source, 1, 1),
                 "e.g. order: [dev, stg, prd]",
             )
-            return list(codenames)
-        if not isinstance(order, list) or not all(isinstance(o, str) for o in order):
-            self.error("'promotion.order' must be a list of codenames", self.at(promotion, "order"))
-            return list(codenames)
-        for index, name in enumerate(order):
-            if name not in codenames:
-                close = _closest(name, set(codenames))
-                hint = f"did you mean {close!r}?" if close else f"known environments: {', '.join(codenames)}"
-                self.error(f"'promotion.order' names unknown environment {name!r}", self.at(order, index=index), hint)
-            if order.index(name) != index:
-                self.error(f"'promotion.order' lists {name!r} twice", self.at(order, index=index))
-        missing = [c for c in codenames if c not in order]
+            return linear
+        if not isinstance(order, list) or not all(_is_position(o) for o in order):
+            self.error(
+                "'promotion.order' must be a list of codenames (or of lists of codenames)",
+                self.at(promotion, "order"),
+                "e.g. order: [dev, stg, prd] or order: [dev, stg, [prd-eu, prd-us]]",
+            )
+            return linear
+        positions = [self.position(order, index, item) for index, item in enumerate(order)]
+        self.check_order_names(order, positions, codenames)
+        missing = [c for c in codenames if not any(c in group for group in positions)]
         if missing:
             self.error(
                 f"'promotion.order' leaves out {', '.join(missing)}",
                 self.at(promotion, "order"),
                 "every environment must have its place in the promotion path",
             )
-        return list(order)
+        return tuple(group for group in positions if group)
+
+    def position(self, order: list[Any], index: int, item: Any) -> tuple[str, ...]:
+        if isinstance(item, str):
+            return (item,)
+        if not item:
+            self.error(
+                "'promotion.order' has an empty group",
+                self.at(order, index=index),
+                "a group lists the environments fed by the same upstream, e.g. [prd-eu, prd-us]",
+            )
+        return tuple(item)
+
+    def check_order_names(self, order: list[Any], positions: list[tuple[str, ...]], codenames: list[str]) -> None:
+        seen: set[str] = set()
+        for index, group in enumerate(positions):
+            item = order[index]
+            for inner, name in enumerate(group):
+                where = self.at(item, index=inner) if isinstance(item, list) else self.at(order, index=index)
+                if name not in codenames:
+                    close = _closest(name, set(codenames))
+                    hint = f"did you mean {close!r}?" if close else f"known environments: {', '.join(codenames)}"
+                    self.error(f"'promotion.order' names unknown environment {name!r}", where, hint)
+                if name in seen:
+                    self.error(f"'promotion.order' lists {name!r} twice", where)
+                seen.add(name)
 
     def patterns(self, promotion: dict[str, Any]) -> list[str]:
         patterns = promotion.get("env_specific", [])
@@ -466,6 +527,10 @@ class _Validator:
                 continue
             result[pattern] = tuple(keys)
         return result
+
+
+def _is_position(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
 def _entries(value: Any) -> tuple[Any, ...]:

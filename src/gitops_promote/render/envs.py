@@ -25,4 +25,4 @@ def text(result: EnvsResult) -> None:
             row.head[:12] if row.head else "(no branch)",
         )
     console.out().print(table)
-    console.out().print("promotion order: " + " → ".join(result.registry.order))
+    console.out().print("promotion order: " + result.registry.describe_order())

@@ -11,14 +11,21 @@ from gitops_promote.render import console
 STATE_STYLE = {PENDING: "yellow", DRIFT: "bold red"}
 
 
-def cell_text(cell: AppCell) -> str:
+# Up to this many environments a cell is one line; beyond, each part gets its own line, so
+# that five or more columns still fit a terminal without folding words in the middle.
+ONE_LINE_COLUMNS = 3
+
+
+def cell_text(cell: AppCell, separator: str = " · ") -> str:
     if not cell.present:
         return "absent" + (f" ({cell.state})" if cell.state in (PENDING, DRIFT) else "")
     parts = [f"chart {cell.chart_version or '?'}", f"app {cell.app_version or '?'}"]
     if cell.image_tag is not None:
         parts.append(f"tag {cell.image_tag}")
-    mark = f" [{cell.state}]" if cell.state in (PENDING, DRIFT) else ""
-    return " · ".join(parts) + mark
+    text = separator.join(parts)
+    if cell.state not in (PENDING, DRIFT):
+        return text
+    return text + ("\n" if "\n" in separator else " ") + f"[{cell.state}]"
 
 
 def pair_lines(pair: PairReport) -> list[tuple[str, str]]:
@@ -47,14 +54,16 @@ def gap_line(gap: KeyGap) -> str:
 def text(report: ParityReport) -> None:
     out = console.out()
     table = Table(title="Parity (chart version · appVersion · image tag)", title_justify="left")
+    separator = " · " if len(report.environments) <= ONE_LINE_COLUMNS else "\n"
     table.add_column("app")
     for env in report.environments:
-        table.add_column(env)
+        table.add_column(env, overflow="fold")
     for app, cells in report.apps.items():
         row = [Text(app)]
         for env in report.environments:
             cell = cells.get(env)
-            row.append(Text(cell_text(cell), style=STATE_STYLE.get(cell.state, "")) if cell else Text("(no branch)"))
+            text = cell_text(cell, separator) if cell else "(no branch)"
+            row.append(Text(text, style=STATE_STYLE.get(cell.state, "")) if cell else Text(text))
         table.add_row(*row)
     out.print(table)
     for pair in report.pairs:
