@@ -183,3 +183,72 @@ def test_init_refuses_bad_envs(tmp_path: Path, envs: str, message: str) -> None:
     result = run_cli(tmp_path, "init", "repo", "--envs", envs)
     assert result.exit_code == 2 and message in result.stderr
     assert not (tmp_path / "repo").exists() or not any((tmp_path / "repo").iterdir())
+
+
+# ---- gitops promote SRC: every environment of the next position --------------------------------
+
+FROZEN_PRD_EU = """\
+    freeze:
+      - from: "2026-12-24T00:00:00Z"
+        to: "2026-12-27T08:00:00Z"
+        reason: holiday freeze
+"""
+
+
+def fan_out_repo(path: Path, *, freeze_prd_eu: bool = False) -> GitopsRepo:
+    repo = make_graph_repo(path, (("dev",), ("stg",), ("prd-eu", "prd-us", "prd-ap")))
+    if freeze_prd_eu:
+        registry = repo.read("stg", "environments.yaml").decode()
+        registry = registry.replace("  - codename: prd-us\n", FROZEN_PRD_EU + "  - codename: prd-us\n")
+        for branch in ("stg", "prd-eu", "prd-us", "prd-ap"):
+            repo.commit(branch, {"environments.yaml": registry}, "freeze prd-eu")
+    repo.commit("stg", {"apps/api/values.yaml": "image:\n  tag: '1.1.0'\n"}, "api 1.1.0")
+    return repo
+
+
+def test_promote_without_target_promotes_every_next_environment(tmp_path: Path) -> None:
+    repo = fan_out_repo(tmp_path / "repo")
+    before = {t: repo.head(t) for t in ("prd-eu", "prd-us", "prd-ap")}
+    result = run_cli(repo.path, "promote", "stg", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert [t["target"] for t in data["targets"]] == ["prd-eu", "prd-us", "prd-ap"]  # registry order
+    for outcome in data["targets"]:
+        target = outcome["target"]
+        assert outcome["ok"] and outcome["result"]["promoted"]
+        assert repo.head(target) == outcome["result"]["target_commit"] != before[target]
+        # one commit each, on top of that target's own tip
+        assert repo.read(target, "apps/api/values.yaml") == b"image:\n  tag: '1.1.0'\n"
+    text = run_cli(repo.path, "promote", "stg")
+    assert text.exit_code == 0
+    assert "prd-eu  nothing to promote" in text.stdout and "prd-ap  nothing to promote" in text.stdout
+
+
+def test_a_refused_target_does_not_stop_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = fan_out_repo(tmp_path / "repo", freeze_prd_eu=True)
+    repo.commit("prd-us", {"apps/api/values.yaml": "image:\n  tag: '1.0.1-hotfix'\n"}, "hotfix on prd-us")
+    monkeypatch.setenv("GITOPS_NOW", "2026-12-25T12:00:00Z")
+    frozen, drifted = repo.head("prd-eu"), repo.head("prd-us")
+    result = run_cli(repo.path, "promote", "stg")
+    assert result.exit_code == 1
+    assert repo.head("prd-eu") == frozen and repo.head("prd-us") == drifted
+    assert repo.read("prd-ap", "apps/api/values.yaml") == b"image:\n  tag: '1.1.0'\n"
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("  prd-eu  refused: refused: prd-eu is frozen") for line in lines), lines
+    assert any(line.startswith("  prd-us  refused: refusing to promote: 1 path(s)") for line in lines), lines
+    assert any(line.startswith("  prd-ap  promoted: ") for line in lines), lines
+    assert "2 of 3 not promoted: prd-eu, prd-us" in result.stderr
+    as_json = run_cli(repo.path, "promote", "stg", "--dry-run", "-o", "json")
+    assert as_json.exit_code == 1
+    by_target = {t["target"]: t for t in as_json.json()["targets"]}
+    assert by_target["prd-us"]["result"]["drift"][0]["path"] == "apps/api/values.yaml"
+    assert by_target["prd-eu"]["exit_code"] == 1 and by_target["prd-ap"]["ok"]
+
+
+def test_promote_without_target_in_a_linear_order_is_the_next_step(gitops_repo: GitopsRepo) -> None:
+    gitops_repo.commit("dev", {"apps/api/values.yaml": "image:\n  tag: '1.1.0'\n"}, "api 1.1.0")
+    result = run_cli(gitops_repo.path, "promote", "dev", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["target"] == "stg" and result.json()["promoted"]  # the one-target shape
+    last = run_cli(gitops_repo.path, "promote", "prd")
+    assert last.exit_code == 2 and "prd is the last environment" in last.stderr

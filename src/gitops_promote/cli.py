@@ -194,11 +194,14 @@ def promote(
         str, typer.Argument(help="Environment to promote from (e.g. dev).", autocompletion=_complete_environment)
     ],
     target: Annotated[
-        str,
+        Optional[str],  # noqa: UP045
         typer.Argument(
-            help="Environment to promote into (the next one, e.g. stg).", autocompletion=_complete_environment
+            help="Environment to promote into (the next one, e.g. stg) [default: every environment of the "
+            "next position, one commit each].",
+            autocompletion=_complete_environment,
+            show_default=False,
         ),
-    ],
+    ] = None,
     ref: Annotated[Optional[str], typer.Option(help="Promote this commit of SOURCE instead of its tip.")] = None,  # noqa: UP045
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
     push: Annotated[bool, typer.Option("--push/--no-push", help="Push the promotion to the remote.")] = True,
@@ -228,17 +231,18 @@ def promote(
     remote: RemoteOpt = None,
     output: OutputOpt = Output.text,
 ) -> None:
-    """Promote SOURCE's content into TARGET (one step forward in promotion.order)."""
+    """Promote SOURCE's content into TARGET (one step forward in promotion.order), or into every next one."""
 
-    def body() -> None:
+    def body() -> int:
         from gitops_promote.commands import plan as plan_command
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
+        from gitops_promote.core.fanout import promote_each
         from gitops_promote.render import console
+        from gitops_promote.render import fanout as render_fanout
         from gitops_promote.render import promote as render
 
         saved = plan_command.load_saved(plan, source, target, ref) if plan else None
-        request = PromotionRequest(source, target, saved.source_commit if saved else ref, registry, remote)
         options = command.PromoteOptions(
             saved_plan=saved,
             dry_run=dry_run,
@@ -247,13 +251,25 @@ def promote(
             override_reason=override_reason(override_freeze, reason),
             pr=pr,
         )
-        try:
-            with console.status(f"promoting {source} to {target}: fetching, planning, pushing…"):
-                result = command.run(_repo_path(ctx), request, options)
-        except command.DriftRefused as exc:
-            exc.json = output is Output.json
-            raise
-        _emit(output, result, render.text)
+
+        def promote_one(into: str) -> command.PromoteResult:
+            request = PromotionRequest(source, into, saved.source_commit if saved else ref, registry, remote)
+            try:
+                with console.status(f"promoting {source} to {into}: fetching, planning, pushing…"):
+                    return command.run(_repo_path(ctx), request, options)
+            except command.DriftRefused as exc:
+                exc.json = output is Output.json
+                raise
+
+        targets = (
+            [saved.target] if saved else [target] if target else command.targets(_repo_path(ctx), source, registry)
+        )
+        if len(targets) == 1:
+            _emit(output, promote_one(targets[0]), render.text)
+            return 0
+        fanout = promote_each(source, targets, promote_one)
+        _emit(output, fanout, render_fanout.text)
+        return fanout.exit_code
 
     _run(body)
 

@@ -78,6 +78,18 @@ def promotion_step(registry: Registry, source: str, target: str) -> tuple[Enviro
     return src, dst
 
 
+def next_targets(registry: Registry, source: str) -> list[str]:
+    """The environments `gitops promote SOURCE` (no target) promotes into, in registry order."""
+    src = environment(registry, source)
+    targets = [e.codename for e in registry.next_environments(src.codename)]
+    if not targets:
+        raise UsageError(
+            f"{src.codename} is the last environment of the order: there is nothing to promote it into",
+            hint=f"changes travel {registry.describe_order()}",
+        )
+    return targets
+
+
 def _why_refused(registry: Registry, src: Environment, dst: Environment) -> str:
     here, there = registry.position_of(src.codename), registry.position_of(dst.codename)
     if there == here and src != dst:

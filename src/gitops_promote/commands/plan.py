@@ -161,10 +161,10 @@ class SavedPlan:
     target_commit: str
 
 
-def load_saved(path: Path, source: str, target: str, ref: str | None) -> SavedPlan:
-    """The saved plan, checked against the command line it is applied with."""
+def load_saved(path: Path, source: str, target: str | None, ref: str | None) -> SavedPlan:
+    """The saved plan, checked against the command line it is applied with (no target: the plan's)."""
     saved = _read_saved(path)
-    if (saved.source, saved.target) != (source, target):
+    if (saved.source, saved.target) != (source, target or saved.target):
         raise UsageError(
             f"{path} plans {saved.source} → {saved.target}, not {source} → {target}",
             hint=f"run gitops promote {saved.source} {saved.target} --plan {path}",

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import pr
-from gitops_promote.commands._context import BranchRefs
+from gitops_promote.commands._context import BranchRefs, bootstrap_registry, next_targets
 from gitops_promote.commands._engine import (
     Prepared,
     PromotionRequest,
@@ -86,6 +86,12 @@ class PromoteResult:
             "compare_url": self.compare_url,
             "pull_request": self.pull_request,
         }
+
+
+def targets(repo_path: Path, source: str, registry_file: Path | None) -> list[str]:
+    """`gitops promote SOURCE` with no target: every environment of the next position."""
+    with Repository(repo_path) as repo:
+        return next_targets(bootstrap_registry(repo, registry_file, [source]), source)
 
 
 def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> PromoteResult:
