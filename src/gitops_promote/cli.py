@@ -79,6 +79,15 @@ ReasonOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--reason", help="Why: recorded in the commit (Freeze-Override / Rollback-Reason trailers)."),
 ]
+AppOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--app",
+        help="Only this app (its directory, e.g. apps/api, or its name); repeat for several. "
+        "Every other path of TARGET stays as it is.",
+        show_default=False,
+    ),
+]
 OutputOpt = Annotated[
     Output, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
 ]
@@ -227,6 +236,7 @@ def promote(
             help="Apply exactly this plan (saved by gitops plan --save); refuse if either branch moved since.",
         ),
     ] = None,
+    app_names: AppOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
     output: OutputOpt = Output.text,
@@ -242,7 +252,8 @@ def promote(
         from gitops_promote.render import fanout as render_fanout
         from gitops_promote.render import promote as render
 
-        saved = plan_command.load_saved(plan, source, target, ref) if plan else None
+        saved = plan_command.load_saved(plan, source, target, ref, tuple(app_names or ())) if plan else None
+        apps = saved.apps if saved else tuple(app_names or ())
         options = command.PromoteOptions(
             saved_plan=saved,
             dry_run=dry_run,
@@ -253,7 +264,8 @@ def promote(
         )
 
         def promote_one(into: str) -> command.PromoteResult:
-            request = PromotionRequest(source, into, saved.source_commit if saved else ref, registry, remote)
+            commit = saved.source_commit if saved else ref
+            request = PromotionRequest(source, into, commit, registry, remote, apps=apps)
             try:
                 with console.status(f"promoting {source} to {into}: fetching, planning, pushing…"):
                     return command.run(_repo_path(ctx), request, options)
@@ -304,6 +316,7 @@ def diff(
     max_size: Annotated[
         int, typer.Option("--max-size", min=1000, help="Largest markdown report, in characters.")
     ] = 60_000,
+    app_names: AppOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
 ) -> None:
@@ -319,7 +332,7 @@ def diff(
 
         if show_secrets and os.environ.get("CI"):
             console.warning("--show-secrets in CI: secret values will appear in the job log")
-        request = PromotionRequest(source, target, ref, registry, remote)
+        request = PromotionRequest(source, target, ref, registry, remote, apps=tuple(app_names or ()))
         result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
         if chosen is DiffOutput.json:
@@ -353,6 +366,7 @@ def plan(
             "--save", dir_okay=False, help="Write the plan (with both commit ids) to FILE for promote --plan."
         ),
     ] = None,
+    app_names: AppOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
     output: Annotated[
@@ -367,7 +381,8 @@ def plan(
         from gitops_promote.render import console
         from gitops_promote.render import plan as render
 
-        result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote), save)
+        request = PromotionRequest(source, target, ref, registry, remote, apps=tuple(app_names or ()))
+        result = command.run(_repo_path(ctx), request, save)
         if output is PlanOutput.json:
             console.print_json(result.to_json())
         elif output is PlanOutput.markdown:
@@ -377,6 +392,7 @@ def plan(
         if save is not None:
             console.message(
                 f"plan saved to {save}; apply it with: gitops promote {result.source} {result.target} --plan {save}"
+                + "".join(f" --app {a}" for a in result.apps or ())
             )
 
     _run(body)

@@ -21,6 +21,7 @@ from gitops_promote.commands._context import (
     registry_at,
 )
 from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
+from gitops_promote.core.apps import PROMOTED_APPS, Scope, covers, parse_trailer, scope_for
 from gitops_promote.core.drift import (
     PROMOTED_COMMIT,
     PROMOTED_FROM,
@@ -45,6 +46,7 @@ class PromotionRequest:
     registry_file: Path | None = None
     remote: str | None = None  # None: origin when the repository has it
     fetch: bool = True
+    apps: tuple[str, ...] = ()  # --app: only these apps (directories or names); () is everything
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Prepared:
     new_blobs: dict[str, bytes] = field(default_factory=dict)  # merged env-key files, written on apply
     blob_cache: dict[str, bytes] = field(default_factory=dict)  # existing blobs read in a batch
     blob_size_cache: dict[str, int] = field(default_factory=dict)
+    scope: Scope | None = None  # --app: the apps promoted (None: the whole branch)
 
     @property
     def changes_target(self) -> bool:
@@ -127,14 +130,15 @@ def prepare(repo: Repository, request: PromotionRequest, *, refs: BranchRefs | N
     target_commit = _require_branch(repo, refs.ref(dst.branch), dst.branch, refs.remote)
     owned = _owned_paths(repo, registry, dst, target_commit, request.registry_file)
     source_tree, target_tree = repo.ls_tree_pair(source_commit, target_commit)
-    plan = plan_tree(source_tree, target_tree, owned.owns)
+    scope = scope_for(request.apps, source_tree, target_tree)
+    plan = plan_tree(source_tree, target_tree, owned.owns, scope.contains if scope else None)
     key_rules = KeyRules.build(registry.env_specific_keys, dst.codename)
     new_blobs = carry_env_keys(repo, key_rules, source_tree, target_tree, plan)
-    base = last_promotion(repo, target_commit, source_commit, src.codename)
+    base = last_promotion(repo, target_commit, source_commit, src.codename, scope.paths if scope else ())
     prepared = Prepared(
         repo, registry, src, dst, refs, source_commit, target_commit, owned, source_tree, target_tree, plan, base
     )
-    prepared.key_rules, prepared.new_blobs = key_rules, new_blobs
+    prepared.key_rules, prepared.new_blobs, prepared.scope = key_rules, new_blobs, scope
     prepared.commits = pending_commits(repo, base, source_commit)
     prepared.drift = detect_drift(prepared, _ignoring_env_keys(prepared))
     return prepared
@@ -176,11 +180,21 @@ def _owned_paths(
     return owned
 
 
-def last_promotion(repo: Repository, target_commit: str, source_commit: str, source: str) -> LastPromotion | None:
-    """The newest promotion from `source` on the target's first-parent line, else the merge base."""
+def last_promotion(
+    repo: Repository, target_commit: str, source_commit: str, source: str, apps: tuple[str, ...] = ()
+) -> LastPromotion | None:
+    """The newest promotion from `source` on the target's first-parent line, else the merge base.
+
+    A partial promotion (Promoted-Apps) counts only for a promotion of some of its apps: for the
+    other apps, and for the whole branch, the last promotion that carried them is the base, so
+    that a direct change made before the partial promotion is still seen as drift.
+    """
     for commit in repo.log([target_commit], first_parent=True, grep=f"^{PROMOTED_COMMIT}: ", limit=50):
         trailers = commit.trailers()
         promoted = trailers.get(PROMOTED_COMMIT, [])
+        partial = trailers.get(PROMOTED_APPS)
+        if partial and not covers(parse_trailer(partial[0]), apps):
+            continue
         if promoted and trailers.get(PROMOTED_FROM, [source])[0] == source:
             if (resolved := repo.resolve_commit(promoted[0])) is not None:
                 return LastPromotion(commit.sha, resolved)

@@ -45,6 +45,7 @@ class PlanResult:
     files: list[FileAction]
     drift: list[Drift]
     warnings: list[Warning] = field(default_factory=list)
+    apps: list[str] | None = None  # --app: the app directories planned (None: the whole branch)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class PlanResult:
             "files": [f.to_json() for f in self.files],
             "drift": [d.to_json() for d in self.drift],
             "warnings": [w.to_json() for w in self.warnings],
+            "apps": self.apps,
         }
 
 
@@ -88,6 +90,7 @@ def from_prepared(prepared: Prepared) -> PlanResult:
         files=prepared.plan.actions,
         drift=prepared.drift,
         warnings=warnings(prepared),
+        apps=list(prepared.scope.paths) if prepared.scope else None,
     )
 
 
@@ -159,11 +162,17 @@ class SavedPlan:
     source_tip: str
     source_commit: str
     target_commit: str
+    apps: tuple[str, ...] = ()  # the app directories planned; () is the whole branch
 
 
-def load_saved(path: Path, source: str, target: str | None, ref: str | None) -> SavedPlan:
+def load_saved(path: Path, source: str, target: str | None, ref: str | None, apps: tuple[str, ...] = ()) -> SavedPlan:
     """The saved plan, checked against the command line it is applied with (no target: the plan's)."""
     saved = _read_saved(path)
+    if apps and set(apps) != set(saved.apps) and not set(apps) <= {a.rsplit("/", 1)[-1] for a in saved.apps}:
+        raise UsageError(
+            f"--app {', '.join(apps)} and the saved plan ({', '.join(saved.apps) or 'every app'}) disagree",
+            hint="a saved plan already names the apps it promotes: drop --app",
+        )
     if (saved.source, saved.target) != (source, target or saved.target):
         raise UsageError(
             f"{path} plans {saved.source} → {saved.target}, not {source} → {target}",
@@ -179,8 +188,9 @@ def _read_saved(path: Path) -> SavedPlan:
         data = json.loads(path.read_text())
         if data.get("schema") != PLAN_SCHEMA:
             raise ConfigError(f"{path}: unsupported plan schema {data.get('schema')!r}", hint="save the plan again")
+        apps = tuple(str(a) for a in data.get("apps") or ())
         return SavedPlan(
-            data["source"], data["target"], data["source_tip"], data["source_commit"], data["target_commit"]
+            data["source"], data["target"], data["source_tip"], data["source_commit"], data["target_commit"], apps
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(
@@ -194,6 +204,11 @@ def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
         raise RefusedError(
             f"the saved plan promotes {saved.source} to {saved.target}, not "
             f"{prepared.source.codename} to {prepared.target.codename}"
+        )
+    planned = prepared.scope.paths if prepared.scope else ()
+    if planned != saved.apps:
+        raise RefusedError(
+            f"the saved plan promotes {', '.join(saved.apps) or 'every app'}, not {', '.join(planned) or 'every app'}"
         )
     source_tip = prepared.repo.resolve_commit(prepared.refs.ref(prepared.source.branch))
     moved = []

@@ -20,6 +20,7 @@ from gitops_promote.commands._engine import (
     require_git_identity,
 )
 from gitops_promote.commands.plan import SavedPlan, check_unchanged
+from gitops_promote.core.apps import PROMOTED_APPS, trailer_value
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.promotion import SEEDED, FileAction
@@ -60,6 +61,7 @@ class PromoteResult:
     pr_branch: str | None = None  # --pr: the review branch pushed instead of the target
     compare_url: str | None = None  # --pr: where to open the pull request (GitHub/GitLab remotes)
     pull_request: str | None = None  # --pr: the pull request gh opened or updated
+    apps: list[str] | None = None  # --app: the app directories promoted (None: the whole branch)
 
     @property
     def seeded(self) -> list[str]:
@@ -85,6 +87,7 @@ class PromoteResult:
             "pr_branch": self.pr_branch,
             "compare_url": self.compare_url,
             "pull_request": self.pull_request,
+            "apps": self.apps,
         }
 
 
@@ -204,6 +207,7 @@ def _result(prepared: Prepared, options: PromoteOptions) -> PromoteResult:
         commits=[{"sha": c.sha, "subject": c.subject, "author": c.author, "date": c.date} for c in prepared.commits],
         drift=prepared.drift,
         drift_discarded=bool(prepared.drift) and options.discard_drift,
+        apps=list(prepared.scope.paths) if prepared.scope else None,
     )
 
 
@@ -223,7 +227,8 @@ class DriftRefused(RefusedError):
 
 def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ...] = ()) -> str:
     src = prepared.source.codename
-    lines = [f"Promote {src} {prepared.source_commit[:7]} to {prepared.target.codename}", ""]
+    what = f" ({', '.join(prepared.scope.paths)})" if prepared.scope else ""
+    lines = [f"Promote {src} {prepared.source_commit[:7]} to {prepared.target.codename}{what}", ""]
     subjects = [c.subject for c in prepared.commits]
     lines += [f"- {s}" for s in subjects[:MAX_SUBJECTS]]
     if len(subjects) > MAX_SUBJECTS:
@@ -231,6 +236,8 @@ def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ..
     if subjects:
         lines.append("")
     lines += [f"{PROMOTED_FROM}: {src}", f"{PROMOTED_COMMIT}: {prepared.source_commit}"]
+    if prepared.scope is not None:
+        lines.append(f"{PROMOTED_APPS}: {trailer_value(prepared.scope)}")
     lines += [f"{key}: {value}" for key, value in extra_trailers]
     return "\n".join(lines) + "\n"
 
@@ -240,7 +247,10 @@ def _write_commit(repo: Repository, prepared: Prepared, trailers: tuple[tuple[st
         repo.write_blob(data)
     tree = repo.write_tree(prepared.plan.entries, base=(prepared.source_commit, prepared.source_tree))
     message = commit_message(prepared, trailers)
-    return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message)
+    # A partial promotion merges only some apps: recording the source as a parent would tell
+    # git (and people reading the graph) that all of it reached the target.
+    parents = [prepared.target_commit] if prepared.scope else [prepared.target_commit, prepared.source_commit]
+    return repo.commit_tree(tree, parents, message)
 
 
 # ---- publishing: shared by promote and rollback --------------------------------------------

@@ -19,6 +19,7 @@ from gitops_promote.commands import history
 from gitops_promote.commands._context import bootstrap_registry, registry_at
 from gitops_promote.commands._engine import freeze_gate, require_git_identity
 from gitops_promote.commands.promote import BranchMove, publish, retrying
+from gitops_promote.core.apps import Scope, scope_of
 from gitops_promote.core.drift import ROLLED_BACK_TO
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.paths import EnvSpecificPaths
@@ -64,6 +65,7 @@ class RollbackResult:
     freeze_override: str | None = None
     attempts: int = 1
     notes: list[str] = field(default_factory=list)
+    apps: list[str] | None = None  # undoing partial promotions: only their apps (None: everything)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +83,7 @@ class RollbackResult:
             "files": [f.to_json() for f in self.files],
             "attempts": self.attempts,
             "notes": self.notes,
+            "apps": self.apps,
         }
 
 
@@ -126,7 +129,8 @@ def _attempt(
     env, refs, head = history.open_branch(repo, request.environment, request.registry_file, request.remote)
     registry = _registry(repo, request, env, head)
     target = choose_target(repo, env, head, request)
-    entries, files = _plan(repo, registry, env, head, target.commit, options.with_env_files)
+    scope = undone_scope(history.entries(repo, head), target)
+    entries, files = _plan(repo, registry, env, head, target.commit, options.with_env_files, scope)
     result = RollbackResult(
         env.codename,
         target,
@@ -140,6 +144,7 @@ def _attempt(
         options.reason,
         files,
     )
+    result.apps = list(scope.paths) if scope else None
     if entries == repo.ls_tree(head):
         result.commit = head
         return result
@@ -205,17 +210,40 @@ def _invalid_target(env: Environment, message: str, valid: list[history.Entry]) 
     )
 
 
+def undone_scope(entries: list[history.Entry], target: history.Entry) -> Scope | None:
+    """The apps a rollback to `target` restores: when every promotion it undoes was partial,
+    only their apps (the others never moved); else everything (None)."""
+    undone: list[history.Entry] = []
+    for entry in effective_promotions(entries):
+        if entry.commit == target.commit:
+            break
+        undone.append(entry)
+    if not undone or any(e.apps is None for e in undone):
+        return None
+    return scope_of(dict.fromkeys(a for e in undone for a in e.apps or ()))
+
+
 def _plan(
-    repo: Repository, registry: Registry, env: Environment, head: str, target: str, with_env_files: bool
+    repo: Repository,
+    registry: Registry,
+    env: Environment,
+    head: str,
+    target: str,
+    with_env_files: bool,
+    scope: Scope | None = None,
 ) -> tuple[dict[str, TreeEntry], list[FileAction]]:
     """The rolled-back tree: the target's content, the environment's own files kept."""
     current, earlier = repo.ls_tree(head), repo.ls_tree(target)
-    if with_env_files:
+    if with_env_files and scope is None:
         return earlier, history.changed_files(current, earlier)
+    if with_env_files:
+        assert scope is not None
+        plan = plan_tree(earlier, current, lambda _path: False, scope.contains)
+        return plan.entries, plan.actions
     owned: EnvSpecificPaths = registry.owned_paths(env.codename)
     if (then := registry_at(repo, target, env.branch)) is not None:
         owned = owned.union(then.env_specific)
-    plan = plan_tree(earlier, current, owned.owns)
+    plan = plan_tree(earlier, current, owned.owns, scope.contains if scope else None)
     return plan.entries, plan.actions
 
 
@@ -228,6 +256,8 @@ def commit_message(env: Environment, target: history.Entry, options: RollbackOpt
         else f"{env.codename}'s environment-specific files kept"
     )
     lines += [f"Restores the content promoted by {target.commit[:12]}; {kept}.", ""]
+    if result.apps:
+        lines += [f"Only {', '.join(result.apps)}: the promotions undone carried no other app.", ""]
     lines.append(f"{ROLLED_BACK_TO}: {target.commit}")
     if options.reason:
         lines.append(f"{history.ROLLBACK_REASON}: {' '.join(options.reason.split())}")

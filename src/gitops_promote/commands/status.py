@@ -16,6 +16,7 @@ from gitops_promote.adapters.git import CommitInfo, Repository
 from gitops_promote.commands import history
 from gitops_promote.commands._context import BranchRefs, bootstrap_registry, check_remote_name, registry_at
 from gitops_promote.commands._engine import Prepared, PromotionRequest, current_time, prepare
+from gitops_promote.core.apps import discover, group_by_app
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.freeze import Occurrence, current_and_next
 from gitops_promote.core.promotion import KEPT, FileAction
@@ -30,12 +31,14 @@ class Pending:
     upstream_commit: str
     files: list[FileAction]
     commits: list[CommitInfo]
+    apps: dict[str, int] = field(default_factory=dict)  # app directory -> its files pending
 
     def to_json(self) -> dict[str, Any]:
         return {
             "upstream": self.upstream,
             "upstream_commit": self.upstream_commit,
             "files": [f.to_json() for f in self.files],
+            "apps": self.apps,
             "commits": [{"sha": c.sha, "subject": c.subject, "author": c.author, "date": c.date} for c in self.commits],
         }
 
@@ -145,7 +148,9 @@ def prepare_step(
 
 def pending_of(prepared: Prepared) -> Pending:
     changes = [a for a in prepared.plan.actions if a.action != KEPT]
-    return Pending(prepared.source.codename, prepared.source_commit, changes, prepared.commits)
+    apps = discover(prepared.source_tree, prepared.target_tree)
+    by_app = {app: len(paths) for app, paths in group_by_app((a.path for a in changes), apps).items() if app}
+    return Pending(prepared.source.codename, prepared.source_commit, changes, prepared.commits, by_app)
 
 
 def _row(repo: Repository, registry: Registry, refs: BranchRefs, env: Environment) -> EnvStatus:

@@ -40,6 +40,8 @@ def text(result: HistoryResult) -> None:
     table.add_column("files", justify="right")
     for entry in result.entries:
         kind = Text(entry.kind, style=KIND_STYLE.get(entry.kind, ""))
+        if entry.apps is not None:
+            kind.append(" (partial)")
         if entry.freeze_override:
             kind.append(" (freeze override)", style="red")
         files = "" if entry.files is None else str(len(entry.files))

@@ -19,6 +19,8 @@ def text(result: PlanResult) -> None:
             style="bold",
         )
     )
+    if result.apps is not None:
+        out.print(Text(f"Apps: {', '.join(result.apps)} (every other path of {result.target} stays as it is)"))
     out.print(Text(f"\nCommits to promote ({len(result.commits)}):"))
     for commit in result.commits:
         out.print(Text(f"  {commit['sha'][:12]} {commit['subject']}  ({commit['author']}, {commit['date'][:10]})"))
@@ -53,6 +55,7 @@ def markdown(result: PlanResult) -> str:
         f"- source `{result.source_commit}`",
         f"- target `{result.target_commit}`",
         f"- files: {_counts(result)}",
+        *([f"- apps: {', '.join(f'`{_cell(a)}`' for a in result.apps)}"] if result.apps is not None else []),
         "",
         "### Commits",
         "",
