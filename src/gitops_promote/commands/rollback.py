@@ -18,7 +18,7 @@ from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import history
 from gitops_promote.commands._context import bootstrap_registry, registry_at
 from gitops_promote.commands._engine import freeze_gate, require_git_identity
-from gitops_promote.commands.promote import BranchMove, publish, retrying
+from gitops_promote.commands._publish import BranchMove, publish, retrying
 from gitops_promote.core.apps import Scope, scope_of
 from gitops_promote.core.drift import ROLLED_BACK_TO
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
