@@ -623,6 +623,47 @@ def rollback(
     _run(body)
 
 
+@app.command()
+def backport(
+    ctx: typer.Context,
+    env: Annotated[
+        str,
+        typer.Argument(
+            help="Environment whose direct changes (hotfixes) to bring home (e.g. prd).",
+            autocompletion=_complete_environment,
+        ),
+    ],
+    to: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--to",
+            help="Environment to apply them on [default: the first environment of the order].",
+            autocompletion=_complete_environment,
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
+    push: Annotated[bool, typer.Option("--push/--no-push", help="Push the backport to the remote.")] = True,
+    pr: Annotated[
+        bool,
+        typer.Option("--pr", help="Push the backport commit to backport/ENV-to-TO for review instead of TO."),
+    ] = False,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Apply ENV's drift (direct commits since its last promotion) on the first environment, three-way."""
+
+    def body() -> None:
+        from gitops_promote.commands import backport as command
+        from gitops_promote.render import backport as render
+
+        request = command.BackportRequest(env, to, registry, remote)
+        options = command.BackportOptions(dry_run, push, pr)
+        _emit(output, command.run(_repo_path(ctx), request, options), render.text)
+
+    _run(body)
+
+
 def _redeliver_interrupt(unraisable: Any) -> None:
     """A Ctrl-C that lands in a finalizer (e.g. Popen.__del__) is not lost or shown as a traceback.
 

@@ -22,6 +22,7 @@ from gitops_promote.commands._context import (
 )
 from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
 from gitops_promote.core.apps import PROMOTED_APPS, Scope, covers, parse_trailer, scope_for
+from gitops_promote.core.backport import BACKPORTED_COMMITS, parse_commits, without_backported
 from gitops_promote.core.drift import (
     PROMOTED_COMMIT,
     PROMOTED_FROM,
@@ -230,7 +231,18 @@ def detect_drift(
         for path in candidates:
             entry = repo.ls_path(base.source_commit, path)
             versions[path].add(entry.sha if entry else None)
-    return find_drift(candidates, prepared.target_tree, versions, same_content)
+    drift = find_drift(candidates, prepared.target_tree, versions, same_content)
+    # A hotfix brought home with `gitops backport` is upstream now, merged or not byte for byte.
+    return without_backported(drift, backported_commits(repo, since_source, prepared.source_commit)) if drift else []
+
+
+def backported_commits(repo: Repository, since: list[str], tip: str) -> set[str]:
+    """Commits of other environments that `gitops backport` brought into tip's history."""
+    found: set[str] = set()
+    for commit in repo.log([*since, tip], grep=f"^{BACKPORTED_COMMITS}: "):
+        for value in commit.trailers().get(BACKPORTED_COMMITS, []):
+            found |= parse_commits(value)
+    return found
 
 
 def _rollback_commits(repo: Repository, since: list[str], tip: str) -> set[str]:

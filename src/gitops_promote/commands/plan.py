@@ -107,7 +107,12 @@ def warnings(prepared: Prepared) -> list[Warning]:
             found += _missing_keys(prepared, action.path, blobs)
     for drift in prepared.drift:
         found.append(
-            Warning("drift", drift.path, f"changed directly on {dst}; blocks the promotion without --discard-drift")
+            Warning(
+                "drift",
+                drift.path,
+                f"changed directly on {dst}; blocks the promotion without --discard-drift "
+                f"(bring it home with: gitops backport {dst})",
+            )
         )
     return found
 

@@ -198,8 +198,8 @@ class DriftRefused(RefusedError):
         super().__init__(
             f"refusing to promote: {len(drift)} path(s) were changed directly on {target} and "
             "would be overwritten:\n  " + "\n  ".join(lines),
-            hint="bring those changes upstream first (commit them to the source branch), or "
-            "pass --discard-drift to overwrite them",
+            hint=f"bring them home with 'gitops backport {target}' (one commit on the first "
+            "environment, then promote it forward), or pass --discard-drift to overwrite them",
         )
         self.drift = drift
         self.result = result

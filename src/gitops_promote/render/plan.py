@@ -30,6 +30,7 @@ def text(result: PlanResult) -> None:
         out.print(Text(f"\nDrift that blocks the promotion ({len(result.drift)}):", style="bold red"))
         for drift in result.drift:
             out.print(Text(f"  {drift.path}  (commits {', '.join(c[:12] for c in drift.commits)})"))
+        out.print(Text(f"  the way out: gitops backport {result.target} (then promote it forward)"))
     if result.warnings:
         out.print(Text(f"\nWarnings ({len(result.warnings)}):", style="yellow"))
         for warning in result.warnings:
