@@ -169,3 +169,11 @@ def test_pr_carries_only_the_apps(remote_setup: RemoteSetup) -> None:
     assert remote.read(review, "apps/api/values.yaml") == API_11.encode()
     assert remote.read(review, "apps/web/values.yaml") == remote.read(stg, "apps/web/values.yaml")
     assert "Promoted-Apps: apps/api" in git(remote.path, "log", "-1", "--format=%B", review)
+
+
+def test_the_commits_listed_are_those_that_changed_the_apps(repo: GitopsRepo) -> None:
+    web_only = repo.commit("dev", {"apps/web/values.yaml": WEB_22}, "web 2.2.0")
+    api = run_cli(repo.path, "plan", "dev", "stg", "--app", "api", "-o", "json").json()
+    full = run_cli(repo.path, "plan", "dev", "stg", "-o", "json").json()
+    assert web_only in [c["sha"] for c in full["commits"]]
+    assert [c["subject"] for c in api["commits"]] == ["api 1.1.0, web 2.1.0"]

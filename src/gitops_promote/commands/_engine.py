@@ -21,7 +21,7 @@ from gitops_promote.commands._context import (
     registry_at,
 )
 from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
-from gitops_promote.core.apps import PROMOTED_APPS, Scope, covers, parse_trailer, scope_for
+from gitops_promote.core.apps import PROMOTED_APPS, Scope, covers, parse_trailer, scope_for, touching
 from gitops_promote.core.backport import BACKPORTED_COMMITS, parse_commits, without_backported
 from gitops_promote.core.drift import (
     PROMOTED_COMMIT,
@@ -141,6 +141,10 @@ def prepare(repo: Repository, request: PromotionRequest, *, refs: BranchRefs | N
     )
     prepared.key_rules, prepared.new_blobs, prepared.scope = key_rules, new_blobs, scope
     prepared.commits = pending_commits(repo, base, source_commit)
+    if scope is not None:  # --app: the commits that changed those apps
+        exclude = [f"^{base.source_commit}"] if base else []
+        wanted = touching(scope, repo.touched_paths([*exclude, source_commit]))
+        prepared.commits = [c for c in prepared.commits if c.sha in wanted]
     prepared.drift = detect_drift(prepared, _ignoring_env_keys(prepared))
     return prepared
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gitops_promote.core.helm import chart_dirs
@@ -122,3 +122,8 @@ def scope_for(requested: Sequence[str], *trees: Iterable[str]) -> Scope | None:
     if not requested:
         return None
     return Scope(resolve(requested, discover(*trees)))
+
+
+def touching(scope: Scope, touched: Mapping[str, Sequence[str]]) -> set[str]:
+    """The commits (of `touched`: commit -> paths) that changed a path of the scope."""
+    return {sha for sha, paths in touched.items() if any(scope.contains(p) for p in paths)}
