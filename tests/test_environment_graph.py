@@ -168,6 +168,10 @@ def test_init_with_a_group_of_environments(tmp_path: Path) -> None:
     assert "argocd/{env}/**" in registry.env_specific
     files = result.json()["files"]
     assert "argocd/prd-us/apps/api.yaml" in files and "apps/web/values-prd-eu.yaml" in files
+    assert (
+        "Changes travel dev → stg → {prd-eu, prd-us}, one step at a time"
+        in (tmp_path / "repo" / "README.md").read_text()
+    )
     assert run_cli(tmp_path / "repo", "validate", "--no-fetch").exit_code == 0
     linear = run_cli(tmp_path, "init", "line", "--envs", "dev,stg,prd-eu,prd-us", "-o", "json")
     assert parse_registry((tmp_path / "line" / "environments.yaml").read_text()).positions[-1] == ("prd-us",)

@@ -314,7 +314,7 @@ def argocd_files(registry: Registry, apps: Sequence[str], repo_url: str, placeho
 
 def readme(registry: Registry, apps: Sequence[str], repo_url: str, placeholder: bool) -> str:
     envs = registry.ordered()
-    order = " → ".join(e.codename for e in envs)
+    order = registry.describe_order()
     bootstrap = "\n".join(
         f"# {e.name} cluster (tracks branch {e.branch}):\n"
         f"git show {e.branch}:argocd/{e.codename}/root.yaml | kubectl apply -n {ARGOCD_NAMESPACE} -f -"
