@@ -88,6 +88,14 @@ AppOpt = Annotated[
         show_default=False,
     ),
 ]
+FetchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fetch/--no-fetch",
+        envvar="GITOPS_FETCH",
+        help="Fetch the environment branches first; --no-fetch works from the refs already fetched.",
+    ),
+]
 OutputOpt = Annotated[
     Output, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
 ]
@@ -134,8 +142,13 @@ def _complete_environment(ctx: typer.Context, incomplete: str) -> list[str]:
 # ---- error handling ---------------------------------------------------------------------------
 
 
-def _run(body: Callable[[], int | None]) -> NoReturn:
-    """Run a command body and leave with its exit code; expected failures become messages."""
+def _run(body: Callable[[], int | None], show_refused: Callable[[Any], None] | None = None) -> NoReturn:
+    """Run a command body and leave with its exit code; expected failures become messages.
+
+    A refusal that carries the command's result (drift, freeze, an invalid promoted tree) is
+    shown through `show_refused` first: the JSON object still reaches stdout, a dry run still
+    shows its changes.
+    """
     from gitops_promote.render import console
 
     console.reset()
@@ -143,8 +156,8 @@ def _run(body: Callable[[], int | None]) -> NoReturn:
         code = body() or 0
     except GitopsError as exc:
         result = getattr(exc, "result", None)
-        if result is not None and getattr(exc, "json", False):
-            console.print_json(result.to_json())
+        if result is not None and show_refused is not None:
+            show_refused(result)
         console.error(str(exc))
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
@@ -167,6 +180,12 @@ def _internal_error(exc: BaseException) -> NoReturn:
         f"Please report it at {ISSUES_URL} with the command you ran and the traceback above."
     )
     raise typer.Exit(EXIT_INTERNAL)
+
+
+def _usage(message: str, hint: str) -> GitopsError:
+    from gitops_promote.errors import UsageError
+
+    return UsageError(message, hint=hint)
 
 
 def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> None:
@@ -200,8 +219,13 @@ def envs(
 def promote(
     ctx: typer.Context,
     source: Annotated[
-        str, typer.Argument(help="Environment to promote from (e.g. dev).", autocompletion=_complete_environment)
-    ],
+        Optional[str],  # noqa: UP045
+        typer.Argument(
+            help="Environment to promote from (e.g. dev); with --plan FILE, the plan names it.",
+            autocompletion=_complete_environment,
+            show_default=False,
+        ),
+    ] = None,
     target: Annotated[
         Optional[str],  # noqa: UP045
         typer.Argument(
@@ -239,51 +263,48 @@ def promote(
     app_names: AppOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Promote SOURCE's content into TARGET (one step forward in promotion.order), or into every next one."""
+    from gitops_promote.render import promote as render
 
     def body() -> int:
-        from gitops_promote.commands import plan as plan_command
+        from gitops_promote.commands import _savedplan
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
         from gitops_promote.core.fanout import promote_each
         from gitops_promote.render import console
         from gitops_promote.render import fanout as render_fanout
-        from gitops_promote.render import promote as render
 
-        saved = plan_command.load_saved(plan, source, target, ref, tuple(app_names or ())) if plan else None
-        apps = saved.apps if saved else tuple(app_names or ())
+        if plan is None and source is None:
+            raise _usage("promote needs SOURCE (or --plan FILE)", "e.g. gitops promote dev stg")
+        apps = tuple(app_names or ())
+        saved = _savedplan.load_saved(plan, source, target, ref, apps) if plan else None
+        src = saved.source if saved else source or ""
+        freeze_reason = override_reason(override_freeze, reason)
         options = command.PromoteOptions(
-            saved_plan=saved,
-            dry_run=dry_run,
-            push=push,
-            discard_drift=discard_drift,
-            override_reason=override_reason(override_freeze, reason),
-            pr=pr,
+            saved_plan=saved, dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr
         )
+        doing = "planning" if dry_run else "pushing" if push else "writing"
 
         def promote_one(into: str) -> command.PromoteResult:
             commit = saved.source_commit if saved else ref
-            request = PromotionRequest(source, into, commit, registry, remote, apps=apps)
-            try:
-                with console.status(f"promoting {source} to {into}: fetching, planning, pushing…"):
-                    return command.run(_repo_path(ctx), request, options)
-            except command.DriftRefused as exc:
-                exc.json = output is Output.json
-                raise
+            request = PromotionRequest(
+                src, into, commit, registry, remote, fetch, freeze_reason, saved.apps if saved else apps
+            )
+            with console.status(f"promoting {src} to {into}: {doing}…"):
+                return command.run(_repo_path(ctx), request, options)
 
-        targets = (
-            [saved.target] if saved else [target] if target else command.targets(_repo_path(ctx), source, registry)
-        )
+        targets = [saved.target] if saved else [target] if target else command.targets(_repo_path(ctx), src, registry)
         if len(targets) == 1:
             _emit(output, promote_one(targets[0]), render.text)
             return 0
-        fanout = promote_each(source, targets, promote_one)
+        fanout = promote_each(src, targets, promote_one)
         _emit(output, fanout, render_fanout.text)
         return fanout.exit_code
 
-    _run(body)
+    _run(body, lambda result: _emit(output, result, render.text))
 
 
 @app.command()
@@ -319,6 +340,7 @@ def diff(
     app_names: AppOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
 ) -> None:
     """Show what promoting SOURCE into TARGET would change in TARGET (structural YAML diff)."""
 
@@ -332,9 +354,12 @@ def diff(
 
         if show_secrets and os.environ.get("CI"):
             console.warning("--show-secrets in CI: secret values will appear in the job log")
-        request = PromotionRequest(source, target, ref, registry, remote, apps=tuple(app_names or ()))
+        request = PromotionRequest(source, target, ref, registry, remote, fetch, apps=tuple(app_names or ()))
         result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
+        if chosen is not DiffOutput.json:
+            for warning in result.branch_warnings:
+                console.warning(warning.message)
         if chosen is DiffOutput.json:
             console.print_json(result.to_json())
         elif chosen is DiffOutput.brief:
@@ -369,6 +394,7 @@ def plan(
     app_names: AppOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: Annotated[
         PlanOutput, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
     ] = PlanOutput.text,
@@ -381,7 +407,7 @@ def plan(
         from gitops_promote.render import console
         from gitops_promote.render import plan as render
 
-        request = PromotionRequest(source, target, ref, registry, remote, apps=tuple(app_names or ()))
+        request = PromotionRequest(source, target, ref, registry, remote, fetch, apps=tuple(app_names or ()))
         result = command.run(_repo_path(ctx), request, save)
         if output is PlanOutput.json:
             console.print_json(result.to_json())
@@ -521,7 +547,11 @@ class ParityOutput(str, enum.Enum):
 
 @app.command()
 def status(
-    ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
+    ctx: typer.Context,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
+    output: OutputOpt = Output.text,
 ) -> None:
     """Where every environment stands: head, last promotion, pending, drift, freeze windows."""
 
@@ -529,7 +559,7 @@ def status(
         from gitops_promote.commands import status as command
         from gitops_promote.render import status as render
 
-        _emit(output, command.run(_repo_path(ctx), registry, remote), render.text)
+        _emit(output, command.run(_repo_path(ctx), registry, remote, fetch), render.text)
 
     _run(body)
 
@@ -542,6 +572,7 @@ def parity(
     ] = False,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: Annotated[
         ParityOutput,
         typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False),
@@ -554,7 +585,7 @@ def parity(
         from gitops_promote.render import console
         from gitops_promote.render import parity as render
 
-        report = command.run(_repo_path(ctx), registry, remote)
+        report = command.run(_repo_path(ctx), registry, remote, fetch)
         if output is ParityOutput.json:
             console.print_json(report.to_json())
         elif output is ParityOutput.markdown:
@@ -575,6 +606,7 @@ def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most N entries (0: all).")] = 20,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Promotions into ENV, newest first; rollbacks, hand merges and direct commits marked."""
@@ -583,7 +615,7 @@ def history(
         from gitops_promote.commands import history as command
         from gitops_promote.render import history as render
 
-        _emit(output, command.run(_repo_path(ctx), env, limit, registry, remote), render.text)
+        _emit(output, command.run(_repo_path(ctx), env, limit, registry, remote, fetch), render.text)
 
     _run(body)
 
@@ -608,6 +640,7 @@ def rollback(
     override_freeze: OverrideFreezeOpt = False,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Add a commit on ENV restoring the content of an earlier promotion (history is kept)."""
@@ -616,7 +649,7 @@ def rollback(
         from gitops_promote.commands import rollback as command
         from gitops_promote.render import rollback as render
 
-        request = command.RollbackRequest(env, to, steps, registry, remote)
+        request = command.RollbackRequest(env, to, steps, registry, remote, fetch)
         options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze)
         _emit(output, command.run(_repo_path(ctx), request, options), render.text)
 
@@ -649,6 +682,7 @@ def backport(
     ] = False,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Apply ENV's drift (direct commits since its last promotion) on the first environment, three-way."""
@@ -657,7 +691,7 @@ def backport(
         from gitops_promote.commands import backport as command
         from gitops_promote.render import backport as render
 
-        request = command.BackportRequest(env, to, registry, remote)
+        request = command.BackportRequest(env, to, registry, remote, fetch)
         options = command.BackportOptions(dry_run, push, pr)
         _emit(output, command.run(_repo_path(ctx), request, options), render.text)
 

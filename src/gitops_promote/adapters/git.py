@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import git as gitpython
 
 ZERO_SHA = "0" * 40
+FETCH_STAMP = "gitops-last-fetch"  # in the git directory: touched after every fetch
 
 # Variables that would point git at another repository, index or object store; a promotion
 # started from inside a git hook (or an IDE) must not inherit them.
@@ -587,6 +588,29 @@ class Repository:
             ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options", remote, *refspecs],
             what="fetch from the remote",
         )
+
+    def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
+        """(commits only in `local`, commits only in `upstream`)."""
+        out = self.run(
+            ["rev-list", "--left-right", "--count", "--end-of-options", f"{local}...{upstream}", "--"],
+            what="compare a local branch with its remote branch",
+        )
+        ahead, behind = _decode(out).split()
+        return int(ahead), int(behind)
+
+    def record_fetch(self) -> None:
+        """Remember when gitops last fetched, so that --no-fetch can say how old its refs are."""
+        try:
+            (self.git_dir / FETCH_STAMP).write_text("")
+        except OSError:
+            pass  # a read-only repository: --no-fetch will say the age is unknown
+
+    def last_fetch_time(self) -> float | None:
+        """When gitops last fetched in this repository (seconds since the epoch), if known."""
+        try:
+            return (self.git_dir / FETCH_STAMP).stat().st_mtime
+        except OSError:
+            return None
 
     def push(self, remote: str, commit: str, branch: str, expected_old: str | None) -> PushResult:
         """Push `commit` to `branch` only if the remote still holds `expected_old` (a lease)."""

@@ -1,6 +1,8 @@
-"""Publishing a commit written on top of an environment branch: shared by promote, rollback
-and backport. A push with a lease (remote) or a compare-and-swap of the local branch; a lost
-race is None, and `retrying` runs the whole attempt again on top of the new tip."""
+"""Publishing a commit onto an environment branch: lease push or compare-and-swap, retries.
+
+Shared by promote and rollback (and backport): the branch moves only from the commit the step
+was computed on, and a lost race is retried on top of the new tip.
+"""
 
 from __future__ import annotations
 

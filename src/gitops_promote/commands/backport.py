@@ -49,6 +49,7 @@ class BackportRequest:
     to: str | None = None  # default: the first environment of the order
     registry_file: Path | None = None
     remote: str | None = None
+    fetch: bool = True
 
 
 @dataclass(frozen=True)
@@ -149,9 +150,10 @@ def endpoints(registry: Registry, request: BackportRequest) -> tuple[Environment
 def _attempt(repo: Repository, request: BackportRequest, options: BackportOptions) -> BackportResult | None:
     registry = bootstrap_registry(repo, request.registry_file, [request.environment])
     upstream, env, to = endpoints(registry, request)
-    step = PromotionRequest(upstream.codename, env.codename, None, request.registry_file, request.remote)
-    refs = sync(repo, step, list(dict.fromkeys([upstream.branch, env.branch, to.branch])))
-    prepared = prepare(repo, step, refs=refs)
+    step = PromotionRequest(upstream.codename, env.codename, None, request.registry_file, request.remote, request.fetch)
+    synced = sync(repo, step, list(dict.fromkeys([upstream.branch, env.branch, to.branch])))
+    refs = synced.refs
+    prepared = prepare(repo, step, synced=synced)
     to_commit = repo.resolve_commit(refs.ref(to.branch))
     assert to_commit is not None  # sync checked it
     to_tree = repo.ls_tree(to_commit)
@@ -167,12 +169,13 @@ def _attempt(repo: Repository, request: BackportRequest, options: BackportOption
         [BackportFile(c.path, c.decision) for c in found],
         dry_run=options.dry_run,
         remote=refs.remote if options.push else None,
+        notes=[w.message for w in synced.warnings],
     )
     merged = _merge(repo, env, to, found)
     if all(c.decision == ALREADY for c in found):
         return result  # nothing drifted, or the fixes are there already
     result.target_commit = None
-    decision = freeze_gate(repo, registry, to, to_commit, request.registry_file, None)
+    decision = freeze_gate(repo, to, to_commit, request.registry_file, None, registry)
     result.notes += [decision.message] if decision.overridden else []
     if options.dry_run:
         return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -10,21 +10,23 @@ from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import pr
 from gitops_promote.commands._context import bootstrap_registry, next_targets
 from gitops_promote.commands._engine import (
+    FreezeRefused,
+    LastPromotion,
     Prepared,
     PromotionRequest,
-    freeze_gate,
     prepare,
     require_git_identity,
 )
 from gitops_promote.commands._publish import BranchMove, publish, retrying
-from gitops_promote.commands.plan import SavedPlan, check_unchanged
+from gitops_promote.commands._savedplan import SavedPlan, check_unchanged
 from gitops_promote.core.apps import PROMOTED_APPS, trailer_value
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
+from gitops_promote.core.freeze import FreezeDecision
+from gitops_promote.core.notices import INVALID_RESULT, Warning
 from gitops_promote.core.promotion import SEEDED, FileAction
 from gitops_promote.errors import RefusedError
 
-MAX_ATTEMPTS = 5
 MAX_SUBJECTS = 50
 
 
@@ -59,6 +61,10 @@ class PromoteResult:
     pr_branch: str | None = None  # --pr: the review branch pushed instead of the target
     compare_url: str | None = None  # --pr: where to open the pull request (GitHub/GitLab remotes)
     pull_request: str | None = None  # --pr: the pull request gh opened or updated
+    warnings: list[Warning] = field(default_factory=list)
+    freeze: FreezeDecision | None = None
+    last_promotion: LastPromotion | None = None
+    refused: str | None = None  # why the promotion was refused (drift, freeze, invalid-result)
     apps: list[str] | None = None  # --app: the app directories promoted (None: the whole branch)
 
     @property
@@ -85,6 +91,10 @@ class PromoteResult:
             "pr_branch": self.pr_branch,
             "compare_url": self.compare_url,
             "pull_request": self.pull_request,
+            "warnings": [w.to_json() for w in self.warnings],
+            "freeze": self.freeze.to_json() if self.freeze else None,
+            "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
+            "refused": self.refused,
             "apps": self.apps,
         }
 
@@ -96,6 +106,8 @@ def targets(repo_path: Path, source: str, registry_file: Path | None) -> list[st
 
 
 def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> PromoteResult:
+    if options.override_reason and not request.override_reason:
+        request = replace(request, override_reason=options.override_reason)
     with Repository(repo_path) as repo:
 
         def attempt(number: int) -> PromoteResult | None:
@@ -118,16 +130,15 @@ def _attempt(
     result = _result(prepared, options)
     review = _review_branch(repo, prepared, options, result)
     if prepared.drift and not options.discard_drift:
-        raise DriftRefused(prepared.target.codename, prepared.drift, result)
+        result.refused = "drift"
+        raise DriftRefused(prepared.target.codename, list(prepared.drift), result)
     if not prepared.changes_target:
         return result
-    decision = freeze_gate(
-        repo, prepared.registry, prepared.target, prepared.target_commit, request.registry_file, options.override_reason
-    )
-    trailers = options.extra_trailers
-    if decision.overridden:
-        trailers += ((FREEZE_OVERRIDE, options.override_reason or ""),)
-        result.notes.append(decision.message)
+    invalid = [w for w in prepared.warnings if w.kind == INVALID_RESULT]
+    if invalid:
+        result.refused = INVALID_RESULT
+        raise InvalidResult(prepared.target.codename, invalid, result)
+    trailers = options.extra_trailers + _freeze_trailers(prepared, review is not None, result)
     if options.dry_run:
         return result
     require_git_identity(repo)
@@ -148,6 +159,26 @@ def _attempt(
     result.notes += published.notes
     result.target_commit, result.promoted = new_commit, True
     return result
+
+
+def _freeze_trailers(prepared: Prepared, for_review: bool, result: PromoteResult) -> tuple[tuple[str, str], ...]:
+    """The target's own freeze decides. A review branch deploys nothing, so it may be pushed
+    during a freeze; merging it waits for the window."""
+    decision = prepared.freeze
+    if not decision.allowed and for_review:
+        result.notes.append(
+            f"{decision.message.split('; to promote anyway')[0]}: the review branch is pushed, but merging it "
+            f"is refused until the freeze ends"
+        )
+        return ()
+    if not decision.allowed:
+        result.refused = "freeze"
+        raise FreezeRefused(decision, result)
+    if decision.overridden:
+        result.notes.append(decision.message)
+        assert decision.trailer is not None
+        return ((FREEZE_OVERRIDE, decision.trailer.split(":", 1)[1].strip()),)
+    return ()
 
 
 def _review_branch(
@@ -186,8 +217,11 @@ def _result(prepared: Prepared, options: PromoteOptions) -> PromoteResult:
         remote=prepared.refs.remote if options.push else None,
         files=prepared.plan.actions,
         commits=[{"sha": c.sha, "subject": c.subject, "author": c.author, "date": c.date} for c in prepared.commits],
-        drift=prepared.drift,
+        drift=list(prepared.drift),
         drift_discarded=bool(prepared.drift) and options.discard_drift,
+        warnings=list(prepared.warnings),
+        freeze=prepared.freeze,
+        last_promotion=prepared.base,
         apps=list(prepared.scope.paths) if prepared.scope else None,
     )
 
@@ -198,12 +232,24 @@ class DriftRefused(RefusedError):
         super().__init__(
             f"refusing to promote: {len(drift)} path(s) were changed directly on {target} and "
             "would be overwritten:\n  " + "\n  ".join(lines),
-            hint=f"bring them home with 'gitops backport {target}' (one commit on the first "
-            "environment, then promote it forward), or pass --discard-drift to overwrite them",
+            hint=f"bring them upstream first (gitops backport {target}, or commit them to the source branch), "
+            "or pass --discard-drift to overwrite them",
         )
         self.drift = drift
         self.result = result
-        self.json = False  # the CLI sets it when the result should be printed as JSON
+
+
+class InvalidResult(RefusedError):
+    """The promoted tree would fail `gitops validate` (e.g. an Application's valueFiles gone)."""
+
+    def __init__(self, target: str, findings: list[Warning], result: PromoteResult) -> None:
+        lines = [f"{w.path}: {w.message}" for w in findings]
+        super().__init__(
+            f"refusing to promote: {target} would not pass validation afterwards:\n  " + "\n  ".join(lines),
+            hint="fix the source (or the target's own files) so that every Application's valueFiles exist "
+            "and its targetRevision is its environment's branch, then promote again",
+        )
+        self.result = result
 
 
 def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ...] = ()) -> str:
@@ -224,8 +270,7 @@ def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ..
 
 
 def _write_commit(repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...]) -> str:
-    for data in prepared.new_blobs.values():
-        repo.write_blob(data)
+    repo.write_blobs(list(prepared.new_blobs.values()))
     tree = repo.write_tree(prepared.plan.entries, base=(prepared.source_commit, prepared.source_tree))
     message = commit_message(prepared, trailers)
     # A partial promotion merges only some apps: recording the source as a parent would tell

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands import history
+from gitops_promote.commands import _branchlog as history
 from gitops_promote.commands._context import bootstrap_registry, registry_at
-from gitops_promote.commands._engine import freeze_gate, require_git_identity
+from gitops_promote.commands._engine import freeze_gate, override_reason, require_git_identity
 from gitops_promote.commands._publish import BranchMove, publish, retrying
 from gitops_promote.core.apps import Scope, scope_of
 from gitops_promote.core.drift import ROLLED_BACK_TO
@@ -38,6 +38,7 @@ class RollbackRequest:
     steps: int | None = None  # N promotions back (default 1)
     registry_file: Path | None = None
     remote: str | None = None
+    fetch: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,6 @@ def effective_promotions(entries: list[history.Entry]) -> list[history.Entry]:
 
 
 def run(repo_path: Path, request: RollbackRequest, options: RollbackOptions) -> RollbackResult:
-    from gitops_promote.commands._engine import override_reason
-
     freeze_reason = override_reason(options.override_freeze, options.reason)
     if request.to is not None and request.steps is not None:
         raise UsageError("give either --to COMMIT or --steps N, not both")
@@ -126,7 +125,8 @@ def run(repo_path: Path, request: RollbackRequest, options: RollbackOptions) -> 
 def _attempt(
     repo: Repository, request: RollbackRequest, options: RollbackOptions, freeze_reason: str | None
 ) -> RollbackResult | None:
-    env, refs, head = history.open_branch(repo, request.environment, request.registry_file, request.remote)
+    branch = history.open_branch(repo, request.environment, request.registry_file, request.remote, request.fetch)
+    env, refs, head = branch.environment, branch.refs, branch.head
     registry = _registry(repo, request, env, head)
     target = choose_target(repo, env, head, request)
     scope = undone_scope(history.entries(repo, head), target)
@@ -144,11 +144,12 @@ def _attempt(
         options.reason,
         files,
     )
+    result.notes += [w.message for w in branch.warnings]
     result.apps = list(scope.paths) if scope else None
     if entries == repo.ls_tree(head):
         result.commit = head
         return result
-    decision = freeze_gate(repo, registry, env, head, request.registry_file, freeze_reason)
+    decision = freeze_gate(repo, env, head, request.registry_file, freeze_reason, registry)
     if decision.overridden:
         result.freeze_override = freeze_reason
         result.notes.append(decision.message)
@@ -232,7 +233,8 @@ def _plan(
     with_env_files: bool,
     scope: Scope | None = None,
 ) -> tuple[dict[str, TreeEntry], list[FileAction]]:
-    """The rolled-back tree: the target's content, the environment's own files kept."""
+    """The rolled-back tree: the target's content, the environment's own files kept (inside
+    the scope, when the promotions undone were partial)."""
     current, earlier = repo.ls_tree(head), repo.ls_tree(target)
     if with_env_files and scope is None:
         return earlier, history.changed_files(current, earlier)

@@ -34,7 +34,11 @@ def text(result: PlanResult) -> None:
     if result.warnings:
         out.print(Text(f"\nWarnings ({len(result.warnings)}):", style="yellow"))
         for warning in result.warnings:
-            out.print(Text(f"  [{warning.kind}] {warning.path}: {warning.message}"))
+            where = f"{warning.path}: " if warning.path else ""
+            out.print(Text(f"  [{warning.kind}] {where}{warning.message}"))
+    if result.freeze is not None:
+        style = "green" if result.freeze.allowed and not result.freeze.overridden else "bold red"
+        out.print(Text(f"\nFreeze: {result.freeze.message}", style=style))
     if not result.changes_target:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
 
@@ -74,5 +78,9 @@ def markdown(result: PlanResult) -> str:
         lines += [f"- `{_cell(d.path)}`: {', '.join(c[:12] for c in d.commits)}" for d in result.drift]
     if result.warnings:
         lines += ["", "### Warnings", ""]
-        lines += [f"- **{w.kind}** `{_cell(w.path)}`: {_cell(w.message)}" for w in result.warnings]
+        lines += [
+            f"- **{w.kind}** " + (f"`{_cell(w.path)}`: " if w.path else "") + _cell(w.message) for w in result.warnings
+        ]
+    if result.freeze is not None:
+        lines += ["", "### Freeze", "", _cell(result.freeze.message)]
     return "\n".join(lines) + "\n"
