@@ -182,12 +182,6 @@ def _internal_error(exc: BaseException) -> NoReturn:
     raise typer.Exit(EXIT_INTERNAL)
 
 
-def _usage(message: str, hint: str) -> GitopsError:
-    from gitops_promote.errors import UsageError
-
-    return UsageError(message, hint=hint)
-
-
 def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> None:
     from gitops_promote.render import console
 
@@ -270,37 +264,28 @@ def promote(
     from gitops_promote.render import promote as render
 
     def body() -> int:
-        from gitops_promote.commands import _savedplan
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
         from gitops_promote.core.fanout import promote_each
         from gitops_promote.render import console
         from gitops_promote.render import fanout as render_fanout
 
-        if plan is None and source is None:
-            raise _usage("promote needs SOURCE (or --plan FILE)", "e.g. gitops promote dev stg")
-        apps = tuple(app_names or ())
-        saved = _savedplan.load_saved(plan, source, target, ref, apps) if plan else None
-        src = saved.source if saved else source or ""
         freeze_reason = override_reason(override_freeze, reason)
-        options = command.PromoteOptions(
-            saved_plan=saved, dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr
-        )
+        apps = tuple(app_names or ())
+        options = command.PromoteOptions(dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, plan_file=plan)
         doing = "planning" if dry_run else "pushing" if push else "writing"
 
-        def promote_one(into: str) -> command.PromoteResult:
-            commit = saved.source_commit if saved else ref
-            request = PromotionRequest(
-                src, into, commit, registry, remote, fetch, freeze_reason, saved.apps if saved else apps
-            )
-            with console.status(f"promoting {src} to {into}: {doing}…"):
+        def promote_one(into: str | None) -> command.PromoteResult:
+            request = PromotionRequest(source or "", into or "", ref, registry, remote, fetch, freeze_reason, apps)
+            with console.status(f"promoting {source or 'the plan source'} to {into or 'its target'}: {doing}…"):
                 return command.run(_repo_path(ctx), request, options)
 
-        targets = [saved.target] if saved else [target] if target else command.targets(_repo_path(ctx), src, registry)
+        # Without TARGET (and without a plan, which names it): every environment of the next position.
+        targets = command.targets(_repo_path(ctx), source, registry) if source and not target and not plan else [target]
         if len(targets) == 1:
             _emit(output, promote_one(targets[0]), render.text)
             return 0
-        fanout = promote_each(src, targets, promote_one)
+        fanout = promote_each(source or "", [t for t in targets if t], promote_one)
         _emit(output, fanout, render_fanout.text)
         return fanout.exit_code
 

@@ -18,14 +18,14 @@ from gitops_promote.commands._engine import (
     require_git_identity,
 )
 from gitops_promote.commands._publish import BranchMove, publish, retrying
-from gitops_promote.commands._savedplan import SavedPlan, check_unchanged
+from gitops_promote.commands._savedplan import SavedPlan, check_unchanged, load_saved
 from gitops_promote.core.apps import PROMOTED_APPS, trailer_value
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.freeze import FreezeDecision
 from gitops_promote.core.notices import INVALID_RESULT, Warning
 from gitops_promote.core.promotion import SEEDED, FileAction
-from gitops_promote.errors import RefusedError
+from gitops_promote.errors import RefusedError, UsageError
 
 MAX_SUBJECTS = 50
 
@@ -37,7 +37,8 @@ class PromoteOptions:
     discard_drift: bool = False
     extra_trailers: tuple[tuple[str, str], ...] = ()
     override_reason: str | None = None  # --override-freeze --reason TEXT
-    saved_plan: SavedPlan | None = None  # --plan FILE: apply exactly what was reviewed
+    saved_plan: SavedPlan | None = None  # --plan FILE, loaded: apply exactly what was reviewed
+    plan_file: Path | None = None  # --plan FILE as given: run() loads it
     pr: bool = False  # --pr: push to promote/<src>-to-<dst> for review instead of DST (commands/pr.py)
 
 
@@ -108,6 +109,7 @@ def targets(repo_path: Path, source: str, registry_file: Path | None) -> list[st
 def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> PromoteResult:
     if options.override_reason and not request.override_reason:
         request = replace(request, override_reason=options.override_reason)
+    request, options = _with_saved_plan(request, options)
     with Repository(repo_path) as repo:
 
         def attempt(number: int) -> PromoteResult | None:
@@ -121,6 +123,17 @@ def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> 
             return result
 
         return retrying(request.target, "promoting", attempt)
+
+
+def _with_saved_plan(request: PromotionRequest, options: PromoteOptions) -> tuple[PromotionRequest, PromoteOptions]:
+    """--plan FILE names the step and the commit; SOURCE TARGET, when given, must match it."""
+    if options.plan_file is None:
+        if not request.source or not request.target:
+            raise UsageError("promote needs SOURCE and TARGET (or --plan FILE)", hint="e.g. gitops promote dev stg")
+        return request, options
+    saved = load_saved(options.plan_file, request.source or None, request.target or None, request.ref, request.apps)
+    request = replace(request, source=saved.source, target=saved.target, ref=saved.source_commit, apps=saved.apps)
+    return request, replace(options, saved_plan=saved, plan_file=None)
 
 
 def _attempt(
