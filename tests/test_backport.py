@@ -146,3 +146,16 @@ def test_pr_pushes_a_review_branch(remote_setup: RemoteSetup) -> None:
     review = remote.head("backport/prd-to-dev")
     assert remote.read(review, PATH) == values(tag="1.0.1").encode()
     assert git(remote.path, "rev-parse", f"{review}^") == dev
+
+
+def test_a_trailer_alone_does_not_hide_drift(hotfixed: GitopsRepo) -> None:
+    """A commit upstream that names the hotfix but does not carry its path discharges nothing."""
+    repo = hotfixed
+    hotfix = repo.head("prd")
+    repo.commit(
+        "dev", {"README.md": "# unrelated\n"}, f"unrelated\n\nBackported-From: prd\nBackported-Commits: {hotfix}"
+    )
+    assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0
+    refused = run_cli(repo.path, "promote", "stg", "prd")
+    assert refused.exit_code == 1 and PATH in refused.stderr
+    assert repo.head("prd") == hotfix

@@ -492,12 +492,17 @@ def detect_drift(
     return without_backported(drift, backported_commits(repo, since_source, source_commit)) if drift else []
 
 
-def backported_commits(repo: Repository, since: list[str], tip: str) -> set[str]:
-    """Commits of other environments that `gitops backport` brought into tip's history."""
-    found: set[str] = set()
+def backported_commits(repo: Repository, since: list[str], tip: str) -> dict[str, set[str]]:
+    """Commits of other environments that `gitops backport` brought into tip's history, each
+    with the paths the backport commits changed."""
+    found: dict[str, set[str]] = {}
     for commit in repo.log([*since, tip], grep=f"^{BACKPORTED_COMMITS}: "):
-        for value in commit.trailers().get(BACKPORTED_COMMITS, []):
-            found |= parse_commits(value)
+        shas = {c for value in commit.trailers().get(BACKPORTED_COMMITS, []) for c in parse_commits(value)}
+        if not shas or not commit.parents:
+            continue
+        paths = set(repo.touched_paths([f"^{commit.parents[0]}", commit.sha]).get(commit.sha, []))
+        for sha in shas:
+            found.setdefault(sha, set()).update(paths)
     return found
 
 

@@ -65,6 +65,10 @@ def parse_commits(value: str) -> set[str]:
     return {c for c in value.replace(",", " ").split() if c}
 
 
-def without_backported(drift: list[Drift], backported: set[str]) -> list[Drift]:
-    """Drift whose every commit was backported upstream is upstream now: not drift any more."""
-    return [d for d in drift if not set(d.commits) <= backported]
+def without_backported(drift: list[Drift], backported: Mapping[str, set[str]]) -> list[Drift]:
+    """Drift whose every commit was backported upstream is upstream now: not drift any more.
+
+    `backported` maps a hotfix commit to the paths the backport commits naming it changed: a
+    trailer alone, on a commit that did not carry the path, discharges nothing.
+    """
+    return [d for d in drift if not all(d.path in backported.get(c, set()) for c in d.commits)]
