@@ -256,3 +256,25 @@ def test_promote_without_target_in_a_linear_order_is_the_next_step(gitops_repo: 
     assert result.json()["target"] == "stg" and result.json()["promoted"]  # the one-target shape
     last = run_cli(gitops_repo.path, "promote", "prd")
     assert last.exit_code == 2 and "prd is the last environment" in last.stderr
+
+
+def test_a_group_feeding_one_environment(tmp_path: Path) -> None:
+    """[dev, [stg-a, stg-b], prd]: both promote into prd; status/parity compare prd with stg-a."""
+    repo = make_graph_repo(tmp_path / "repo", (("dev",), ("stg-a", "stg-b"), ("prd",)))
+    repo.commit("dev", {"apps/api/values.yaml": "image:\n  tag: '1.1.0'\n"}, "api 1.1.0")
+    fan = run_cli(repo.path, "promote", "dev", "-o", "json")
+    assert fan.exit_code == 0, fan.stderr
+    assert [t["target"] for t in fan.json()["targets"]] == ["stg-a", "stg-b"]
+    for source in ("stg-a", "stg-b"):
+        step = run_cli(repo.path, "promote", source, "prd", "-o", "json")
+        assert step.exit_code == 0, step.stderr
+    status = run_cli(repo.path, "status", "-o", "json").json()
+    prd = next(e for e in status["environments"] if e["codename"] == "prd")
+    assert prd["pending"]["upstream"] == "stg-a" and prd["drift"] == []
+    parity = run_cli(repo.path, "parity", "-o", "json")
+    assert parity.exit_code == 0, parity.stdout
+    assert [(p["upstream"], p["downstream"]) for p in parity.json()["pairs"]] == [
+        ("dev", "stg-a"),
+        ("dev", "stg-b"),
+        ("stg-a", "prd"),
+    ]

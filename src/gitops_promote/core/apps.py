@@ -74,9 +74,6 @@ class Scope:
     def contains(self, path: str) -> bool:
         return any(_belongs(path, app) for app in self.apps)
 
-    def app_of(self, path: str) -> str | None:
-        return next((a.path for a in self.apps if _belongs(path, a)), None)
-
 
 def _belongs(path: str, app: App) -> bool:
     if app.path == ".":
