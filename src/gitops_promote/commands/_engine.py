@@ -275,7 +275,7 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     if src.codename == dst.codename:
         raise UsageError(
             f"cannot promote {src.codename} into itself",
-            hint=f"changes travel {' → '.join(chosen.order)} one step at a time, "
+            hint=f"changes travel {chosen.describe_order()} one step at a time, "
             f"e.g. gitops promote {_example_step(chosen)}",
         )
     if synced is None:

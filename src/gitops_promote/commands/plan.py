@@ -15,10 +15,12 @@ from typing import Any
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import LastPromotion, Prepared, PromotionRequest, prepare
 from gitops_promote.commands._savedplan import PLAN_SCHEMA
+from gitops_promote.commands._signatures import promotion_findings
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.freeze import FreezeDecision
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import FileAction
+from gitops_promote.core.signatures import SignatureFinding
 
 
 @dataclass
@@ -39,6 +41,7 @@ class PlanResult:
     last_promotion: LastPromotion | None = None
     governed_by: str = ""  # the registry that decides the step (docs/registry.md, "Who decides")
     apps: list[str] | None = None  # --app: the app directories planned (None: the whole branch)
+    signatures: list[SignatureFinding] = field(default_factory=list)  # the target's policy refuses these
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,16 +62,17 @@ class PlanResult:
             "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
             "governed_by": self.governed_by,
             "apps": self.apps,
+            "signatures": [f.to_json() for f in self.signatures],
         }
 
     @property
     def blocked(self) -> bool:
-        """Whether `promote` would refuse this plan (drift, freeze, an invalid result)."""
+        """Whether `promote` would refuse this plan (drift, freeze, an invalid result, signatures)."""
         from gitops_promote.core.notices import INVALID_RESULT
 
         frozen = self.freeze is not None and not self.freeze.allowed
         invalid = any(w.kind == INVALID_RESULT for w in self.warnings)
-        return self.changes_target and (bool(self.drift) or frozen or invalid)
+        return self.changes_target and (bool(self.drift) or frozen or invalid or bool(self.signatures))
 
 
 def run(repo_path: Path, request: PromotionRequest, save: Path | None = None) -> PlanResult:
@@ -98,4 +102,5 @@ def from_prepared(prepared: Prepared) -> PlanResult:
         last_promotion=prepared.base,
         governed_by=prepared.registry.source,
         apps=list(prepared.scope.paths) if prepared.scope else None,
+        signatures=promotion_findings(prepared),
     )

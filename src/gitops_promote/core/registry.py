@@ -9,19 +9,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from gitops_promote.core.paths import EnvSpecificPaths, pattern_problem
 from gitops_promote.core.refnames import branch_name_problem
+from gitops_promote.core.signatures import SignaturePolicy, parse_policy
 from gitops_promote.errors import ConfigError, Findings, Location
 
 REGISTRY_FILE = "environments.yaml"
 
 ENV_KEYS = {"codename", "name", "branch", "audience", "availability", "persistence", "backups", "freeze", "windows"}
+ENV_KEYS |= {"signatures"}  # core/signatures.py
 TOP_KEYS = {"environments", "promotion"}
 PROMOTION_KEYS = {"order", "env_specific", "env_specific_keys"}
 PERSISTENCE = ("ephemeral", "persistent")
+# The registry lists environments, not tenants: above this many, refuse (exit 2) rather than
+# slow every command down (docs/registry.md).
+MAX_ENVIRONMENTS = 1000
+MAX_REGISTRY_BYTES = 1024 * 1024
 CODENAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$")
 AVAILABILITY = re.compile(r"^(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)%$")
 
@@ -53,6 +59,7 @@ class Environment:
     freeze: tuple[Any, ...] = ()
     windows: tuple[Any, ...] = ()
     line: int = 0
+    signatures: SignaturePolicy | None = None  # core/signatures.py; None: no policy
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,11 +88,19 @@ class Registry:
         if not self.positions:
             object.__setattr__(self, "positions", tuple((name,) for name in self.order))
 
+    @cached_property
+    def _by_codename(self) -> dict[str, Environment]:
+        return {e.codename: e for e in reversed(self.environments)}  # the first one wins
+
+    @cached_property
+    def _by_branch(self) -> dict[str, Environment]:
+        return {e.branch: e for e in reversed(self.environments)}
+
     def get(self, codename: str) -> Environment | None:
-        return next((e for e in self.environments if e.codename == codename), None)
+        return self._by_codename.get(codename)
 
     def by_branch(self, branch: str) -> Environment | None:
-        return next((e for e in self.environments if e.branch == branch), None)
+        return self._by_branch.get(branch)
 
     def ordered(self) -> list[Environment]:
         return [e for name in self.order if (e := self.get(name)) is not None]
@@ -139,10 +154,31 @@ def parse_registry(text: str | bytes, source: str = REGISTRY_FILE) -> Registry:
     lines and columns, only runs to report problems.
     """
     data = text.encode("utf-8") if isinstance(text, str) else text
+    if len(data) > MAX_REGISTRY_BYTES:
+        raise ConfigError(
+            f"{source}: the registry is {len(data):,} bytes; at most {MAX_REGISTRY_BYTES:,} are read",
+            hint=f"a registry lists at most {MAX_ENVIRONMENTS:,} environments, which takes far less",
+        )
     fast = _parse_valid(data)
     if fast is not None:
         return replace(fast, source=source)
+    _refuse_too_many(data, source)
     return _parse_with_positions(text, source)
+
+
+def _refuse_too_many(data: bytes, source: str) -> None:
+    """More than MAX_ENVIRONMENTS: say so at once, before the slow positioned parse."""
+    from gitops_promote.core.yamlload import load
+
+    loaded = load(source, data.removeprefix(b"\xef\xbb\xbf"))
+    root = loaded.nodes[0] if loaded.nodes and not loaded.fatal else None
+    for key, value in root.value if getattr(root, "id", "") == "mapping" else []:  # type: ignore[union-attr]
+        if key.value == "environments" and value.id == "sequence" and len(value.value) > MAX_ENVIRONMENTS:
+            loc = Location(source, key.start_mark.line + 1, key.start_mark.column + 1)
+            raise ConfigError(
+                f"{loc}: 'environments' lists {len(value.value):,} entries; at most {MAX_ENVIRONMENTS:,} are supported",
+                hint="one entry per environment branch (dev, stg, prd, ...)",
+            )
 
 
 @lru_cache(maxsize=16)
@@ -321,6 +357,13 @@ class _Validator:
             where = self.at(doc, "environments") if "environments" in doc else Location(self.source, 1, 1)
             self.error("'environments' must be a non-empty list", where, "list dev, stg and prd")
             return
+        if len(items) > MAX_ENVIRONMENTS:
+            self.error(
+                f"'environments' lists {len(items):,} entries; at most {MAX_ENVIRONMENTS:,} are supported",
+                self.at(doc, "environments"),
+                "one entry per environment branch (dev, stg, prd, ...); per-tenant settings belong in the branches",
+            )
+            return
         seen_codes: dict[str, int] = {}
         seen_branches: dict[str, int] = {}
         for index, item in enumerate(items):
@@ -375,7 +418,19 @@ class _Validator:
             freeze=_entries(item.get("freeze")),
             windows=_entries(item.get("windows")),
             line=where.line,
+            signatures=self.signatures(item),
         )
+
+    def signatures(self, item: dict[str, Any]) -> SignaturePolicy | None:
+        """The environment's signature policy; its own module validates it."""
+        if "signatures" not in item:
+            return None
+        value = item["signatures"]
+        policy, problems = parse_policy(
+            value, lambda key: self.at(value, key) if key and isinstance(value, dict) else self.at(item, "signatures")
+        )
+        self.findings.problems += problems
+        return policy
 
     def windows(self, item: dict[str, Any], line: int) -> None:
         """Freeze and planned windows are checked by their own module, with line numbers."""
@@ -456,7 +511,8 @@ class _Validator:
             return linear
         positions = [self.position(order, index, item) for index, item in enumerate(order)]
         self.check_order_names(order, positions, codenames)
-        missing = [c for c in codenames if not any(c in group for group in positions)]
+        listed = {name for group in positions for name in group}  # a set: linear in the environments
+        missing = [c for c in codenames if c not in listed]
         if missing:
             self.error(
                 f"'promotion.order' leaves out {', '.join(missing)}",
@@ -478,12 +534,13 @@ class _Validator:
 
     def check_order_names(self, order: list[Any], positions: list[tuple[str, ...]], codenames: list[str]) -> None:
         seen: set[str] = set()
+        known = set(codenames)
         for index, group in enumerate(positions):
             item = order[index]
             for inner, name in enumerate(group):
                 where = self.at(item, index=inner) if isinstance(item, list) else self.at(order, index=index)
-                if name not in codenames:
-                    close = _closest(name, set(codenames))
+                if name not in known:
+                    close = _closest(name, known)
                     hint = f"did you mean {close!r}?" if close else f"known environments: {', '.join(codenames)}"
                     self.error(f"'promotion.order' names unknown environment {name!r}", where, hint)
                 if name in seen:

@@ -19,6 +19,7 @@ from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
+from referencing.exceptions import Unresolvable
 
 from gitops_promote.adapters.yaml_nodes import (
     DataPath,
@@ -28,8 +29,9 @@ from gitops_promote.adapters.yaml_nodes import (
     get_path,
     load_documents,
 )
+from gitops_promote.core import secrets
 from gitops_promote.core.helm import chart_dirs, deep_merge
-from gitops_promote.core.paths import EnvSpecificPaths, expand, glob_to_regex
+from gitops_promote.core.paths import EnvSpecificPaths, compile_glob, expand
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.errors import Location, Problem
 
@@ -242,7 +244,8 @@ def _error_path(error: ValidationError) -> tuple[DataPath, str]:
         extra = [p for p in error.instance if p not in allowed]
         if extra:
             return (*path, extra[0]), f"{dotted((*path, extra[0]))} is not a field of this kind"
-    return path, f"{dotted(path)}: {error.message}"
+    # Never jsonschema's own message: it quotes the value, which may be a secret.
+    return path, f"{dotted(path)}: {secrets.schema_message(error.validator, error.validator_value, error.instance)}"
 
 
 def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
@@ -525,15 +528,18 @@ def check_values_schema(
     findings = []
     try:
         validator = _schema_validator(schema)
+        validator.check_schema(schema)
         errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
-    except jsonschema.SchemaError as exc:
+    except (jsonschema.SchemaError, jsonschema.exceptions.UnknownType, Unresolvable) as exc:
+        # The schema's own fault: say where in the schema, never quote the values.
+        at = "/".join(map(str, getattr(exc, "path", ()) or ())) or "(root)"
         return [
             _finding(
                 "helm-values-schema",
                 ERROR,
                 schema_path,
                 (0, 0),
-                f"values.schema.json is not a valid schema: {exc.message}",
+                f"values.schema.json is not a valid schema (at {at}: {type(exc).__name__}); fix the schema",
             )
         ]
     for error in errors:
@@ -604,7 +610,7 @@ def expected_env_files(chart_dir: str, patterns: Sequence[str], env: str) -> lis
 def _glob_matches(prefix: str, directory: str) -> bool:
     if not prefix:
         return directory == ""
-    return re.fullmatch(glob_to_regex(prefix), directory, re.DOTALL) is not None
+    return compile_glob(prefix).matches(directory)
 
 
 def env_value_files(app_dir: str, registry: Registry, env: str, paths: Iterable[str]) -> list[str]:

@@ -8,6 +8,7 @@ from rich.text import Text
 from gitops_promote.commands._branchlog import MERGE, PROMOTION, ROLLBACK, Entry
 from gitops_promote.commands.history import HistoryResult
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 from gitops_promote.render.status import author_name, short_date
 
 KIND_STYLE = {PROMOTION: "green", ROLLBACK: "magenta", MERGE: "red", "direct": "yellow"}
@@ -16,18 +17,18 @@ KIND_STYLE = {PROMOTION: "green", ROLLBACK: "magenta", MERGE: "red", "direct": "
 def origin(entry: Entry) -> str:
     """Where the content came from: the promoted source commit, or the rollback's target."""
     if entry.kind == PROMOTION:
-        return f"{entry.source}@{(entry.source_commit or '')[:12]}"
+        return visible(f"{entry.source}@{(entry.source_commit or '')[:12]}")
     if entry.kind == ROLLBACK:
-        return f"→ {(entry.rolled_back_to or '')[:12]}"
+        return visible(f"→ {(entry.rolled_back_to or '')[:12]}")
     return ""
 
 
 def subject(entry: Entry) -> str:
     if entry.kind == ROLLBACK and entry.reason:
-        return f"{entry.subject} (reason: {entry.reason})"
+        return visible(f"{entry.subject} (reason: {entry.reason})")
     if entry.kind == MERGE:
-        return f"{entry.subject} (merged by hand: no Promoted-* trailers)"
-    return entry.subject
+        return f"{visible(entry.subject)} (merged by hand: no Promoted-* trailers)"
+    return visible(entry.subject)
 
 
 def text(result: HistoryResult) -> None:
@@ -51,12 +52,12 @@ def text(result: HistoryResult) -> None:
             kind,
             origin(entry),
             subject(entry),
-            short_date(entry.date),
+            visible(short_date(entry.date)),
             author_name(entry.author),
             files,
         )
     console.out().print(table)
     for warning in result.warnings:
-        console.warning(warning.message)
+        console.warning(visible(warning.message))
     if result.more:
         console.message(f"showing the newest {result.limit}; pass --limit 0 for all")

@@ -11,6 +11,7 @@ from gitops_promote.commands._branchlog import Entry
 from gitops_promote.commands.status import EnvStatus, Freeze, StatusResult
 from gitops_promote.core.freeze import Occurrence
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 
 
 def short_date(iso: str) -> str:
@@ -25,11 +26,11 @@ def utc(moment: datetime) -> str:
 
 
 def author_name(author: str) -> str:
-    return author.split(" <", 1)[0]
+    return visible(author.split(" <", 1)[0])
 
 
 def occurrence(o: Occurrence) -> str:
-    label = o.window.reason or f"{o.window.kind}[{o.window.index}]"
+    label = visible(o.window.reason) if o.window.reason else f"{o.window.kind}[{o.window.index}]"
     return f"{label} {utc(o.start)} → {utc(o.end)}"
 
 
@@ -80,7 +81,7 @@ def text(result: StatusResult) -> None:
     out = console.out()
     wide = out.width >= WIDE
     where = f"remote {result.remote}" if result.remote else "local branches"
-    table = Table(title=f"Environments ({result.registry.source}, {where})", title_justify="left")
+    table = Table(title=visible(f"Environments ({result.registry.source}, {where})"), title_justify="left")
     table.add_column("env", min_width=len(max((e.environment.name for e in result.environments), key=len, default="")))
     profile = ("branch", "audience", "avail.", "data") if wide else ()
     for column in profile:
@@ -91,9 +92,15 @@ def text(result: StatusResult) -> None:
     for row in result.environments:
         env = row.environment
         backups = f"backups {env.backups.policy or 'yes'}" if env.backups.enabled else "no backups"
-        cells: list[str | Text] = [f"{env.codename}\n{env.name}"]
+        cells: list[str | Text] = [f"{env.codename}\n{visible(env.name)}"]
         if wide:
-            cells += [env.branch, ", ".join(env.audience), env.availability or "n/a", f"{env.persistence}, {backups}"]
+            audience = visible(", ".join(env.audience))
+            cells += [
+                env.branch,
+                audience,
+                visible(env.availability or "n/a"),
+                visible(f"{env.persistence}, {backups}"),
+            ]
         cells += [
             row.head.sha[:12] if row.head else "(no branch)",
             last_promotion_cell(row.last_promotion, row.rollback),
@@ -111,6 +118,7 @@ def text(result: StatusResult) -> None:
     for row in result.environments:
         for warning in row.warnings:
             line = f"{row.environment.codename}: {warning.path}: {warning.message}" if warning.path else warning.message
+            line = visible(line)  # one line: a path cannot forge another
             if line not in shown:
                 shown.add(line)
                 console.warning(line)
@@ -123,8 +131,9 @@ def details(row: EnvStatus) -> None:
         out.print(Text(f"{name}: pending from {row.pending.upstream} per app: {apps}", style="yellow"))
     for drift in row.drift:
         commits = ", ".join(c[:12] for c in drift.commits)
-        out.print(Text(f"{name}: drift: {drift.path} (changed directly by {commits})", style="red"))
+        out.print(Text(f"{name}: drift: {visible(drift.path)} (changed directly by {commits})", style="red"))
     for o in row.freeze.current:
-        out.print(Text(f"{name}: now in {o.window.kind}: {o.window.describe()}"))
+        out.print(Text(f"{name}: now in {o.window.kind}: {visible(o.window.describe())}"))
     if row.freeze.next is not None and row.freeze.current:
-        out.print(Text(f"{name}: next: {row.freeze.next.window.describe()} from {utc(row.freeze.next.start)}"))
+        window = visible(row.freeze.next.window.describe())
+        out.print(Text(f"{name}: next: {window} from {utc(row.freeze.next.start)}"))
