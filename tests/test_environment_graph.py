@@ -278,3 +278,18 @@ def test_a_group_feeding_one_environment(tmp_path: Path) -> None:
         ("dev", "stg-b"),
         ("stg-a", "prd"),
     ]
+
+
+def test_large_groups_are_checked_without_listing_every_step() -> None:
+    from gitops_promote.commands._context import promotion_step
+    from gitops_promote.errors import UsageError
+
+    names = [f"e{i}" for i in range(400)]
+    envs = "".join(f"  - codename: {n}\n" for n in names)
+    order = f"[[{', '.join(names[:200])}], [{', '.join(names[200:])}]]"
+    registry = parse_registry(f"environments:\n{envs}promotion:\n  order: {order}\n")
+    assert registry.allows("e0", "e399") and not registry.allows("e399", "e0") and not registry.allows("e0", "e1")
+    assert promotion_step(registry, "e7", "e300")[1].codename == "e300"
+    with pytest.raises(UsageError) as info:
+        promotion_step(registry, "e1", "e2")
+    assert "… and 39980 more" in info.value.hint and len(info.value.hint) < 1000

@@ -70,14 +70,23 @@ def promotion_step(registry: Registry, source: str, target: str) -> tuple[Enviro
     """The two environments of a step `registry` allows (from a position to an environment of
     the next one, docs/environment-graph.md); anything else is refused (exit 2)."""
     src, dst = environment(registry, source), environment(registry, target)
-    if (src.codename, dst.codename) not in registry.allowed_steps():
-        steps = ", ".join(f"{a}→{b}" for a, b in registry.allowed_steps())
+    if not registry.allows(src.codename, dst.codename):
+        steps = _listed([f"{a}→{b}" for a, b in registry.allowed_steps()])
         raise UsageError(
             f"cannot promote {src.codename} to {dst.codename}: {_why_refused(registry, src, dst)} "
             f"(registry {registry.source})",
             hint=f"changes travel {registry.describe_order()} one step at a time; allowed: {steps}",
         )
     return src, dst
+
+
+MAX_LISTED_STEPS = 20
+
+
+def _listed(steps: list[str]) -> str:
+    """The steps for a hint; a registry with large groups has too many to name them all."""
+    more = len(steps) - MAX_LISTED_STEPS
+    return ", ".join(steps[:MAX_LISTED_STEPS]) + (f" … and {more} more" if more > 0 else "")
 
 
 def _why_refused(registry: Registry, src: Environment, dst: Environment) -> str:

@@ -128,6 +128,13 @@ class Registry:
     def owned_paths(self, codename: str) -> EnvSpecificPaths:
         return EnvSpecificPaths(self.env_specific, codename)
 
+    def allows(self, source: str, target: str) -> bool:
+        """Is SOURCE → TARGET a step: TARGET in the position right after SOURCE's?"""
+        try:
+            return self.position_of(target) == self.position_of(source) + 1
+        except ValueError:
+            return False
+
     def allowed_steps(self) -> list[tuple[str, str]]:
         """Every environment of a position to every environment of the next one."""
         return [
@@ -139,7 +146,7 @@ class Registry:
 
     def describe_order(self) -> str:
         """The order as people read it: `dev → stg → {prd-eu, prd-us}`."""
-        return " → ".join(g[0] if len(g) == 1 else "{" + ", ".join(g) + "}" for g in self.positions)
+        return " → ".join(_describe_group(g) for g in self.positions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -584,6 +591,17 @@ class _Validator:
                 continue
             result[pattern] = tuple(keys)
         return result
+
+
+MAX_NAMED_IN_GROUP = 6
+
+
+def _describe_group(group: tuple[str, ...]) -> str:
+    if len(group) == 1:
+        return group[0]
+    if len(group) > MAX_NAMED_IN_GROUP:
+        return "{" + ", ".join(group[:3]) + f", … {len(group) - 3} more" + "}"
+    return "{" + ", ".join(group) + "}"
 
 
 def _is_position(value: Any) -> bool:
