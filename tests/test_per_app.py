@@ -177,3 +177,22 @@ def test_the_commits_listed_are_those_that_changed_the_apps(repo: GitopsRepo) ->
     full = run_cli(repo.path, "plan", "dev", "stg", "-o", "json").json()
     assert web_only in [c["sha"] for c in full["commits"]]
     assert [c["subject"] for c in api["commits"]] == ["api 1.1.0, web 2.1.0"]
+
+
+@pytest.mark.parametrize(
+    ("apps", "message"),
+    [(["../etc"], "which is not an app directory"), (["-x"], "which is not an app directory"),
+     ("apps/api", "must be null or a list"), (["apps/nope"], "unknown app 'apps/nope'")],
+)  # fmt: skip
+def test_a_saved_plans_apps_are_checked(repo: GitopsRepo, tmp_path: Path, apps: object, message: str) -> None:
+    import json
+
+    saved = tmp_path / "plan.json"
+    assert run_cli(repo.path, "plan", "dev", "stg", "--app", "api", "--save", str(saved)).exit_code == 0
+    data = json.loads(saved.read_text())
+    data["apps"] = apps
+    saved.write_text(json.dumps(data))
+    head = repo.head("stg")
+    result = run_cli(repo.path, "promote", "--plan", str(saved))
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert repo.head("stg") == head
