@@ -670,6 +670,14 @@ class Repository:
             what="fetch from the remote",
         )
 
+    def changed_paths(self, old: str, new: str) -> set[str]:
+        """Paths whose entry differs between two commits (one diff-tree, no listing)."""
+        out = self.run(
+            ["diff-tree", "-r", "-z", "--no-renames", "--name-only", "--no-commit-id", "--end-of-options", old, new],
+            what="compare two trees",
+        )
+        return {_decode(p) for p in out.split(b"\0") if p}
+
     def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
         """(commits only in `local`, commits only in `upstream`)."""
         out = self.run(
