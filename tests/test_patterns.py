@@ -108,7 +108,7 @@ def test_max_environments_parses_quickly() -> None:
     start = time.monotonic()
     registry = parse_registry(text)
     assert len(registry.ordered()) == MAX_ENVIRONMENTS
-    assert registry.upstream_of(f"e{MAX_ENVIRONMENTS - 1}") == registry.get(f"e{MAX_ENVIRONMENTS - 2}")
+    assert registry.upstream_of(f"e{MAX_ENVIRONMENTS - 1}") == (registry.get(f"e{MAX_ENVIRONMENTS - 2}"),)
     assert time.monotonic() - start < 3
 
 

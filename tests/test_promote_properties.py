@@ -113,3 +113,45 @@ def test_a_kept_file_where_the_source_has_a_directory_is_refused() -> None:
     target = {"apps/a/values-stg.yaml": entry("b: [1, 2]\n"), "apps/a/Chart.yaml": entry("a: 2\n")}
     with pytest.raises(RefusedError, match="both a file and a directory"):
         plan_tree(source, target, owned.owns)
+
+
+# ---- per-app scope (docs/per-app.md) ---------------------------------------------------------
+
+ARGO_PATHS = [f"argocd/{env}/apps/{name}.yaml" for env in ("dev", "stg") for name in ("a", "b", "sub")]
+SCOPED_PATHS = PATHS + ARGO_PATHS
+scoped_trees = st.dictionaries(st.sampled_from(SCOPED_PATHS), contents, max_size=len(SCOPED_PATHS))
+
+
+def in_apps(path: str, apps: set[str]) -> bool:
+    """Written from docs/per-app.md: under the app's directory, or its Argo CD Application."""
+    if any(path.startswith(app + "/") for app in apps):
+        return True
+    parts = path.split("/")
+    return (
+        len(parts) == 4
+        and parts[0] == "argocd"
+        and parts[2] == "apps"
+        and any(parts[3] == app.rsplit("/", 1)[-1] + ".yaml" for app in apps)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(scoped_trees, scoped_trees, st.sets(st.sampled_from(APPS), min_size=1))
+def test_a_scoped_plan_is_the_full_plan_inside_and_the_target_outside(
+    source_files: dict[str, str], target_files: dict[str, str], apps: set[str]
+) -> None:
+    from gitops_promote.core.apps import App, Scope
+
+    source = {p: entry(c) for p, c in source_files.items()}
+    target = {p: entry(c) for p, c in target_files.items()}
+    owned = EnvSpecificPaths(("apps/*/values-{env}.yaml",), "stg")
+    scope = Scope(tuple(App(a) for a in sorted(apps)))
+    plan = plan_tree(source, target, owned.owns, scope.contains)
+    full = oracle(source, target)
+    expected = {p: e for p, e in full.items() if in_apps(p, apps)}
+    expected |= {p: e for p, e in target.items() if not in_apps(p, apps)}
+    assert plan.entries == expected
+    assert all(in_apps(a.path, apps) for a in plan.actions)
+    # promoting the same apps again changes nothing; promoting everything then is the full plan
+    assert plan_tree(source, plan.entries, owned.owns, scope.contains).entries == plan.entries
+    assert plan_tree(source, plan.entries, owned.owns).entries == oracle(source, plan.entries)

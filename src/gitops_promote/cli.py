@@ -136,6 +136,15 @@ ReasonOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--reason", help="Why: recorded in the commit (Freeze-Override / Rollback-Reason trailers)."),
 ]
+AppOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--app",
+        help="Only this app (its directory, e.g. apps/api, or its name); repeat for several. "
+        "Every other path of TARGET stays as it is.",
+        show_default=False,
+    ),
+]
 FetchOpt = Annotated[
     bool,
     typer.Option(
@@ -289,7 +298,8 @@ def promote(
     target: Annotated[
         Optional[str],  # noqa: UP045
         typer.Argument(
-            help="Environment to promote into (the next one, e.g. stg).",
+            help="Environment to promote into (the next one, e.g. stg) [default: every environment of the "
+            "next position, one commit each].",
             autocompletion=_complete_environment,
             show_default=False,
         ),
@@ -319,6 +329,7 @@ def promote(
             help="Apply exactly this plan (saved by gitops plan --save); refuse if either branch moved since.",
         ),
     ] = None,
+    app_names: AppOpt = None,
     sign: SignOpt = None,
     attest: AttestOpt = None,
     registry: RegistryOpt = None,
@@ -326,26 +337,45 @@ def promote(
     fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
-    """Promote SOURCE's content into TARGET (one step forward in promotion.order)."""
+    """Promote SOURCE's content into TARGET (one step forward in promotion.order), or into every next one."""
     from gitops_promote.render import promote as render
 
-    def body() -> None:
+    def body() -> int:
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
+        from gitops_promote.core.fanout import promote_each
         from gitops_promote.render import console
+        from gitops_promote.render import fanout as render_fanout
 
-        request = PromotionRequest(
-            source or "", target or "", ref, registry, remote, fetch, override_reason(override_freeze, reason)
-        )
+        if attest is not None and not (target or plan):
+            from gitops_promote.errors import UsageError
+
+            raise UsageError(
+                "--attest describes one promotion: name TARGET", hint="e.g. gitops promote stg prd --attest FILE"
+            )
+        freeze_reason = override_reason(override_freeze, reason)
+        apps = tuple(app_names or ())
         options = command.PromoteOptions(
             dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, plan_file=plan, sign=sign
         )
-        names = (source or "the plan's source", target or "its target")
-        with console.status(_promote_activity(names[0], names[1], dry_run, push, pr)):
-            result = command.run(_repo_path(ctx), request, options)
-        _emit(output, result, render.text)
-        if attest is not None:
-            _attest_promotion(ctx, result, attest, plan, registry)
+
+        def promote_one(into: str | None) -> command.PromoteResult:
+            request = PromotionRequest(source or "", into or "", ref, registry, remote, fetch, freeze_reason, apps)
+            activity = _promote_activity(source or "the plan's source", into or "its target", dry_run, push, pr)
+            with console.status(activity):
+                return command.run(_repo_path(ctx), request, options)
+
+        # Without TARGET (and without a plan, which names it): every environment of the next position.
+        targets = command.targets(_repo_path(ctx), source, registry) if source and not target and not plan else [target]
+        if len(targets) == 1:
+            result = promote_one(targets[0])
+            _emit(output, result, render.text)
+            if attest is not None:
+                _attest_promotion(ctx, result, attest, plan, registry)
+            return 0
+        fanout = promote_each(source or "", [t for t in targets if t], promote_one)
+        _emit(output, fanout, render_fanout.text)
+        return fanout.exit_code
 
     _run(body, lambda result: _emit(output, result, render.text))
 
@@ -399,6 +429,7 @@ def diff(
     max_size: Annotated[
         int, typer.Option("--max-size", min=1000, help="Largest markdown report, in characters.")
     ] = 60_000,
+    app_names: AppOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
     fetch: FetchOpt = True,
@@ -415,7 +446,7 @@ def diff(
 
         if show_secrets and os.environ.get("CI"):
             console.warning("--show-secrets in CI: secret values will appear in the job log")
-        request = PromotionRequest(source, target, ref, registry, remote, fetch)
+        request = PromotionRequest(source, target, ref, registry, remote, fetch, apps=tuple(app_names or ()))
         with console.status(f"diffing {source} against {target}: fetching, reading both trees…"):
             result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
@@ -453,6 +484,7 @@ def plan(
             "--save", dir_okay=False, help="Write the plan (with both commit ids) to FILE for promote --plan."
         ),
     ] = None,
+    app_names: AppOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
     fetch: FetchOpt = True,
@@ -468,8 +500,9 @@ def plan(
         from gitops_promote.render import console
         from gitops_promote.render import plan as render
 
+        request = PromotionRequest(source, target, ref, registry, remote, fetch, apps=tuple(app_names or ()))
         with console.status(f"planning the promotion of {source} to {target}: fetching, comparing…"):
-            result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote, fetch), save)
+            result = command.run(_repo_path(ctx), request, save)
         if output is PlanOutput.json:
             console.print_json(result.to_json())
         elif output is PlanOutput.markdown:
@@ -479,6 +512,7 @@ def plan(
         if save is not None:
             console.message(
                 f"plan saved to {save}; apply it with: gitops promote {result.source} {result.target} --plan {save}"
+                + "".join(f" --app {a}" for a in result.apps or ())
             )
 
     _run(body)
@@ -498,6 +532,15 @@ def init(
         Optional[list[str]],  # noqa: UP045
         typer.Option(
             "--apps", help="Apps to scaffold, comma-separated or repeated [default: web,api].", show_default=False
+        ),
+    ] = None,
+    envs: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--envs",
+            help="Environments in promotion order, comma-separated; join environments fed by the same "
+            "upstream with '+' (e.g. dev,stg,prd-eu+prd-us) [default: dev,stg,prd].",
+            show_default=False,
         ),
     ] = None,
     remote: Annotated[
@@ -520,7 +563,9 @@ def init(
         from gitops_promote.render import init as render
 
         base = _repo_path(ctx)
-        request = command.InitRequest(base / path, tuple(apps or DEFAULT_APPS), remote, repo_url, base)
+        request = command.InitRequest(
+            base / path, tuple(apps or DEFAULT_APPS), remote, repo_url, base, tuple(envs or ())
+        )
         _emit(output, command.run(request), render.text)
 
     _run(body)
@@ -709,6 +754,48 @@ def rollback(
 
         request = command.RollbackRequest(env, to, steps, registry, remote, fetch)
         options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze, sign)
+        _emit(output, command.run(_repo_path(ctx), request, options), render.text)
+
+    _run(body)
+
+
+@app.command(cls=_Command, short_help="Bring ENV's hotfixes home to dev, one commit.")
+def backport(
+    ctx: typer.Context,
+    env: Annotated[
+        str,
+        typer.Argument(
+            help="Environment whose direct changes (hotfixes) to bring home (e.g. prd).",
+            autocompletion=_complete_environment,
+        ),
+    ],
+    to: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--to",
+            help="Environment to apply them on [default: the first environment of the order].",
+            autocompletion=_complete_environment,
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
+    push: Annotated[bool, typer.Option("--push/--no-push", help="Push the backport to the remote.")] = True,
+    pr: Annotated[
+        bool,
+        typer.Option("--pr", help="Push the backport commit to backport/ENV-to-TO for review instead of TO."),
+    ] = False,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Apply ENV's drift (direct commits since its last promotion) on the first environment, three-way."""
+
+    def body() -> None:
+        from gitops_promote.commands import backport as command
+        from gitops_promote.render import backport as render
+
+        request = command.BackportRequest(env, to, registry, remote, fetch)
+        options = command.BackportOptions(dry_run, push, pr)
         _emit(output, command.run(_repo_path(ctx), request, options), render.text)
 
     _run(body)

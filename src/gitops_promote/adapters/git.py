@@ -372,6 +372,26 @@ class Repository:
             )
         return _decode(out).split()
 
+    def merge_file(self, ours: bytes, base: bytes, theirs: bytes) -> bytes | None:
+        """Three-way merge of one file's contents (`git merge-file`); None when they conflict.
+
+        git 2.39's merge-file reads files, not blobs: the three versions go to a private
+        directory outside the repository. No working tree, index or hook is involved.
+        """
+        with _private_dir() as tmp:
+            paths = []
+            for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+                path = os.path.join(tmp, name)
+                with open(path, "wb") as handle:
+                    handle.write(data)
+                paths.append(path)
+            proc = self._exec(["merge-file", "-p", "--", *paths])
+        if proc.returncode == 0:
+            return proc.stdout
+        if 0 < proc.returncode < 128:
+            return None  # the number of conflicts
+        raise GitError(f"git could not merge a file: {_decode(proc.stderr).strip() or proc.returncode}")
+
     def write_tree(self, entries: Tree, base: tuple[str, Tree] | None = None) -> str:
         """Write a tree holding exactly `entries` (nested trees made by git) and return its id.
 

@@ -15,6 +15,7 @@ from typing import Any
 from gitops_promote.adapters.git import CommitInfo, Repository
 from gitops_promote.commands._context import BranchRefs, bootstrap_registry, environment, registry_at
 from gitops_promote.commands._engine import PromotionRequest, sync
+from gitops_promote.core.apps import PROMOTED_APPS, parse_trailer
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, ROLLED_BACK_TO
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.notices import Warning
@@ -42,6 +43,7 @@ class Entry:
     reason: str | None = None  # rollback: Rollback-Reason
     freeze_override: str | None = None
     files: list[FileAction] | None = None  # None: not computed
+    apps: tuple[str, ...] | None = None  # promotion: Promoted-Apps (None: the whole branch)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,7 @@ class Entry:
             "reason": self.reason,
             "freeze_override": self.freeze_override,
             "files": None if self.files is None else [f.to_json() for f in self.files],
+            "apps": None if self.apps is None else list(self.apps),
         }
 
 
@@ -72,6 +75,8 @@ def classify(commit: CommitInfo) -> Entry:
         entry.kind, entry.rolled_back_to, entry.reason = ROLLBACK, first(ROLLED_BACK_TO), first(ROLLBACK_REASON)
     elif first(PROMOTED_COMMIT) and first(PROMOTED_FROM):
         entry.kind, entry.source, entry.source_commit = PROMOTION, first(PROMOTED_FROM), first(PROMOTED_COMMIT)
+        apps = first(PROMOTED_APPS)
+        entry.apps = parse_trailer(apps) if apps else None
     elif len(commit.parents) > 1:
         entry.kind = MERGE
     return entry

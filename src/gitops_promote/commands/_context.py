@@ -66,26 +66,47 @@ def environment(registry: Registry, name: str) -> Environment:
 
 
 def promotion_step(registry: Registry, source: str, target: str) -> tuple[Environment, Environment]:
-    """The two environments of a step `registry` allows; anything else is refused (exit 2)."""
+    """The two environments of a step `registry` allows (from a position to an environment of
+    the next one, docs/environment-graph.md); anything else is refused (exit 2)."""
     src, dst = environment(registry, source), environment(registry, target)
-    if (src.codename, dst.codename) not in registry.allowed_steps():
-        path = " → ".join(registry.order)
-        steps = ", ".join(f"{a}→{b}" for a, b in registry.allowed_steps())
-        if src.codename == dst.codename:
-            why = f"{src.codename} is both the source and the target"
-        elif _position(registry, dst) <= _position(registry, src):
-            why = "that step goes backwards"
-        else:
-            why = "that step skips an environment"
+    if not registry.allows(src.codename, dst.codename):
+        steps = _listed([f"{a}→{b}" for a, b in registry.allowed_steps()])
         raise UsageError(
-            f"cannot promote {src.codename} to {dst.codename}: {why} (registry {registry.source})",
-            hint=f"changes travel {path} one step at a time; allowed: {steps}",
+            f"cannot promote {src.codename} to {dst.codename}: {_why_refused(registry, src, dst)} "
+            f"(registry {registry.source})",
+            hint=f"changes travel {registry.describe_order()} one step at a time; allowed: {steps}",
         )
     return src, dst
 
 
-def _position(registry: Registry, env: Environment) -> int:
-    return registry.order.index(env.codename)
+MAX_LISTED_STEPS = 20
+
+
+def _listed(steps: list[str]) -> str:
+    """The steps for a hint; a registry with large groups has too many to name them all."""
+    more = len(steps) - MAX_LISTED_STEPS
+    return ", ".join(steps[:MAX_LISTED_STEPS]) + (f" … and {more} more" if more > 0 else "")
+
+
+def _why_refused(registry: Registry, src: Environment, dst: Environment) -> str:
+    if src.codename == dst.codename:
+        return f"{src.codename} is both the source and the target"
+    here, there = registry.position_of(src.codename), registry.position_of(dst.codename)
+    if there == here:
+        return "that step goes sideways (both are fed by the same upstream)"
+    return "that step goes backwards" if there < here else "that step skips an environment"
+
+
+def next_targets(registry: Registry, source: str) -> list[str]:
+    """The environments `gitops promote SOURCE` (no target) promotes into, in registry order."""
+    src = environment(registry, source)
+    targets = [e.codename for e in registry.next_environments(src.codename)]
+    if not targets:
+        raise UsageError(
+            f"{src.codename} is the last environment of the order: there is nothing to promote it into",
+            hint=f"changes travel {registry.describe_order()}",
+        )
+    return targets
 
 
 # ---- who decides a step (docs/registry.md, "Who decides") -----------------------------------

@@ -27,6 +27,8 @@ from gitops_promote.commands._context import (
 from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
 from gitops_promote.commands._stepfiles import StepTrees
 from gitops_promote.core import notices
+from gitops_promote.core.apps import PROMOTED_APPS, Scope, covers, parse_trailer, scope_for, touching
+from gitops_promote.core.backport import BACKPORTED_COMMITS, parse_commits, without_backported
 from gitops_promote.core.drift import (
     PROMOTED_COMMIT,
     PROMOTED_FROM,
@@ -57,6 +59,7 @@ class PromotionRequest:
     remote: str | None = None  # None: origin when the repository has it
     fetch: bool = True
     override_reason: str | None = None  # --override-freeze --reason TEXT
+    apps: tuple[str, ...] = ()  # --app: only these apps (directories or names); () is everything
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class Prepared:
     freeze: FreezeDecision
     warnings: tuple[Warning, ...]
     blobs: BlobCache
+    scope: Scope | None = None  # --app: the apps promoted (None: the whole branch)
 
     @property
     def changes_target(self) -> bool:
@@ -271,7 +275,7 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     if src.codename == dst.codename:
         raise UsageError(
             f"cannot promote {src.codename} into itself",
-            hint=f"changes travel {' → '.join(chosen.order)} one step at a time, "
+            hint=f"changes travel {chosen.describe_order()} one step at a time, "
             f"e.g. gitops promote {_example_step(chosen)}",
         )
     if synced is None:
@@ -287,15 +291,16 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
     owned = _owned_paths(governance, dst)
     source_tree, target_tree = repo.ls_tree_pair(source_commit, target_commit)
-    plan = plan_tree(source_tree, target_tree, owned.owns)
+    scope = scope_for(request.apps, source_tree, target_tree)
+    plan = plan_tree(source_tree, target_tree, owned.owns, scope.contains if scope else None)
     key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
     blobs = BlobCache()
     blobs.new.update(carry_env_keys(repo, key_rules, source_tree, target_tree, plan))
     merge = StepTrees(repo, governance, src, dst, source_tree, target_tree, plan, owned, key_rules, blobs)
     merge.carry_registry_entry()
     merge.remove_orphaned_applications()
-    base = last_promotion(repo, target_commit, source_commit, src.codename)
-    commits = tuple(pending_commits(repo, base, source_commit))
+    base = last_promotion(repo, target_commit, source_commit, src.codename, scope.paths if scope else ())
+    commits = tuple(scoped_commits(repo, scope, base, source_commit, pending_commits(repo, base, source_commit)))
     drift = tuple(detect_drift(repo, base, target_commit, source_commit, target_tree, plan, owned, merge.same_content))
     freeze = check_promotion_allowed(dst, current_time(), request.override_reason, registry.source)
     found = [*synced.warnings, *merge.warnings(base, drift, source_commit)]
@@ -320,6 +325,7 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
         freeze,
         tuple(found),
         blobs,
+        scope,
     )
 
 
@@ -381,8 +387,15 @@ def _key_patterns(governance: Governance) -> dict[str, tuple[str, ...]]:
 # ---- the last promotion, pending commits and drift -----------------------------------------------
 
 
-def last_promotion(repo: Repository, target_commit: str, source_commit: str, source: str) -> LastPromotion | None:
-    """The newest point on the target's first-parent line that took the source's content."""
+def last_promotion(
+    repo: Repository, target_commit: str, source_commit: str, source: str, apps: tuple[str, ...] = ()
+) -> LastPromotion | None:
+    """The newest point on the target's first-parent line that took the source's content.
+
+    A partial promotion (Promoted-Apps, docs/per-app.md) counts only for a promotion of some of
+    its apps: for the other apps, and for the whole branch, the last promotion that carried them
+    is the base, so that a direct change made before the partial promotion is still drift.
+    """
     common = repo.merge_base(target_commit, source_commit)
     rollback: tuple[str, str] | None = None
     for commit in repo.log([target_commit], first_parent=True, limit=BASE_SEARCH_LIMIT):
@@ -391,6 +404,9 @@ def last_promotion(repo: Repository, target_commit: str, source_commit: str, sou
         trailers = commit.trailers()
         if trailers.get(ROLLED_BACK_TO) and rollback is None:
             rollback = (commit.sha, trailers[ROLLED_BACK_TO][0])
+            continue
+        partial = trailers.get(PROMOTED_APPS)
+        if partial and not covers(parse_trailer(partial[0]), apps):
             continue
         found = _promotion_point(repo, commit, trailers, source_commit, source)
         if found is not None:
@@ -421,6 +437,17 @@ def _with_rollback(repo: Repository, found: LastPromotion, rollback: tuple[str, 
     promoted = restored[0].trailers().get(PROMOTED_COMMIT, []) if restored else []
     restored_source = repo.resolve_commit(promoted[0]) if promoted else None
     return LastPromotion(found.commit, found.source_commit, found.kind, rollback[0], restored_source)
+
+
+def scoped_commits(
+    repo: Repository, scope: Scope | None, base: LastPromotion | None, source_commit: str, commits: list[CommitInfo]
+) -> list[CommitInfo]:
+    """--app: the pending commits that changed those apps."""
+    if scope is None:
+        return commits
+    exclude = [f"^{base.pending_since}"] if base else []
+    wanted = touching(scope, repo.touched_paths([*exclude, source_commit]))
+    return [c for c in commits if c.sha in wanted]
 
 
 def pending_commits(repo: Repository, base: LastPromotion | None, source_commit: str) -> list[CommitInfo]:
@@ -460,7 +487,23 @@ def detect_drift(
         for path in candidates:
             entry = repo.ls_path(base.source_commit, path)
             versions[path].add(entry.sha if entry else None)
-    return find_drift(candidates, target_tree, versions, same_content)
+    drift = find_drift(candidates, target_tree, versions, same_content)
+    # A hotfix brought home with `gitops backport` is upstream now, merged or not byte for byte.
+    return without_backported(drift, backported_commits(repo, since_source, source_commit)) if drift else []
+
+
+def backported_commits(repo: Repository, since: list[str], tip: str) -> dict[str, set[str]]:
+    """Commits of other environments that `gitops backport` brought into tip's history, each
+    with the paths the backport commits changed."""
+    found: dict[str, set[str]] = {}
+    for commit in repo.log([*since, tip], grep=f"^{BACKPORTED_COMMITS}: "):
+        shas = {c for value in commit.trailers().get(BACKPORTED_COMMITS, []) for c in parse_commits(value)}
+        if not shas or not commit.parents:
+            continue
+        paths = set(repo.touched_paths([f"^{commit.parents[0]}", commit.sha]).get(commit.sha, []))
+        for sha in shas:
+            found.setdefault(sha, set()).update(paths)
+    return found
 
 
 def _rollback_commits(repo: Repository, since: list[str], tip: str) -> set[str]:

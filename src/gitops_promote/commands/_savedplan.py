@@ -23,12 +23,21 @@ class SavedPlan:
     source_tip: str
     source_commit: str
     target_commit: str
+    apps: tuple[str, ...] = ()  # the app directories planned (docs/per-app.md); () is the whole branch
 
 
-def load_saved(path: Path, source: str | None, target: str | None, ref: str | None) -> SavedPlan:
+def load_saved(
+    path: Path, source: str | None, target: str | None, ref: str | None, apps: tuple[str, ...] = ()
+) -> SavedPlan:
     """The saved plan, checked against the command line it is applied with (SOURCE TARGET
-    may be left out: the plan names them)."""
+    may be left out: the plan names them; so may --app)."""
     saved = _read_saved(path)
+    named = {a.strip().rstrip("/") for a in apps}
+    if named and named != set(saved.apps) and not named <= {a.rsplit("/", 1)[-1] for a in saved.apps}:
+        raise UsageError(
+            f"--app {', '.join(apps)} and the saved plan ({', '.join(saved.apps) or 'every app'}) disagree",
+            hint="a saved plan already names the apps it promotes: drop --app",
+        )
     if source is not None and (saved.source, saved.target) != (source, target or saved.target):
         raise UsageError(
             f"{path} plans {saved.source} → {saved.target}, not {source} → {target}",
@@ -41,7 +50,9 @@ def load_saved(path: Path, source: str | None, target: str | None, ref: str | No
 
 def _read_saved(path: Path) -> SavedPlan:
     fields = planfile.read(path)  # bounded and schema-checked: a plan file is untrusted input
-    return SavedPlan(fields.source, fields.target, fields.source_tip, fields.source_commit, fields.target_commit)
+    return SavedPlan(
+        fields.source, fields.target, fields.source_tip, fields.source_commit, fields.target_commit, fields.apps
+    )
 
 
 def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
@@ -50,6 +61,11 @@ def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
         raise RefusedError(
             f"the saved plan promotes {saved.source} to {saved.target}, not "
             f"{prepared.source.codename} to {prepared.target.codename}"
+        )
+    planned = prepared.scope.paths if prepared.scope else ()
+    if planned != saved.apps:
+        raise RefusedError(
+            f"the saved plan promotes {', '.join(saved.apps) or 'every app'}, not {', '.join(planned) or 'every app'}"
         )
     if len(saved.target_commit) != len(prepared.target_commit):
         raise UsageError(

@@ -30,6 +30,7 @@ class EnvsResult:
         return {
             "registry": self.registry.source,
             "order": list(self.registry.order),
+            "positions": [list(group) for group in self.registry.positions],
             "env_specific": list(self.registry.env_specific),
             "environments": [row.to_json() for row in self.rows],
         }

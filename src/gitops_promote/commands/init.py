@@ -19,7 +19,7 @@ from gitops_promote.adapters.git import Repository, init_repository, set_symboli
 from gitops_promote.adapters.scaffold import commit_files, set_branch
 from gitops_promote.commands._context import DEFAULT_REMOTE
 from gitops_promote.commands._engine import require_git_identity
-from gitops_promote.core.registry import parse_registry
+from gitops_promote.core.registry import CODENAME, parse_registry
 from gitops_promote.core.scaffold_repo import (
     DEFAULT_APPS,
     PLACEHOLDER_REPO_URL,
@@ -39,6 +39,7 @@ class InitRequest:
     remote: str | None = None  # URL to add as origin and push the branches to
     repo_url: str | None = None  # what Argo CD clones (default: the remote URL, else a placeholder)
     cwd: Path = Path(".")  # where a relative --remote path is relative to
+    envs: tuple[str, ...] = ()  # --envs: codenames in order, "a+b" for a group (default dev,stg,prd)
 
 
 @dataclass
@@ -79,8 +80,9 @@ def run(request: InitRequest) -> InitResult:
     )
     repo_url = _check_url(request.repo_url, "--repo-url") if request.repo_url is not None else remote_url
     placeholder = repo_url is None
-    files = repository_files(apps, repo_url or PLACEHOLDER_REPO_URL, placeholder)
-    registry = parse_registry(registry_text())
+    positions = check_envs(request.envs) if request.envs else None
+    files = repository_files(apps, repo_url or PLACEHOLDER_REPO_URL, placeholder, positions)
+    registry = parse_registry(registry_text(positions))
     branches = [env.branch for env in registry.ordered()]
     target, created = _prepare_directory(request.path)
     try:
@@ -142,6 +144,31 @@ def check_apps(names: Sequence[str]) -> tuple[str, ...]:
         if problem := app_name_problem(app):
             raise UsageError(f"invalid app name {app!r}: it {problem}", hint="e.g. --apps web,api")
     return apps
+
+
+def check_envs(names: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """Positions from `--envs dev,stg,prd-eu+prd-us`: commas separate positions, '+' groups."""
+    positions = [
+        tuple(e.strip() for e in item.split("+") if e.strip())
+        for name in names
+        for item in name.split(",")
+        if item.strip()
+    ]
+    flat = [e for group in positions for e in group]
+    if len(flat) < 2:
+        raise UsageError("--envs needs at least two environments", hint="e.g. --envs dev,stg,prd-eu+prd-us")
+    for env in flat:
+        if not CODENAME.match(env):
+            raise UsageError(
+                f"invalid environment codename {env!r}", hint="use lower-case letters, digits, '-' or '_' (e.g. prd-eu)"
+            )
+        if flat.count(env) > 1:
+            raise UsageError(f"--envs names {env!r} twice", hint="every environment has one place in the order")
+    if len(positions[0]) > 1:
+        raise UsageError(
+            "the first environment of --envs cannot be a group", hint="work starts on one branch, e.g. dev"
+        )
+    return tuple(positions)
 
 
 def _check_url(url: str, option: str) -> str:

@@ -46,7 +46,8 @@ def run(
         pairs: dict[str, PairReport] = {}
         warnings = {w.message: w for w in synced.warnings}
         for upstream, downstream in registry.allowed_steps():
-            if heads[upstream] and heads[downstream]:
+            # A downstream fed by a group is compared with the group's first environment.
+            if heads[upstream] and heads[downstream] and downstream not in pairs:
                 up, down = registry.get(upstream), registry.get(downstream)
                 assert up is not None and down is not None
                 prepared = prepare_step(repo, up, down, synced, registry_file, remote)

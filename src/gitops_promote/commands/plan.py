@@ -40,6 +40,7 @@ class PlanResult:
     freeze: FreezeDecision | None = None
     last_promotion: LastPromotion | None = None
     governed_by: str = ""  # the registry that decides the step (docs/registry.md, "Who decides")
+    apps: list[str] | None = None  # --app: the app directories planned (None: the whole branch)
     signatures: list[SignatureFinding] = field(default_factory=list)  # the target's policy refuses these
 
     def to_json(self) -> dict[str, Any]:
@@ -60,6 +61,7 @@ class PlanResult:
             "freeze": self.freeze.to_json() if self.freeze else None,
             "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
             "governed_by": self.governed_by,
+            "apps": self.apps,
             "signatures": [f.to_json() for f in self.signatures],
         }
 
@@ -99,5 +101,6 @@ def from_prepared(prepared: Prepared) -> PlanResult:
         freeze=prepared.freeze,
         last_promotion=prepared.base,
         governed_by=prepared.registry.source,
+        apps=list(prepared.scope.paths) if prepared.scope else None,
         signatures=promotion_findings(prepared),
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import pr
+from gitops_promote.commands._context import bootstrap_registry, next_targets
 from gitops_promote.commands._engine import (
     FreezeRefused,
     LastPromotion,
@@ -19,6 +20,7 @@ from gitops_promote.commands._engine import (
 from gitops_promote.commands._publish import BranchMove, publish, retrying
 from gitops_promote.commands._savedplan import SavedPlan, check_unchanged, load_saved
 from gitops_promote.commands._signatures import refuse_unsigned
+from gitops_promote.core.apps import PROMOTED_APPS, trailer_value
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.freeze import FreezeDecision
@@ -66,6 +68,7 @@ class PromoteResult:
     freeze: FreezeDecision | None = None
     last_promotion: LastPromotion | None = None
     refused: str | None = None  # why the promotion was refused (drift, freeze, invalid-result)
+    apps: list[str] | None = None  # --app: the app directories promoted (None: the whole branch)
 
     @property
     def seeded(self) -> list[str]:
@@ -95,7 +98,14 @@ class PromoteResult:
             "freeze": self.freeze.to_json() if self.freeze else None,
             "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
             "refused": self.refused,
+            "apps": self.apps,
         }
+
+
+def targets(repo_path: Path, source: str, registry_file: Path | None) -> list[str]:
+    """`gitops promote SOURCE` with no target: every environment of the next position."""
+    with Repository(repo_path) as repo:
+        return next_targets(bootstrap_registry(repo, registry_file, [source]), source)
 
 
 def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> PromoteResult:
@@ -123,8 +133,8 @@ def _with_saved_plan(request: PromotionRequest, options: PromoteOptions) -> tupl
         if not request.source or not request.target:
             raise UsageError("promote needs SOURCE and TARGET (or --plan FILE)", hint="e.g. gitops promote dev stg")
         return request, options
-    saved = load_saved(options.plan_file, request.source or None, request.target or None, request.ref)
-    request = replace(request, source=saved.source, target=saved.target, ref=saved.source_commit)
+    saved = load_saved(options.plan_file, request.source or None, request.target or None, request.ref, request.apps)
+    request = replace(request, source=saved.source, target=saved.target, ref=saved.source_commit, apps=saved.apps)
     return request, replace(options, saved_plan=saved, plan_file=None)
 
 
@@ -230,6 +240,7 @@ def _result(prepared: Prepared, options: PromoteOptions) -> PromoteResult:
         warnings=list(prepared.warnings),
         freeze=prepared.freeze,
         last_promotion=prepared.base,
+        apps=list(prepared.scope.paths) if prepared.scope else None,
     )
 
 
@@ -263,7 +274,8 @@ class InvalidResult(RefusedError):
 
 def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ...] = ()) -> str:
     src = prepared.source.codename
-    lines = [f"Promote {src} {prepared.source_commit[:7]} to {prepared.target.codename}", ""]
+    what = f" ({', '.join(prepared.scope.paths)})" if prepared.scope else ""
+    lines = [f"Promote {src} {prepared.source_commit[:7]} to {prepared.target.codename}{what}", ""]
     subjects = [c.subject for c in prepared.commits]
     lines += [f"- {s}" for s in subjects[:MAX_SUBJECTS]]
     if len(subjects) > MAX_SUBJECTS:
@@ -271,6 +283,8 @@ def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ..
     if subjects:
         lines.append("")
     lines += [f"{PROMOTED_FROM}: {src}", f"{PROMOTED_COMMIT}: {prepared.source_commit}"]
+    if prepared.scope is not None:
+        lines.append(f"{PROMOTED_APPS}: {trailer_value(prepared.scope)}")
     lines += [f"{key}: {value}" for key, value in extra_trailers]
     return "\n".join(lines) + "\n"
 
@@ -281,4 +295,7 @@ def _write_commit(
     repo.write_blobs(list(prepared.new_blobs.values()))
     tree = repo.write_tree(prepared.plan.entries, base=(prepared.source_commit, prepared.source_tree))
     message = commit_message(prepared, trailers)
-    return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message, sign)
+    # A partial promotion merges only some apps: recording the source as a parent would tell
+    # git (and people reading the graph) that all of it reached the target.
+    parents = [prepared.target_commit] if prepared.scope else [prepared.target_commit, prepared.source_commit]
+    return repo.commit_tree(tree, parents, message, sign)

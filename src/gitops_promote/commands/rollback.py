@@ -19,6 +19,7 @@ from gitops_promote.commands import _branchlog as history
 from gitops_promote.commands._context import bootstrap_registry, registry_at
 from gitops_promote.commands._engine import freeze_gate, override_reason, require_git_identity
 from gitops_promote.commands._publish import BranchMove, publish, retrying
+from gitops_promote.core.apps import Scope, scope_of
 from gitops_promote.core.drift import ROLLED_BACK_TO
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.paths import EnvSpecificPaths
@@ -66,6 +67,7 @@ class RollbackResult:
     freeze_override: str | None = None
     attempts: int = 1
     notes: list[str] = field(default_factory=list)
+    apps: list[str] | None = None  # undoing partial promotions: only their apps (None: everything)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,7 @@ class RollbackResult:
             "files": [f.to_json() for f in self.files],
             "attempts": self.attempts,
             "notes": self.notes,
+            "apps": self.apps,
         }
 
 
@@ -127,7 +130,8 @@ def _attempt(
     env, refs, head = branch.environment, branch.refs, branch.head
     registry = _registry(repo, request, env, head)
     target = choose_target(repo, env, head, request)
-    entries, files = _plan(repo, registry, env, head, target.commit, options.with_env_files)
+    scope = undone_scope(history.entries(repo, head), target)
+    entries, files = _plan(repo, registry, env, head, target.commit, options.with_env_files, scope)
     result = RollbackResult(
         env.codename,
         target,
@@ -142,6 +146,7 @@ def _attempt(
         files,
     )
     result.notes += [w.message for w in branch.warnings]
+    result.apps = list(scope.paths) if scope else None
     if entries == repo.ls_tree(head):
         result.commit = head
         return result
@@ -208,17 +213,41 @@ def _invalid_target(env: Environment, message: str, valid: list[history.Entry]) 
     )
 
 
+def undone_scope(entries: list[history.Entry], target: history.Entry) -> Scope | None:
+    """The apps a rollback to `target` restores: when every promotion it undoes was partial,
+    only their apps (the others never moved); else everything (None)."""
+    undone: list[history.Entry] = []
+    for entry in effective_promotions(entries):
+        if entry.commit == target.commit:
+            break
+        undone.append(entry)
+    if not undone or any(e.apps is None for e in undone):
+        return None
+    return scope_of(dict.fromkeys(a for e in undone for a in e.apps or ()))
+
+
 def _plan(
-    repo: Repository, registry: Registry, env: Environment, head: str, target: str, with_env_files: bool
+    repo: Repository,
+    registry: Registry,
+    env: Environment,
+    head: str,
+    target: str,
+    with_env_files: bool,
+    scope: Scope | None = None,
 ) -> tuple[dict[str, TreeEntry], list[FileAction]]:
-    """The rolled-back tree: the target's content, the environment's own files kept."""
+    """The rolled-back tree: the target's content, the environment's own files kept (inside
+    the scope, when the promotions undone were partial)."""
     current, earlier = repo.ls_tree(head), repo.ls_tree(target)
-    if with_env_files:
+    if with_env_files and scope is None:
         return earlier, history.changed_files(current, earlier)
+    if with_env_files:
+        assert scope is not None
+        plan = plan_tree(earlier, current, lambda _path: False, scope.contains)
+        return plan.entries, plan.actions
     owned: EnvSpecificPaths = registry.owned_paths(env.codename)
     if (then := registry_at(repo, target, env.branch)) is not None:
         owned = owned.union(then.env_specific)
-    plan = plan_tree(earlier, current, owned.owns)
+    plan = plan_tree(earlier, current, owned.owns, scope.contains if scope else None)
     return plan.entries, plan.actions
 
 
@@ -231,6 +260,8 @@ def commit_message(env: Environment, target: history.Entry, options: RollbackOpt
         else f"{env.codename}'s environment-specific files kept"
     )
     lines += [f"Restores the content promoted by {target.commit[:12]}; {kept}.", ""]
+    if result.apps:
+        lines += [f"Only {', '.join(result.apps)}: the promotions undone carried no other app.", ""]
     lines.append(f"{ROLLED_BACK_TO}: {target.commit}")
     if options.reason:
         lines.append(f"{history.ROLLBACK_REASON}: {' '.join(options.reason.split())}")

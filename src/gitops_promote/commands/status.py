@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import CommitInfo, Repository
-from gitops_promote.commands._branchlog import Entry, classify
+from gitops_promote.commands._branchlog import PROMOTION as PROMOTION_ENTRY
+from gitops_promote.commands._branchlog import Entry, classify, entries
 from gitops_promote.commands._context import BranchRefs, bootstrap_registry, registry_at
 from gitops_promote.commands._engine import (
+    BASE_SEARCH_LIMIT,
     HAND_MERGE,
     PROMOTION,
     BranchSync,
@@ -25,6 +27,7 @@ from gitops_promote.commands._engine import (
     prepare_step,
     sync_existing,
 )
+from gitops_promote.core.apps import discover, group_by_app
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.forge import open_review_branches, pr_branch
 from gitops_promote.core.freeze import FreezeDecision, Occurrence, current_and_next
@@ -41,12 +44,14 @@ class Pending:
     upstream_commit: str
     files: list[FileAction]
     commits: list[CommitInfo]
+    apps: dict[str, int] = field(default_factory=dict)  # app directory -> its files pending
 
     def to_json(self) -> dict[str, Any]:
         return {
             "upstream": self.upstream,
             "upstream_commit": self.upstream_commit,
             "files": [f.to_json() for f in self.files],
+            "apps": self.apps,
             "commits": [{"sha": c.sha, "subject": c.subject, "author": c.author, "date": c.date} for c in self.commits],
         }
 
@@ -113,6 +118,7 @@ class StatusResult:
             "remote": self.remote,
             "now": self.now.isoformat(),
             "order": list(self.registry.order),
+            "positions": [list(group) for group in self.registry.positions],
             "environments": [e.to_json() for e in self.environments],
             "review_branches": self.review_branches,
         }
@@ -129,7 +135,8 @@ def run(
         rows = [_row(repo, synced, env) for env in envs]
         heads = {row.environment.codename: row.head for row in rows}
         for row in rows:
-            upstream = registry.upstream_of(row.environment.codename)
+            # With several upstreams (a group before this position), the first one is compared.
+            upstream = next(iter(registry.upstream_of(row.environment.codename)), None)
             if upstream is not None and heads[upstream.codename] and row.head:
                 prepared = prepare_step(repo, upstream, row.environment, synced, registry_file, remote)
                 _fill_from_step(repo, row, prepared)
@@ -165,7 +172,9 @@ def _review_branches(
 
 def pending_of(prepared: Prepared) -> Pending:
     changes = [a for a in prepared.plan.actions if a.action != KEPT]
-    return Pending(prepared.source.codename, prepared.source_commit, changes, list(prepared.commits))
+    apps = discover(prepared.source_tree, prepared.target_tree)
+    by_app = {app: len(paths) for app, paths in group_by_app((a.path for a in changes), apps).items() if app}
+    return Pending(prepared.source.codename, prepared.source_commit, changes, list(prepared.commits), by_app)
 
 
 def _fill_from_step(repo: Repository, row: EnvStatus, prepared: Prepared) -> None:
@@ -175,14 +184,27 @@ def _fill_from_step(repo: Repository, row: EnvStatus, prepared: Prepared) -> Non
     row.decision = prepared.freeze
     row.warnings = [w for w in prepared.warnings if w.branch in ("", row.environment.branch)]
     base = prepared.base
+    partial = _newer_partial_promotion(repo, prepared)
+    if partial is not None:
+        row.last_promotion = partial
     if base is None or base.kind not in (PROMOTION, HAND_MERGE):
         return
     entry = classify(repo.log([base.commit], limit=1)[0])
     if base.kind == HAND_MERGE:
         entry.source, entry.source_commit = prepared.source.codename, base.source_commit
-    row.last_promotion = entry
+    row.last_promotion = partial or entry
     if base.rollback:
         row.rollback = classify(repo.log([base.rollback], limit=1)[0])
+
+
+def _newer_partial_promotion(repo: Repository, prepared: Prepared) -> Entry | None:
+    """A promotion of some apps (--app) after the step's base: the newest promotion here,
+    though the whole branch's base is older (docs/per-app.md)."""
+    since = prepared.base.commit if prepared.base else None
+    for entry in entries(repo, prepared.target_commit, since=since, limit=BASE_SEARCH_LIMIT):
+        if entry.kind == PROMOTION_ENTRY and entry.apps is not None and entry.source == prepared.source.codename:
+            return entry
+    return None
 
 
 def _row(repo: Repository, synced: BranchSync, env: Environment) -> EnvStatus:

@@ -112,7 +112,7 @@ def _open(repo: Repository, request: VerifyRequest) -> tuple[Registry, Environme
     registry = bootstrap_registry(repo, request.registry_file, [request.environment])
     env = environment(registry, request.environment)
     upstream = registry.upstream_of(env.codename)
-    branches = [env.branch] + ([upstream.branch] if upstream else [])
+    branches = [env.branch] + [u.branch for u in upstream]  # a group before it: every upstream
     sync_request = PromotionRequest(
         env.codename, env.codename, None, request.registry_file, request.remote, request.fetch
     )

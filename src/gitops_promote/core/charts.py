@@ -97,6 +97,14 @@ ENV_VALUES = {
 }
 
 
+def env_values(env: str) -> str:
+    """The values file of `env`; prd-eu starts as prd's (regions of one tier share a profile)."""
+    known = ENV_VALUES.get(env) or ENV_VALUES.get(env.partition("-")[0])
+    if known is None:
+        return f"# {env}\nreplicaCount: 1\nenv:\n  LOG_LEVEL: info\n"
+    return known if env in ENV_VALUES else f"# {env}: " + known.split(": ", 1)[1]
+
+
 def chart_files(
     app: str,
     *,
@@ -117,5 +125,5 @@ def chart_files(
         f"{root}/templates/service.yaml": SERVICE_YAML.format(**fields),
     }
     for env in envs:
-        files[f"{root}/values-{env}.yaml"] = ENV_VALUES.get(env, f"# {env}\nreplicaCount: 1\n")
+        files[f"{root}/values-{env}.yaml"] = env_values(env)
     return files

@@ -38,6 +38,7 @@ class PlanFields:
     source_tip: str
     source_commit: str
     target_commit: str
+    apps: tuple[str, ...] = ()  # --app: the app directories planned (docs/per-app.md)
 
     @property
     def object_id_length(self) -> int:
@@ -86,7 +87,24 @@ def parse(data: bytes, name: str) -> PlanFields:
     lengths = {len(fields[key]) for key in COMMIT_FIELDS}
     if len(lengths) != 1:
         raise _bad(name, f"the commit ids have different lengths ({sorted(lengths)})")
-    return PlanFields(**fields)
+    return PlanFields(**fields, apps=_apps(doc, name))
+
+
+MAX_APPS = 1000
+
+
+def _apps(doc: dict[str, Any], name: str) -> tuple[str, ...]:
+    """null (the whole branch) or a list of app directories: relative paths, plain text."""
+    value = doc.get("apps")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_APPS:
+        raise _bad(name, f"'apps' must be null or a list of at most {MAX_APPS} app directories, not {_short(value)}")
+    for app in value:
+        bad = not isinstance(app, str) or not app or len(app) > 1024 or app.startswith(("-", "/"))
+        if bad or any(ord(c) < 0x20 or c == "\x7f" for c in app) or ".." in app.split("/"):
+            raise _bad(name, f"'apps' lists {_short(app)}, which is not an app directory")
+    return tuple(value)
 
 
 def _bad(name: object, what: str) -> ConfigError:

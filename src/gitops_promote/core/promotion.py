@@ -6,6 +6,8 @@ Rules (docs/promotion-rules.md), for the target environment's owned (env-specifi
   c. present in the target while its directory has no file at all in the source: orphaned,
      removed with the app it belonged to;
   d. every other path is the source's: added, modified or deleted.
+With a scope (`--app`, docs/per-app.md), rules a-d apply to the paths in scope only; every path
+outside it keeps the target's entry (or stays absent).
 """
 
 from __future__ import annotations
@@ -63,8 +65,10 @@ def plan_tree(
     source: Mapping[str, TreeEntry],
     target: Mapping[str, TreeEntry],
     owned: Callable[[str], bool],
+    scope: Callable[[str], bool] | None = None,
 ) -> TreePlan:
-    """Apply rules a-d. `owned(path)` says whether the target environment owns `path`."""
+    """Apply rules a-d. `owned(path)` says whether the target environment owns `path`;
+    `scope(path)`, when given, whether the promotion carries `path` at all."""
     # A path with the same entry on both sides ends up with that entry under every rule (its
     # directory exists in the source, so rule c cannot apply): only differing paths need rules.
     entries = {path: entry for path, entry in source.items() if target.get(path) == entry}
@@ -73,14 +77,33 @@ def plan_tree(
     actions: list[FileAction] = []
     for path in differing:
         in_source, in_target = source.get(path), target.get(path)
+        if scope is not None and not scope(path):
+            if in_target is not None:
+                entries[path] = in_target  # outside the apps promoted: the target's, untouched
+            continue
         if owned(path):
             action = _owned_path(path, in_source, in_target, source_dirs, entries)
         else:
             action = _common_path(path, in_source, in_target, entries)
         if action:
             actions.append(FileAction(path, action))
-    _refuse_conflicts(entries, source, source_dirs)
+    if scope is None:
+        _refuse_conflicts(entries, source, source_dirs)
+    else:
+        _refuse_clashes_in(entries)
     return TreePlan(entries, actions)
+
+
+def _refuse_clashes_in(entries: Mapping[str, TreeEntry]) -> None:
+    """With a scope, the target's files outside it can clash too: check the whole result."""
+    dirs = directories_of(entries)
+    clashes = sorted(p for p in entries if p in dirs)
+    if clashes:
+        raise RefusedError(
+            "the promotion would need both a file and a directory at " + ", ".join(repr(c) for c in clashes[:5]),
+            hint="a file of the target outside the apps promoted sits where an app now has a directory; "
+            "promote without --app, or move the file on the target branch first",
+        )
 
 
 class _LazyDirectories:

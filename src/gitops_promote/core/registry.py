@@ -77,10 +77,17 @@ class Environment:
 @dataclass(frozen=True)
 class Registry:
     environments: tuple[Environment, ...]
-    order: tuple[str, ...]
+    order: tuple[str, ...]  # every environment, position by position (docs/environment-graph.md)
     env_specific: tuple[str, ...]
     env_specific_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = REGISTRY_FILE
+    # The promotion graph: each position holds the environments fed by the same upstream
+    # position. Empty means one environment per position (the linear order).
+    positions: tuple[tuple[str, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.positions:
+            object.__setattr__(self, "positions", tuple((name,) for name in self.order))
 
     @cached_property
     def _by_codename(self) -> dict[str, Environment]:
@@ -99,16 +106,48 @@ class Registry:
     def ordered(self) -> list[Environment]:
         return [e for name in self.order if (e := self.get(name)) is not None]
 
-    def upstream_of(self, codename: str) -> Environment | None:
-        """The environment promoting into `codename` (None for the first one)."""
-        index = self.order.index(codename)
-        return self.get(self.order[index - 1]) if index > 0 else None
+    def position_of(self, codename: str) -> int:
+        """The index of the position holding `codename` (ValueError when it has none)."""
+        for index, group in enumerate(self.positions):
+            if codename in group:
+                return index
+        raise ValueError(codename)
+
+    def upstream_of(self, codename: str) -> tuple[Environment, ...]:
+        """The environments promoting into `codename`: the position before (none for the first)."""
+        index = self.position_of(codename)
+        return self._envs(self.positions[index - 1]) if index > 0 else ()
+
+    def next_environments(self, codename: str) -> tuple[Environment, ...]:
+        """The environments `codename` promotes into: the next position (none for the last)."""
+        index = self.position_of(codename)
+        return self._envs(self.positions[index + 1]) if index + 1 < len(self.positions) else ()
+
+    def _envs(self, names: tuple[str, ...]) -> tuple[Environment, ...]:
+        return tuple(e for name in names if (e := self.get(name)) is not None)
 
     def owned_paths(self, codename: str) -> EnvSpecificPaths:
         return EnvSpecificPaths(self.env_specific, codename)
 
+    def allows(self, source: str, target: str) -> bool:
+        """Is SOURCE → TARGET a step: TARGET in the position right after SOURCE's?"""
+        try:
+            return self.position_of(target) == self.position_of(source) + 1
+        except ValueError:
+            return False
+
     def allowed_steps(self) -> list[tuple[str, str]]:
-        return list(zip(self.order, self.order[1:], strict=False))
+        """Every environment of a position to every environment of the next one."""
+        return [
+            (src, dst)
+            for upstream, downstream in zip(self.positions, self.positions[1:], strict=False)
+            for src in upstream
+            for dst in downstream
+        ]
+
+    def describe_order(self) -> str:
+        """The order as people read it: `dev → stg → {prd-eu, prd-us}`."""
+        return " → ".join(_describe_group(g) for g in self.positions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,10 +336,11 @@ class _Validator:
             promotion = {}
         else:
             self.check_keys(promotion, PROMOTION_KEYS, "'promotion'")
-        order = self.order(promotion, doc, codenames)
+        positions = self.order(promotion, doc, codenames)
         patterns = self.patterns(promotion)
         keys = self.env_specific_keys(promotion)
-        return Registry(tuple(envs), tuple(order), tuple(patterns), keys, self.source)
+        order = tuple(name for group in positions for name in group)
+        return Registry(tuple(envs), order, tuple(patterns), keys, self.source, positions)
 
     def environments(self, doc: dict[str, Any]) -> Iterator[Environment]:
         items = doc.get("environments")
@@ -438,27 +478,29 @@ class _Validator:
         return Backups(False)
 
     # -- promotion ------------------------------------------------------------------------
-    def order(self, promotion: dict[str, Any], doc: dict[str, Any], codenames: list[str]) -> list[str]:
+    def order(
+        self, promotion: dict[str, Any], doc: dict[str, Any], codenames: list[str]
+    ) -> tuple[tuple[str, ...], ...]:
+        """The positions of the order: a codename, or a list of codenames fed by one upstream."""
         order = promotion.get("order")
+        linear = tuple((c,) for c in codenames)
         if order is None:
             self.error(
                 "missing 'promotion.order'",
                 self.at(doc, "promotion") if "promotion" in doc else Location(self.source, 1, 1),
                 "e.g. order: [dev, stg, prd]",
             )
-            return list(codenames)
-        if not isinstance(order, list) or not all(isinstance(o, str) for o in order):
-            self.error("'promotion.order' must be a list of codenames", self.at(promotion, "order"))
-            return list(codenames)
-        known, listed = set(codenames), set(order)  # sets: linear in the number of environments
-        first: dict[str, int] = {}
-        for index, name in enumerate(order):
-            if name not in known:
-                close = closest(name, known)
-                hint = f"did you mean {close!r}?" if close else f"known environments: {', '.join(codenames)}"
-                self.error(f"'promotion.order' names unknown environment {name!r}", self.at(order, index=index), hint)
-            if first.setdefault(name, index) != index:
-                self.error(f"'promotion.order' lists {name!r} twice", self.at(order, index=index))
+            return linear
+        if not isinstance(order, list) or not all(_is_position(o) for o in order):
+            self.error(
+                "'promotion.order' must be a list of codenames (or of lists of codenames)",
+                self.at(promotion, "order"),
+                "e.g. order: [dev, stg, prd] or order: [dev, stg, [prd-eu, prd-us]]",
+            )
+            return linear
+        positions = [self.position(order, index, item) for index, item in enumerate(order)]
+        self.check_order_names(order, positions, codenames)
+        listed = {name for group in positions for name in group}  # a set: linear in the environments
         missing = [c for c in codenames if c not in listed]
         if missing:
             self.error(
@@ -466,7 +508,33 @@ class _Validator:
                 self.at(promotion, "order"),
                 "every environment must have its place in the promotion path",
             )
-        return list(order)
+        return tuple(group for group in positions if group)
+
+    def position(self, order: list[Any], index: int, item: Any) -> tuple[str, ...]:
+        if isinstance(item, str):
+            return (item,)
+        if not item:
+            self.error(
+                "'promotion.order' has an empty group",
+                self.at(order, index=index),
+                "a group lists the environments fed by the same upstream, e.g. [prd-eu, prd-us]",
+            )
+        return tuple(item)
+
+    def check_order_names(self, order: list[Any], positions: list[tuple[str, ...]], codenames: list[str]) -> None:
+        seen: set[str] = set()
+        known = set(codenames)
+        for index, group in enumerate(positions):
+            item = order[index]
+            for inner, name in enumerate(group):
+                where = self.at(item, index=inner) if isinstance(item, list) else self.at(order, index=index)
+                if name not in known:
+                    close = closest(name, known)
+                    hint = f"did you mean {close!r}?" if close else f"known environments: {', '.join(codenames)}"
+                    self.error(f"'promotion.order' names unknown environment {name!r}", where, hint)
+                if name in seen:
+                    self.error(f"'promotion.order' lists {name!r} twice", where)
+                seen.add(name)
 
     def patterns(self, promotion: dict[str, Any]) -> list[str]:
         patterns = promotion.get("env_specific", [])
@@ -505,6 +573,21 @@ class _Validator:
                 continue
             result[pattern] = tuple(keys)
         return result
+
+
+MAX_NAMED_IN_GROUP = 6
+
+
+def _describe_group(group: tuple[str, ...]) -> str:
+    if len(group) == 1:
+        return group[0]
+    if len(group) > MAX_NAMED_IN_GROUP:
+        return "{" + ", ".join(group[:3]) + f", … {len(group) - 3} more" + "}"
+    return "{" + ", ".join(group) + "}"
+
+
+def _is_position(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
 def _entries(value: Any) -> tuple[Any, ...]:

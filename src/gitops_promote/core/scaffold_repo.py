@@ -43,9 +43,17 @@ def app_name_problem(name: str) -> str | None:
 # ---- registry ------------------------------------------------------------------------------
 
 
-def registry_text() -> str:
-    """The reference registry plus the env-owned Argo CD directory pattern."""
-    text = resources.files("gitops_promote.data").joinpath("environments.yaml").read_text(encoding="utf-8")
+Positions = tuple[tuple[str, ...], ...]
+DEFAULT_POSITIONS: Positions = (("dev",), ("stg",), ("prd",))
+KNOWN_NAMES = {"dev": "Development", "stg": "Staging", "prd": "Production"}
+
+
+def registry_text(positions: Positions | None = None) -> str:
+    """The reference registry (or one for these positions) plus the env-owned Argo CD pattern."""
+    if positions is None or positions == DEFAULT_POSITIONS:
+        text = resources.files("gitops_promote.data").joinpath("environments.yaml").read_text(encoding="utf-8")
+    else:
+        text = graph_registry_text(positions)
     # promotion.env_specific is the file's last list; append to it and check the result.
     item = f'    - "{ARGOCD_PATTERN}"'.ljust(36)
     text = text.rstrip("\n") + f"\n{item}# each environment's Argo CD manifests (README.md)\n"
@@ -53,6 +61,40 @@ def registry_text() -> str:
     if ARGOCD_PATTERN not in registry.env_specific:
         raise AssertionError("the reference registry no longer ends with promotion.env_specific")
     return text
+
+
+def environment_name(codename: str) -> str:
+    """A readable name: prd-eu -> "Production (eu)"; an unknown codename is its own name."""
+    base, _, region = codename.partition("-")
+    name = KNOWN_NAMES.get(base)
+    if name is None:
+        return codename
+    return f"{name} ({region})" if region else name
+
+
+def graph_registry_text(positions: Positions) -> str:
+    """A registry for any environments: a group of a position is written as a nested list."""
+    lines = [
+        "# The environment registry: which environments exist, on which branch each lives,",
+        "# and the order changes travel in. See docs/registry.md and docs/environment-graph.md.",
+        "environments:",
+    ]
+    for codename in (name for group in positions for name in group):
+        production = codename.startswith("prd")
+        lines += [
+            f"  - codename: {codename}",
+            f"    name: {scalar(environment_name(codename))}",
+            "    persistence: ephemeral",
+            "    backups: {enabled: true, policy: TBD}" if production else "    backups: false",
+        ]
+    order = ", ".join(g[0] if len(g) == 1 else "[" + ", ".join(g) + "]" for g in positions)
+    lines += [
+        "promotion:",
+        f"  order: [{order}]",
+        "  env_specific:                     # paths each environment's branch owns; never overwritten",
+        '    - "apps/*/values-{env}.yaml"    # {env} = codename of the branch being written',
+    ]
+    return "\n".join(lines) + "\n"
 
 
 # ---- repository URL and the pull-request generator ------------------------------------------
@@ -248,7 +290,7 @@ def argocd_files(registry: Registry, apps: Sequence[str], repo_url: str, placeho
 
 def readme(registry: Registry, apps: Sequence[str], repo_url: str, placeholder: bool) -> str:
     envs = registry.ordered()
-    order = " → ".join(e.codename for e in envs)
+    order = registry.describe_order()
     bootstrap = "\n".join(
         f"# {e.name} cluster (tracks branch {e.branch}):\n"
         f"git show {e.branch}:argocd/{e.codename}/root.yaml | kubectl apply -n {ARGOCD_NAMESPACE} -f -"
@@ -318,9 +360,11 @@ that environment's branch; a promotion keeps them. A new app needs its chart, it
 # ---- everything -----------------------------------------------------------------------------
 
 
-def repository_files(apps: Sequence[str], repo_url: str, placeholder: bool) -> dict[str, str]:
+def repository_files(
+    apps: Sequence[str], repo_url: str, placeholder: bool, positions: Positions | None = None
+) -> dict[str, str]:
     """Every file of a new GitOps repository (the same tree on every environment branch)."""
-    text = registry_text()
+    text = registry_text(positions)
     registry = parse_registry(text)
     envs = tuple(e.codename for e in registry.ordered())
     files: dict[str, str] = {"environments.yaml": text, "README.md": readme(registry, apps, repo_url, placeholder)}

@@ -41,6 +41,6 @@ def text(result: EnvsResult) -> None:
         )
     fitted = fit(f"Environments ({result.registry.source})", COLUMNS, rows, out.width)
     out.print(fitted.table)
-    out.print("promotion order: " + " → ".join(result.registry.order))
+    out.print("promotion order: " + result.registry.describe_order())
     if note := dropped_note(fitted.dropped, out.width):
         console.message(note)

@@ -46,6 +46,8 @@ def subject(entry: Entry) -> str:
 
 def row(entry: Entry, sha: int) -> list[str | Text]:
     kind = Text(entry.kind, style=KIND_STYLE.get(entry.kind, ""))
+    if entry.apps is not None:
+        kind.append(" (partial)")
     if entry.freeze_override:
         kind.append(" (freeze override)", style="red")
     files = "" if entry.files is None else str(len(entry.files))

@@ -16,14 +16,21 @@ from gitops_promote.render.fit import Column, fit
 STATE_STYLE = {PENDING: "yellow", DRIFT: "bold red"}
 
 
-def cell_text(cell: AppCell) -> str:
+# Up to this many environments a cell is one line; beyond, each part gets its own line, so
+# that five or more columns still fit a terminal without folding words in the middle.
+ONE_LINE_COLUMNS = 3
+
+
+def cell_text(cell: AppCell, separator: str = " · ") -> str:
     if not cell.present:
         return "absent" + (f" ({cell.state})" if cell.state in (PENDING, DRIFT) else "")
     parts = [f"chart {visible(str(cell.chart_version or '?'))}", f"app {visible(str(cell.app_version or '?'))}"]
     if cell.image_tag is not None:
         parts.append(f"tag {visible(str(cell.image_tag)) if cell.image_tag else '(none)'}")
-    mark = f" [{cell.state}]" if cell.state in (PENDING, DRIFT) else ""
-    return " · ".join(parts) + mark
+    text = separator.join(parts)
+    if cell.state not in (PENDING, DRIFT):
+        return text
+    return text + ("\n" if "\n" in separator else " ") + f"[{cell.state}]"
 
 
 def _count(n: int, word: str) -> str:
@@ -63,11 +70,13 @@ def text(report: ParityReport) -> None:
     # Every environment keeps its column (parity is the comparison); cells wrap instead.
     columns = [Column("app", min=8), *(Column(env, min=12) for env in report.environments)]
     rows: list[list[str | Text]] = []
+    separator = " · " if len(report.environments) <= ONE_LINE_COLUMNS else "\n"
     for app, cells in report.apps.items():
         row: list[str | Text] = [Text(visible(app))]
         for env in report.environments:
             cell = cells.get(env)
-            row.append(Text(cell_text(cell), style=STATE_STYLE.get(cell.state, "")) if cell else Text("(no branch)"))
+            text = cell_text(cell, separator) if cell else "(no branch)"
+            row.append(Text(text, style=STATE_STYLE.get(cell.state, "")) if cell else Text(text))
         rows.append(row)
     out.print(fit("Parity (chart version · appVersion · image tag)", columns, rows, out.width).table)
     for pair in report.pairs:

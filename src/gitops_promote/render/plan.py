@@ -20,6 +20,8 @@ def text(result: PlanResult) -> None:
             style="bold",
         )
     )
+    if result.apps is not None:
+        out.print(Text(f"Apps: {', '.join(result.apps)} (every other path of {result.target} stays as it is)"))
     out.print(Text(f"\nCommits to promote ({len(result.commits)}):"))
     for commit in result.commits:
         who, when = visible(commit["author"]), visible(commit["date"][:10])
@@ -30,6 +32,7 @@ def text(result: PlanResult) -> None:
         out.print(Text(f"\nDrift that blocks the promotion ({len(result.drift)}):", style="bold red"))
         for drift in result.drift:
             out.print(Text(f"  {visible(drift.path)}  (commits {', '.join(c[:12] for c in drift.commits)})"))
+        out.print(Text(f"  the way out: gitops backport {result.target} (then promote it forward)"))
     if result.signatures:
         out.print(Text(f"\nSignatures that block the promotion ({len(result.signatures)}):", style="bold red"))
         for finding in result.signatures:
@@ -58,6 +61,7 @@ def markdown(result: PlanResult) -> str:
         f"- source {md_code(result.source_commit)}",
         f"- target {md_code(result.target_commit)}",
         f"- files: {_counts(result)}",
+        *([f"- apps: {', '.join(md_code(a) for a in result.apps)}"] if result.apps is not None else []),
         "",
         "### Commits",
         "",

@@ -31,6 +31,8 @@ def text(result: PromoteResult) -> None:
             style="bold",
         )
     )
+    if result.apps is not None:
+        out.print(Text(f"apps: {', '.join(result.apps)} (every other path of {result.target} stays as it is)"))
     if result.commits:
         out.print(Text(f"\n{len(result.commits)} commit(s) to promote:"))
         for commit in result.commits[:20]:

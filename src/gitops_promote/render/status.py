@@ -40,7 +40,9 @@ def last_promotion_cell(entry: Entry | None, rollback: Entry | None = None) -> s
     if rollback is not None:
         target = (rollback.rolled_back_to or "")[:7]
         return f"rolled back to {target} {short_date(rollback.date)} {author_name(rollback.author)}"
-    return f"{entry.source}@{(entry.source_commit or '')[:7]} {short_date(entry.date)} {author_name(entry.author)}"
+    apps = f" ({', '.join(entry.apps)})" if entry.apps is not None else ""
+    when = f"{short_date(entry.date)} {author_name(entry.author)}"
+    return f"{entry.source}@{(entry.source_commit or '')[:7]}{apps} {when}"
 
 
 def pending_cell(row: EnvStatus) -> Text:
@@ -138,6 +140,9 @@ def _row(row: EnvStatus, wide: bool) -> list[str | Text]:
 
 def details(row: EnvStatus) -> None:
     out, name = console.out(), row.environment.codename
+    if row.pending is not None and row.pending.apps:
+        apps = ", ".join(f"{app} ({n} file(s))" for app, n in row.pending.apps.items())
+        out.print(Text(f"{name}: pending from {row.pending.upstream} per app: {apps}", style="yellow"))
     for drift in row.drift:
         commits = ", ".join(c[:12] for c in drift.commits)
         out.print(Text(f"{name}: drift: {visible(drift.path)} (changed directly by {commits})", style="red"))

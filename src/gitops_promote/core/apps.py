@@ -1,0 +1,126 @@
+"""Apps, and the paths that belong to one: the scope of `gitops promote --app NAME`.
+
+An app is a directory holding a `Chart.yaml` (as `diff` and `parity` group files; vendored
+subcharts under `<chart>/charts/` belong to their parent). Its paths are everything under that
+directory plus its Argo CD Application in every environment's directory, by the layout's
+convention `argocd/<env>/apps/<name>.yaml` (or a directory `argocd/<env>/apps/<name>/`) —
+docs/repository-layout.md. Pure functions over path lists.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from gitops_promote.core.helm import chart_dirs
+from gitops_promote.errors import UsageError
+
+PROMOTED_APPS = "Promoted-Apps"  # trailer: the app directories a partial promotion carried
+_ARGOCD_APP = re.compile(r"^argocd/[^/]+/apps/(?P<name>[^/]+?)(?:\.ya?ml$|/)")
+
+
+@dataclass(frozen=True)
+class App:
+    path: str  # its directory, e.g. apps/api ("." for a chart at the root)
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path) if self.path != "." else "."
+
+
+def discover(*trees: Iterable[str]) -> list[App]:
+    """Every app of the given listings (an app one side lacks is still an app: added or removed)."""
+    return [App(d) for d in chart_dirs({p for tree in trees for p in tree})]
+
+
+def resolve(requested: Sequence[str], apps: Sequence[App]) -> tuple[App, ...]:
+    """The apps `--app` names, by directory or by name, in the order of `apps`; else exit 2."""
+    chosen: dict[str, App] = {}
+    for wanted in requested:
+        app = _find(wanted.strip().rstrip("/"), apps)
+        chosen[app.path] = app
+    return tuple(a for a in apps if a.path in chosen)
+
+
+def _find(wanted: str, apps: Sequence[App]) -> App:
+    by_path = [a for a in apps if a.path == wanted]
+    by_name = [a for a in apps if a.name == wanted]
+    if by_path or len(by_name) == 1:
+        return (by_path or by_name)[0]
+    listing = ", ".join(a.path for a in apps) or "(none: no directory holds a Chart.yaml)"
+    if by_name:
+        raise UsageError(
+            f"--app {wanted!r} names several apps: {', '.join(a.path for a in by_name)}",
+            hint="give the app's directory instead",
+        )
+    close = difflib.get_close_matches(wanted, [a.name for a in apps] + [a.path for a in apps], n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise UsageError(f"unknown app {wanted!r}", hint=f"{hint}apps: {listing}")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The paths of some apps. `contains(path)` is the predicate `plan_tree` takes."""
+
+    apps: tuple[App, ...]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(a.path for a in self.apps)
+
+    def contains(self, path: str) -> bool:
+        return any(_belongs(path, app) for app in self.apps)
+
+
+def _belongs(path: str, app: App) -> bool:
+    if app.path == ".":
+        return True
+    if path.startswith(app.path + "/"):
+        return True
+    match = _ARGOCD_APP.match(path)
+    return match is not None and match.group("name") == app.name
+
+
+def scope_of(paths: Iterable[str]) -> Scope:
+    """The scope recorded by a Promoted-Apps trailer (app directories)."""
+    return Scope(tuple(App(p) for p in paths))
+
+
+def trailer_value(scope: Scope) -> str:
+    return ", ".join(scope.paths)
+
+
+def parse_trailer(value: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
+def covers(promoted: tuple[str, ...] | None, wanted: tuple[str, ...]) -> bool:
+    """Does a promotion of `promoted` apps (None: everything) include all `wanted` ones (): all?"""
+    if promoted is None:
+        return True
+    return bool(wanted) and set(wanted) <= set(promoted)
+
+
+def group_by_app(paths: Iterable[str], apps: Sequence[App]) -> dict[str, list[str]]:
+    """Paths by the app they belong to ("" for paths of no app), apps in their order."""
+    grouped: dict[str, list[str]] = {}
+    for path in paths:
+        owner = next((a.path for a in apps if _belongs(path, a)), "")
+        grouped.setdefault(owner, []).append(path)
+    order = {a.path: i for i, a in enumerate(apps)}
+    return dict(sorted(grouped.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def scope_for(requested: Sequence[str], *trees: Iterable[str]) -> Scope | None:
+    """The scope of `--app` options over the apps of both trees; None without any."""
+    if not requested:
+        return None
+    return Scope(resolve(requested, discover(*trees)))
+
+
+def touching(scope: Scope, touched: Mapping[str, Sequence[str]]) -> set[str]:
+    """The commits (of `touched`: commit -> paths) that changed a path of the scope."""
+    return {sha for sha, paths in touched.items() if any(scope.contains(p) for p in paths)}
