@@ -30,10 +30,18 @@ def text(result: PlanResult) -> None:
         out.print(Text(f"\nDrift that blocks the promotion ({len(result.drift)}):", style="bold red"))
         for drift in result.drift:
             out.print(Text(f"  {visible(drift.path)}  (commits {', '.join(c[:12] for c in drift.commits)})"))
+    if result.signatures:
+        out.print(Text(f"\nSignatures that block the promotion ({len(result.signatures)}):", style="bold red"))
+        for finding in result.signatures:
+            out.print(Text(f"  {visible(finding.describe())}"))
     if result.warnings:
         out.print(Text(f"\nWarnings ({len(result.warnings)}):", style="yellow"))
         for warning in result.warnings:
-            out.print(Text(f"  [{warning.kind}] {visible(warning.path)}: {visible(warning.message)}"))
+            where = f"{visible(warning.path)}: " if warning.path else ""
+            out.print(Text(f"  [{warning.kind}] {where}{visible(warning.message)}"))
+    if result.freeze is not None:
+        style = "green" if result.freeze.allowed and not result.freeze.overridden else "bold red"
+        out.print(Text(f"\nFreeze: {visible(result.freeze.message)}", style=style))
     if not result.changes_target:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
 
@@ -65,7 +73,14 @@ def markdown(result: PlanResult) -> str:
     if result.drift:
         lines += ["", "### Drift (blocks the promotion)", ""]
         lines += [f"- {md_code(d.path)}: {', '.join(c[:12] for c in d.commits)}" for d in result.drift]
+    if result.signatures:
+        lines += ["", "### Signatures (block the promotion)", ""]
+        lines += [f"- `{f.commit[:12]}` {md(f.author)}: {md(f.message)}" for f in result.signatures]
     if result.warnings:
         lines += ["", "### Warnings", ""]
-        lines += [f"- **{md(w.kind)}** {md_code(w.path)}: {md(w.message)}" for w in result.warnings]
+        lines += [
+            f"- **{md(w.kind)}** " + (f"{md_code(w.path)}: " if w.path else "") + md(w.message) for w in result.warnings
+        ]
+    if result.freeze is not None:
+        lines += ["", "### Freeze", "", md(result.freeze.message)]
     return "\n".join(lines) + "\n"

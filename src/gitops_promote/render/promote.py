@@ -41,8 +41,10 @@ def text(result: PromoteResult) -> None:
         out.print(Text(f"\n{len(result.files)} file(s):"))
         print_file_actions(result.files)
         out.print(Text("  " + summary(result)))
-    for path in result.seeded:
-        console.warning(f"{visible(path)} was seeded from {result.source}: review it for {result.target}")
+    for warning in result.warnings:
+        console.warning(visible(f"{warning.path}: {warning.message}" if warning.path else warning.message))
+    if result.freeze is not None and result.freeze.overridden:
+        console.warning(result.freeze.message)
     for note in result.notes:
         console.message(note)
     outcome(result)
@@ -62,6 +64,8 @@ def summary(result: PromoteResult) -> str:
 
 
 def outcome(result: PromoteResult) -> None:
+    if result.refused:
+        return  # the refusal itself is the outcome (printed by the CLI)
     if result.drift_discarded:
         console.warning(f"discarding drift on {result.target}: " + ", ".join(visible(d.path) for d in result.drift))
     if result.target_commit == result.target_commit_before and not result.promoted:

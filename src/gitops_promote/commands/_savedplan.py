@@ -1,0 +1,88 @@
+"""A plan saved by `gitops plan --save FILE`, applied by `gitops promote --plan FILE`.
+
+The plan records both branches' commits; applying it refuses when either branch has moved,
+so that what a release manager reviewed is what ships.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_promote.commands._engine import Prepared
+from gitops_promote.core import planfile
+from gitops_promote.errors import RefusedError, UsageError
+
+PLAN_SCHEMA = planfile.PLAN_SCHEMA
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    source: str
+    target: str
+    source_tip: str
+    source_commit: str
+    target_commit: str
+
+
+def load_saved(path: Path, source: str | None, target: str | None, ref: str | None) -> SavedPlan:
+    """The saved plan, checked against the command line it is applied with (SOURCE TARGET
+    may be left out: the plan names them)."""
+    saved = _read_saved(path)
+    if source is not None and (saved.source, saved.target) != (source, target or saved.target):
+        raise UsageError(
+            f"{path} plans {saved.source} → {saved.target}, not {source} → {target}",
+            hint=f"run gitops promote {saved.source} {saved.target} --plan {path}",
+        )
+    if ref is not None and ref != saved.source_commit:
+        raise UsageError("--ref and --plan disagree", hint="a saved plan already names the commit to promote")
+    return saved
+
+
+def _read_saved(path: Path) -> SavedPlan:
+    fields = planfile.read(path)  # bounded and schema-checked: a plan file is untrusted input
+    return SavedPlan(fields.source, fields.target, fields.source_tip, fields.source_commit, fields.target_commit)
+
+
+def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
+    """Refuse when what was reviewed is not what would ship."""
+    if (saved.source, saved.target) != (prepared.source.codename, prepared.target.codename):
+        raise RefusedError(
+            f"the saved plan promotes {saved.source} to {saved.target}, not "
+            f"{prepared.source.codename} to {prepared.target.codename}"
+        )
+    if len(saved.target_commit) != len(prepared.target_commit):
+        raise UsageError(
+            f"the saved plan names {len(saved.target_commit)}-digit commit ids; this repository uses "
+            f"{len(prepared.target_commit)} (a plan from another repository?)",
+            hint="save the plan in this repository with gitops plan --save FILE",
+        )
+    source_tip = prepared.source_tip
+    moved = []
+    if source_tip != saved.source_tip:
+        moved.append(f"{prepared.source.branch} moved from {saved.source_tip[:12]} to {(source_tip or 'nothing')[:12]}")
+    if prepared.target_commit != saved.target_commit:
+        moved.append(f"{prepared.target.branch} moved from {saved.target_commit[:12]} to {prepared.target_commit[:12]}")
+    if not moved and not prepared.changes_target:
+        raise RefusedError(
+            f"the saved plan is already applied: {saved.target} has {saved.source} "
+            f"{saved.source_commit[:12]}'s content",
+            hint="nothing to do; save a new plan for the next promotion",
+        )
+    if moved and _applied(prepared, saved):
+        raise RefusedError(
+            f"the saved plan is already applied: {prepared.target.branch} moved to a promotion of "
+            f"{saved.source_commit[:12]}",
+            hint="nothing to do; save a new plan for the next promotion",
+        )
+    if moved:
+        raise RefusedError(
+            "refusing to apply the saved plan: " + "; ".join(moved),
+            hint=f"review a new plan (gitops plan {saved.source} {saved.target} --save FILE) and apply that one",
+        )
+
+
+def _applied(prepared: Prepared, saved: SavedPlan) -> bool:
+    """The target's tip is the promotion of exactly the planned commit, on the planned tip."""
+    tip = prepared.repo.log([prepared.target_commit], limit=1)
+    return bool(tip) and tip[0].parents[:1] == (saved.target_commit,) and saved.source_commit in tip[0].body
