@@ -123,6 +123,7 @@ HUMAN = [
     ("validate",),
     ("validate", "-o", "github"),
     ("envs",),
+    ("verify", "stg"),
 ]
 JSON_OUT = [
     ("promote", "dev", "stg", "-o", "json"),
@@ -132,6 +133,8 @@ JSON_OUT = [
     ("status", "-o", "json"),
     ("history", "dev", "-o", "json"),
     ("validate", "-o", "json"),
+    ("verify", "stg", "-o", "json"),
+    ("attest", "stg"),
 ]
 
 
