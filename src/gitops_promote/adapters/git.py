@@ -4,7 +4,7 @@ Every call is an argument list (never a shell string); revisions and paths come 
 `--end-of-options`/`--` or through `--stdin` so that user text can never be read as an option.
 Hooks are disabled for every invocation (`core.hooksPath=/dev/null`), the inherited `GIT_*`
 variables that would redirect git to another repository are scrubbed, and blobs are read
-through GitPython's long-lived `cat-file --batch` process.
+through one long-lived `cat-file --batch` process of our own (`_BlobReader`).
 """
 
 from __future__ import annotations
@@ -20,15 +20,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO
 
 from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
 from gitops_promote.core.tree import Tree, TreeEntry
 from gitops_promote.errors import GitError, UsageError
-
-if TYPE_CHECKING:
-    import git as gitpython
 
 ZERO_SHA = "0" * 40  # SHA-1's null id; a Repository's own is `repo.zero_sha` (SHA-256: 64 zeros)
 OBJECT_ID_LENGTH = {"sha1": 40, "sha256": 64}
@@ -189,7 +186,7 @@ class Repository:
         )
         if out is None:
             raise UsageError(
-                f"{self._cwd} is not inside a git repository",
+                f"{self._cwd.resolve()} is not inside a git repository",
                 hint="run gitops from a clone of your GitOps repository, or pass -C PATH",
             )
         git_dir, bare, inside, object_format, shallow = _decode(out).splitlines()[:5]
@@ -205,15 +202,15 @@ class Repository:
         if not self.bare and inside == "true":
             top = self._run_raw(["rev-parse", "--show-toplevel"], cwd=self._cwd)
             self.work_tree = Path(_decode(top or b"").strip())
-        self._gitpython: gitpython.Repo | None = None
+        self._blob_reader: _BlobReader | None = None
         # small files read by (commit, path): commits are immutable, so this never goes stale
         self._files_at: dict[tuple[str, str], bytes | None] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        if self._gitpython is not None:
-            self._gitpython.close()
-            self._gitpython = None
+        if self._blob_reader is not None:
+            self._blob_reader.close()
+            self._blob_reader = None
 
     def __enter__(self) -> Repository:
         return self
@@ -230,7 +227,7 @@ class Repository:
         stdin: bytes | None = None,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
-        argv = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false", *args]
+        argv = self._git_argv(args)
         try:
             return subprocess.run(  # noqa: S603 - argument list, no shell
                 argv,
@@ -242,6 +239,10 @@ class Repository:
             )
         except FileNotFoundError as exc:
             raise GitError("git is not installed or not on PATH", hint="install git") from exc
+
+    @staticmethod
+    def _git_argv(args: Sequence[str]) -> list[str]:
+        return ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false", *args]
 
     def _run_raw(
         self,
@@ -318,16 +319,11 @@ class Repository:
     def tree_of(self, commit: str) -> str:
         return _decode(self.run(["rev-parse", "--verify", "--end-of-options", f"{commit}^{{tree}}"])).strip()
 
-    def _odb(self) -> gitpython.Repo:
-        if self._gitpython is None:
-            import git as gitpython  # GitPython: persistent cat-file --batch for blob reads
-
-            self._gitpython = gitpython.Repo(self.git_dir)
-        return self._gitpython
-
     def read_blob(self, sha: str) -> bytes:
-        data: bytes = self._odb().odb.stream(bytes.fromhex(sha)).read()
-        return data
+        """One blob, through a `cat-file --batch` process kept open for the next one."""
+        if self._blob_reader is None:
+            self._blob_reader = _BlobReader(self._git_argv(["cat-file", "--batch"]), self.git_dir)
+        return self._blob_reader.read(sha)
 
     def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
         """Many blobs in one pipelined `cat-file --batch` (no round trip per object)."""
@@ -733,6 +729,36 @@ class Repository:
             return PushResult(True, False, err)
         return PushResult(False, _lost_race(out), err or out.strip())
 
+    def push_new_branches(self, remote: str, commit: str, branches: Sequence[str]) -> PushResult:
+        """Create `branches` at `commit` on the remote in one atomic push: all of them or none,
+        each with a lease that it must not exist yet."""
+        refs = [f"refs/heads/{b}" for b in branches]
+        leases = [f"--force-with-lease={ref}:" for ref in refs]
+        argv = ["push", "--porcelain", "--no-verify", "--atomic", *leases, "--end-of-options", remote]
+        proc = self._exec([*argv, *(f"{commit}:{ref}" for ref in refs)])
+        out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
+        return PushResult(proc.returncode == 0, _lost_race(out), err or out.strip())
+
+    def delete_remote_branch(self, remote: str, branch: str, expected: str) -> PushResult:
+        """Delete `branch` on the remote only if it still holds `expected` (a lease), and its
+        remote-tracking ref here."""
+        ref = f"refs/heads/{branch}"
+        lease = f"--force-with-lease={ref}:{expected}"
+        proc = self._exec(["push", "--porcelain", "--no-verify", lease, "--end-of-options", remote, f":{ref}"])
+        out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
+        if proc.returncode == 0:
+            self._exec(["update-ref", "-d", f"refs/remotes/{remote}/{branch}"])
+            return PushResult(True, False, err)
+        return PushResult(False, _lost_race(out), err or out.strip())
+
+    def remote_head(self, remote: str) -> str | None:
+        """The branch the remote's HEAD names (what `git clone` checks out), or None."""
+        out = self.run(["ls-remote", "--symref", "--end-of-options", remote, "HEAD"], what="reach the remote")
+        for line in _decode(out).splitlines():
+            if line.startswith("ref: ") and line.endswith("\tHEAD"):
+                return line[5:].split("\t", 1)[0].removeprefix("refs/heads/")
+        return None
+
 
 # How a push that lost a race to another one is reported: by our lease (stale info), by the
 # client (fetch first, non-fast-forward), or by the server when two pushes update the branch at
@@ -752,6 +778,13 @@ def init_repository(path: Path, initial_branch: str) -> Repository:
     if proc.returncode != 0:
         raise GitError(f"git could not create a repository in {path}: {_decode(proc.stderr).strip()}")
     return Repository(path)
+
+
+def set_symbolic_head(git_dir: Path, branch: str) -> bool:
+    """Point the HEAD of the repository at `git_dir` (e.g. a bare remote) at `branch`."""
+    argv = ["git", "-c", "core.hooksPath=/dev/null", f"--git-dir={git_dir}", "symbolic-ref", "HEAD"]
+    proc = subprocess.run([*argv, f"refs/heads/{branch}"], capture_output=True, env=git_env(), check=False)  # noqa: S603
+    return proc.returncode == 0
 
 
 def _parse_touched(fields: list[bytes]) -> dict[str, list[str]]:
@@ -784,3 +817,50 @@ class PushResult:
     ok: bool
     lost_race: bool
     message: str
+
+
+class _BlobReader:
+    """A long-lived `git cat-file --batch`: one process for every blob a run reads lazily.
+
+    Starting git per blob costs a few milliseconds; validate and diff read blobs one at a time
+    as rules ask for them, so the process stays open until the repository is closed.
+    """
+
+    def __init__(self, argv: list[str], cwd: Path) -> None:
+        try:
+            self._proc = subprocess.Popen(  # noqa: S603 - argument list, no shell
+                argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
+            )
+        except FileNotFoundError as exc:
+            raise GitError("git is not installed or not on PATH", hint="install git") from exc
+
+    def read(self, sha: str) -> bytes:
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+            raise GitError(f"git could not read object {sha!r}: not an object id")
+        stdin, stdout = self._pipes()
+        stdin.write(sha.encode() + b"\n")
+        stdin.flush()
+        header = stdout.readline().split(b" ")
+        if len(header) != 3 or header[1] != b"blob":
+            raise GitError(f"git could not read blob {sha}: {_decode(b' '.join(header)).strip() or 'no answer'}")
+        size = int(header[2])
+        data = stdout.read(size + 1)  # the content and the newline after it
+        if len(data) != size + 1:
+            raise GitError(f"git could not read blob {sha}: its output ended early")
+        return data[:size]
+
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        if self._proc.stdin is None or self._proc.stdout is None or self._proc.poll() is not None:
+            raise GitError("git cat-file --batch ended unexpectedly")
+        return self._proc.stdin, self._proc.stdout
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()

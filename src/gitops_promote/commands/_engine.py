@@ -473,16 +473,16 @@ def ignoring_env_keys(repo: Repository, rules: KeyRules) -> SameContent | None:
     return lambda path, version, upstream: same_ignoring_keys(repo, rules, path, version, upstream)
 
 
-def require_git_identity(repo: Repository) -> None:
+def require_git_identity(repo: Repository, commit: str = "the promotion commit") -> None:
     """commit-tree needs an author; say how to set one instead of git's terse message."""
     try:
         repo.run(["var", "GIT_COMMITTER_IDENT"], what="find the committer identity")
         repo.run(["var", "GIT_AUTHOR_IDENT"], what="find the author identity")
     except GitError as exc:
         raise ConfigError(
-            "git has no identity to record as the promotion's author",
-            hint='set it with git config user.name "…" and git config user.email "…" '
-            "(or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL)",
+            f"git has no identity to record as the author of {commit}",
+            hint='set it with: git config --global user.name "Your Name" && '
+            'git config --global user.email "you@example.com" (or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL)',
         ) from exc
 
 

@@ -164,6 +164,16 @@ def compile_glob(pattern: str) -> Glob:
     return Glob(pattern, tuple(parts))
 
 
+REGISTRY_FILE = "environments.yaml"  # at the root of every environment branch
+
+
+def is_yaml_path(path: str) -> bool:
+    """YAML we parse (diff, validate): `*.yaml`/`*.yml` in any case, outside Helm `templates/`
+    directories (those hold Go templates, not YAML)."""
+    parts = path.split("/")
+    return parts[-1].lower().endswith((".yaml", ".yml")) and "templates" not in parts[:-1]
+
+
 def pattern_problem(pattern: str) -> str | None:
     """Why a pattern is unusable, or None. Patterns may never reach outside the repository."""
     if not pattern.strip():

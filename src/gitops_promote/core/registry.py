@@ -12,12 +12,13 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
+from gitops_promote.core.freeze import FREEZE, WINDOWS, validate_windows
+from gitops_promote.core.lookup import closest, node_position
+from gitops_promote.core.paths import REGISTRY_FILE as REGISTRY_FILE  # re-exported: the commands read it here
 from gitops_promote.core.paths import EnvSpecificPaths, pattern_problem
 from gitops_promote.core.refnames import branch_name_problem
 from gitops_promote.core.signatures import SignaturePolicy, parse_policy
 from gitops_promote.errors import ConfigError, Findings, Location
-
-REGISTRY_FILE = "environments.yaml"
 
 ENV_KEYS = {"codename", "name", "branch", "audience", "availability", "persistence", "backups", "freeze", "windows"}
 ENV_KEYS |= {"signatures"}  # core/signatures.py
@@ -257,30 +258,13 @@ def _refuse(event: Any, source: str, what: str) -> None:
     )
 
 
-def _position(node: Any, key: Any = None, index: int | None = None) -> tuple[int, int]:
-    """1-based (line, column) of a mapping key, a sequence item, or the node itself."""
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return (0, 0)
-    try:
-        if key is not None:
-            line, col = lc.key(key)
-        elif index is not None:
-            line, col = lc.item(index)
-        else:
-            line, col = lc.line, lc.col
-    except (KeyError, IndexError, TypeError):
-        line, col = lc.line, lc.col
-    return (line + 1, col + 1)
-
-
 class _Validator:
     def __init__(self, source: str, findings: Findings) -> None:
         self.source = source
         self.findings = findings
 
     def at(self, node: Any, key: Any = None, index: int | None = None) -> Location:
-        return Location(self.source, *_position(node, key, index))
+        return Location(self.source, *(node_position(node, key, index) or (0, 0)))
 
     def error(self, message: str, where: Location, hint: str = "") -> None:
         self.findings.add(message, where, hint)
@@ -288,7 +272,7 @@ class _Validator:
     def check_keys(self, node: dict[str, Any], allowed: set[str], what: str) -> None:
         for key in node:
             if key not in allowed:
-                close = _closest(str(key), allowed)
+                close = closest(str(key), allowed)
                 hint = f"did you mean {close!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
                 self.error(f"unknown key {key!r} in {what}", self.at(node, key), hint)
 
@@ -401,8 +385,6 @@ class _Validator:
 
     def windows(self, item: dict[str, Any], line: int) -> None:
         """Freeze and planned windows are checked by their own module, with line numbers."""
-        from gitops_promote.core.freeze import FREEZE, WINDOWS, validate_windows
-
         for key in (FREEZE, WINDOWS):
             if key in item:
                 self.findings.problems += validate_windows(item[key], key, self.source, line)
@@ -472,7 +454,7 @@ class _Validator:
         first: dict[str, int] = {}
         for index, name in enumerate(order):
             if name not in known:
-                close = _closest(name, known)
+                close = closest(name, known)
                 hint = f"did you mean {close!r}?" if close else f"known environments: {', '.join(codenames)}"
                 self.error(f"'promotion.order' names unknown environment {name!r}", self.at(order, index=index), hint)
             if first.setdefault(name, index) != index:
@@ -528,10 +510,3 @@ class _Validator:
 def _entries(value: Any) -> tuple[Any, ...]:
     """A freeze/windows list as a tuple; anything else was reported by windows() already."""
     return tuple(value) if isinstance(value, list) else ()
-
-
-def _closest(word: str, choices: set[str]) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return found[0] if found else None

@@ -23,6 +23,7 @@ from gitops_promote.core.diffmodel import (
     FileReport,
     Segment,
 )
+from gitops_promote.core.paths import is_yaml_path
 from gitops_promote.core.yamlload import Loaded, ambiguous_scalars, load
 from gitops_promote.errors import Problem
 
@@ -30,12 +31,6 @@ __all__ = ["Change", "DiffReport", "FileDiff", "FileReport", "diff_file", "is_ya
 
 _BINARY_SNIFF = 8000  # git's heuristic: a NUL in the first 8000 bytes means binary
 _CONTEXT_LINES = 3
-
-
-def is_yaml_path(path: str) -> bool:
-    """`*.yaml`/`*.yml` that is not a Helm template (templates are Go text, not YAML)."""
-    parts = path.split("/")
-    return parts[-1].lower().endswith((".yaml", ".yml")) and "templates" not in parts[:-1]
 
 
 def diff_file(path: str, old: bytes | None, new: bytes | None, *, show_secrets: bool = False) -> FileDiff:

@@ -135,11 +135,17 @@ def _no_color() -> bool:
 
 
 def _console(stream: Any) -> Console:
-    # Off a terminal (CI logs, pipes) tables get room instead of rich's 80-column default.
-    width = None if stream.isatty() else 200
+    # Off a terminal (CI logs, pipes) tables get room instead of rich's 80-column default,
+    # unless COLUMNS says how wide (as on a terminal, where rich reads it itself).
+    width = None if stream.isatty() else _columns() or 200
     return _SafeConsole(
         file=stream, markup=False, highlight=False, no_color=_no_color(), soft_wrap=True, width=width, emoji=False
     )
+
+
+def _columns() -> int | None:
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 @cache

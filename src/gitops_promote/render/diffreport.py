@@ -219,7 +219,7 @@ def to_markdown(report: DiffReport, max_size: int = 60000) -> str:
     full = [head, table, kept, *(_md_app_full(a, fs) for a, fs in apps.items())]
     brief = [head, table, kept, *(_md_app_brief(a, fs) for a, fs in apps.items())]
     for blocks, note in ((full, ""), (brief, "per-app details left out")):
-        text = _join(blocks, note)
+        text = _join(blocks, note, report)
         if _size(text) <= max_size:
             return text
     return _md_table_only(report, head, max_size)
@@ -229,14 +229,15 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _join(blocks: list[str], note: str) -> str:
+def _join(blocks: list[str], note: str, report: DiffReport) -> str:
     if note:
-        blocks = [*blocks[:1], _degraded(note), *blocks[1:]]
+        blocks = [*blocks[:1], _degraded(note, report), *blocks[1:]]
     return "\n\n".join(b for b in blocks if b) + "\n"
 
 
-def _degraded(what: str) -> str:
-    return f"_Shortened to fit: {what}. Run `gitops diff` locally or see `--json` for the full diff._"
+def _degraded(what: str, report: DiffReport) -> str:
+    command = f"gitops diff {report.source} {report.target}"
+    return f"_Shortened to fit: {what}. The full diff: `{command}` (or `{command} --output json`)._"
 
 
 def _md_header(report: DiffReport) -> str:
@@ -360,7 +361,7 @@ def _md_table_only(report: DiffReport, head: str, max_size: int) -> str:
         left_out = len(rows) - keep
         note = "per-app details left out" + (f"; {left_out} apps not listed" if left_out else "")
         table = "\n".join([_TABLE_HEAD, *rows[:keep]]) if keep else ""
-        text = _join([head, table], note)
+        text = _join([head, table], note, report)
         if _size(text) <= max_size:
             return text
     return _truncate_plain(f"gitops diff: {summary_line(report)}\n", max_size)

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 
 from gitops_promote.commands._branchlog import MERGE, PROMOTION, ROLLBACK, Entry
 from gitops_promote.commands.history import HistoryResult
 from gitops_promote.render import console
 from gitops_promote.render.console import visible
+from gitops_promote.render.fit import Column, dropped_note, fit
 from gitops_promote.render.status import author_name, short_date
 
 KIND_STYLE = {PROMOTION: "green", ROLLBACK: "magenta", MERGE: "red", "direct": "yellow"}
 
 
-def origin(entry: Entry) -> str:
+# Narrow terminals give up `files`, then `who`, then `from` (docs/commands/history.md).
+COLUMNS = (
+    Column("commit", min=7, wrap=False),
+    Column("kind", min=9),
+    Column("from", min=11, drop=3, wrap=False),
+    Column("subject", min=14),
+    Column("when", min=10),
+    Column("who", min=6, drop=2),
+    Column("files", min=5, drop=1, justify="right"),
+)
+WIDE = 120  # from this width on, commit ids are shown with 12 characters, else 7
+
+
+def origin(entry: Entry, sha: int = 12) -> str:
     """Where the content came from: the promoted source commit, or the rollback's target."""
     if entry.kind == PROMOTION:
-        return visible(f"{entry.source}@{(entry.source_commit or '')[:12]}")
+        return visible(f"{entry.source}@{(entry.source_commit or '')[:sha]}")
     if entry.kind == ROLLBACK:
-        return visible(f"→ {(entry.rolled_back_to or '')[:12]}")
+        return visible(f"→ {(entry.rolled_back_to or '')[:sha]}")
     return ""
 
 
@@ -31,30 +44,31 @@ def subject(entry: Entry) -> str:
     return visible(entry.subject)
 
 
+def row(entry: Entry, sha: int) -> list[str | Text]:
+    kind = Text(entry.kind, style=KIND_STYLE.get(entry.kind, ""))
+    if entry.freeze_override:
+        kind.append(" (freeze override)", style="red")
+    files = "" if entry.files is None else str(len(entry.files))
+    when = short_date(entry.date)
+    return [
+        entry.commit[:sha],
+        kind,
+        origin(entry, sha),
+        subject(entry),
+        visible(when),
+        visible(author_name(entry.author)),
+        files,
+    ]
+
+
 def text(result: HistoryResult) -> None:
-    env = result.environment
-    table = Table(title=f"History of {env.codename} ({result.branch_ref})", title_justify="left")
-    for column in ("commit", "kind", "from"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("subject", overflow="fold")
-    table.add_column("when", no_wrap=True)
-    table.add_column("who")
-    table.add_column("files", justify="right")
-    for entry in result.entries:
-        kind = Text(entry.kind, style=KIND_STYLE.get(entry.kind, ""))
-        if entry.freeze_override:
-            kind.append(" (freeze override)", style="red")
-        files = "" if entry.files is None else str(len(entry.files))
-        table.add_row(
-            entry.commit[:12],
-            kind,
-            origin(entry),
-            subject(entry),
-            visible(short_date(entry.date)),
-            author_name(entry.author),
-            files,
-        )
-    console.out().print(table)
+    out = console.out()
+    sha = 12 if out.width >= WIDE else 7
+    title = f"History of {result.environment.codename} ({result.branch_ref})"
+    fitted = fit(title, COLUMNS, [row(entry, sha) for entry in result.entries], out.width)
+    out.print(fitted.table)
+    if note := dropped_note(fitted.dropped, out.width):
+        console.message(note)
     for warning in result.warnings:
         console.warning(visible(warning.message))
     if result.more:

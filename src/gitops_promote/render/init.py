@@ -17,6 +17,8 @@ def text(result: InitResult) -> None:
     out.print(f"  Argo CD:  argocd/<env>/root.yaml per environment, repoURL {visible(result.repo_url)}")
     if result.remote_url:
         out.print(f"  pushed:   {', '.join(result.pushed)} to origin ({visible(result.remote_url)})")
+    for note in result.notes:
+        console.warning(note)
     if result.repo_url_placeholder:
         console.warning(
             f"the Argo CD manifests use the placeholder repoURL {result.repo_url}; "

@@ -9,6 +9,8 @@ the start of a line).
 
 from __future__ import annotations
 
+from rich.text import Text
+
 from gitops_promote.commands.validate import EnvReport, ValidateResult
 from gitops_promote.core.validation import ERROR, NOTICE, WARNING, Finding
 from gitops_promote.render import console
@@ -32,17 +34,28 @@ def _counts(errors: int, warnings: int, notices: int) -> str:
 
 
 def text(result: ValidateResult) -> None:
+    """Findings wrapped to the terminal's width, each wrapped line indented under its finding."""
     out = console.out()
     for report in result.environments:
-        out.print(visible(_heading(report)), style="bold")
+        out.print(Text(visible(_heading(report)), style="bold"), soft_wrap=False)
         for finding in report.findings:
-            where = visible(str(finding.location()))
-            out.print(f"  {where}: ", end="")
-            out.print(finding.severity, style=_STYLE.get(finding.severity), end="")
-            out.print(f" [{finding.rule}] {visible(finding.message)}")
+            line = Text.assemble(
+                f"{visible(str(finding.location()))}: ",
+                (finding.severity, _STYLE.get(finding.severity, "")),
+                f" [{finding.rule}] {visible(finding.message)}",
+            )
+            _print_wrapped(line, 2)
             if finding.hint:
-                out.print(f"      hint: {visible(finding.hint)}", style="dim")
-    out.print(visible(_summary(result)))
+                _print_wrapped(Text(f"hint: {visible(finding.hint)}", style="dim"), 6)
+    out.print(Text(visible(_summary(result))), soft_wrap=False)
+
+
+def _print_wrapped(text: Text, indent: int) -> None:
+    """`text` wrapped at words to the terminal, every line indented by `indent` spaces."""
+    out = console.out()
+    for line in text.wrap(out, max(out.width - indent, 20)):
+        line.rstrip()
+        out.print(Text(" " * indent) + line)
 
 
 def _heading(report: EnvReport) -> str:
