@@ -62,6 +62,7 @@ HUMAN = [
     ("validate",),
     ("validate", "-o", "github"),
     ("envs",),
+    ("verify", "stg"),
 ]
 
 

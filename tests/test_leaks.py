@@ -156,6 +156,12 @@ def test_secret_data_blocks_in_a_template_keep_keys_and_references() -> None:
     assert secrets.mask_text(text) == text.replace("aGk=", "***")
 
 
+def test_inline_data_of_a_secret_in_a_text_file_is_masked() -> None:
+    text = "kind: Secret\ndata: {k: x1, broken\nstringData: {a: x2}\n"
+    masked = secrets.mask_text(text)
+    assert "x1" not in masked and "x2" not in masked and "data: {k: ***, broken" in masked
+
+
 def test_list_of_secrets_is_masked_in_structured_diffs() -> None:
     old = LIST_OF_SECRETS.replace("{value}", "old1").encode()
     new = LIST_OF_SECRETS.replace("{value}", "new1").encode()

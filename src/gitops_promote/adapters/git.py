@@ -27,23 +27,40 @@ from gitops_promote.core.signatures import SignatureStatus
 from gitops_promote.core.tree import Tree, TreeEntry
 from gitops_promote.errors import GitError, UsageError
 
-ZERO_SHA = "0" * 40
+ZERO_SHA = "0" * 40  # SHA-1's null id; a Repository's own is `repo.zero_sha` (SHA-256: 64 zeros)
+OBJECT_ID_LENGTH = {"sha1": 40, "sha256": 64}
 FETCH_STAMP = "gitops-last-fetch"  # in the git directory: touched after every fetch
 
-# Variables that would point git at another repository, index or object store; a promotion
-# started from inside a git hook (or an IDE) must not inherit them.
-_SCRUBBED = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
+# Variables that would point git at another repository, index, object store, config, graft
+# or shallow file; a promotion started from inside a git hook (or an IDE) must not inherit
+# them. This is the one list (benchmarks/ keep a copy of their own on purpose): everything
+# `git rev-parse --local-env-vars` names (tests/test_git_edges.py checks it against the git
+# that runs the tests), plus the hook-time and namespace variables.
+SCRUBBED_ENV = (
     "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
-    "GIT_COMMON_DIR",
+    "GIT_CONFIG",
     "GIT_CONFIG_PARAMETERS",
     "GIT_CONFIG_COUNT",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_GRAFT_FILE",
+    "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_PREFIX",
+    "GIT_INTERNAL_SUPER_PREFIX",
+    "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
     "GIT_QUARANTINE_PATH",
+)
+_SCRUBBED = SCRUBBED_ENV
+
+SHALLOW_HINT = (
+    "fetch the whole history: in GitHub Actions set `fetch-depth: 0` on actions/checkout "
+    "(GitLab CI: GIT_DEPTH: 0), or run `git fetch --unshallow`"
 )
 
 
@@ -87,7 +104,7 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-_FULL_SHA = re.compile(r"[0-9a-f]{40}")
+_FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
 _LS_TREE_RECORD = re.compile(rb"(\d{6}) [a-z]+ ([0-9a-f]+)\t([^\0]*)\0")
 
 
@@ -155,7 +172,14 @@ class Repository:
         if not self._cwd.is_dir():
             raise UsageError(f"{self._cwd} is not a directory", hint="check the -C PATH given")
         out = self._run_raw(
-            ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-inside-work-tree"],
+            [
+                "rev-parse",
+                "--absolute-git-dir",
+                "--is-bare-repository",
+                "--is-inside-work-tree",
+                "--show-object-format",
+                "--is-shallow-repository",
+            ],
             cwd=self._cwd,
             what="open the repository",
             not_a_repo_ok=True,
@@ -165,7 +189,13 @@ class Repository:
                 f"{self._cwd.resolve()} is not inside a git repository",
                 hint="run gitops from a clone of your GitOps repository, or pass -C PATH",
             )
-        git_dir, bare, inside = _decode(out).splitlines()[:3]
+        git_dir, bare, inside, object_format, shallow = _decode(out).splitlines()[:5]
+        if object_format not in OBJECT_ID_LENGTH:
+            raise UsageError(f"{self._cwd} uses the object format {object_format!r}, which gitops does not know")
+        # SHA-1 (40 hex digits) or SHA-256 (64): every object id this repository hands out
+        self.id_length = OBJECT_ID_LENGTH[object_format]
+        self.zero_sha = "0" * self.id_length
+        self.shallow = shallow == "true"
         self.git_dir = Path(git_dir)
         self.bare = bare == "true"
         self.work_tree: Path | None = None
@@ -253,7 +283,7 @@ class Repository:
             ok_codes=(0, 1, 128),
         )
         sha = _decode(out or b"").strip()
-        return sha if len(sha) == 40 else None
+        return sha if len(sha) == self.id_length else None
 
     def ls_tree(self, commit: str) -> dict[str, TreeEntry]:
         """Every blob, symlink and gitlink of a commit's tree, by path."""
@@ -405,7 +435,7 @@ class Repository:
             env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
             if base is not None:
                 self.run(["read-tree", "--end-of-options", base[0]], env=env, what="read the base tree")
-            records = _index_records(entries, base[1] if base else {})
+            records = _index_records(entries, base[1] if base else {}, self.zero_sha)
             if records:
                 self.run(["update-index", "-z", "--index-info"], stdin=records, env=env, what="build the tree")
             return _decode(self.run(["write-tree"], env=env, what="write the tree")).strip()
@@ -492,7 +522,7 @@ class Repository:
 
         Returns False when the ref no longer holds `old` (somebody else moved it).
         """
-        expected = old or ZERO_SHA
+        expected = old or self.zero_sha
         command = b"update " + _encode(ref) + b"\0" + new.encode() + b"\0" + expected.encode() + b"\0"
         proc = self._exec(["update-ref", "-z", "--stdin", "-m", reason], stdin=command)
         if proc.returncode == 0:
@@ -520,10 +550,21 @@ class Repository:
         return [r for r in _decode(out).splitlines() if not r.endswith("/HEAD")]
 
     # ---- history --------------------------------------------------------------------------
+    def _full_history(self) -> None:
+        """History in a shallow clone stops at the graft: drift and promotions would be guessed
+        wrong (a false drift, a hint to --discard-drift), so refuse instead."""
+        if self.shallow:
+            raise UsageError(
+                f"{self.work_tree or self.git_dir} is a shallow clone: gitops needs the environment "
+                "branches' history to tell promotions from drift",
+                hint=SHALLOW_HINT,
+            )
+
     def log(
         self, rev_range: Sequence[str], *, first_parent: bool = False, limit: int = 0, grep: str = ""
     ) -> list[CommitInfo]:
         """Commits of a range (e.g. ["^base", "tip"]), newest first."""
+        self._full_history()
         args = ["log", "-z", "--format=%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%B"]
         if first_parent:
             args.append("--first-parent")
@@ -553,11 +594,13 @@ class Repository:
         return dict(line.split(" ", 1) for line in _decode(out).splitlines() if " " in line)
 
     def merge_base(self, a: str, b: str) -> str | None:
+        self._full_history()
         out = self._run_raw(["merge-base", "--end-of-options", a, b], ok_codes=(0, 1))
         sha = _decode(out or b"").strip()
         return sha or None
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        self._full_history()
         proc = self._exec(["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant])
         return proc.returncode == 0
 
@@ -567,6 +610,7 @@ class Repository:
         versions: dict[str, set[str | None]] = {p: set() for p in paths}
         if not paths:
             return versions
+        self._full_history()
         args = ["log", "-z", "--raw", "--no-renames", "--no-abbrev", "--format=", "-m", "--end-of-options"]
         out = self.run([*args, *rev_range, "--", *paths], what="read path history")
         fields = out.split(b"\0")
@@ -577,15 +621,20 @@ class Repository:
                 _om, _nm, old, new, _st = _decode(meta[1:]).split(" ")
                 path = _decode(fields[i + 1])
                 if path in versions:
-                    versions[path].add(None if old == ZERO_SHA else old)
-                    versions[path].add(None if new == ZERO_SHA else new)
+                    versions[path].add(None if old == self.zero_sha else old)
+                    versions[path].add(None if new == self.zero_sha else new)
                 i += 2
             else:
                 i += 1
         return versions
 
     def touched_paths(self, rev_range: Sequence[str]) -> dict[str, list[str]]:
-        """commit -> paths it changed (merges excluded: their sides are listed themselves)."""
+        """commit -> paths it changed (merges excluded: their sides are listed themselves).
+
+        Paths may hold any byte but NUL, so the output is split on NUL only: each commit is
+        announced by an empty field (`%x00` before its id), which no path can be.
+        """
+        self._full_history()
         out = self.run(
             [
                 "log",
@@ -593,21 +642,14 @@ class Repository:
                 "--name-only",
                 "--no-renames",
                 "--no-merges",
-                "--format=%x01%H",
+                "--format=%x00%H",
                 "--end-of-options",
                 *rev_range,
                 "--",
             ],
             what="read history",
         )
-        touched: dict[str, list[str]] = {}
-        for chunk in out.split(b"\x01"):
-            if not chunk:
-                continue
-            sha, *paths = chunk.split(b"\0")
-            names = [p.removeprefix(b"\n") for p in paths]
-            touched[sha.decode()] = [_decode(n) for n in names if n]
-        return touched
+        return _parse_touched(out.split(b"\0"))
 
     # ---- working tree (gitops init, gitops validate --worktree) -----------------------------
     def _in_work_tree(self, args: Sequence[str], what: str) -> bytes:
@@ -765,10 +807,28 @@ def set_symbolic_head(git_dir: Path, branch: str) -> bool:
     return proc.returncode == 0
 
 
-def _index_records(entries: Tree, base: Tree) -> bytes:
+def _parse_touched(fields: list[bytes]) -> dict[str, list[str]]:
+    """`["", sha, "\\npath", "path", "", sha, ...]` -> {sha: [path, ...]}."""
+    touched: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    i = 0
+    while i < len(fields):
+        if fields[i] == b"" and i + 1 < len(fields) and fields[i + 1]:
+            current = touched.setdefault(fields[i + 1].decode(), [])
+            i += 2
+            if i < len(fields) and fields[i].startswith(b"\n"):
+                fields[i] = fields[i][1:]  # git puts one newline between the id and the names
+            continue
+        if fields[i] and current is not None:
+            current.append(_decode(fields[i]))
+        i += 1
+    return touched
+
+
+def _index_records(entries: Tree, base: Tree, zero_sha: str = ZERO_SHA) -> bytes:
     """`update-index --index-info` lines turning `base` into `entries` (mode 0 removes a path)."""
     changed = [f"{e.mode} {e.kind} {e.sha}\t{path}" for path, e in entries.items() if base.get(path) != e]
-    removed = [f"0 blob {ZERO_SHA}\t{path}" for path in base if path not in entries]
+    removed = [f"0 blob {zero_sha}\t{path}" for path in base if path not in entries]
     return b"".join(_encode(line) + b"\0" for line in (*removed, *changed))
 
 

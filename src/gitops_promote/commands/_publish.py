@@ -7,6 +7,7 @@ was computed on, and a lost race is retried on top of the new tip.
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ def publish(repo: Repository, move: BranchMove, push: bool) -> Published | None:
     if move.refs.remote and push:
         if not _push(repo, move):
             return None
-        return Published(True, _follow_local_branch(repo, move))
+        return Published(True, _update_local_refs(repo, move))
     if not _move_local_branch(repo, move):
         return None
     return Published(False, _checkout_note(repo, move))
@@ -68,7 +69,6 @@ def _push(repo: Repository, move: BranchMove) -> bool:
     assert remote is not None
     outcome = repo.push(remote, move.new, move.branch, move.old)
     if outcome.ok:
-        repo.update_ref(move.refs.ref(move.branch), move.new, move.old, f"{move.reason}: pushed")
         return True
     if outcome.lost_race and _remote_moved(repo, remote, move):
         return False
@@ -82,6 +82,23 @@ def _remote_moved(repo: Repository, remote: str, move: BranchMove) -> bool:
         return repo.remote_heads(remote, [move.branch]).get(move.branch) != move.old
     except GitError:
         return False
+
+
+def _update_local_refs(repo: Repository, move: BranchMove) -> list[str]:
+    """After a successful push: the remote-tracking ref, then the local branch. The push is
+    what counts; a local ref git cannot update (a stale `.lock` file) is a warning, not a
+    failure that would hide a promotion that happened."""
+    try:
+        repo.update_ref(move.refs.ref(move.branch), move.new, move.old, f"{move.reason}: pushed")
+        return _follow_local_branch(repo, move)
+    except GitError as exc:
+        found = re.search(r"'([^']+\.lock)'", exc.message)
+        lock = found.group(1) if found else f"the {move.branch}.lock file under {repo.git_dir}/refs"
+        return [
+            f"warning: the push to {move.refs.remote}/{move.branch} succeeded, but a local ref could not be "
+            f"updated: {exc.message}. If no git process is running, delete the stale lock {lock}, "
+            "then run 'git fetch'"
+        ]
 
 
 def _follow_local_branch(repo: Repository, move: BranchMove) -> list[str]:

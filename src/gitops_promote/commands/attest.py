@@ -28,7 +28,7 @@ from gitops_promote.core.promotion import FileAction
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.errors import ConfigError, UsageError
 
-_SHA = re.compile(r"[0-9a-f]{40}")
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
 
 
 @dataclass(frozen=True)

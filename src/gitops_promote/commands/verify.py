@@ -27,7 +27,7 @@ from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.signatures import SignaturePolicy, SignatureStatus, judge
 from gitops_promote.errors import EXIT_OK, EXIT_REFUSED, ConfigError, GitopsError, UsageError
 
-_SHA = re.compile(r"[0-9a-f]{40}")
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
 
 
 @dataclass(frozen=True)

@@ -306,9 +306,13 @@ def _mask_key_line(line: str, state: _LineState) -> str:
     if m is None:
         return mask_pairs(line)
     key, value = m.group("key"), m.group("value").strip()
-    if state.secret_doc and key in _SECRET_DOC_KEYS and not value:
-        _open_block(line, state, keeps_keys=True)
-        return line
+    if state.secret_doc and key in _SECRET_DOC_KEYS:
+        if not value:
+            _open_block(line, state, keeps_keys=True)
+            return line
+        # `data: {k: v, ...}` on one line: every value in it, whatever its key
+        masked = mask_pairs(m.group("value"), every_key=True)
+        return m.group("lead") + key + m.group("sep") + (masked if masked != m.group("value") else MASK)
     if not (is_secret_key(key) or (after_name and key == "value")):
         state.after_secret_name = key == "name" and is_secret_key(value.strip("\"'"))
         return mask_pairs(line)
@@ -328,16 +332,17 @@ def _open_block(line: str, state: _LineState, *, keeps_keys: bool) -> None:
     state.block_keeps_keys = keeps_keys
 
 
-def mask_pairs(line: str) -> str:
+def mask_pairs(line: str, *, every_key: bool = False) -> str:
     """Secret `key: value` / `key=value` pairs anywhere on one line, and env-style
-    `{name: API_TOKEN, value: x}` pairs; URL passwords."""
+    `{name: API_TOKEN, value: x}` pairs; URL passwords. `every_key`: mask every pair's value."""
     line = mask_url(line)
     pairs = list(_PAIR.finditer(line))
     env_secret = any(p.group("key") == "name" and is_secret_key(p.group("value").strip("\"'")) for p in pairs)
     out, last = [], 0
     for p in pairs:
         key, value = p.group("key"), p.group("value")
-        if not (is_secret_key(key) or (env_secret and key == "value")) or is_template_only(value):
+        secret = every_key or is_secret_key(key) or (env_secret and key == "value")
+        if not secret or is_template_only(value):
             continue
         quote = value[0] if value[:1] in ("'", '"') and len(value) > 1 else ""
         out.append(line[last : p.start("value")] + quote + MASK + quote)
