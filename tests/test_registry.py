@@ -107,7 +107,8 @@ def test_cli_reports_invalid_registry_with_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_envs_text_and_json(gitops_repo: GitopsRepo) -> None:
+def test_envs_text_and_json(gitops_repo: GitopsRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # every column, 12-character commit ids (tests/test_tables.py: narrow)
     result = run_cli(gitops_repo.path, "envs", "-o", "json")
     assert result.exit_code == 0, result.stderr
     data = result.json()
