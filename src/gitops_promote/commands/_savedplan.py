@@ -49,7 +49,7 @@ def _read_saved(path: Path) -> SavedPlan:
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(
-            f"cannot read the saved plan {path}: {exc}", hint="save it with gitops plan --save FILE"
+            f"cannot read the saved plan {path}: {exc}", hint="save a plan with: gitops plan SOURCE TARGET --save FILE"
         ) from None
 
 

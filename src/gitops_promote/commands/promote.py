@@ -236,7 +236,7 @@ class DriftRefused(RefusedError):
         super().__init__(
             f"refusing to promote: {len(drift)} path(s) were changed directly on {target} and "
             "would be overwritten:\n  " + "\n  ".join(lines),
-            hint=f"bring them upstream first (gitops backport {target}, or commit them to {result.source}), "
+            hint=f"bring them upstream first (commit them to {result.source}), "
             f"or overwrite them: gitops promote {result.source} {target} --discard-drift",
         )
         self.drift = drift
