@@ -148,6 +148,24 @@ FetchOpt = Annotated[
 OutputOpt = Annotated[
     Output, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
 ]
+# ---- signing and attestations (docs/signing.md) ----
+SignOpt = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        "--sign/--no-sign",
+        envvar="GITOPS_SIGN",
+        show_default=False,
+        help="Sign the commit (git commit-tree -S), or not [default: as git commit would: commit.gpgSign].",
+    ),
+]
+AttestOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--attest",
+        dir_okay=False,
+        help="Write an in-toto Statement v1 describing the promotion to FILE (docs/signing.md).",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -223,7 +241,7 @@ def _internal_error(exc: BaseException) -> NoReturn:
     from gitops_promote.render import console
 
     # A plain traceback: rich's would print local variables, which may hold secrets.
-    sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    console.write_err("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     console.error(
         f"internal error ({type(exc).__name__}): this is a bug in gitops-promote {__version__}. "
         f"Please report it at {ISSUES_URL} with the command you ran and the traceback above."
@@ -302,6 +320,8 @@ def promote(
             help="Apply exactly this plan (saved by gitops plan --save); refuse if either branch moved since.",
         ),
     ] = None,
+    sign: SignOpt = None,
+    attest: AttestOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
     fetch: FetchOpt = True,
@@ -318,11 +338,15 @@ def promote(
         request = PromotionRequest(
             source or "", target or "", ref, registry, remote, fetch, override_reason(override_freeze, reason)
         )
-        options = command.PromoteOptions(dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, plan_file=plan)
+        options = command.PromoteOptions(
+            dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, plan_file=plan, sign=sign
+        )
         names = (source or "the plan's source", target or "its target")
         with console.status(_promote_activity(names[0], names[1], dry_run, push, pr)):
             result = command.run(_repo_path(ctx), request, options)
         _emit(output, result, render.text)
+        if attest is not None:
+            _attest_promotion(ctx, result, attest, plan, registry)
 
     _run(body, lambda result: _emit(output, result, render.text))
 
@@ -335,6 +359,15 @@ def _promote_activity(source: str, target: str, dry_run: bool, push: bool, pr: b
     if push:
         steps += ", pushing the review branch" if pr else ", pushing"
     return f"promoting {source} to {target}: {steps}…"
+
+
+def _attest_promotion(ctx: typer.Context, result: Any, attest: Path, plan: Path | None, registry: Path | None) -> None:
+    """promote --attest FILE: the Statement of the commit just written (commands/attest.py)."""
+    from gitops_promote.commands import attest as attest_command
+    from gitops_promote.render import console
+
+    written = attest_command.for_promotion(_repo_path(ctx), result.to_json(), plan, registry, attest)
+    console.message(f"attestation written to {attest}" if written else "nothing was promoted: no attestation written")
 
 
 @app.command(cls=_Command, short_help="What a promotion would change (YAML diff).")
@@ -389,7 +422,7 @@ def diff(
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
         if chosen is not DiffOutput.json:
             for warning in result.branch_warnings:
-                console.warning(warning.message)
+                console.warning(console.visible(warning.message))
         if chosen is DiffOutput.json:
             console.print_json(result.to_json())
         elif chosen is DiffOutput.brief:
@@ -663,6 +696,7 @@ def rollback(
     ] = False,
     reason: ReasonOpt = None,
     override_freeze: OverrideFreezeOpt = False,
+    sign: SignOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
     fetch: FetchOpt = True,
@@ -675,8 +709,77 @@ def rollback(
         from gitops_promote.render import rollback as render
 
         request = command.RollbackRequest(env, to, steps, registry, remote, fetch)
-        options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze)
+        options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze, sign)
         _emit(output, command.run(_repo_path(ctx), request, options), render.text)
+
+    _run(body)
+
+
+# ---- verify and attest (docs/commands/verify.md, docs/commands/attest.md) ----------------------
+
+
+@app.command(cls=_Command, short_help="Audit ENV: promotions, signatures, drift.")
+def verify(
+    ctx: typer.Context,
+    env: Annotated[
+        str, typer.Argument(help="Environment whose branch to audit (e.g. prd).", autocompletion=_complete_environment)
+    ],
+    since: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--since", help="Audit the commits made since DATE (ISO 8601)."),
+    ] = None,
+    depth: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--depth", help="Audit the newest N commits [default: back to the first promotion]."),
+    ] = None,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Audit ENV's history: promotions recomputed and their signatures checked, drift found (exit 1 on findings)."""
+
+    def body() -> int:
+        from gitops_promote.commands import verify as command
+        from gitops_promote.render import verify as render
+
+        result = command.run(_repo_path(ctx), command.VerifyRequest(env, since, depth, registry, remote, fetch))
+        _emit(output, result, render.text)
+        return result.exit_code
+
+    _run(body)
+
+
+@app.command(cls=_Command, short_help="An in-toto Statement for a promotion.")
+def attest(
+    ctx: typer.Context,
+    env: Annotated[
+        str, typer.Argument(help="Environment of the promotion (e.g. prd).", autocompletion=_complete_environment)
+    ],
+    commit: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="A promotion commit of ENV [default: its newest promotion].", show_default=False),
+    ] = None,
+    file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--file", "-f", dir_okay=False, help="Write the Statement to FILE [default: stdout]."),
+    ] = None,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
+) -> None:
+    """Write an in-toto Statement v1 for an existing promotion commit of ENV (JSON)."""
+
+    def body() -> None:
+        from gitops_promote.commands import attest as command
+        from gitops_promote.render import console
+
+        result = command.run(_repo_path(ctx), command.AttestRequest(env, commit, registry, remote, fetch))
+        if file is None:
+            console.print_json(result.to_json())
+        else:
+            command.write_statement(result.to_json(), file)
+            console.message(f"attestation written to {file}")
 
     _run(body)
 

@@ -298,7 +298,7 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     commits = tuple(pending_commits(repo, base, source_commit))
     drift = tuple(detect_drift(repo, base, target_commit, source_commit, target_tree, plan, owned, merge.same_content))
     freeze = check_promotion_allowed(dst, current_time(), request.override_reason, registry.source)
-    found = [*synced.warnings, *merge.warnings(base, drift)]
+    found = [*synced.warnings, *merge.warnings(base, drift, source_commit)]
     return Prepared(
         repo,
         registry,

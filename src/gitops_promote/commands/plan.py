@@ -15,10 +15,12 @@ from typing import Any
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import LastPromotion, Prepared, PromotionRequest, prepare
 from gitops_promote.commands._savedplan import PLAN_SCHEMA
+from gitops_promote.commands._signatures import promotion_findings
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.freeze import FreezeDecision
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import FileAction
+from gitops_promote.core.signatures import SignatureFinding
 
 
 @dataclass
@@ -38,6 +40,7 @@ class PlanResult:
     freeze: FreezeDecision | None = None
     last_promotion: LastPromotion | None = None
     governed_by: str = ""  # the registry that decides the step (docs/registry.md, "Who decides")
+    signatures: list[SignatureFinding] = field(default_factory=list)  # the target's policy refuses these
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,16 +60,17 @@ class PlanResult:
             "freeze": self.freeze.to_json() if self.freeze else None,
             "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
             "governed_by": self.governed_by,
+            "signatures": [f.to_json() for f in self.signatures],
         }
 
     @property
     def blocked(self) -> bool:
-        """Whether `promote` would refuse this plan (drift, freeze, an invalid result)."""
+        """Whether `promote` would refuse this plan (drift, freeze, an invalid result, signatures)."""
         from gitops_promote.core.notices import INVALID_RESULT
 
         frozen = self.freeze is not None and not self.freeze.allowed
         invalid = any(w.kind == INVALID_RESULT for w in self.warnings)
-        return self.changes_target and (bool(self.drift) or frozen or invalid)
+        return self.changes_target and (bool(self.drift) or frozen or invalid or bool(self.signatures))
 
 
 def run(repo_path: Path, request: PromotionRequest, save: Path | None = None) -> PlanResult:
@@ -95,4 +99,5 @@ def from_prepared(prepared: Prepared) -> PlanResult:
         freeze=prepared.freeze,
         last_promotion=prepared.base,
         governed_by=prepared.registry.source,
+        signatures=promotion_findings(prepared),
     )

@@ -15,6 +15,7 @@ from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared
 from gitops_promote.core.forge import ForgeRepo, compare_url, parse_remote_url, pr_branch
 from gitops_promote.errors import GitError, UsageError
+from gitops_promote.render.console import md, md_code
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 
@@ -114,17 +115,13 @@ def body(prepared: Prepared) -> str:
         f"### {len(prepared.commits)} commit(s)",
         "",
     ]
-    lines += [f"- {c.sha[:12]} {_md(c.subject)}" for c in prepared.commits[:100]]
+    lines += [f"- {c.sha[:12]} {md(c.subject)}" for c in prepared.commits[:100]]
     if len(prepared.commits) > 100:
         lines.append(f"- … and {len(prepared.commits) - 100} more")
     changed = [a for a in prepared.plan.actions if a.action != "kept"]
     lines += ["", f"### {len(changed)} file(s)", "", "| action | path |", "| --- | --- |"]
-    lines += [f"| {a.action} | `{_md(a.path)}` |" for a in changed]
+    lines += [f"| {a.action} | {md_code(a.path)} |" for a in changed]
     text = "\n".join(lines) + "\n"
     if len(text) > MAX_BODY:
         text = text[: MAX_BODY - 200].rsplit("\n", 1)[0] + "\n\n… (truncated: run `gitops plan` for the rest)\n"
     return text
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'").replace("<", "&lt;")

@@ -18,6 +18,7 @@ from gitops_promote.commands._engine import (
 )
 from gitops_promote.commands._publish import BranchMove, publish, retrying
 from gitops_promote.commands._savedplan import SavedPlan, check_unchanged, load_saved
+from gitops_promote.commands._signatures import refuse_unsigned
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.freeze import FreezeDecision
@@ -38,6 +39,7 @@ class PromoteOptions:
     saved_plan: SavedPlan | None = None  # --plan FILE, loaded: apply exactly what was reviewed
     plan_file: Path | None = None  # --plan FILE as given: run() loads it
     pr: bool = False  # --pr: push to promote/<src>-to-<dst> for review instead of DST (commands/pr.py)
+    sign: bool | None = None  # --sign/--no-sign; None: sign as `git commit` would (docs/signing.md)
 
 
 @dataclass
@@ -137,6 +139,7 @@ def _attempt(
         raise DriftRefused(prepared.target.codename, list(prepared.drift), result)
     if not prepared.changes_target:
         return result
+    refuse_unsigned(prepared)  # the target's signature policy (commands/_signatures.py)
     invalid = [w for w in prepared.warnings if w.kind == INVALID_RESULT]
     if invalid:
         result.refused = INVALID_RESULT
@@ -145,7 +148,7 @@ def _attempt(
     if options.dry_run:
         return result
     require_git_identity(repo)
-    new_commit = _write_commit(repo, prepared, trailers)
+    new_commit = _write_commit(repo, prepared, trailers, options.sign)
     if review is not None:
         return _publish_for_review(repo, prepared, review, new_commit, result)
     move = BranchMove(
@@ -232,7 +235,9 @@ def _result(prepared: Prepared, options: PromoteOptions) -> PromoteResult:
 
 class DriftRefused(RefusedError):
     def __init__(self, target: str, drift: list[Drift], result: PromoteResult) -> None:
-        lines = [f"{d.path} (changed by {', '.join(c[:12] for c in d.commits)})" for d in drift]
+        from gitops_promote.render.console import visible  # a path is data: one escaped line each
+
+        lines = [f"{visible(d.path)} (changed by {', '.join(c[:12] for c in d.commits)})" for d in drift]
         super().__init__(
             f"refusing to promote: {len(drift)} path(s) were changed directly on {target} and "
             "would be overwritten:\n  " + "\n  ".join(lines),
@@ -270,8 +275,10 @@ def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ..
     return "\n".join(lines) + "\n"
 
 
-def _write_commit(repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...]) -> str:
+def _write_commit(
+    repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...], sign: bool | None = None
+) -> str:
     repo.write_blobs(list(prepared.new_blobs.values()))
     tree = repo.write_tree(prepared.plan.entries, base=(prepared.source_commit, prepared.source_tree))
     message = commit_message(prepared, trailers)
-    return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message)
+    return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message, sign)

@@ -47,6 +47,7 @@ class RollbackOptions:
     with_env_files: bool = False
     reason: str | None = None  # Rollback-Reason; also the freeze override's reason
     override_freeze: bool = False
+    sign: bool | None = None  # --sign/--no-sign; None: sign as `git commit` would
 
 
 @dataclass
@@ -151,7 +152,8 @@ def _attempt(
     if options.dry_run:
         return result
     require_git_identity(repo, "the rollback commit")
-    new_commit = repo.commit_tree(repo.write_tree(entries), [head], commit_message(env, target, options, result))
+    message = commit_message(env, target, options, result)
+    new_commit = repo.commit_tree(repo.write_tree(entries), [head], message, options.sign)
     published = publish(
         repo, BranchMove(refs, env.branch, head, new_commit, f"gitops rollback {env.codename}"), options.push
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from gitops_promote.core.freeze import FREEZE, WINDOWS, validate_windows
@@ -17,12 +17,18 @@ from gitops_promote.core.lookup import closest, node_position
 from gitops_promote.core.paths import REGISTRY_FILE as REGISTRY_FILE  # re-exported: the commands read it here
 from gitops_promote.core.paths import EnvSpecificPaths, pattern_problem
 from gitops_promote.core.refnames import branch_name_problem
+from gitops_promote.core.signatures import SignaturePolicy, parse_policy
 from gitops_promote.errors import ConfigError, Findings, Location
 
 ENV_KEYS = {"codename", "name", "branch", "audience", "availability", "persistence", "backups", "freeze", "windows"}
+ENV_KEYS |= {"signatures"}  # core/signatures.py
 TOP_KEYS = {"environments", "promotion"}
 PROMOTION_KEYS = {"order", "env_specific", "env_specific_keys"}
 PERSISTENCE = ("ephemeral", "persistent")
+# The registry lists environments, not tenants: above this many, refuse (exit 2) rather than
+# slow every command down (docs/registry.md).
+MAX_ENVIRONMENTS = 1000
+MAX_REGISTRY_BYTES = 1024 * 1024
 CODENAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$")
 AVAILABILITY = re.compile(r"^(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)%$")
 
@@ -54,6 +60,7 @@ class Environment:
     freeze: tuple[Any, ...] = ()
     windows: tuple[Any, ...] = ()
     line: int = 0
+    signatures: SignaturePolicy | None = None  # core/signatures.py; None: no policy
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,11 +82,19 @@ class Registry:
     env_specific_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = REGISTRY_FILE
 
+    @cached_property
+    def _by_codename(self) -> dict[str, Environment]:
+        return {e.codename: e for e in reversed(self.environments)}  # the first one wins
+
+    @cached_property
+    def _by_branch(self) -> dict[str, Environment]:
+        return {e.branch: e for e in reversed(self.environments)}
+
     def get(self, codename: str) -> Environment | None:
-        return next((e for e in self.environments if e.codename == codename), None)
+        return self._by_codename.get(codename)
 
     def by_branch(self, branch: str) -> Environment | None:
-        return next((e for e in self.environments if e.branch == branch), None)
+        return self._by_branch.get(branch)
 
     def ordered(self) -> list[Environment]:
         return [e for name in self.order if (e := self.get(name)) is not None]
@@ -108,10 +123,31 @@ def parse_registry(text: str | bytes, source: str = REGISTRY_FILE) -> Registry:
     lines and columns, only runs to report problems.
     """
     data = text.encode("utf-8") if isinstance(text, str) else text
+    if len(data) > MAX_REGISTRY_BYTES:
+        raise ConfigError(
+            f"{source}: the registry is {len(data):,} bytes; at most {MAX_REGISTRY_BYTES:,} are read",
+            hint=f"a registry lists at most {MAX_ENVIRONMENTS:,} environments, which takes far less",
+        )
     fast = _parse_valid(data)
     if fast is not None:
         return replace(fast, source=source)
+    _refuse_too_many(data, source)
     return _parse_with_positions(text, source)
+
+
+def _refuse_too_many(data: bytes, source: str) -> None:
+    """More than MAX_ENVIRONMENTS: say so at once, before the slow positioned parse."""
+    from gitops_promote.core.yamlload import load
+
+    loaded = load(source, data.removeprefix(b"\xef\xbb\xbf"))
+    root = loaded.nodes[0] if loaded.nodes and not loaded.fatal else None
+    for key, value in root.value if getattr(root, "id", "") == "mapping" else []:  # type: ignore[union-attr]
+        if key.value == "environments" and value.id == "sequence" and len(value.value) > MAX_ENVIRONMENTS:
+            loc = Location(source, key.start_mark.line + 1, key.start_mark.column + 1)
+            raise ConfigError(
+                f"{loc}: 'environments' lists {len(value.value):,} entries; at most {MAX_ENVIRONMENTS:,} are supported",
+                hint="one entry per environment branch (dev, stg, prd, ...)",
+            )
 
 
 @lru_cache(maxsize=16)
@@ -272,6 +308,13 @@ class _Validator:
             where = self.at(doc, "environments") if "environments" in doc else Location(self.source, 1, 1)
             self.error("'environments' must be a non-empty list", where, "list dev, stg and prd")
             return
+        if len(items) > MAX_ENVIRONMENTS:
+            self.error(
+                f"'environments' lists {len(items):,} entries; at most {MAX_ENVIRONMENTS:,} are supported",
+                self.at(doc, "environments"),
+                "one entry per environment branch (dev, stg, prd, ...); per-tenant settings belong in the branches",
+            )
+            return
         seen_codes: dict[str, int] = {}
         seen_branches: dict[str, int] = {}
         for index, item in enumerate(items):
@@ -326,7 +369,19 @@ class _Validator:
             freeze=_entries(item.get("freeze")),
             windows=_entries(item.get("windows")),
             line=where.line,
+            signatures=self.signatures(item),
         )
+
+    def signatures(self, item: dict[str, Any]) -> SignaturePolicy | None:
+        """The environment's signature policy; its own module validates it."""
+        if "signatures" not in item:
+            return None
+        value = item["signatures"]
+        policy, problems = parse_policy(
+            value, lambda key: self.at(value, key) if key and isinstance(value, dict) else self.at(item, "signatures")
+        )
+        self.findings.problems += problems
+        return policy
 
     def windows(self, item: dict[str, Any], line: int) -> None:
         """Freeze and planned windows are checked by their own module, with line numbers."""
@@ -395,14 +450,16 @@ class _Validator:
         if not isinstance(order, list) or not all(isinstance(o, str) for o in order):
             self.error("'promotion.order' must be a list of codenames", self.at(promotion, "order"))
             return list(codenames)
+        known, listed = set(codenames), set(order)  # sets: linear in the number of environments
+        first: dict[str, int] = {}
         for index, name in enumerate(order):
-            if name not in codenames:
-                close = closest(name, set(codenames))
+            if name not in known:
+                close = closest(name, known)
                 hint = f"did you mean {close!r}?" if close else f"known environments: {', '.join(codenames)}"
                 self.error(f"'promotion.order' names unknown environment {name!r}", self.at(order, index=index), hint)
-            if order.index(name) != index:
+            if first.setdefault(name, index) != index:
                 self.error(f"'promotion.order' lists {name!r} twice", self.at(order, index=index))
-        missing = [c for c in codenames if c not in order]
+        missing = [c for c in codenames if c not in listed]
         if missing:
             self.error(
                 f"'promotion.order' leaves out {', '.join(missing)}",

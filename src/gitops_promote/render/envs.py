@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gitops_promote.commands.envs import EnvsResult
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 from gitops_promote.render.fit import Column, dropped_note, fit
 
 # A narrow terminal gives up backups, then audience, then avail., then persistence.
@@ -28,13 +29,13 @@ def text(result: EnvsResult) -> None:
         env = row.environment
         rows.append(
             [
-                env.name,
+                visible(env.name),
                 env.codename,
                 env.branch,
-                ", ".join(env.audience),
-                env.availability or "n/a",
-                env.persistence,
-                env.backups.describe(),
+                visible(", ".join(env.audience)),
+                visible(env.availability or "n/a"),
+                visible(env.persistence),
+                visible(env.backups.describe()),
                 row.head[:sha] if row.head else "(no branch)",
             ]
         )

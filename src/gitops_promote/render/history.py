@@ -7,6 +7,7 @@ from rich.text import Text
 from gitops_promote.commands._branchlog import MERGE, PROMOTION, ROLLBACK, Entry
 from gitops_promote.commands.history import HistoryResult
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 from gitops_promote.render.fit import Column, dropped_note, fit
 from gitops_promote.render.status import author_name, short_date
 
@@ -29,18 +30,18 @@ WIDE = 120  # from this width on, commit ids are shown with 12 characters, else 
 def origin(entry: Entry, sha: int = 12) -> str:
     """Where the content came from: the promoted source commit, or the rollback's target."""
     if entry.kind == PROMOTION:
-        return f"{entry.source}@{(entry.source_commit or '')[:sha]}"
+        return visible(f"{entry.source}@{(entry.source_commit or '')[:sha]}")
     if entry.kind == ROLLBACK:
-        return f"→ {(entry.rolled_back_to or '')[:sha]}"
+        return visible(f"→ {(entry.rolled_back_to or '')[:sha]}")
     return ""
 
 
 def subject(entry: Entry) -> str:
     if entry.kind == ROLLBACK and entry.reason:
-        return f"{entry.subject} (reason: {entry.reason})"
+        return visible(f"{entry.subject} (reason: {entry.reason})")
     if entry.kind == MERGE:
-        return f"{entry.subject} (merged by hand: no Promoted-* trailers)"
-    return entry.subject
+        return f"{visible(entry.subject)} (merged by hand: no Promoted-* trailers)"
+    return visible(entry.subject)
 
 
 def row(entry: Entry, sha: int) -> list[str | Text]:
@@ -48,7 +49,7 @@ def row(entry: Entry, sha: int) -> list[str | Text]:
     if entry.freeze_override:
         kind.append(" (freeze override)", style="red")
     files = "" if entry.files is None else str(len(entry.files))
-    when = short_date(entry.date)
+    when = visible(short_date(entry.date))
     return [entry.commit[:sha], kind, origin(entry, sha), subject(entry), when, author_name(entry.author), files]
 
 
@@ -61,6 +62,6 @@ def text(result: HistoryResult) -> None:
     if note := dropped_note(fitted.dropped, out.width):
         console.message(note)
     for warning in result.warnings:
-        console.warning(warning.message)
+        console.warning(visible(warning.message))
     if result.more:
         console.message(f"showing the newest {result.limit}; pass --limit 0 for all")

@@ -7,6 +7,7 @@ from rich.text import Text
 from gitops_promote.commands.plan import PlanResult
 from gitops_promote.core.promotion import ACTIONS
 from gitops_promote.render import console
+from gitops_promote.render.console import md, md_code, visible
 from gitops_promote.render.promote import print_file_actions
 
 
@@ -14,28 +15,33 @@ def text(result: PlanResult) -> None:
     out = console.out()
     out.print(
         Text(
-            f"Plan: promote {result.source} {result.source_commit[:12]} "
-            f"into {result.target} {result.target_commit[:12]}",
+            f"Plan: promote {visible(result.source)} {result.source_commit[:12]} "
+            f"into {visible(result.target)} {result.target_commit[:12]}",
             style="bold",
         )
     )
     out.print(Text(f"\nCommits to promote ({len(result.commits)}):"))
     for commit in result.commits:
-        out.print(Text(f"  {commit['sha'][:12]} {commit['subject']}  ({commit['author']}, {commit['date'][:10]})"))
+        who, when = visible(commit["author"]), visible(commit["date"][:10])
+        out.print(Text(f"  {commit['sha'][:12]} {visible(commit['subject'])}  ({who}, {when})"))
     out.print(Text(f"\nFiles ({len(result.files)}): {_counts(result)}"))
     print_file_actions(result.files)
     if result.drift:
         out.print(Text(f"\nDrift that blocks the promotion ({len(result.drift)}):", style="bold red"))
         for drift in result.drift:
-            out.print(Text(f"  {drift.path}  (commits {', '.join(c[:12] for c in drift.commits)})"))
+            out.print(Text(f"  {visible(drift.path)}  (commits {', '.join(c[:12] for c in drift.commits)})"))
+    if result.signatures:
+        out.print(Text(f"\nSignatures that block the promotion ({len(result.signatures)}):", style="bold red"))
+        for finding in result.signatures:
+            out.print(Text(f"  {visible(finding.describe())}"))
     if result.warnings:
         out.print(Text(f"\nWarnings ({len(result.warnings)}):", style="yellow"))
         for warning in result.warnings:
-            where = f"{warning.path}: " if warning.path else ""
-            out.print(Text(f"  [{warning.kind}] {where}{warning.message}"))
+            where = f"{visible(warning.path)}: " if warning.path else ""
+            out.print(Text(f"  [{warning.kind}] {where}{visible(warning.message)}"))
     if result.freeze is not None:
         style = "green" if result.freeze.allowed and not result.freeze.overridden else "bold red"
-        out.print(Text(f"\nFreeze: {result.freeze.message}", style=style))
+        out.print(Text(f"\nFreeze: {visible(result.freeze.message)}", style=style))
     if not result.changes_target:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
 
@@ -45,17 +51,12 @@ def _counts(result: PlanResult) -> str:
     return ", ".join(f"{n} {a}" for a, n in counts.items() if n) or "no changes"
 
 
-def _cell(value: str) -> str:
-    """Repository data inside a markdown table cell or code span: nothing may break out."""
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("<", "&lt;").replace("\n", " ")
-
-
 def markdown(result: PlanResult) -> str:
     lines = [
-        f"## Promotion plan: {result.source} → {result.target}",
+        f"## Promotion plan: {md(result.source)} → {md(result.target)}",
         "",
-        f"- source `{result.source_commit}`",
-        f"- target `{result.target_commit}`",
+        f"- source {md_code(result.source_commit)}",
+        f"- target {md_code(result.target_commit)}",
         f"- files: {_counts(result)}",
         "",
         "### Commits",
@@ -64,19 +65,22 @@ def markdown(result: PlanResult) -> str:
         "| --- | --- | --- | --- |",
     ]
     lines += [
-        f"| `{c['sha'][:12]}` | {_cell(c['subject'])} | {_cell(c['author'])} | {c['date'][:10]} |"
+        f"| {md_code(c['sha'][:12])} | {md(c['subject'])} | {md(c['author'])} | {md(c['date'][:10])} |"
         for c in result.commits
     ]
     lines += ["", "### Files", "", "| action | path |", "| --- | --- |"]
-    lines += [f"| {f.action} | `{_cell(f.path)}` |" for f in result.files]
+    lines += [f"| {f.action} | {md_code(f.path)} |" for f in result.files]
     if result.drift:
         lines += ["", "### Drift (blocks the promotion)", ""]
-        lines += [f"- `{_cell(d.path)}`: {', '.join(c[:12] for c in d.commits)}" for d in result.drift]
+        lines += [f"- {md_code(d.path)}: {', '.join(c[:12] for c in d.commits)}" for d in result.drift]
+    if result.signatures:
+        lines += ["", "### Signatures (block the promotion)", ""]
+        lines += [f"- `{f.commit[:12]}` {md(f.author)}: {md(f.message)}" for f in result.signatures]
     if result.warnings:
         lines += ["", "### Warnings", ""]
         lines += [
-            f"- **{w.kind}** " + (f"`{_cell(w.path)}`: " if w.path else "") + _cell(w.message) for w in result.warnings
+            f"- **{md(w.kind)}** " + (f"{md_code(w.path)}: " if w.path else "") + md(w.message) for w in result.warnings
         ]
     if result.freeze is not None:
-        lines += ["", "### Freeze", "", _cell(result.freeze.message)]
+        lines += ["", "### Freeze", "", md(result.freeze.message)]
     return "\n".join(lines) + "\n"

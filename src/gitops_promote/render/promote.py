@@ -9,6 +9,7 @@ from rich.text import Text
 from gitops_promote.commands.promote import PromoteResult
 from gitops_promote.core.promotion import ACTIONS, FileAction
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 
 ACTION_STYLE = {
     "added": "green",
@@ -25,14 +26,15 @@ def text(result: PromoteResult) -> None:
     out = console.out()
     out.print(
         Text(
-            f"{result.source} {result.source_commit[:12]} → {result.target} {result.target_commit_before[:12]}",
+            f"{visible(result.source)} {result.source_commit[:12]} → "
+            f"{visible(result.target)} {result.target_commit_before[:12]}",
             style="bold",
         )
     )
     if result.commits:
         out.print(Text(f"\n{len(result.commits)} commit(s) to promote:"))
         for commit in result.commits[:20]:
-            out.print(Text(f"  {commit['sha'][:12]} {commit['subject']}"))
+            out.print(Text(f"  {commit['sha'][:12]} {visible(commit['subject'])}"))
         if len(result.commits) > 20:
             out.print(Text(f"  … and {len(result.commits) - 20} more"))
     if result.files:
@@ -40,7 +42,7 @@ def text(result: PromoteResult) -> None:
         print_file_actions(result.files)
         out.print(Text("  " + summary(result)))
     for warning in result.warnings:
-        console.warning(f"{warning.path}: {warning.message}" if warning.path else warning.message)
+        console.warning(visible(f"{warning.path}: {warning.message}" if warning.path else warning.message))
     if result.freeze is not None and result.freeze.overridden:
         console.warning(result.freeze.message)
     for note in result.notes:
@@ -52,7 +54,7 @@ def print_file_actions(files: Sequence[FileAction]) -> None:
     """One line per file: a mark, the action (coloured), the path (never markup)."""
     for action in files:
         line = Text(f"  {ACTION_MARK[action.action]} {action.action:<9} ", style=ACTION_STYLE[action.action])
-        line.append(action.path)
+        line.append(visible(action.path))
         console.out().print(line)
 
 
@@ -65,7 +67,7 @@ def outcome(result: PromoteResult) -> None:
     if result.refused:
         return  # the refusal itself is the outcome (printed by the CLI)
     if result.drift_discarded:
-        console.warning(f"discarding drift on {result.target}: " + ", ".join(d.path for d in result.drift))
+        console.warning(f"discarding drift on {result.target}: " + ", ".join(visible(d.path) for d in result.drift))
     if result.target_commit == result.target_commit_before and not result.promoted:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
     elif result.dry_run:
@@ -88,6 +90,6 @@ def review(result: PromoteResult) -> None:
         "green",
     )
     if result.compare_url and not result.pull_request:
-        console.out().print(Text(f"open a pull request: {result.compare_url}"))
+        console.out().print(Text(f"open a pull request: {visible(result.compare_url)}"))
     elif result.pull_request:
-        console.out().print(Text(f"pull request: {result.pull_request}"))
+        console.out().print(Text(f"pull request: {visible(result.pull_request)}"))

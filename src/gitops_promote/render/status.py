@@ -10,6 +10,7 @@ from gitops_promote.commands._branchlog import Entry
 from gitops_promote.commands.status import EnvStatus, Freeze, StatusResult
 from gitops_promote.core.freeze import Occurrence
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 from gitops_promote.render.fit import Column, dropped_note, fit
 
 
@@ -25,11 +26,11 @@ def utc(moment: datetime) -> str:
 
 
 def author_name(author: str) -> str:
-    return author.split(" <", 1)[0]
+    return visible(author.split(" <", 1)[0])
 
 
 def occurrence(o: Occurrence) -> str:
-    label = o.window.reason or f"{o.window.kind}[{o.window.index}]"
+    label = visible(o.window.reason) if o.window.reason else f"{o.window.kind}[{o.window.index}]"
     return f"{label} {utc(o.start)} → {utc(o.end)}"
 
 
@@ -100,7 +101,7 @@ def text(result: StatusResult) -> None:
     names = [e.environment.codename for e in result.environments]
     columns = (Column("env", min=max(map(len, names), default=3)), *PROFILE, *STATE)
     rows = [_row(row, wide) for row in result.environments]
-    fitted = fit(f"Environments ({result.registry.source}, {where})", columns, rows, out.width)
+    fitted = fit(visible(f"Environments ({result.registry.source}, {where})"), columns, rows, out.width)
     out.print(fitted.table)
     if note := dropped_note(fitted.dropped, out.width, "gitops envs"):
         console.message(note)
@@ -110,22 +111,23 @@ def text(result: StatusResult) -> None:
     for row in result.environments:
         for warning in row.warnings:
             line = f"{row.environment.codename}: {warning.path}: {warning.message}" if warning.path else warning.message
+            line = visible(line)  # one line: a path cannot forge another
             if line not in shown:
                 shown.add(line)
                 console.warning(line)
     for branch in result.review_branches:
-        out.print(Text(f"review branch waiting to be merged: {result.remote}/{branch}", style="yellow"))
+        out.print(Text(visible(f"review branch waiting to be merged: {result.remote}/{branch}"), style="yellow"))
 
 
 def _row(row: EnvStatus, wide: bool) -> list[str | Text]:
     env = row.environment
     backups = f"backups {env.backups.policy or 'yes'}" if env.backups.enabled else "no backups"
     return [
-        f"{env.codename}\n{env.name}" if wide else env.codename,
+        f"{env.codename}\n{visible(env.name)}" if wide else env.codename,
         env.branch,
-        ", ".join(env.audience),
-        env.availability or "n/a",
-        f"{env.persistence}, {backups}",
+        visible(", ".join(env.audience)),
+        visible(env.availability or "n/a"),
+        visible(f"{env.persistence}, {backups}"),
         (row.head.sha[:12] if wide else row.head.sha[:7]) if row.head else "(no branch)",
         last_promotion_cell(row.last_promotion, row.rollback),
         pending_cell(row),
@@ -138,8 +140,9 @@ def details(row: EnvStatus) -> None:
     out, name = console.out(), row.environment.codename
     for drift in row.drift:
         commits = ", ".join(c[:12] for c in drift.commits)
-        out.print(Text(f"{name}: drift: {drift.path} (changed directly by {commits})", style="red"))
+        out.print(Text(f"{name}: drift: {visible(drift.path)} (changed directly by {commits})", style="red"))
     for o in row.freeze.current:
-        out.print(Text(f"{name}: now in {o.window.kind}: {o.window.describe()}"))
+        out.print(Text(f"{name}: now in {o.window.kind}: {visible(o.window.describe())}"))
     if row.freeze.next is not None and row.freeze.current:
-        out.print(Text(f"{name}: next: {row.freeze.next.window.describe()} from {utc(row.freeze.next.start)}"))
+        window = visible(row.freeze.next.window.describe())
+        out.print(Text(f"{name}: next: {window} from {utc(row.freeze.next.start)}"))

@@ -6,7 +6,7 @@ import posixpath
 import re
 from collections.abc import Sequence
 
-from gitops_promote.core.paths import expand, glob_to_regex
+from gitops_promote.core.paths import compile_glob, expand
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.validation.apps import App
 from gitops_promote.core.validation.files import Files
@@ -36,7 +36,7 @@ def expected_env_files(chart_dir: str, patterns: Sequence[str], env: str) -> lis
 def _glob_matches(prefix: str, directory: str) -> bool:
     if not prefix:
         return directory == ""
-    return re.fullmatch(glob_to_regex(prefix), directory, re.DOTALL) is not None
+    return compile_glob(prefix).matches(directory)
 
 
 def check_env_values_present(app: App, registry: Registry, env: Environment, files: Files) -> list[Finding]:

@@ -11,6 +11,7 @@ from jsonschema.exceptions import ValidationError
 from gitops_promote.adapters.yaml_nodes import (
     DataPath,
 )
+from gitops_promote.core import secrets
 from gitops_promote.errors import Location, Problem
 
 ERROR, WARNING, NOTICE = "error", "warning", "notice"
@@ -84,4 +85,5 @@ def schema_error_path(error: ValidationError) -> tuple[DataPath, str]:
         extra = [p for p in error.instance if p not in allowed]
         if extra:
             return (*path, extra[0]), f"{dotted((*path, extra[0]))} is not a field of this kind"
-    return path, f"{dotted(path)}: {error.message}"
+    # Never jsonschema's own message: it quotes the value, which may be a secret.
+    return path, f"{dotted(path)}: {secrets.schema_message(error.validator, error.validator_value, error.instance)}"

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 import jsonschema
+from referencing.exceptions import Unresolvable
 
 from gitops_promote.core.validation.apps import ValueLayer, locate
 from gitops_promote.core.validation.findings import ERROR, Finding, make_finding, schema_error_path
@@ -40,15 +41,18 @@ def check_values_schema(
     findings = []
     try:
         validator = _schema_validator(schema)
+        validator.check_schema(schema)
         errors = sorted(validator.iter_errors(values), key=lambda e: list(map(str, e.absolute_path)))
-    except jsonschema.SchemaError as exc:
+    except (jsonschema.SchemaError, jsonschema.exceptions.UnknownType, Unresolvable) as exc:
+        # The schema's own fault: say where in the schema, never quote the values.
+        at = "/".join(map(str, getattr(exc, "path", ()) or ())) or "(root)"
         return [
             make_finding(
                 "helm-values-schema",
                 ERROR,
                 schema_path,
                 (0, 0),
-                f"values.schema.json is not a valid schema: {exc.message}",
+                f"values.schema.json is not a valid schema (at {at}: {type(exc).__name__}); fix the schema",
             )
         ]
     for error in errors:
