@@ -95,7 +95,7 @@ def test_a_refusal_in_json_still_prints_the_json_object(gitops_repo: GitopsRepo)
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["refused"] == "drift" and data["drift"][0]["path"] == "apps/api/values.yaml"
-    assert "gitops backport stg" in result.stderr
+    assert "gitops backport stg" in result.stderr and "gitops promote dev stg --discard-drift" in result.stderr
 
 
 def test_parity_prints_each_key_gap_once(gitops_repo: GitopsRepo) -> None:

@@ -115,3 +115,25 @@ def test_a_no_push_promotion_then_a_push_notes_the_diverged_local_branch(remote_
     assert result.exit_code == 0, result.stderr
     assert "local branch stg has 1 commit(s) that are not on origin/stg" in result.stderr
     assert "git branch --force stg origin/stg" in result.stderr
+
+
+def test_every_gitops_command_named_in_a_message_exists() -> None:
+    """Hints are commands to copy: each `gitops WORD` in the source names a real command."""
+    import ast
+    import re
+
+    import typer.main
+
+    commands = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    src = Path(__file__).resolve().parent.parent / "src" / "gitops_promote"
+    # a command where a hint gives one: after ": ", "(", a backtick, "run " or "with "
+    named = re.compile(r"(?:^|: |\(|`|run |with )gitops (?:-C \S+ )?([a-z][a-z-]+)\b")
+    wrong = []
+    for path in src.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.keyword) and node.arg == "hint"):
+                continue
+            parts = [c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant)]
+            text = "".join(p for p in parts if isinstance(p, str))
+            wrong += [f"{path.name}: gitops {word}" for word in named.findall(text) if word not in commands | {"from"}]
+    assert len(wrong) == 0, wrong

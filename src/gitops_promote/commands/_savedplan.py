@@ -71,7 +71,7 @@ def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
         raise UsageError(
             f"the saved plan names {len(saved.target_commit)}-digit commit ids; this repository uses "
             f"{len(prepared.target_commit)} (a plan from another repository?)",
-            hint="save the plan in this repository with gitops plan --save FILE",
+            hint=f"save the plan in this repository with: gitops plan {saved.source} {saved.target} --save FILE",
         )
     source_tip = prepared.source_tip
     moved = []

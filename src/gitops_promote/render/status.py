@@ -118,7 +118,7 @@ def text(result: StatusResult) -> None:
                 shown.add(line)
                 console.warning(line)
     for branch in result.review_branches:
-        out.print(Text(f"review branch waiting to be merged: {result.remote}/{branch}", style="yellow"))
+        out.print(Text(visible(f"review branch waiting to be merged: {result.remote}/{branch}"), style="yellow"))
 
 
 def _row(row: EnvStatus, wide: bool) -> list[str | Text]:
