@@ -3,8 +3,8 @@
 Every call is an argument list (never a shell string); revisions and paths come after
 `--end-of-options`/`--` or through `--stdin` so that user text can never be read as an option.
 Hooks are disabled for every invocation (`core.hooksPath=/dev/null`), the inherited `GIT_*`
-variables that would redirect git to another repository are scrubbed, and blobs are read
-through GitPython's long-lived `cat-file --batch` process.
+variables that would redirect git to another repository are scrubbed, and objects are read
+through one long-lived `cat-file --batch` session per repository (adapters/catfile.py).
 """
 
 from __future__ import annotations
@@ -20,13 +20,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from gitops_promote.adapters import treewriter
+from gitops_promote.adapters.catfile import ObjectReader
 from gitops_promote.core.tree import Tree, TreeEntry
 from gitops_promote.errors import GitError, UsageError
-
-if TYPE_CHECKING:
-    import git as gitpython
 
 ZERO_SHA = "0" * 40
 
@@ -87,6 +85,7 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+_GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _LS_TREE_RECORD = re.compile(rb"(\d{6}) [a-z]+ ([0-9a-f]+)\t([^\0]*)\0")
 
 
@@ -171,15 +170,13 @@ class Repository:
         if not self.bare and inside == "true":
             top = self._run_raw(["rev-parse", "--show-toplevel"], cwd=self._cwd)
             self.work_tree = Path(_decode(top or b"").strip())
-        self._gitpython: gitpython.Repo | None = None
+        self.objects = ObjectReader(_GIT, str(self.git_dir), git_env())
         # small files read by (commit, path): commits are immutable, so this never goes stale
         self._files_at: dict[tuple[str, str], bytes | None] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        if self._gitpython is not None:
-            self._gitpython.close()
-            self._gitpython = None
+        self.objects.close()
 
     def __enter__(self) -> Repository:
         return self
@@ -196,7 +193,7 @@ class Repository:
         stdin: bytes | None = None,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
-        argv = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false", *args]
+        argv = [*_GIT, *args]
         try:
             return subprocess.run(  # noqa: S603 - argument list, no shell
                 argv,
@@ -282,60 +279,71 @@ class Repository:
         return first, second
 
     def tree_of(self, commit: str) -> str:
-        return _decode(self.run(["rev-parse", "--verify", "--end-of-options", f"{commit}^{{tree}}"])).strip()
-
-    def _odb(self) -> gitpython.Repo:
-        if self._gitpython is None:
-            import git as gitpython  # GitPython: persistent cat-file --batch for blob reads
-
-            self._gitpython = gitpython.Repo(self.git_dir)
-        return self._gitpython
+        """The id of a commit's tree (asked of the batch-check session, not a new process)."""
+        info = self.objects.info_many([f"{commit}^{{tree}}"]).get(f"{commit}^{{tree}}")
+        if info is None or "\n" in commit:
+            raise GitError(f"git could not find the tree of {commit}")
+        return info[0]
 
     def read_blob(self, sha: str) -> bytes:
-        data: bytes = self._odb().odb.stream(bytes.fromhex(sha)).read()
-        return data
+        return self._object(sha)[1]
+
+    def _object(self, name: str) -> tuple[str, bytes]:
+        got = self.objects.read_many([name])[name]
+        if got is None:
+            raise GitError(f"git could not read object {name}", hint="check the repository with git fsck")
+        return got
 
     def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
-        """Many blobs in one pipelined `cat-file --batch` (no round trip per object)."""
-        wanted = list(dict.fromkeys(shas))
-        if not wanted:
-            return {}
-        out = self.run(["cat-file", "--batch"], stdin=("\n".join(wanted) + "\n").encode(), what="read blobs")
-        blobs: dict[str, bytes] = {}
-        pos = 0
-        for sha in wanted:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].split(b" ")
-            if len(header) != 3:
-                raise GitError(f"git could not read object {sha}: {_decode(out[pos:end])}")
-            size = int(header[2])
-            blobs[sha] = out[end + 1 : end + 1 + size]
-            pos = end + 1 + size + 1
-        return blobs
+        """Many blobs through the run's one `cat-file --batch` session (no process per call)."""
+        found = self.objects.read_many(list(shas))
+        missing = [sha for sha, got in found.items() if got is None]
+        if missing:
+            raise GitError(f"git could not read object {missing[0]}", hint="check the repository with git fsck")
+        return {sha: got[1] for sha, got in found.items() if got is not None}
 
     def blob_sizes(self, shas: Iterable[str]) -> dict[str, int]:
-        """Object sizes in one `cat-file --batch-check` (the objects themselves stay unread)."""
-        wanted = list(dict.fromkeys(shas))
-        if not wanted:
-            return {}
-        out = self.run(["cat-file", "--batch-check"], stdin=("\n".join(wanted) + "\n").encode())
-        sizes = {}
-        for line in _decode(out).splitlines():
-            parts = line.split(" ")
-            if len(parts) == 3:
-                sizes[parts[0]] = int(parts[2])
-        return sizes
+        """Object sizes from the `cat-file --batch-check` session (the objects stay unread)."""
+        return {sha: got[2] for sha, got in self.objects.info_many(list(shas)).items() if got is not None}
 
     def read_file_at(self, commit: str, path: str) -> bytes | None:
-        """The bytes of `path` in `commit`, or None when the commit has no such blob.
-
-        One `cat-file` call: cheaper than starting the batch reader for a single small file.
-        """
+        """The bytes of `path` in `commit`, or None when the commit has no such blob."""
         key = (commit, path)
         if key not in self._files_at:
-            proc = self._exec(["cat-file", "blob", f"{commit}:{path}"])
-            self._files_at[key] = proc.stdout if proc.returncode == 0 else None
+            got = self.objects.read_many([f"{commit}:{path}"])[f"{commit}:{path}"] if "\n" not in path else None
+            self._files_at[key] = got[1] if got is not None and got[0] == "blob" else None
         return self._files_at[key]
+
+    def types_at(self, commit: str, paths: Iterable[str]) -> dict[str, str | None]:
+        """path -> the type of what `commit` holds there ("blob", "tree"; None: nothing).
+
+        From the batch-check session: no listing of the tree, one answer per path whatever
+        the repository's size (a submodule whose commit is not in this repository reads as
+        None). For the orphan rule and the file/directory clash check on differing paths.
+        """
+        wanted = [p for p in dict.fromkeys(paths) if "\n" not in p]
+        infos = self.objects.info_many([f"{commit}:{p}" for p in wanted])
+        return {p: None if (info := infos.get(f"{commit}:{p}")) is None else info[1] for p in wanted}
+
+    def write_tree_from(self, base_tree: str, changes: Mapping[str, TreeEntry | None]) -> str:
+        """The tree `base_tree` becomes with `changes` (path -> new entry, None: removed).
+
+        No index: only the trees on the changed paths are read and written again, by one
+        `mktree --batch`; every other tree keeps its id (adapters/treewriter.py).
+        """
+        if not changes:
+            return base_tree
+        dirs = treewriter.touched_directories(changes)
+        base = treewriter.base_entries(self._read_trees, base_tree, dirs)
+        trees = treewriter.rebuild(base, changes, len(base_tree) // 2)
+        out = self.run(["mktree", "-z", "--batch"], stdin=treewriter.mktree_input(trees), what="write the tree")
+        written = _decode(out).split()
+        if written != [t.oid for t in trees]:
+            raise RuntimeError(f"git wrote trees {written[:3]}..., expected {[t.oid for t in trees][:3]}...")
+        return trees[-1].oid
+
+    def _read_trees(self, ids: Sequence[str]) -> dict[str, bytes | None]:
+        return {oid: got[1] if got and got[0] == "tree" else None for oid, got in self.objects.read_many(ids).items()}
 
     def ls_path(self, commit: str, path: str) -> TreeEntry | None:
         out = self.run(["ls-tree", "-z", "--full-tree", commit, "--", path], what="list a path")

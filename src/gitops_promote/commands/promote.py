@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gitops_promote.adapters.git import Repository
+from gitops_promote.adapters.treewriter import changes_between
 from gitops_promote.commands import pr
 from gitops_promote.commands._context import BranchRefs
 from gitops_promote.commands._engine import (
@@ -230,9 +231,9 @@ def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ..
 
 
 def _write_commit(repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...]) -> str:
-    for data in prepared.new_blobs.values():
-        repo.write_blob(data)
-    tree = repo.write_tree(prepared.plan.entries, base=(prepared.source_commit, prepared.source_tree))
+    repo.write_blobs(list(prepared.new_blobs.values()))
+    changes = changes_between(prepared.source_tree, prepared.plan.entries)
+    tree = repo.write_tree_from(repo.tree_of(prepared.source_commit), changes)
     message = commit_message(prepared, trailers)
     return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message)
 
