@@ -192,6 +192,25 @@ def load_documents(text: str) -> list[Document]:
     return _load_ruamel(text)
 
 
+def load_first(text: str) -> Any:
+    """The first document's data (None for an empty file), exactly as `load_documents` builds
+    it, without keeping nodes or walking them for duplicate keys: `parity` reads every app's
+    files, 100,000 of them at 20,000 apps, and needs only the data."""
+    stripped = text.lstrip("\ufeff")
+    loader = _Loader(stripped)
+    try:
+        documents = []
+        while loader.check_data():
+            documents.append(loader.get_data())
+        return documents[0] if documents else None
+    except yaml.YAMLError:
+        pass  # the full path decides: the ruamel fallback, or the error with its position
+    finally:
+        loader.dispose()
+    found = load_documents(text)
+    return found[0].data if found else None
+
+
 def _syntax_error(exc: Any) -> YamlSyntaxError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "invalid YAML"
