@@ -153,7 +153,8 @@ class Repository:
         if not self._cwd.is_dir():
             raise UsageError(f"{self._cwd} is not a directory", hint="check the -C PATH given")
         out = self._run_raw(
-            ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-inside-work-tree"],
+            # --show-cdup (empty outside a work tree) spares a second rev-parse for the top
+            ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-inside-work-tree", "--show-cdup"],
             cwd=self._cwd,
             what="open the repository",
             not_a_repo_ok=True,
@@ -163,16 +164,17 @@ class Repository:
                 f"{self._cwd} is not inside a git repository",
                 hint="run gitops from a clone of your GitOps repository, or pass -C PATH",
             )
-        git_dir, bare, inside = _decode(out).splitlines()[:3]
+        git_dir, bare, inside, *cdup = [*_decode(out).split("\n"), ""][:4]
         self.git_dir = Path(git_dir)
         self.bare = bare == "true"
         self.work_tree: Path | None = None
         if not self.bare and inside == "true":
-            top = self._run_raw(["rev-parse", "--show-toplevel"], cwd=self._cwd)
-            self.work_tree = Path(_decode(top or b"").strip())
+            self.work_tree = (self._cwd / cdup[0]).resolve()
         self.objects = ObjectReader(_GIT, str(self.git_dir), git_env())
         # small files read by (commit, path): commits are immutable, so this never goes stale
         self._files_at: dict[tuple[str, str], bytes | None] = {}
+        self._branch_refs: list[str] | None = None
+        self._remotes: list[str] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -239,13 +241,24 @@ class Repository:
 
     # ---- objects --------------------------------------------------------------------------
     def resolve_commit(self, rev: str) -> str | None:
-        """Full sha of the commit `rev` names, or None when there is none."""
-        out = self._run_raw(
-            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
-            ok_codes=(0, 1, 128),
-        )
-        sha = _decode(out or b"").strip()
-        return sha if len(sha) == 40 else None
+        """Full sha of the commit `rev` names, or None when there is none.
+
+        Asked of the run's cat-file session (the same name resolution as `rev-parse`, and a
+        name read from stdin can never be an option): a command resolves a dozen refs and
+        commits, which used to be a dozen processes.
+        """
+        return self.resolve_commits([rev])[rev]
+
+    def resolve_commits(self, revs: Iterable[str]) -> dict[str, str | None]:
+        """Many names at once (every branch of the registry in one round trip)."""
+        wanted = list(dict.fromkeys(revs))
+        names = {rev: f"{rev}^{{commit}}" for rev in wanted if rev and "\n" not in rev}
+        infos = self.objects.info_many(names.values())
+        found: dict[str, str | None] = {}
+        for rev in wanted:
+            info = infos.get(names.get(rev, ""))
+            found[rev] = info[0] if info is not None and info[1] == "commit" else None
+        return found
 
     def ls_tree(self, commit: str) -> dict[str, TreeEntry]:
         """Every blob, symlink and gitlink of a commit's tree, by path."""
@@ -423,6 +436,8 @@ class Repository:
 
     def checked_out_branches(self) -> dict[str, str]:
         """Branch ref -> worktree path, for every worktree that has a branch checked out."""
+        if not (self.git_dir / "worktrees").is_dir():
+            return self._main_checkout()  # no linked worktrees: HEAD says it all, no process
         out = self.run(["worktree", "list", "--porcelain", "-z"])
         found: dict[str, str] = {}
         current = ""
@@ -434,10 +449,26 @@ class Repository:
                 found[text[len("branch ") :]] = current
         return found
 
+    def _main_checkout(self) -> dict[str, str]:
+        if self.bare or self.work_tree is None:
+            return {}
+        try:
+            head = (self.git_dir / "HEAD").read_text(encoding="utf-8", errors="surrogateescape").strip()
+        except OSError:
+            head = ""
+        ref = head.removeprefix("ref: ") if head.startswith("ref: refs/heads/") else None
+        return {ref: str(self.work_tree)} if ref else {}
+
     def branch_refs(self) -> list[str]:
-        """Local branches, then remote-tracking ones (full ref names)."""
-        out = self.run(["for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"])
-        return [r for r in _decode(out).splitlines() if not r.endswith("/HEAD")]
+        """Local branches, then remote-tracking ones (full ref names).
+
+        Listed once per run (status and parity plan several steps, each looking for a
+        registry): our own ref moves never add or remove a branch, and a fetch forgets it.
+        """
+        if self._branch_refs is None:
+            out = self.run(["for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"])
+            self._branch_refs = [r for r in _decode(out).splitlines() if not r.endswith("/HEAD")]
+        return list(self._branch_refs)
 
     # ---- history --------------------------------------------------------------------------
     def log(
@@ -552,7 +583,9 @@ class Repository:
 
     # ---- remotes --------------------------------------------------------------------------
     def remotes(self) -> list[str]:
-        return _decode(self.run(["remote"])).split()
+        if self._remotes is None:  # asked by every planned step of status and parity
+            self._remotes = _decode(self.run(["remote"])).split()
+        return list(self._remotes)
 
     def remote_url(self, remote: str) -> str:
         """The URL configured for `remote`, as written (before any url.*.insteadOf rewriting)."""
@@ -570,6 +603,7 @@ class Repository:
         return found
 
     def fetch(self, remote: str, branches: Sequence[str]) -> None:
+        self._branch_refs = None  # remote-tracking refs may appear
         refspecs = [f"+refs/heads/{b}:refs/remotes/{remote}/{b}" for b in branches]
         self.run(
             ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options", remote, *refspecs],

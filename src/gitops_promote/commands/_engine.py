@@ -226,8 +226,8 @@ def _rollback_commits(repo: Repository, since: list[str], tip: str) -> set[str]:
 def require_git_identity(repo: Repository) -> None:
     """commit-tree needs an author; say how to set one instead of git's terse message."""
     try:
+        # one `git var`: both identities come from the same user.* settings (issue 11)
         repo.run(["var", "GIT_COMMITTER_IDENT"], what="find the committer identity")
-        repo.run(["var", "GIT_AUTHOR_IDENT"], what="find the author identity")
     except GitError as exc:
         raise ConfigError(
             "git has no identity to record as the promotion's author",
