@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-
 from gitops_promote.commands.plan import PlanResult
 from gitops_promote.core.promotion import ACTIONS
 from gitops_promote.render import console
-from gitops_promote.render.promote import print_file_actions
+from gitops_promote.render.promote import file_action_rows
 
 
-def text(result: PlanResult) -> None:
-    out = console.out()
-    out.print(
-        Text(
-            f"Plan: promote {result.source} {result.source_commit[:12]} "
-            f"into {result.target} {result.target_commit[:12]}",
-            style="bold",
-        )
-    )
-    out.print(Text(f"\nCommits to promote ({len(result.commits)}):"))
-    for commit in result.commits:
-        out.print(Text(f"  {commit['sha'][:12]} {commit['subject']}  ({commit['author']}, {commit['date'][:10]})"))
-    out.print(Text(f"\nFiles ({len(result.files)}): {_counts(result)}"))
-    print_file_actions(result.files)
+def text(result: PlanResult, verbose: bool = False) -> None:
+    head = f"Plan: promote {result.source} {result.source_commit[:12]} into {result.target} {result.target_commit[:12]}"
+    rows = [
+        (head, "bold"),
+        ("", ""),
+        (f"Commits to promote ({len(result.commits)}):", ""),
+    ]
+    rows += [(f"  {c['sha'][:12]} {c['subject']}  ({c['author']}, {c['date'][:10]})", "") for c in result.commits]
+    rows += [("", ""), (f"Files ({len(result.files)}): {_counts(result)}", "")]
+    rows += file_action_rows(result.files, verbose)
     if result.drift:
-        out.print(Text(f"\nDrift that blocks the promotion ({len(result.drift)}):", style="bold red"))
-        for drift in result.drift:
-            out.print(Text(f"  {drift.path}  (commits {', '.join(c[:12] for c in drift.commits)})"))
+        rows += [("", ""), (f"Drift that blocks the promotion ({len(result.drift)}):", "bold red")]
+        rows += [(f"  {d.path}  (commits {', '.join(c[:12] for c in d.commits)})", "") for d in result.drift]
     if result.warnings:
-        out.print(Text(f"\nWarnings ({len(result.warnings)}):", style="yellow"))
-        for warning in result.warnings:
-            out.print(Text(f"  [{warning.kind}] {warning.path}: {warning.message}"))
+        rows += [("", ""), (f"Warnings ({len(result.warnings)}):", "yellow")]
+        rows += [(f"  [{w.kind}] {w.path}: {w.message}", "") for w in result.warnings]
+    console.lines(rows)  # one write
     if not result.changes_target:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
 
