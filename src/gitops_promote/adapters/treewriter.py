@@ -11,7 +11,6 @@ against them: a disagreement is a bug, never a silently different tree.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -61,6 +60,8 @@ def tree_bytes(entries: RawEntries) -> bytes:
 
 
 def tree_id(body: bytes, id_bytes: int) -> bytes:
+    import hashlib  # only when a tree is written: OpenSSL's start-up is a few ms of every run
+
     digest = hashlib.sha1 if id_bytes == 20 else hashlib.sha256  # noqa: S324 - git's object ids
     return digest(b"tree %d\0" % len(body) + body).digest()
 
