@@ -24,6 +24,7 @@ from pathlib import Path
 from gitops_promote.adapters import treewriter
 from gitops_promote.adapters.catfile import ObjectReader
 from gitops_promote.core.tree import Tree, TreeEntry
+from gitops_promote.core.treediff import DiffRecord
 from gitops_promote.errors import GitError, UsageError
 
 ZERO_SHA = "0" * 40
@@ -290,6 +291,30 @@ class Repository:
             else:
                 second[path] = TreeEntry(new_mode, new_sha)
         return first, second
+
+    def tree_diff(self, source: str, target: str) -> list[DiffRecord]:
+        """Every path that differs between two trees, directories included (`diff-tree -r -t`).
+
+        The input of `core.treediff.plan_delta`: the differing files, and for each directory
+        on their way whether the source has it (rule c) or a file there (the clash check),
+        without listing either tree. One process; its output grows with the difference.
+        """
+        out = self.run(
+            ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target],
+            what="compare two trees",
+        )
+        fields = out.split(b"\0")
+        records = []
+        for meta, raw_path in zip(fields[0:-1:2], fields[1::2], strict=True):
+            src_mode, dst_mode, src_sha, dst_sha, _status = meta[1:].decode().split(" ")
+            records.append(
+                DiffRecord(
+                    _decode(raw_path),
+                    None if src_mode == "000000" else TreeEntry(src_mode, src_sha),
+                    None if dst_mode == "000000" else TreeEntry(dst_mode, dst_sha),
+                )
+            )
+        return records
 
     def tree_of(self, commit: str) -> str:
         """The id of a commit's tree (asked of the batch-check session, not a new process)."""
