@@ -255,11 +255,12 @@ def _target(repo_name: str, step: Step, floor: float, help_median: float) -> str
     return "; ".join(verdicts)
 
 
-def report(steps: list[Step], sizes: dict[str, int], startup: list[Step], repeat: int) -> str:
+def report(steps: list[Step], sizes: dict[str, int], startup: list[Step], repeat: int, when: str | None) -> str:
     help_step = startup[1]
     git_version = make_repo.git(HERE, "--version").strip()
+    when = when or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {repeat} rounds, medians; "
+        f"Measured {when}; {repeat} rounds, medians; "
         f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {git_version}.",
         "",
         "| start-up | median s | min s |",
@@ -303,13 +304,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the small repositories only (a smoke run)")
     parser.add_argument("--write-docs", action="store_true", help=f"write {DOCS.name} and {PLOT.name}")
     parser.add_argument("--json", type=Path, help="also save the raw measurements here")
+    parser.add_argument("--render", type=Path, help="no run: report the measurements saved with --json")
     args = parser.parse_args(argv)
-    args.work.mkdir(parents=True, exist_ok=True)
-    steps, sizes, startup = run_all(args.work, QUICK if args.quick else PLAN, args.repeat)
-    text = report(steps, sizes, startup, args.repeat)
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        steps, startup = [Step(**s) for s in saved["steps"]], [Step(**s) for s in saved["startup"]]
+        sizes, repeat = saved["sizes"], saved["repeat"]
+    else:
+        args.work.mkdir(parents=True, exist_ok=True)
+        steps, sizes, startup = run_all(args.work, QUICK if args.quick else PLAN, args.repeat)
+        repeat = args.repeat
+    text = report(steps, sizes, startup, repeat, saved["measured"] if args.render else None)
     print(text)
     if args.json:
-        args.json.write_text(json.dumps([s.__dict__ for s in [*startup, *steps]], indent=1) + "\n")
+        raw = {
+            "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "repeat": repeat,
+            "sizes": sizes,
+            "steps": [s.__dict__ for s in steps],
+            "startup": [s.__dict__ for s in startup],
+        }
+        args.json.write_text(json.dumps(raw, indent=1) + "\n")
     if args.write_docs:
         write_docs(text)
         PLOT.write_text(plot(steps, sizes))

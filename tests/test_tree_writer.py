@@ -232,3 +232,16 @@ def test_write_tree_from_refuses_a_file_inside_a_file(tmp_path: Path) -> None:
             repo.write_tree_from(base_tree, {"a/b/c": blob})
         assert repo.write_tree_from(base_tree, {}) == base_tree
         assert repo.write_tree_from(base_tree, {"a/b": None}) == repo.write_tree({})
+
+
+def test_entries_at_reads_modes_like_ls_tree(tmp_path: Path) -> None:
+    repo_path = build_random(tmp_path / "repo.git", 5)
+    listed = {}
+    for line in git(repo_path, "ls-tree", "-r", "-t", "refs/heads/dev").splitlines():
+        meta, path = line.split("\t", 1)
+        mode, _kind, sha = meta.split(" ")
+        listed[path] = TreeEntry(mode, sha)
+    with Repository(repo_path) as repo:
+        found = repo.entries_at("refs/heads/dev", [*listed, "apps/nothing/here", "environments.yaml/x"])
+        assert found == {**listed, "apps/nothing/here": None, "environments.yaml/x": None}
+        assert repo.ls_path("refs/heads/dev", "environments.yaml") == listed["environments.yaml"]

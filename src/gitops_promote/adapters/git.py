@@ -384,13 +384,23 @@ class Repository:
         return {oid: got[1] if got and got[0] == "tree" else None for oid, got in self.objects.read_many(ids).items()}
 
     def ls_path(self, commit: str, path: str) -> TreeEntry | None:
-        out = self.run(["ls-tree", "-z", "--full-tree", commit, "--", path], what="list a path")
-        for record in out.split(b"\0"):
-            meta, _, name = record.partition(b"\t")
-            if record and _decode(name) == path:
-                mode, _kind, sha = meta.split(b" ")
-                return TreeEntry(mode.decode(), sha.decode())
-        return None
+        return self.entries_at(commit, [path])[path]
+
+    def entries_at(self, commit: str, paths: Iterable[str]) -> dict[str, TreeEntry | None]:
+        """path -> its entry in `commit` (mode and id, as `ls-tree` gives them; None: absent).
+
+        Only the trees on the way to the paths are read, through the run's cat-file session
+        (one round per depth): a targeted lookup, never a listing of the whole tree.
+        """
+        wanted = list(dict.fromkeys(paths))
+        dirs = treewriter.touched_directories(wanted)
+        found = treewriter.base_entries(self._read_trees, self.tree_of(commit), dirs)
+        result: dict[str, TreeEntry | None] = {}
+        for path in wanted:
+            parent, _, name = path.rpartition("/")
+            raw = found.get(parent, {}).get(_encode(name))
+            result[path] = None if raw is None else TreeEntry(_decode(raw[0]).rjust(6, "0"), raw[1].hex())
+        return result
 
     def blob_id(self, data: bytes) -> str:
         """The id `data` has (or would have) as a blob, without writing it."""
