@@ -141,7 +141,13 @@ def test_the_target_branch_keeps_its_freeze(tmp_path: Path, monkeypatch: pytest.
     repo = make_gitops_repo(tmp_path / "repo", files, bare=True)
     repo.commit("stg", {"environments.yaml": prd_registry("")}, "stg: lift the prd freeze")
     monkeypatch.setenv("GITOPS_NOW", "2026-12-25T10:00:00Z")
-    assert run_cli(repo.path, "promote", "stg", "prd").exit_code == 1
+    # Only prd's own entry differs: the promotion keeps prd's entry, so there is nothing to write.
+    only_entry = run_cli(repo.path, "promote", "stg", "prd")
+    assert only_entry.exit_code == 0 and "nothing to promote" in only_entry.stderr
+    assert "proposes another entry for prd" in only_entry.stderr
+    repo.commit("stg", {"apps/api/values.yaml": "image:\n  tag: '9.9.9'\n"}, "stg: api 9.9.9")
+    refused = run_cli(repo.path, "promote", "stg", "prd")
+    assert refused.exit_code == 1 and "frozen" in refused.stderr
 
 
 def test_registry_freeze_syntax_errors_have_line_numbers(tmp_path: Path) -> None:

@@ -129,20 +129,24 @@ def test_absent_app_and_key_gaps(repo: GitopsRepo) -> None:
     assert "key 'env.FEATURE' is set in dev, prd but not in stg" in text.stderr
 
 
-def test_hand_merge_is_drift(repo: GitopsRepo) -> None:
-    """`git merge stg` on prd, outside the tool: a merge commit without Promoted-* trailers."""
+def test_hand_merge_is_recognised_as_the_last_promotion(repo: GitopsRepo) -> None:
+    """`git merge stg` on prd, outside the tool: the merge took stg's content, so it counts as
+    the last promotion; parity, status and plan agree that nothing is pending and nothing drifts."""
+    repo.commit("dev", {"apps/api/values.yaml": VALUES.format(tag="1.0.1")}, "api 1.0.1")
+    assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0
     with Repository(repo.path) as git_repo:
         stg, prd = repo.head("stg"), repo.head("prd")
-        repo.commit("stg", {"apps/api/values.yaml": VALUES.format(tag="1.0.1")}, "api 1.0.1 on stg")
-        stg = repo.head("stg")
         merge = git_repo.commit_tree(git_repo.tree_of(stg), [prd, stg], "Merge branch 'stg' into prd\n")
         set_branch(git_repo, "prd", merge)
     result = run_cli(repo.path, "parity", "-o", "json")
-    assert result.exit_code == 1
+    assert result.exit_code == 0, result.stdout
     pair = result.json()["pairs"][1]
-    assert pair["hand_merges"] == [{"commit": merge, "subject": "Merge branch 'stg' into prd"}]
-    assert pair["state"] == "drift"
-    assert "merged by hand" in run_cli(repo.path, "parity").stdout
+    assert pair["drift"] == [] and pair["differences"] == [] and pair["state"] == "same"
+    status = run_cli(repo.path, "status", "-o", "json").json()
+    prd_row = next(e for e in status["environments"] if e["codename"] == "prd")
+    assert prd_row["last_promotion"]["commit"] == merge and prd_row["drift"] == []
+    plan = run_cli(repo.path, "plan", "stg", "prd", "-o", "json").json()
+    assert plan["changes_target"] is False and plan["last_promotion"]["kind"] == "hand-merge"
 
 
 def test_markdown_output(repo: GitopsRepo) -> None:

@@ -90,7 +90,7 @@ def test_second_run_makes_no_commit(remote_setup: RemoteSetup) -> None:
         ("dev", "prd", "skips an environment"),
         ("stg", "dev", "backwards"),
         ("prd", "stg", "backwards"),
-        ("dev", "dev", "backwards"),
+        ("dev", "dev", "cannot promote dev into itself"),
         ("dev", "qa", "unknown environment 'qa'"),
         ("stgg", "prd", "did you mean 'stg'?"),
     ],

@@ -78,12 +78,38 @@ ReasonOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--reason", help="Why: recorded in the commit (Freeze-Override / Rollback-Reason trailers)."),
 ]
+FetchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fetch/--no-fetch",
+        envvar="GITOPS_FETCH",
+        help="Fetch the environment branches first; --no-fetch works from the refs already fetched.",
+    ),
+]
 OutputOpt = Annotated[
     Output, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
 ]
 VerboseOpt = Annotated[
     bool,
     typer.Option("--verbose", "-v", help="List every kept env file in text output (JSON always lists them)."),
+]
+# ---- signing and attestations (docs/signing.md) ----
+SignOpt = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        "--sign/--no-sign",
+        envvar="GITOPS_SIGN",
+        show_default=False,
+        help="Sign the commit (git commit-tree -S), or not [default: as git commit would: commit.gpgSign].",
+    ),
+]
+AttestOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--attest",
+        dir_okay=False,
+        help="Write an in-toto Statement v1 describing the promotion to FILE (docs/signing.md).",
+    ),
 ]
 
 
@@ -128,8 +154,13 @@ def _complete_environment(ctx: typer.Context, incomplete: str) -> list[str]:
 # ---- error handling ---------------------------------------------------------------------------
 
 
-def _run(body: Callable[[], int | None]) -> NoReturn:
-    """Run a command body and leave with its exit code; expected failures become messages."""
+def _run(body: Callable[[], int | None], show_refused: Callable[[Any], None] | None = None) -> NoReturn:
+    """Run a command body and leave with its exit code; expected failures become messages.
+
+    A refusal that carries the command's result (drift, freeze, an invalid promoted tree) is
+    shown through `show_refused` first: the JSON object still reaches stdout, a dry run still
+    shows its changes.
+    """
     from gitops_promote.render import console
 
     console.reset()
@@ -137,8 +168,8 @@ def _run(body: Callable[[], int | None]) -> NoReturn:
         code = body() or 0
     except GitopsError as exc:
         result = getattr(exc, "result", None)
-        if result is not None and getattr(exc, "json", False):
-            console.print_json(result.to_json())
+        if result is not None and show_refused is not None:
+            show_refused(result)
         console.error(str(exc))
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
@@ -196,14 +227,21 @@ def envs(
 def promote(
     ctx: typer.Context,
     source: Annotated[
-        str, typer.Argument(help="Environment to promote from (e.g. dev).", autocompletion=_complete_environment)
-    ],
-    target: Annotated[
-        str,
+        Optional[str],  # noqa: UP045
         typer.Argument(
-            help="Environment to promote into (the next one, e.g. stg).", autocompletion=_complete_environment
+            help="Environment to promote from (e.g. dev); with --plan FILE, the plan names it.",
+            autocompletion=_complete_environment,
+            show_default=False,
         ),
-    ],
+    ] = None,
+    target: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(
+            help="Environment to promote into (the next one, e.g. stg).",
+            autocompletion=_complete_environment,
+            show_default=False,
+        ),
+    ] = None,
     ref: Annotated[Optional[str], typer.Option(help="Promote this commit of SOURCE instead of its tip.")] = None,  # noqa: UP045
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
     push: Annotated[bool, typer.Option("--push/--no-push", help="Push the promotion to the remote.")] = True,
@@ -229,39 +267,46 @@ def promote(
             help="Apply exactly this plan (saved by gitops plan --save); refuse if either branch moved since.",
         ),
     ] = None,
+    sign: SignOpt = None,
+    attest: AttestOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
     verbose: VerboseOpt = False,
 ) -> None:
     """Promote SOURCE's content into TARGET (one step forward in promotion.order)."""
+    from gitops_promote.render import promote as render
 
     def body() -> None:
-        from gitops_promote.commands import plan as plan_command
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
         from gitops_promote.render import console
-        from gitops_promote.render import promote as render
 
-        saved = plan_command.load_saved(plan, source, target, ref) if plan else None
-        request = PromotionRequest(source, target, saved.source_commit if saved else ref, registry, remote)
-        options = command.PromoteOptions(
-            saved_plan=saved,
-            dry_run=dry_run,
-            push=push,
-            discard_drift=discard_drift,
-            override_reason=override_reason(override_freeze, reason),
-            pr=pr,
+        request = PromotionRequest(
+            source or "", target or "", ref, registry, remote, fetch, override_reason(override_freeze, reason)
         )
-        try:
-            with console.status(f"promoting {source} to {target}: fetching, planning, pushing…"):
-                result = command.run(_repo_path(ctx), request, options)
-        except command.DriftRefused as exc:
-            exc.json = output is Output.json
-            raise
+        options = command.PromoteOptions(
+            dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, plan_file=plan, sign=sign
+        )
+        names = (source or "the plan's source", target or "its target")
+        doing = "planning" if dry_run else "pushing" if push else "writing"
+        with console.status(f"promoting {names[0]} to {names[1]}: {doing}…"):
+            result = command.run(_repo_path(ctx), request, options)
         _emit(output, result, lambda r: render.text(r, verbose))
+        if attest is not None:
+            _attest_promotion(ctx, result, attest, plan, registry)
 
-    _run(body)
+    _run(body, lambda result: _emit(output, result, lambda r: render.text(r, verbose)))
+
+
+def _attest_promotion(ctx: typer.Context, result: Any, attest: Path, plan: Path | None, registry: Path | None) -> None:
+    """promote --attest FILE: the Statement of the commit just written (commands/attest.py)."""
+    from gitops_promote.commands import attest as attest_command
+    from gitops_promote.render import console
+
+    written = attest_command.for_promotion(_repo_path(ctx), result.to_json(), plan, registry, attest)
+    console.message(f"attestation written to {attest}" if written else "nothing was promoted: no attestation written")
 
 
 @app.command()
@@ -296,6 +341,7 @@ def diff(
     ] = 60_000,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
 ) -> None:
     """Show what promoting SOURCE into TARGET would change in TARGET (structural YAML diff)."""
 
@@ -309,9 +355,12 @@ def diff(
 
         if show_secrets and os.environ.get("CI"):
             console.warning("--show-secrets in CI: secret values will appear in the job log")
-        request = PromotionRequest(source, target, ref, registry, remote)
+        request = PromotionRequest(source, target, ref, registry, remote, fetch)
         result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
+        if chosen is not DiffOutput.json:
+            for warning in result.branch_warnings:
+                console.warning(warning.message)
         if chosen is DiffOutput.json:
             console.print_json(result.to_json())
         elif chosen is DiffOutput.brief:
@@ -345,6 +394,7 @@ def plan(
     ] = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: Annotated[
         PlanOutput, typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False)
     ] = PlanOutput.text,
@@ -358,7 +408,7 @@ def plan(
         from gitops_promote.render import console
         from gitops_promote.render import plan as render
 
-        result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote), save)
+        result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote, fetch), save)
         if output is PlanOutput.json:
             console.print_json(result.to_json())
         elif output is PlanOutput.markdown:
@@ -485,7 +535,11 @@ class ParityOutput(str, enum.Enum):
 
 @app.command()
 def status(
-    ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
+    ctx: typer.Context,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
+    output: OutputOpt = Output.text,
 ) -> None:
     """Where every environment stands: head, last promotion, pending, drift, freeze windows."""
 
@@ -493,7 +547,7 @@ def status(
         from gitops_promote.commands import status as command
         from gitops_promote.render import status as render
 
-        _emit(output, command.run(_repo_path(ctx), registry, remote), render.text)
+        _emit(output, command.run(_repo_path(ctx), registry, remote, fetch), render.text)
 
     _run(body)
 
@@ -506,6 +560,7 @@ def parity(
     ] = False,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: Annotated[
         ParityOutput,
         typer.Option("--output", "-o", envvar="GITOPS_OUTPUT", help="Output format.", case_sensitive=False),
@@ -518,7 +573,7 @@ def parity(
         from gitops_promote.render import console
         from gitops_promote.render import parity as render
 
-        report = command.run(_repo_path(ctx), registry, remote)
+        report = command.run(_repo_path(ctx), registry, remote, fetch)
         if output is ParityOutput.json:
             console.print_json(report.to_json())
         elif output is ParityOutput.markdown:
@@ -539,6 +594,7 @@ def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show at most N entries (0: all).")] = 20,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Promotions into ENV, newest first; rollbacks, hand merges and direct commits marked."""
@@ -547,7 +603,7 @@ def history(
         from gitops_promote.commands import history as command
         from gitops_promote.render import history as render
 
-        _emit(output, command.run(_repo_path(ctx), env, limit, registry, remote), render.text)
+        _emit(output, command.run(_repo_path(ctx), env, limit, registry, remote, fetch), render.text)
 
     _run(body)
 
@@ -570,8 +626,10 @@ def rollback(
     ] = False,
     reason: ReasonOpt = None,
     override_freeze: OverrideFreezeOpt = False,
+    sign: SignOpt = None,
     registry: RegistryOpt = None,
     remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
     output: OutputOpt = Output.text,
 ) -> None:
     """Add a commit on ENV restoring the content of an earlier promotion (history is kept)."""
@@ -580,9 +638,78 @@ def rollback(
         from gitops_promote.commands import rollback as command
         from gitops_promote.render import rollback as render
 
-        request = command.RollbackRequest(env, to, steps, registry, remote)
-        options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze)
+        request = command.RollbackRequest(env, to, steps, registry, remote, fetch)
+        options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze, sign)
         _emit(output, command.run(_repo_path(ctx), request, options), render.text)
+
+    _run(body)
+
+
+# ---- verify and attest (docs/commands/verify.md, docs/commands/attest.md) ----------------------
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    env: Annotated[
+        str, typer.Argument(help="Environment whose branch to audit (e.g. prd).", autocompletion=_complete_environment)
+    ],
+    since: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--since", help="Audit the commits made since DATE (ISO 8601)."),
+    ] = None,
+    depth: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--depth", help="Audit the newest N commits [default: back to the first promotion]."),
+    ] = None,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Audit ENV's history: promotions recomputed and their signatures checked, drift found (exit 1 on findings)."""
+
+    def body() -> int:
+        from gitops_promote.commands import verify as command
+        from gitops_promote.render import verify as render
+
+        result = command.run(_repo_path(ctx), command.VerifyRequest(env, since, depth, registry, remote, fetch))
+        _emit(output, result, render.text)
+        return result.exit_code
+
+    _run(body)
+
+
+@app.command()
+def attest(
+    ctx: typer.Context,
+    env: Annotated[
+        str, typer.Argument(help="Environment of the promotion (e.g. prd).", autocompletion=_complete_environment)
+    ],
+    commit: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="A promotion commit of ENV [default: its newest promotion].", show_default=False),
+    ] = None,
+    file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--file", "-f", dir_okay=False, help="Write the Statement to FILE [default: stdout]."),
+    ] = None,
+    registry: RegistryOpt = None,
+    remote: RemoteOpt = None,
+    fetch: FetchOpt = True,
+) -> None:
+    """Write an in-toto Statement v1 for an existing promotion commit of ENV (JSON)."""
+
+    def body() -> None:
+        from gitops_promote.commands import attest as command
+        from gitops_promote.render import console
+
+        result = command.run(_repo_path(ctx), command.AttestRequest(env, commit, registry, remote, fetch))
+        if file is None:
+            console.print_json(result.to_json())
+        else:
+            command.write_statement(result.to_json(), file)
+            console.message(f"attestation written to {file}")
 
     _run(body)
 

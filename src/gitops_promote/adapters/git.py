@@ -23,11 +23,13 @@ from pathlib import Path
 
 from gitops_promote.adapters import treewriter
 from gitops_promote.adapters.catfile import ObjectReader
+from gitops_promote.core.signatures import SignatureStatus
 from gitops_promote.core.tree import Tree, TreeEntry
 from gitops_promote.core.treediff import DiffRecord
 from gitops_promote.errors import GitError, UsageError
 
 ZERO_SHA = "0" * 40
+FETCH_STAMP = "gitops-last-fetch"  # in the git directory: touched after every fetch
 
 # Variables that would point git at another repository, index or object store; a promotion
 # started from inside a git hook (or an IDE) must not inherit them.
@@ -87,6 +89,7 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 _GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _LS_TREE_RECORD = re.compile(rb"(\d{6}) [a-z]+ ([0-9a-f]+)\t([^\0]*)\0")
 
 
@@ -446,13 +449,71 @@ class Repository:
                 self.run(["update-index", "-z", "--index-info"], stdin=records, env=env, what="build the tree")
             return _decode(self.run(["write-tree"], env=env, what="write the tree")).strip()
 
-    def commit_tree(self, tree: str, parents: Sequence[str], message: str) -> str:
-        args = ["commit-tree", "--no-gpg-sign"]
+    def commit_tree(self, tree: str, parents: Sequence[str], message: str, sign: bool | None = False) -> str:
+        """Write a commit; `sign` True/False forces signing, None signs as `git commit` would.
+
+        Signing goes through git itself (`-S`), so gpg.format, user.signingkey, gpg.program,
+        gpg.ssh.program and the gpg/ssh agents work as configured.
+        """
+        signing = self.signing_configured() if sign is None else sign
+        args = ["commit-tree", "-S" if signing else "--no-gpg-sign"]
         for parent in parents:
             args += ["-p", parent]
         args.append(tree)
-        out = self.run(args, stdin=_encode(message), what="create the promotion commit")
-        return _decode(out).strip()
+        proc = self._exec(args, stdin=_encode(message))
+        if proc.returncode == 0:
+            return _decode(proc.stdout).strip()
+        message = _decode(proc.stderr).strip() or f"exit status {proc.returncode}"
+        if signing:
+            raise GitError(
+                f"git could not sign the commit: {message}",
+                hint="check gpg.format and user.signingkey (git config), that the key or its agent is "
+                "available, or pass --no-sign",
+            )
+        raise GitError(f"git could not create the promotion commit: {message}")
+
+    def config_bool(self, key: str) -> bool:
+        """A boolean setting as git reads it (repository, global and system config)."""
+        out = self._run_raw(["config", "--type=bool", "--get", key], ok_codes=(0, 1), what=f"read {key}")
+        return _decode(out or b"").strip() == "true"
+
+    def signing_configured(self) -> bool:
+        """Would `git commit` sign here? (commit.gpgSign; commit-tree itself ignores it.)"""
+        return self.config_bool("commit.gpgsign")
+
+    def signature_status(self, commits: Sequence[str], allowed_signers: bytes) -> list[SignatureStatus]:
+        """Each commit's signature as git verifies it.
+
+        ssh signatures are checked against `allowed_signers` alone (the target's file, never a
+        setting of this machine); openpgp and x509 ones against the keyring git uses (GNUPGHOME).
+        """
+        commits = [c for c in commits if _FULL_SHA.fullmatch(c)]  # --stdin reads '-…' as options
+        if not commits:
+            return []
+        with _private_dir() as tmp:
+            signers = os.path.join(tmp, "allowed_signers")
+            with open(signers, "wb") as handle:
+                handle.write(allowed_signers)
+            out = self.run(
+                [
+                    "-c",
+                    f"gpg.ssh.allowedSignersFile={signers}",
+                    "log",
+                    "-z",
+                    "--no-show-signature",  # log.showSignature=true would mix gpg's text into stdout
+                    "--no-walk=unsorted",
+                    "--stdin",
+                    "--format=%H%x1f%G?%x1f%GK%x1f%GS%x1f%an <%ae>",
+                ],
+                stdin=("\n".join(commits) + "\n").encode(),
+                what="check signatures",
+            )
+        found = {}
+        for record in out.split(b"\0"):
+            if record.strip():
+                sha, code, key, signer, author = _decode(record.strip(b"\n")).split("\x1f")
+                found[sha] = SignatureStatus(sha, author, code, key, signer)
+        return [found[c] for c in commits if c in found]
 
     # ---- refs -----------------------------------------------------------------------------
     def update_ref(self, ref: str, new: str, old: str | None, reason: str) -> bool:
@@ -527,6 +588,14 @@ class Repository:
             subject = body.split("\n", 1)[0]
             commits.append(CommitInfo(sha, subject, author, date, body, tuple(parents.split())))
         return commits
+
+    def committer_dates(self, tip: str) -> dict[str, str]:
+        """commit -> committer date (ISO 8601) along the first-parent line of `tip`.
+
+        Compared by the caller: git's own --since reads far-future dates as "now".
+        """
+        out = self.run(["log", "--first-parent", "--format=%H %cI", "--end-of-options", tip, "--"], what="read history")
+        return dict(line.split(" ", 1) for line in _decode(out).splitlines() if " " in line)
 
     def merge_base(self, a: str, b: str) -> str | None:
         out = self._run_raw(["merge-base", "--end-of-options", a, b], ok_codes=(0, 1))
@@ -644,6 +713,29 @@ class Repository:
             ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options", remote, *refspecs],
             what="fetch from the remote",
         )
+
+    def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
+        """(commits only in `local`, commits only in `upstream`)."""
+        out = self.run(
+            ["rev-list", "--left-right", "--count", "--end-of-options", f"{local}...{upstream}", "--"],
+            what="compare a local branch with its remote branch",
+        )
+        ahead, behind = _decode(out).split()
+        return int(ahead), int(behind)
+
+    def record_fetch(self) -> None:
+        """Remember when gitops last fetched, so that --no-fetch can say how old its refs are."""
+        try:
+            (self.git_dir / FETCH_STAMP).write_text("")
+        except OSError:
+            pass  # a read-only repository: --no-fetch will say the age is unknown
+
+    def last_fetch_time(self) -> float | None:
+        """When gitops last fetched in this repository (seconds since the epoch), if known."""
+        try:
+            return (self.git_dir / FETCH_STAMP).stat().st_mtime
+        except OSError:
+            return None
 
     def push(self, remote: str, commit: str, branch: str, expected_old: str | None) -> PushResult:
         """Push `commit` to `branch` only if the remote still holds `expected_old` (a lease)."""

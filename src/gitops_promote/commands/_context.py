@@ -38,7 +38,7 @@ def bootstrap_registry(repo: Repository, override: Path | None, hint_branches: l
         if commit and (found := registry_at(repo, commit, rev.removeprefix("refs/heads/"))) is not None:
             return found
     raise ConfigError(
-        f"no {REGISTRY_FILE} found in the working tree, in HEAD or in the branches named",
+        f"no {REGISTRY_FILE} found in the working tree, in HEAD or in any branch",
         hint=f"run gitops from a clone of the GitOps repository, commit an {REGISTRY_FILE} "
         "(gitops init creates one), or pass --registry FILE",
     )
@@ -74,14 +74,19 @@ def environment(registry: Registry, name: str) -> Environment:
 
 
 def promotion_step(registry: Registry, source: str, target: str) -> tuple[Environment, Environment]:
-    """The two environments of an allowed step; anything but an adjacent forward step is refused."""
+    """The two environments of a step `registry` allows; anything else is refused (exit 2)."""
     src, dst = environment(registry, source), environment(registry, target)
     if (src.codename, dst.codename) not in registry.allowed_steps():
         path = " → ".join(registry.order)
         steps = ", ".join(f"{a}→{b}" for a, b in registry.allowed_steps())
-        why = "backwards" if _position(registry, dst) <= _position(registry, src) else "skips an environment"
+        if src.codename == dst.codename:
+            why = f"{src.codename} is both the source and the target"
+        elif _position(registry, dst) <= _position(registry, src):
+            why = "that step goes backwards"
+        else:
+            why = "that step skips an environment"
         raise UsageError(
-            f"cannot promote {src.codename} to {dst.codename}: that step {why}",
+            f"cannot promote {src.codename} to {dst.codename}: {why} (registry {registry.source})",
             hint=f"changes travel {path} one step at a time; allowed: {steps}",
         )
     return src, dst
@@ -89,6 +94,86 @@ def promotion_step(registry: Registry, source: str, target: str) -> tuple[Enviro
 
 def _position(registry: Registry, env: Environment) -> int:
     return registry.order.index(env.codename)
+
+
+# ---- who decides a step (docs/registry.md, "Who decides") -----------------------------------
+
+GOVERNED_BY_TARGET = "target"  # the registry committed on the target's own branch
+GOVERNED_BY_OVERRIDE = "override"  # --registry FILE, chosen by the person running the command
+GOVERNED_BY_BOOTSTRAP = "bootstrap"  # the target has no registry yet: the source's, this once
+
+
+@dataclass(frozen=True)
+class Governance:
+    """The registries of a step and the one that governs it."""
+
+    registry: Registry
+    how: str
+    source_registry: Registry | None
+    target_registry: Registry | None
+
+
+def govern_step(
+    repo: Repository,
+    chosen: Registry,
+    override: bool,
+    step: tuple[Environment, Environment],
+    commits: tuple[str, str],
+) -> Governance:
+    """The registry that decides the step SRC → DST: DST's own, unless --registry replaces it.
+
+    `chosen` found the branches; the source's and target's registries must agree with it on
+    which branch each of the two environments is, so that no commit upstream can redirect a
+    promotion, and the step itself must be one the target's registry allows.
+    """
+    src, dst = step
+    source_registry = registry_at(repo, commits[0], src.branch)
+    target_registry = registry_at(repo, commits[1], dst.branch)
+    if override:
+        promotion_step(chosen, src.codename, dst.codename)
+        return Governance(chosen, GOVERNED_BY_OVERRIDE, source_registry, target_registry)
+    known = [r for r in (chosen, source_registry, target_registry) if r is not None]
+    texts = {
+        f"{src.branch}:{REGISTRY_FILE}": repo.read_file_at(commits[0], REGISTRY_FILE),
+        f"{dst.branch}:{REGISTRY_FILE}": repo.read_file_at(commits[1], REGISTRY_FILE),
+    }
+    if repo.work_tree is not None and (repo.work_tree / REGISTRY_FILE).is_file():
+        texts[REGISTRY_FILE] = (repo.work_tree / REGISTRY_FILE).read_bytes()
+    for env in step:
+        _require_same_branch(env.codename, known, texts)
+    if target_registry is None:
+        governing = source_registry or chosen
+        promotion_step(governing, src.codename, dst.codename)
+        return Governance(governing, GOVERNED_BY_BOOTSTRAP, source_registry, None)
+    if target_registry.get(dst.codename) is None:
+        raise ConfigError(
+            f"{target_registry.source} has no entry for {dst.codename}, yet it is on {dst.branch}'s own branch",
+            hint=f"add {dst.codename}'s entry to {REGISTRY_FILE} on {dst.branch} (the environment's entry lives there)",
+        )
+    promotion_step(target_registry, src.codename, dst.codename)
+    return Governance(target_registry, GOVERNED_BY_TARGET, source_registry, target_registry)
+
+
+def _require_same_branch(codename: str, registries: list[Registry], texts: dict[str, bytes | None]) -> None:
+    from gitops_promote.core.registry_entry import entry_line
+
+    claims = [(r, e) for r in registries if (e := r.get(codename)) is not None]
+    branches = {e.branch for _, e in claims}
+    if len(branches) <= 1:
+        return
+    lines, seen = [], set()
+    for registry, env in claims:
+        if registry.source in seen:
+            continue
+        seen.add(registry.source)
+        text = texts.get(registry.source)
+        line = env.line or (entry_line(text, codename) if text else None)
+        lines.append(f"{registry.source}" + (f" line {line}" if line else "") + f" says {env.branch!r}")
+    raise ConfigError(
+        f"the registries disagree on which branch is {codename}: " + "; ".join(lines),
+        hint="a branch mapping changes only when every environment's registry says the same: fix the "
+        "registry that is wrong (or promote the change step by step); nothing was written",
+    )
 
 
 def _refuse_option_like(value: str, what: str) -> None:

@@ -1,12 +1,15 @@
-"""Gathering a promotion from git: trees, the last promotion, drift, pending commits.
+"""The one model of a step between two environments: trees, base, drift, freeze, warnings.
 
-`prepare()` is shared by `promote`, `plan`, `diff` and `status`: each one sees exactly the same
-plan that a promotion would apply. Nothing here writes to the repository.
+`prepare()` is shared by `promote`, `plan`, `diff`, `status` and `parity`: each one reads the
+same `Prepared` value that a promotion would apply, so their verdicts on pending work, drift
+and freezes cannot disagree. It is built once per step from git objects and never mutated;
+nothing here writes to the repository.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,12 +18,15 @@ from pathlib import Path
 from gitops_promote.adapters.git import CommitInfo, Repository
 from gitops_promote.commands._context import (
     BranchRefs,
+    Governance,
     bootstrap_registry,
     check_remote_name,
-    promotion_step,
-    registry_at,
+    environment,
+    govern_step,
 )
 from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
+from gitops_promote.commands._stepfiles import StepTrees
+from gitops_promote.core import notices
 from gitops_promote.core.drift import (
     PROMOTED_COMMIT,
     PROMOTED_FROM,
@@ -30,11 +36,16 @@ from gitops_promote.core.drift import (
     find_drift,
 )
 from gitops_promote.core.freeze import FreezeDecision, check_promotion_allowed
+from gitops_promote.core.notices import Warning
 from gitops_promote.core.paths import EnvSpecificPaths
 from gitops_promote.core.promotion import TreePlan, plan_tree
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
 from gitops_promote.errors import ConfigError, GitError, RefusedError, UsageError
+
+# How the base of a step was found (LastPromotion.kind)
+PROMOTION, HAND_MERGE, COMMON_ANCESTOR = "promotion", "hand-merge", "common-ancestor"
+BASE_SEARCH_LIMIT = 200  # first-parent commits searched for the last promotion
 
 
 @dataclass(frozen=True)
@@ -45,23 +56,66 @@ class PromotionRequest:
     registry_file: Path | None = None
     remote: str | None = None  # None: origin when the repository has it
     fetch: bool = True
+    override_reason: str | None = None  # --override-freeze --reason TEXT
 
 
 @dataclass(frozen=True)
 class LastPromotion:
-    """The newest promotion commit on the target, and the source commit it promoted."""
+    """Where the target last took the source's content, by the one definition every command uses.
+
+    `commit` is the target commit that recorded it (drift is looked for after it) and
+    `source_commit` what it brought: a promotion commit (Promoted-* trailers), a hand merge of
+    a source commit, or the newest commit both branches share (a manual fast-forward, or no
+    promotion yet). A rollback made after it is named, with the source commit whose content
+    it restored: the commits since then are pending again.
+    """
 
     commit: str
     source_commit: str
+    kind: str = PROMOTION
+    rollback: str | None = None
+    restored_source: str | None = None
+
+    @property
+    def pending_since(self) -> str:
+        return self.restored_source or self.source_commit
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "commit": self.commit,
+            "source_commit": self.source_commit,
+            "kind": self.kind,
+            "rollback": self.rollback,
+            "restored_source_commit": self.restored_source,
+        }
+
+
+@dataclass(frozen=True)
+class BranchSync:
+    """Where the branches were read from, and what differs between local and remote."""
+
+    refs: BranchRefs
+    warnings: tuple[Warning, ...] = ()
 
 
 @dataclass
+class BlobCache:
+    """Blob contents and sizes read for a step (passed explicitly, filled by whoever reads)."""
+
+    new: dict[str, bytes] = field(default_factory=dict)  # merged files, written on apply
+    contents: dict[str, bytes] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Prepared:
     repo: Repository
-    registry: Registry
+    registry: Registry  # the registry that governs the step (the target's own, normally)
+    governance: Governance
     source: Environment
     target: Environment
     refs: BranchRefs
+    source_tip: str
     source_commit: str
     target_commit: str
     owned: EnvSpecificPaths
@@ -69,38 +123,116 @@ class Prepared:
     target_tree: dict[str, TreeEntry]
     plan: TreePlan
     base: LastPromotion | None
-    commits: list[CommitInfo] = field(default_factory=list)
-    drift: list[Drift] = field(default_factory=list)
-    key_rules: KeyRules = field(default_factory=KeyRules)
-    new_blobs: dict[str, bytes] = field(default_factory=dict)  # merged env-key files, written on apply
-    blob_cache: dict[str, bytes] = field(default_factory=dict)  # existing blobs read in a batch
-    blob_size_cache: dict[str, int] = field(default_factory=dict)
+    commits: tuple[CommitInfo, ...]
+    drift: tuple[Drift, ...]
+    key_rules: KeyRules
+    freeze: FreezeDecision
+    warnings: tuple[Warning, ...]
+    blobs: BlobCache
 
     @property
     def changes_target(self) -> bool:
         return self.plan.changes_target(self.target_tree)
 
+    @property
+    def new_blobs(self) -> dict[str, bytes]:
+        return self.blobs.new
 
-def sync(repo: Repository, request: PromotionRequest, branches: list[str]) -> BranchRefs:
-    """Fetch the branches from the remote when there is one; say where to read them from."""
+
+# ---- reading the branches ---------------------------------------------------------------------
+
+
+def sync(repo: Repository, request: PromotionRequest, branches: list[str]) -> BranchSync:
+    """Fetch the branches (unless --no-fetch); say where to read them from and how local differs."""
     remote = check_remote_name(repo, request.remote)
     if remote is None:
         for branch in branches:
             _require_branch(repo, f"refs/heads/{branch}", branch, None)
-        return BranchRefs(None)
+        return BranchSync(BranchRefs(None))
+    found: list[Warning] = []
     if request.fetch:
+        fetch_branches(repo, remote, branches, required=True)
+    else:
+        found.append(stale_refs_warning(repo, remote))
+    refs = BranchRefs(remote)
+    for branch in branches:
+        _require_branch(repo, refs.ref(branch), branch, remote)
+        found += local_differences(repo, refs, branch)
+    return BranchSync(refs, tuple(found))
+
+
+def fetch_branches(repo: Repository, remote: str, branches: list[str], *, required: bool) -> list[str]:
+    """Fetch those of `branches` the remote has; a missing one is an error when `required`."""
+    try:
         heads = repo.remote_heads(remote, branches)
+        present = [b for b in branches if b in heads]
         missing = [b for b in branches if b not in heads]
-        if missing:
+        if missing and required:
             raise UsageError(
                 f"branch {missing[0]!r} does not exist on remote {remote!r}",
                 hint="create and push it first (gitops init sets up dev, stg and prd)",
             )
-        repo.fetch(remote, branches)
-    refs = BranchRefs(remote)
-    for branch in branches:
-        _require_branch(repo, refs.ref(branch), branch, remote)
-    return refs
+        if present:
+            repo.fetch(remote, present)
+            repo.record_fetch()
+        return present
+    except GitError as exc:
+        raise GitError(
+            str(exc),
+            hint=(exc.hint + "; " if exc.hint else "") + "to work from the refs already fetched, pass --no-fetch",
+        ) from None
+
+
+def stale_refs_warning(repo: Repository, remote: str) -> Warning:
+    when = repo.last_fetch_time()
+    if when is None:
+        age = "at an unknown time (gitops has not fetched here)"
+    else:
+        age = _age(time.time() - when) + " ago"
+    return Warning(
+        notices.STALE_REFS, "", f"--no-fetch: working from the {remote}/* branches as fetched {age}; they may be stale"
+    )
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "less than a minute"
+
+
+def local_differences(repo: Repository, refs: BranchRefs, branch: str) -> list[Warning]:
+    """Plain words for a local branch that differs from its remote branch."""
+    assert refs.remote is not None
+    local = repo.resolve_commit(f"refs/heads/{branch}")
+    remote_tip = repo.resolve_commit(refs.ref(branch))
+    if local is None or remote_tip is None or local == remote_tip:
+        return []
+    ahead, behind = repo.ahead_behind(local, remote_tip)
+    found = []
+    where = f"{refs.remote}/{branch}"
+    if ahead:
+        found.append(
+            Warning(
+                notices.UNPUSHED,
+                "",
+                f"{branch} is {_count(ahead)} ahead of {where}; they are not in this step (it reads {where}) "
+                f"— push them first (git push {refs.remote} {branch})",
+                branch,
+            )
+        )
+    if behind:
+        found.append(
+            Warning(
+                notices.BEHIND, "", f"local {branch} is {_count(behind)} behind {where} (gitops reads {where})", branch
+            )
+        )
+    return found
+
+
+def _count(n: int) -> str:
+    return f"{n} commit{'s' if n != 1 else ''}"
 
 
 def _require_branch(repo: Repository, ref: str, branch: str, remote: str | None) -> str:
@@ -113,39 +245,101 @@ def _require_branch(repo: Repository, ref: str, branch: str, remote: str | None)
     return sha
 
 
-def prepare(repo: Repository, request: PromotionRequest, *, refs: BranchRefs | None = None) -> Prepared:
-    """Everything a promotion of request.source into request.target would do."""
-    bootstrap = bootstrap_registry(repo, request.registry_file, [request.source])
-    src, dst = promotion_step(bootstrap, request.source, request.target)
-    if refs is None:
-        refs = sync(repo, request, [src.branch, dst.branch])
+def sync_existing(repo: Repository, remote: str | None, branches: list[str], fetch: bool = True) -> BranchSync:
+    """Like sync(), for commands that show every environment: a missing branch is not an error."""
+    name = check_remote_name(repo, remote)
+    if name is None:
+        return BranchSync(BranchRefs(None))
+    found: list[Warning] = []
+    if fetch:
+        fetch_branches(repo, name, branches, required=False)
+    else:
+        found.append(stale_refs_warning(repo, name))
+    refs = BranchRefs(name)
+    for branch in branches:
+        found += local_differences(repo, refs, branch)
+    return BranchSync(refs, tuple(found))
+
+
+# ---- the step ----------------------------------------------------------------------------------
+
+
+def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync | None = None) -> Prepared:
+    """Everything a promotion of request.source into request.target would do, and why not."""
+    chosen = bootstrap_registry(repo, request.registry_file, [request.source, request.target])
+    src, dst = environment(chosen, request.source), environment(chosen, request.target)
+    if src.codename == dst.codename:
+        raise UsageError(
+            f"cannot promote {src.codename} into itself",
+            hint=f"changes travel {' → '.join(chosen.order)} one step at a time, "
+            f"e.g. gitops promote {_example_step(chosen)}",
+        )
+    if synced is None:
+        synced = sync(repo, request, [src.branch, dst.branch])
+    refs = synced.refs
     source_tip = _require_branch(repo, refs.ref(src.branch), src.branch, refs.remote)
     source_commit = _source_commit(repo, request.ref, source_tip, src)
-    registry = bootstrap if request.registry_file else registry_at(repo, source_commit, src.branch) or bootstrap
-    if registry is not bootstrap:
-        src, dst = promotion_step(registry, src.codename, dst.codename)
     target_commit = _require_branch(repo, refs.ref(dst.branch), dst.branch, refs.remote)
-    owned = _owned_paths(repo, registry, dst, target_commit, request.registry_file)
+    governance = govern_step(
+        repo, chosen, request.registry_file is not None, (src, dst), (source_commit, target_commit)
+    )
+    registry = governance.registry
+    src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
+    owned = _owned_paths(governance, dst)
     source_tree, target_tree = repo.ls_tree_pair(source_commit, target_commit)
     plan = plan_tree(source_tree, target_tree, owned.owns)
-    key_rules = KeyRules.build(registry.env_specific_keys, dst.codename)
-    new_blobs = carry_env_keys(repo, key_rules, source_tree, target_tree, plan)
+    key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
+    blobs = BlobCache()
+    blobs.new.update(carry_env_keys(repo, key_rules, source_tree, target_tree, plan))
+    merge = StepTrees(repo, governance, src, dst, source_tree, target_tree, plan, owned, key_rules, blobs)
+    merge.carry_registry_entry()
+    merge.remove_orphaned_applications()
     base = last_promotion(repo, target_commit, source_commit, src.codename)
-    prepared = Prepared(
-        repo, registry, src, dst, refs, source_commit, target_commit, owned, source_tree, target_tree, plan, base
+    commits = tuple(pending_commits(repo, base, source_commit))
+    drift = tuple(detect_drift(repo, base, target_commit, source_commit, target_tree, plan, owned, merge.same_content))
+    freeze = check_promotion_allowed(dst, current_time(), request.override_reason, registry.source)
+    found = [*synced.warnings, *merge.warnings(base, drift)]
+    return Prepared(
+        repo,
+        registry,
+        governance,
+        src,
+        dst,
+        refs,
+        source_tip,
+        source_commit,
+        target_commit,
+        owned,
+        source_tree,
+        target_tree,
+        plan,
+        base,
+        commits,
+        drift,
+        key_rules,
+        freeze,
+        tuple(found),
+        blobs,
     )
-    prepared.key_rules, prepared.new_blobs = key_rules, new_blobs
-    prepared.commits = pending_commits(repo, base, source_commit)
-    prepared.drift = detect_drift(prepared, _ignoring_env_keys(prepared))
-    return prepared
 
 
-def _ignoring_env_keys(prepared: Prepared) -> Callable[[str, str | None, set[str | None]], bool] | None:
-    if not prepared.key_rules.rules:
-        return None
-    return lambda path, version, upstream: same_ignoring_keys(
-        prepared.repo, prepared.key_rules, path, version, upstream
-    )
+def prepare_step(
+    repo: Repository,
+    upstream: Environment,
+    env: Environment,
+    synced: BranchSync,
+    registry_file: Path | None,
+    remote: str | None,
+) -> Prepared:
+    """The step upstream → env, exactly as `promote` would compute it (branches already synced)."""
+    request = PromotionRequest(upstream.codename, env.codename, None, registry_file, remote, fetch=False)
+    mine = [w for w in synced.warnings if w.branch in ("", upstream.branch, env.branch)]
+    return prepare(repo, request, synced=BranchSync(synced.refs, tuple(mine)))
+
+
+def _example_step(registry: Registry) -> str:
+    steps = registry.allowed_steps()
+    return " ".join(steps[0]) if steps else "SOURCE TARGET"
 
 
 def _source_commit(repo: Repository, ref: str | None, source_tip: str, src: Environment) -> str:
@@ -164,63 +358,119 @@ def _source_commit(repo: Repository, ref: str | None, source_tip: str, src: Envi
     return commit
 
 
-def _owned_paths(
-    repo: Repository, registry: Registry, dst: Environment, target_commit: str, override: Path | None
-) -> EnvSpecificPaths:
-    """The source's protection plus the target's own: no promotion can remove its protection."""
-    owned = registry.owned_paths(dst.codename)
-    if override is None:
-        target_registry = registry_at(repo, target_commit, dst.branch)
-        if target_registry is not None:
-            owned = owned.union(target_registry.env_specific)
+def _owned_paths(governance: Governance, dst: Environment) -> EnvSpecificPaths:
+    """The governing registry's protection plus the source's proposal: a promotion can add
+    protection to the target's files, never remove it."""
+    owned = governance.registry.owned_paths(dst.codename)
+    for other in (governance.source_registry, governance.target_registry):
+        if other is not None and other is not governance.registry and governance.how != "override":
+            owned = owned.union(other.env_specific)
     return owned
 
 
+def _key_patterns(governance: Governance) -> dict[str, tuple[str, ...]]:
+    """env_specific_keys of the governing registry and the source's, keys joined per pattern."""
+    merged: dict[str, tuple[str, ...]] = dict(governance.registry.env_specific_keys)
+    source = governance.source_registry
+    if source is not None and governance.how != "override":
+        for pattern, keys in source.env_specific_keys.items():
+            merged[pattern] = tuple(dict.fromkeys((*merged.get(pattern, ()), *keys)))
+    return merged
+
+
+# ---- the last promotion, pending commits and drift -----------------------------------------------
+
+
 def last_promotion(repo: Repository, target_commit: str, source_commit: str, source: str) -> LastPromotion | None:
-    """The newest promotion from `source` on the target's first-parent line, else the merge base."""
-    for commit in repo.log([target_commit], first_parent=True, grep=f"^{PROMOTED_COMMIT}: ", limit=50):
+    """The newest point on the target's first-parent line that took the source's content."""
+    common = repo.merge_base(target_commit, source_commit)
+    rollback: tuple[str, str] | None = None
+    for commit in repo.log([target_commit], first_parent=True, limit=BASE_SEARCH_LIMIT):
+        if commit.sha == common:
+            break
         trailers = commit.trailers()
-        promoted = trailers.get(PROMOTED_COMMIT, [])
-        if promoted and trailers.get(PROMOTED_FROM, [source])[0] == source:
-            if (resolved := repo.resolve_commit(promoted[0])) is not None:
-                return LastPromotion(commit.sha, resolved)
-    base = repo.merge_base(target_commit, source_commit)
-    return LastPromotion(base, base) if base else None
+        if trailers.get(ROLLED_BACK_TO) and rollback is None:
+            rollback = (commit.sha, trailers[ROLLED_BACK_TO][0])
+            continue
+        found = _promotion_point(repo, commit, trailers, source_commit, source)
+        if found is not None:
+            return _with_rollback(repo, found, rollback)
+    if common is None:
+        return None
+    return _with_rollback(repo, LastPromotion(common, common, COMMON_ANCESTOR), rollback)
+
+
+def _promotion_point(
+    repo: Repository, commit: CommitInfo, trailers: dict[str, list[str]], source_commit: str, source: str
+) -> LastPromotion | None:
+    promoted = trailers.get(PROMOTED_COMMIT)
+    if promoted:
+        if trailers.get(PROMOTED_FROM, [source])[0] != source:
+            return None
+        resolved = repo.resolve_commit(promoted[0])
+        return LastPromotion(commit.sha, resolved) if resolved else None
+    if len(commit.parents) > 1 and repo.is_ancestor(commit.parents[1], source_commit):
+        return LastPromotion(commit.sha, commit.parents[1], HAND_MERGE)  # `git merge` of the source by hand
+    return None
+
+
+def _with_rollback(repo: Repository, found: LastPromotion, rollback: tuple[str, str] | None) -> LastPromotion:
+    if rollback is None:
+        return found
+    restored = repo.log([rollback[1]], limit=1) if repo.resolve_commit(rollback[1]) else []
+    promoted = restored[0].trailers().get(PROMOTED_COMMIT, []) if restored else []
+    restored_source = repo.resolve_commit(promoted[0]) if promoted else None
+    return LastPromotion(found.commit, found.source_commit, found.kind, rollback[0], restored_source)
 
 
 def pending_commits(repo: Repository, base: LastPromotion | None, source_commit: str) -> list[CommitInfo]:
-    """Source commits not yet promoted, newest first."""
-    exclude = [f"^{base.source_commit}"] if base else []
+    """Source commits whose content the target does not have yet, newest first."""
+    exclude = [f"^{base.pending_since}"] if base else []
     return repo.log([*exclude, source_commit])
 
 
+SameContent = Callable[[str, "str | None", "set[str | None]"], bool]
+
+
 def detect_drift(
-    prepared: Prepared, same_content: Callable[[str, str | None, set[str | None]], bool] | None = None
+    repo: Repository,
+    base: LastPromotion | None,
+    target_commit: str,
+    source_commit: str,
+    target_tree: dict[str, TreeEntry],
+    plan: TreePlan,
+    owned: EnvSpecificPaths,
+    same_content: SameContent | None = None,
 ) -> list[Drift]:
-    repo, base = prepared.repo, prepared.base
     since_target = [f"^{base.commit}"] if base else []
-    touched_by_commit = repo.touched_paths([*since_target, prepared.target_commit])
-    rollbacks = _rollback_commits(repo, since_target, prepared.target_commit) if touched_by_commit else set()
+    touched_by_commit = repo.touched_paths([*since_target, target_commit])
+    rollbacks = _rollback_commits(repo, since_target, target_commit) if touched_by_commit else set()
     touched: dict[str, list[str]] = {}
     for commit, paths in touched_by_commit.items():
         if commit in rollbacks:
             continue  # a rollback restores promoted content: never drift
         for path in paths:
             touched.setdefault(path, []).append(commit)
-    candidates = drift_candidates(touched, prepared.target_tree, prepared.plan.entries, prepared.owned.owns)
+    candidates = drift_candidates(touched, target_tree, plan.entries, owned.owns)
     if not candidates:
         return []
     since_source = [f"^{base.source_commit}"] if base else []
-    versions = repo.path_versions([*since_source, prepared.source_commit], candidates)
+    versions = repo.path_versions([*since_source, source_commit], candidates)
     if base:
         for path in candidates:
             entry = repo.ls_path(base.source_commit, path)
             versions[path].add(entry.sha if entry else None)
-    return find_drift(candidates, prepared.target_tree, versions, same_content)
+    return find_drift(candidates, target_tree, versions, same_content)
 
 
 def _rollback_commits(repo: Repository, since: list[str], tip: str) -> set[str]:
     return {c.sha for c in repo.log([*since, tip], grep=f"^{ROLLED_BACK_TO}: ") if ROLLED_BACK_TO in c.trailers()}
+
+
+def ignoring_env_keys(repo: Repository, rules: KeyRules) -> SameContent | None:
+    if not rules.rules:
+        return None
+    return lambda path, version, upstream: same_ignoring_keys(repo, rules, path, version, upstream)
 
 
 def require_git_identity(repo: Repository) -> None:
@@ -257,39 +507,33 @@ def current_time() -> datetime:
 
 
 class FreezeRefused(RefusedError):
-    def __init__(self, decision: FreezeDecision) -> None:
+    def __init__(self, decision: FreezeDecision, result: object = None) -> None:
         super().__init__(f"refused: {decision.message}")
         self.decision = decision
+        self.result = result
 
 
 def freeze_gate(
     repo: Repository,
-    registry: Registry,
     env: Environment,
     env_commit: str,
     registry_file: Path | None,
     override_reason: str | None,
+    fallback: Registry,
 ) -> FreezeDecision:
-    """May `env` be written now? Raise FreezeRefused when not; the decision carries the trailer.
+    """May `env` be written now, by the freeze its own branch declares? Raise FreezeRefused if not.
 
-    Both the registry in use and the one committed on the environment's own branch are
-    consulted, so that a source branch cannot lift its target's freeze by editing the registry.
+    The registry committed on the environment's own branch decides (else --registry, else the
+    registry found to start with): no other branch can lift an environment's freeze.
     """
-    now = current_time()
-    registries = [registry]
-    if registry_file is None and (own := registry_at(repo, env_commit, env.branch)) is not None:
-        registries.append(own)
-    decision: FreezeDecision | None = None
-    for reg in registries:
-        found = reg.get(env.codename)
-        if found is None:
-            continue
-        decision = check_promotion_allowed(found, now, override_reason, reg.source)
-        if not decision.allowed:
-            raise FreezeRefused(decision)
-        if decision.overridden:
-            return decision
-    assert decision is not None
+    from gitops_promote.commands._context import registry_at
+
+    own = None if registry_file is not None else registry_at(repo, env_commit, env.branch)
+    registry = own or fallback
+    entry = registry.get(env.codename) or env
+    decision = check_promotion_allowed(entry, current_time(), override_reason, registry.source)
+    if not decision.allowed:
+        raise FreezeRefused(decision)
     return decision
 
 

@@ -7,12 +7,13 @@ kept env files are listed but their content (and the source's copy) is never sho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
 from gitops_promote.core.diffmodel import DiffReport, FileDiff, FileReport
+from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import KEPT, MODIFIED, FileAction
 from gitops_promote.core.tree import TreeEntry, iter_parents
 from gitops_promote.errors import GitError
@@ -25,11 +26,17 @@ MAX_DIFF_BYTES = 5 * 1024 * 1024
 class DiffResult:
     report: DiffReport
     changes_target: bool
+    warnings: list[Warning] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         from gitops_promote.render.diffreport import to_json
 
-        return to_json(self.report)
+        return {**to_json(self.report), "warnings": [w.to_json() for w in self.warnings]}
+
+    @property
+    def branch_warnings(self) -> list[Warning]:
+        """What the diff itself cannot show: unpushed commits, stale refs, rollbacks."""
+        return [w for w in self.warnings if not w.path]
 
 
 def run(repo_path: Path, request: PromotionRequest, *, show_secrets: bool = False) -> DiffResult:
@@ -39,7 +46,7 @@ def run(repo_path: Path, request: PromotionRequest, *, show_secrets: bool = Fals
     compared = [f for f in report.files if f.diff is not None]
     if compared and all(_unreadable(f) for f in compared):
         raise GitError("nothing could be compared: every changed YAML file failed to parse")
-    return DiffResult(report, prepared.changes_target)
+    return DiffResult(report, prepared.changes_target, list(prepared.warnings))
 
 
 def _unreadable(report: FileReport) -> bool:
@@ -68,9 +75,9 @@ def _prefetch(prepared: Prepared) -> None:
             if entry is not None and entry.kind == "blob" and entry.sha not in prepared.new_blobs:
                 wanted.append(entry.sha)
     sizes = prepared.repo.blob_sizes(wanted)
-    prepared.blob_size_cache.update(sizes)
+    prepared.blobs.sizes.update(sizes)
     small = [sha for sha in wanted if sizes.get(sha, 0) <= MAX_DIFF_BYTES]
-    prepared.blob_cache.update(prepared.repo.read_blobs(small))
+    prepared.blobs.contents.update(prepared.repo.read_blobs(small))
 
 
 def _file_report(prepared: Prepared, action: FileAction, apps: set[str], show_secrets: bool) -> FileReport:
@@ -114,15 +121,15 @@ def _size(prepared: Prepared, entry: TreeEntry | None) -> int | None:
         return None
     if entry.sha in prepared.new_blobs:
         return len(prepared.new_blobs[entry.sha])
-    if entry.sha not in prepared.blob_size_cache:
-        prepared.blob_size_cache.update(prepared.repo.blob_sizes([entry.sha]))
-    return prepared.blob_size_cache[entry.sha]
+    if entry.sha not in prepared.blobs.sizes:
+        prepared.blobs.sizes.update(prepared.repo.blob_sizes([entry.sha]))
+    return prepared.blobs.sizes[entry.sha]
 
 
 def _read(prepared: Prepared, entry: TreeEntry | None) -> bytes | None:
     if entry is None:
         return None
-    for cache in (prepared.new_blobs, prepared.blob_cache):
+    for cache in (prepared.new_blobs, prepared.blobs.contents):
         if entry.sha in cache:
             return cache[entry.sha]
     return prepared.repo.read_blob(entry.sha)

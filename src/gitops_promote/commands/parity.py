@@ -1,9 +1,10 @@
 """`gitops parity`: apps × environments, versions side by side, differences classified.
 
 Each adjacent pair is planned with `prepare()`, exactly as `promote` would: the paths its
-promotion would change are the differences, the engine's drift decides which of them are
-drift, and merge commits without Promoted-* trailers on the downstream branch since its last
-promotion are reported as hand merges (drift too).
+promotion would change are the differences and the engine's drift decides which of them are
+drift, so parity, status and promote agree. Merge commits without Promoted-* trailers on the
+downstream branch since its last promotion are listed as hand merges (a hand merge of the
+upstream is itself recognised as the last promotion).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, decode, load_first
-from gitops_promote.commands import history, status
+from gitops_promote.commands._branchlog import MERGE, entries
 from gitops_promote.commands._context import bootstrap_registry
-from gitops_promote.commands._engine import Prepared
+from gitops_promote.commands._engine import Prepared, prepare_step, sync_existing
 from gitops_promote.core.helm import chart_dirs, deep_merge, leaf_keys
 from gitops_promote.core.parity import (
     ABSENT,
@@ -30,23 +31,29 @@ from gitops_promote.core.parity import (
     key_gaps,
     scalar,
 )
+from gitops_promote.core.promotion import KEPT
 from gitops_promote.core.tree import TreeEntry
 
 
-def run(repo_path: Path, registry_file: Path | None = None, remote: str | None = None) -> ParityReport:
+def run(
+    repo_path: Path, registry_file: Path | None = None, remote: str | None = None, fetch: bool = True
+) -> ParityReport:
     with Repository(repo_path) as repo:
         registry = bootstrap_registry(repo, registry_file, [])
         envs = registry.ordered()
-        refs = status.sync_existing(repo, remote, [e.branch for e in envs])
+        synced = sync_existing(repo, remote, [e.branch for e in envs], fetch)
+        refs = synced.refs
         heads = {e.codename: repo.resolve_commit(refs.ref(e.branch)) for e in envs}
         pairs: dict[str, PairReport] = {}
         trees: dict[str, dict[str, TreeEntry]] = {}
+        warnings = {w.message: w for w in synced.warnings}
         for upstream, downstream in registry.allowed_steps():
             if heads[upstream] and heads[downstream]:
                 up, down = registry.get(upstream), registry.get(downstream)
                 assert up is not None and down is not None
-                prepared = status.prepare_step(repo, up, down, refs, registry_file, remote)
+                prepared = prepare_step(repo, up, down, synced, registry_file, remote)
                 pairs[downstream] = pair_report(repo, prepared)
+                warnings |= {w.message: w for w in prepared.warnings if not w.path}
                 # the planned step already listed both branches: no third listing of either
                 trees.setdefault(upstream, prepared.source_tree)
                 trees.setdefault(downstream, prepared.target_tree)
@@ -68,7 +75,8 @@ def run(repo_path: Path, registry_file: Path | None = None, remote: str | None =
             gaps += key_gaps(app, settings, registry.order)
         missing = [name for name, sha in heads.items() if sha is None]
         order = [e.codename for e in envs]
-        return ParityReport(order, cells, [pairs[d] for d in order if d in pairs], gaps, missing)
+        pair_list = [pairs[d] for d in order if d in pairs]
+        return ParityReport(order, cells, pair_list, gaps, missing, list(warnings.values()))
 
 
 def _needed(apps: list[str], trees: dict[str, dict[str, TreeEntry]]) -> list[str]:
@@ -85,21 +93,18 @@ def _needed(apps: list[str], trees: dict[str, dict[str, TreeEntry]]) -> list[str
 
 
 def pair_report(repo: Repository, prepared: Prepared) -> PairReport:
-    pending = status.pending_of(prepared)
     since = prepared.base.commit if prepared.base else None
     merges = [
-        HandMerge(e.commit, e.subject)
-        for e in history.entries(repo, prepared.target_commit, since=since)
-        if e.kind == history.MERGE
+        HandMerge(e.commit, e.subject) for e in entries(repo, prepared.target_commit, since=since) if e.kind == MERGE
     ]
     return PairReport(
         prepared.source.codename,
         prepared.target.codename,
         prepared.source_commit,
         prepared.target_commit,
-        pending.files,
-        [c.sha for c in pending.commits],
-        prepared.drift,
+        [a for a in prepared.plan.actions if a.action != KEPT],
+        [c.sha for c in prepared.commits],
+        list(prepared.drift),
         merges,
     )
 

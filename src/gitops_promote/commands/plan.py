@@ -1,8 +1,8 @@
-"""`gitops plan SRC DST`: everything `promote` would do, without doing it.
+"""`gitops plan SRC DST`: everything `promote` would do, and whether it would be allowed.
 
-A plan saved with `--save FILE` records both branches' commits; `gitops promote --plan FILE`
-applies exactly that plan and refuses when either branch has moved, so that what a release
-manager reviewed is what ships.
+The plan is the step's one model (commands/_engine.prepare): the same files, drift, freeze
+decision and warnings that `promote` acts on. A plan saved with `--save FILE` is applied by
+`gitops promote --plan FILE` (commands/_savedplan.py).
 """
 
 from __future__ import annotations
@@ -13,22 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
+from gitops_promote.commands._engine import LastPromotion, Prepared, PromotionRequest, prepare
+from gitops_promote.commands._savedplan import PLAN_SCHEMA
+from gitops_promote.commands._signatures import promotion_findings
 from gitops_promote.core.drift import Drift
-from gitops_promote.core.promotion import KEPT, ORPHANED, SEEDED, FileAction
-from gitops_promote.errors import ConfigError, RefusedError, UsageError
-
-PLAN_SCHEMA = 1
-
-
-@dataclass(frozen=True)
-class Warning:
-    kind: str  # seeded | orphaned | missing-keys | drift
-    path: str
-    message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "path": self.path, "message": self.message}
+from gitops_promote.core.freeze import FreezeDecision
+from gitops_promote.core.notices import Warning
+from gitops_promote.core.promotion import FileAction
+from gitops_promote.core.signatures import SignatureFinding
 
 
 @dataclass
@@ -45,6 +37,10 @@ class PlanResult:
     files: list[FileAction]
     drift: list[Drift]
     warnings: list[Warning] = field(default_factory=list)
+    freeze: FreezeDecision | None = None
+    last_promotion: LastPromotion | None = None
+    governed_by: str = ""  # the registry that decides the step (docs/registry.md, "Who decides")
+    signatures: list[SignatureFinding] = field(default_factory=list)  # the target's policy refuses these
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,7 +57,20 @@ class PlanResult:
             "files": [f.to_json() for f in self.files],
             "drift": [d.to_json() for d in self.drift],
             "warnings": [w.to_json() for w in self.warnings],
+            "freeze": self.freeze.to_json() if self.freeze else None,
+            "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
+            "governed_by": self.governed_by,
+            "signatures": [f.to_json() for f in self.signatures],
         }
+
+    @property
+    def blocked(self) -> bool:
+        """Whether `promote` would refuse this plan (drift, freeze, an invalid result, signatures)."""
+        from gitops_promote.core.notices import INVALID_RESULT
+
+        frozen = self.freeze is not None and not self.freeze.allowed
+        invalid = any(w.kind == INVALID_RESULT for w in self.warnings)
+        return self.changes_target and (bool(self.drift) or frozen or invalid or bool(self.signatures))
 
 
 def run(repo_path: Path, request: PromotionRequest, save: Path | None = None) -> PlanResult:
@@ -74,135 +83,21 @@ def run(repo_path: Path, request: PromotionRequest, save: Path | None = None) ->
 
 
 def from_prepared(prepared: Prepared) -> PlanResult:
-    source_tip = prepared.repo.resolve_commit(prepared.refs.ref(prepared.source.branch)) or prepared.source_commit
     return PlanResult(
         source=prepared.source.codename,
         target=prepared.target.codename,
         source_branch=prepared.source.branch,
         target_branch=prepared.target.branch,
-        source_tip=source_tip,
+        source_tip=prepared.source_tip,
         source_commit=prepared.source_commit,
         target_commit=prepared.target_commit,
         changes_target=prepared.changes_target,
         commits=[{"sha": c.sha, "subject": c.subject, "author": c.author, "date": c.date} for c in prepared.commits],
         files=prepared.plan.actions,
-        drift=prepared.drift,
-        warnings=warnings(prepared),
+        drift=list(prepared.drift),
+        warnings=list(prepared.warnings),
+        freeze=prepared.freeze,
+        last_promotion=prepared.base,
+        governed_by=prepared.registry.source,
+        signatures=promotion_findings(prepared),
     )
-
-
-def warnings(prepared: Prepared) -> list[Warning]:
-    found: list[Warning] = []
-    src, dst = prepared.source.codename, prepared.target.codename
-    blobs = _kept_file_blobs(prepared)
-    for action in prepared.plan.actions:
-        if action.action == SEEDED:
-            found.append(Warning("seeded", action.path, f"new file seeded from {src}: review its settings for {dst}"))
-        elif action.action == ORPHANED:
-            found.append(Warning("orphaned", action.path, f"{dst}'s file is removed: its app is gone from {src}"))
-        elif action.action == KEPT:
-            found += _missing_keys(prepared, action.path, blobs)
-    for drift in prepared.drift:
-        found.append(
-            Warning("drift", drift.path, f"changed directly on {dst}; blocks the promotion without --discard-drift")
-        )
-    return found
-
-
-def _kept_file_blobs(prepared: Prepared) -> dict[str, bytes]:
-    """Both copies of every kept YAML env file, read in one batch."""
-    from gitops_promote.core.yamldiff import is_yaml_path
-
-    shas = [
-        entry.sha
-        for action in prepared.plan.actions
-        if action.action == KEPT and is_yaml_path(action.path)
-        for entry in (prepared.source_tree.get(action.path), prepared.target_tree.get(action.path))
-        if entry is not None and entry.kind == "blob"
-    ]
-    return prepared.repo.read_blobs(shas)
-
-
-def _missing_keys(prepared: Prepared, path: str, blobs: dict[str, bytes]) -> list[Warning]:
-    """Settings the source's copy of the target's env file has and the target's own lacks."""
-    from gitops_promote.core.yamlload import load
-
-    source_entry, target_entry = prepared.source_tree.get(path), prepared.target_tree.get(path)
-    if source_entry is None or target_entry is None or source_entry.sha not in blobs or target_entry.sha not in blobs:
-        return []
-    source = load(path, blobs[source_entry.sha])
-    target = load(path, blobs[target_entry.sha])
-    if source.fatal or target.fatal:
-        return []
-    missing = sorted(leaf_keys(source.documents) - leaf_keys(target.documents))
-    if not missing:
-        return []
-    src, dst = prepared.source.codename, prepared.target.codename
-    listed = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-    return [Warning("missing-keys", path, f"{src}'s copy sets {listed}, which {dst}'s own copy lacks")]
-
-
-def leaf_keys(documents: list[Any]) -> set[str]:
-    """Dotted paths of every leaf setting in a file's documents."""
-    from gitops_promote.core.helm import leaf_keys as document_keys
-
-    return set().union(*(document_keys(d) for d in documents)) if documents else set()
-
-
-# ---- applying a saved plan -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SavedPlan:
-    source: str
-    target: str
-    source_tip: str
-    source_commit: str
-    target_commit: str
-
-
-def load_saved(path: Path, source: str, target: str, ref: str | None) -> SavedPlan:
-    """The saved plan, checked against the command line it is applied with."""
-    saved = _read_saved(path)
-    if (saved.source, saved.target) != (source, target):
-        raise UsageError(
-            f"{path} plans {saved.source} → {saved.target}, not {source} → {target}",
-            hint=f"run gitops promote {saved.source} {saved.target} --plan {path}",
-        )
-    if ref is not None and ref != saved.source_commit:
-        raise UsageError("--ref and --plan disagree", hint="a saved plan already names the commit to promote")
-    return saved
-
-
-def _read_saved(path: Path) -> SavedPlan:
-    try:
-        data = json.loads(path.read_text())
-        if data.get("schema") != PLAN_SCHEMA:
-            raise ConfigError(f"{path}: unsupported plan schema {data.get('schema')!r}", hint="save the plan again")
-        return SavedPlan(
-            data["source"], data["target"], data["source_tip"], data["source_commit"], data["target_commit"]
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(
-            f"cannot read the saved plan {path}: {exc}", hint="save it with gitops plan --save FILE"
-        ) from None
-
-
-def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
-    """Refuse when what was reviewed is not what would ship."""
-    if (saved.source, saved.target) != (prepared.source.codename, prepared.target.codename):
-        raise RefusedError(
-            f"the saved plan promotes {saved.source} to {saved.target}, not "
-            f"{prepared.source.codename} to {prepared.target.codename}"
-        )
-    source_tip = prepared.repo.resolve_commit(prepared.refs.ref(prepared.source.branch))
-    moved = []
-    if source_tip != saved.source_tip:
-        moved.append(f"{prepared.source.branch} moved from {saved.source_tip[:12]} to {(source_tip or 'nothing')[:12]}")
-    if prepared.target_commit != saved.target_commit:
-        moved.append(f"{prepared.target.branch} moved from {saved.target_commit[:12]} to {prepared.target_commit[:12]}")
-    if moved:
-        raise RefusedError(
-            "refusing to apply the saved plan: " + "; ".join(moved),
-            hint="review a new plan (gitops plan --save FILE) and apply that one",
-        )

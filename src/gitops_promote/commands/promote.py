@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.treewriter import changes_between
 from gitops_promote.commands import pr
-from gitops_promote.commands._context import BranchRefs
 from gitops_promote.commands._engine import (
+    FreezeRefused,
+    LastPromotion,
     Prepared,
     PromotionRequest,
-    freeze_gate,
     prepare,
     require_git_identity,
 )
-from gitops_promote.commands.plan import SavedPlan, check_unchanged
+from gitops_promote.commands._publish import BranchMove, publish, retrying
+from gitops_promote.commands._savedplan import SavedPlan, check_unchanged, load_saved
+from gitops_promote.commands._signatures import refuse_unsigned
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
+from gitops_promote.core.freeze import FreezeDecision
+from gitops_promote.core.notices import INVALID_RESULT, Warning
 from gitops_promote.core.promotion import SEEDED, FileAction
-from gitops_promote.errors import GitError, RefusedError
+from gitops_promote.errors import RefusedError, UsageError
 
-MAX_ATTEMPTS = 5
 MAX_SUBJECTS = 50
 
 
@@ -37,8 +37,10 @@ class PromoteOptions:
     discard_drift: bool = False
     extra_trailers: tuple[tuple[str, str], ...] = ()
     override_reason: str | None = None  # --override-freeze --reason TEXT
-    saved_plan: SavedPlan | None = None  # --plan FILE: apply exactly what was reviewed
+    saved_plan: SavedPlan | None = None  # --plan FILE, loaded: apply exactly what was reviewed
+    plan_file: Path | None = None  # --plan FILE as given: run() loads it
     pr: bool = False  # --pr: push to promote/<src>-to-<dst> for review instead of DST (commands/pr.py)
+    sign: bool | None = None  # --sign/--no-sign; None: sign as `git commit` would (docs/signing.md)
 
 
 @dataclass
@@ -61,6 +63,10 @@ class PromoteResult:
     pr_branch: str | None = None  # --pr: the review branch pushed instead of the target
     compare_url: str | None = None  # --pr: where to open the pull request (GitHub/GitLab remotes)
     pull_request: str | None = None  # --pr: the pull request gh opened or updated
+    warnings: list[Warning] = field(default_factory=list)
+    freeze: FreezeDecision | None = None
+    last_promotion: LastPromotion | None = None
+    refused: str | None = None  # why the promotion was refused (drift, freeze, invalid-result)
 
     @property
     def seeded(self) -> list[str]:
@@ -86,10 +92,17 @@ class PromoteResult:
             "pr_branch": self.pr_branch,
             "compare_url": self.compare_url,
             "pull_request": self.pull_request,
+            "warnings": [w.to_json() for w in self.warnings],
+            "freeze": self.freeze.to_json() if self.freeze else None,
+            "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
+            "refused": self.refused,
         }
 
 
 def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> PromoteResult:
+    if options.override_reason and not request.override_reason:
+        request = replace(request, override_reason=options.override_reason)
+    request, options = _with_saved_plan(request, options)
     with Repository(repo_path) as repo:
 
         def attempt(number: int) -> PromoteResult | None:
@@ -105,21 +118,15 @@ def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> 
         return retrying(request.target, "promoting", attempt)
 
 
-T = TypeVar("T")
-
-
-def retrying(branch: str, doing: str, attempt: Callable[[int], T | None]) -> T:
-    """Run `attempt(n)` until it gives a result; None means `branch` moved under it (a lost race)."""
-    for number in range(1, MAX_ATTEMPTS + 1):
-        result = attempt(number)
-        if result is not None:
-            return result
-        # Somebody else moved the branch meanwhile: wait a little and recompute on top.
-        time.sleep(random.uniform(0.05, 0.3) * number)  # noqa: S311 - jitter, not crypto
-    raise GitError(
-        f"gave up after {MAX_ATTEMPTS} attempts: {branch} kept moving while {doing}",
-        hint="another promotion is probably running; run the command again when it has finished",
-    )
+def _with_saved_plan(request: PromotionRequest, options: PromoteOptions) -> tuple[PromotionRequest, PromoteOptions]:
+    """--plan FILE names the step and the commit; SOURCE TARGET, when given, must match it."""
+    if options.plan_file is None:
+        if not request.source or not request.target:
+            raise UsageError("promote needs SOURCE and TARGET (or --plan FILE)", hint="e.g. gitops promote dev stg")
+        return request, options
+    saved = load_saved(options.plan_file, request.source or None, request.target or None, request.ref)
+    request = replace(request, source=saved.source, target=saved.target, ref=saved.source_commit)
+    return request, replace(options, saved_plan=saved, plan_file=None)
 
 
 def _attempt(
@@ -129,20 +136,20 @@ def _attempt(
     result = _result(prepared, options)
     review = _review_branch(repo, prepared, options, result)
     if prepared.drift and not options.discard_drift:
-        raise DriftRefused(prepared.target.codename, prepared.drift, result)
+        result.refused = "drift"
+        raise DriftRefused(prepared.target.codename, list(prepared.drift), result)
     if not prepared.changes_target:
         return result
-    decision = freeze_gate(
-        repo, prepared.registry, prepared.target, prepared.target_commit, request.registry_file, options.override_reason
-    )
-    trailers = options.extra_trailers
-    if decision.overridden:
-        trailers += ((FREEZE_OVERRIDE, options.override_reason or ""),)
-        result.notes.append(decision.message)
+    refuse_unsigned(prepared)  # the target's signature policy (commands/_signatures.py)
+    invalid = [w for w in prepared.warnings if w.kind == INVALID_RESULT]
+    if invalid:
+        result.refused = INVALID_RESULT
+        raise InvalidResult(prepared.target.codename, invalid, result)
+    trailers = options.extra_trailers + _freeze_trailers(prepared, review is not None, result)
     if options.dry_run:
         return result
     require_git_identity(repo)
-    new_commit = _write_commit(repo, prepared, trailers)
+    new_commit = _write_commit(repo, prepared, trailers, options.sign)
     if review is not None:
         return _publish_for_review(repo, prepared, review, new_commit, result)
     move = BranchMove(
@@ -159,6 +166,26 @@ def _attempt(
     result.notes += published.notes
     result.target_commit, result.promoted = new_commit, True
     return result
+
+
+def _freeze_trailers(prepared: Prepared, for_review: bool, result: PromoteResult) -> tuple[tuple[str, str], ...]:
+    """The target's own freeze decides. A review branch deploys nothing, so it may be pushed
+    during a freeze; merging it waits for the window."""
+    decision = prepared.freeze
+    if not decision.allowed and for_review:
+        result.notes.append(
+            f"{decision.message.split('; to promote anyway')[0]}: the review branch is pushed, but merging it "
+            f"is refused until the freeze ends"
+        )
+        return ()
+    if not decision.allowed:
+        result.refused = "freeze"
+        raise FreezeRefused(decision, result)
+    if decision.overridden:
+        result.notes.append(decision.message)
+        assert decision.trailer is not None
+        return ((FREEZE_OVERRIDE, decision.trailer.split(":", 1)[1].strip()),)
+    return ()
 
 
 def _review_branch(
@@ -197,8 +224,11 @@ def _result(prepared: Prepared, options: PromoteOptions) -> PromoteResult:
         remote=prepared.refs.remote if options.push else None,
         files=prepared.plan.actions,
         commits=[{"sha": c.sha, "subject": c.subject, "author": c.author, "date": c.date} for c in prepared.commits],
-        drift=prepared.drift,
+        drift=list(prepared.drift),
         drift_discarded=bool(prepared.drift) and options.discard_drift,
+        warnings=list(prepared.warnings),
+        freeze=prepared.freeze,
+        last_promotion=prepared.base,
     )
 
 
@@ -208,12 +238,24 @@ class DriftRefused(RefusedError):
         super().__init__(
             f"refusing to promote: {len(drift)} path(s) were changed directly on {target} and "
             "would be overwritten:\n  " + "\n  ".join(lines),
-            hint="bring those changes upstream first (commit them to the source branch), or "
-            "pass --discard-drift to overwrite them",
+            hint=f"bring them upstream first (gitops backport {target}, or commit them to the source branch), "
+            "or pass --discard-drift to overwrite them",
         )
         self.drift = drift
         self.result = result
-        self.json = False  # the CLI sets it when the result should be printed as JSON
+
+
+class InvalidResult(RefusedError):
+    """The promoted tree would fail `gitops validate` (e.g. an Application's valueFiles gone)."""
+
+    def __init__(self, target: str, findings: list[Warning], result: PromoteResult) -> None:
+        lines = [f"{w.path}: {w.message}" for w in findings]
+        super().__init__(
+            f"refusing to promote: {target} would not pass validation afterwards:\n  " + "\n  ".join(lines),
+            hint="fix the source (or the target's own files) so that every Application's valueFiles exist "
+            "and its targetRevision is its environment's branch, then promote again",
+        )
+        self.result = result
 
 
 def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ...] = ()) -> str:
@@ -230,96 +272,11 @@ def commit_message(prepared: Prepared, extra_trailers: tuple[tuple[str, str], ..
     return "\n".join(lines) + "\n"
 
 
-def _write_commit(repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...]) -> str:
+def _write_commit(
+    repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...], sign: bool | None = None
+) -> str:
     repo.write_blobs(list(prepared.new_blobs.values()))
     changes = changes_between(prepared.source_tree, prepared.plan.entries)
     tree = repo.write_tree_from(repo.tree_of(prepared.source_commit), changes)
     message = commit_message(prepared, trailers)
-    return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message)
-
-
-# ---- publishing: shared by promote and rollback --------------------------------------------
-
-
-@dataclass(frozen=True)
-class BranchMove:
-    """An environment branch moving from `old` to `new`, a commit written on top of it."""
-
-    refs: BranchRefs
-    branch: str
-    old: str
-    new: str
-    reason: str  # reflog message
-
-
-@dataclass
-class Published:
-    pushed: bool
-    notes: list[str]
-
-
-def publish(repo: Repository, move: BranchMove, push: bool) -> Published | None:
-    """Push with a lease (remote) or compare-and-swap the local branch; None on a lost race."""
-    if move.refs.remote and push:
-        if not _push(repo, move):
-            return None
-        return Published(True, _follow_local_branch(repo, move))
-    if not _move_local_branch(repo, move):
-        return None
-    return Published(False, _checkout_note(repo, move))
-
-
-def _push(repo: Repository, move: BranchMove) -> bool:
-    remote = move.refs.remote
-    assert remote is not None
-    outcome = repo.push(remote, move.new, move.branch, move.old)
-    if outcome.ok:
-        repo.update_ref(move.refs.ref(move.branch), move.new, move.old, f"{move.reason}: pushed")
-        return True
-    if outcome.lost_race and _remote_moved(repo, remote, move):
-        return False
-    raise GitError(f"the remote refused the push to {move.branch}: {outcome.message}")
-
-
-def _remote_moved(repo: Repository, remote: str, move: BranchMove) -> bool:
-    """A lost race means the branch is elsewhere now; "failed to update ref" can also be a
-    server fault (a full disk), which retrying would only hide behind "kept moving"."""
-    try:
-        return repo.remote_heads(remote, [move.branch]).get(move.branch) != move.old
-    except GitError:
-        return False
-
-
-def _follow_local_branch(repo: Repository, move: BranchMove) -> list[str]:
-    """Fast-forward the local branch when that loses nothing and disturbs no checkout."""
-    ref = f"refs/heads/{move.branch}"
-    local = repo.resolve_commit(ref)
-    if local is None or local == move.new or not repo.is_ancestor(local, move.new):
-        return []
-    if ref in repo.checked_out_branches():
-        return [f"local branch {move.branch} is checked out; it was left at {local[:12]}"]
-    repo.update_ref(ref, move.new, local, f"{move.reason}: follow remote")
-    return []
-
-
-def _checkout_note(repo: Repository, move: BranchMove) -> list[str]:
-    worktree = repo.checked_out_branches().get(f"refs/heads/{move.branch}")
-    if worktree is None:
-        return []
-    return [
-        f"{move.branch} is checked out in {worktree}: its files were left as they were; "
-        "run 'git reset --keep HEAD' there to bring them up to date"
-    ]
-
-
-def _move_local_branch(repo: Repository, move: BranchMove) -> bool:
-    ref = f"refs/heads/{move.branch}"
-    expected = repo.resolve_commit(ref) if move.refs.remote else move.old
-    # move.new's first parent is move.old, so only a local branch that differs needs the check
-    if expected is not None and expected != move.old and not repo.is_ancestor(expected, move.new):
-        raise RefusedError(
-            f"local branch {move.branch} has commits that are not on "
-            f"{move.refs.remote}/{move.branch}; --no-push would drop them",
-            hint="push or reset the local branch first, or run the command without --no-push",
-        )
-    return repo.update_ref(ref, move.new, expected, move.reason)
+    return repo.commit_tree(tree, [prepared.target_commit, prepared.source_commit], message, sign)

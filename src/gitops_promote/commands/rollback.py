@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands import history
+from gitops_promote.commands import _branchlog as history
 from gitops_promote.commands._context import bootstrap_registry, registry_at
-from gitops_promote.commands._engine import freeze_gate, require_git_identity
-from gitops_promote.commands.promote import BranchMove, publish, retrying
+from gitops_promote.commands._engine import freeze_gate, override_reason, require_git_identity
+from gitops_promote.commands._publish import BranchMove, publish, retrying
 from gitops_promote.core.drift import ROLLED_BACK_TO
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.paths import EnvSpecificPaths
@@ -37,6 +37,7 @@ class RollbackRequest:
     steps: int | None = None  # N promotions back (default 1)
     registry_file: Path | None = None
     remote: str | None = None
+    fetch: bool = True
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class RollbackOptions:
     with_env_files: bool = False
     reason: str | None = None  # Rollback-Reason; also the freeze override's reason
     override_freeze: bool = False
+    sign: bool | None = None  # --sign/--no-sign; None: sign as `git commit` would
 
 
 @dataclass
@@ -102,8 +104,6 @@ def effective_promotions(entries: list[history.Entry]) -> list[history.Entry]:
 
 
 def run(repo_path: Path, request: RollbackRequest, options: RollbackOptions) -> RollbackResult:
-    from gitops_promote.commands._engine import override_reason
-
     freeze_reason = override_reason(options.override_freeze, options.reason)
     if request.to is not None and request.steps is not None:
         raise UsageError("give either --to COMMIT or --steps N, not both")
@@ -123,7 +123,8 @@ def run(repo_path: Path, request: RollbackRequest, options: RollbackOptions) -> 
 def _attempt(
     repo: Repository, request: RollbackRequest, options: RollbackOptions, freeze_reason: str | None
 ) -> RollbackResult | None:
-    env, refs, head = history.open_branch(repo, request.environment, request.registry_file, request.remote)
+    branch = history.open_branch(repo, request.environment, request.registry_file, request.remote, request.fetch)
+    env, refs, head = branch.environment, branch.refs, branch.head
     registry = _registry(repo, request, env, head)
     target = choose_target(repo, env, head, request)
     entries, files = _plan(repo, registry, env, head, target.commit, options.with_env_files)
@@ -140,17 +141,19 @@ def _attempt(
         options.reason,
         files,
     )
+    result.notes += [w.message for w in branch.warnings]
     if entries == repo.ls_tree(head):
         result.commit = head
         return result
-    decision = freeze_gate(repo, registry, env, head, request.registry_file, freeze_reason)
+    decision = freeze_gate(repo, env, head, request.registry_file, freeze_reason, registry)
     if decision.overridden:
         result.freeze_override = freeze_reason
         result.notes.append(decision.message)
     if options.dry_run:
         return result
     require_git_identity(repo)
-    new_commit = repo.commit_tree(repo.write_tree(entries), [head], commit_message(env, target, options, result))
+    message = commit_message(env, target, options, result)
+    new_commit = repo.commit_tree(repo.write_tree(entries), [head], message, options.sign)
     published = publish(
         repo, BranchMove(refs, env.branch, head, new_commit, f"gitops rollback {env.codename}"), options.push
     )

@@ -1,8 +1,9 @@
 """`gitops status`: where every environment stands, in one table.
 
-Per environment: its registry entry, head commit, the last promotion into it, what a promotion
-from its upstream would change (*pending*, computed by the same `prepare()` as `promote`),
-direct changes a promotion would refuse to overwrite (*drift*), and its freeze windows.
+Per environment: its registry entry (from its own branch), head commit, the last promotion
+into it, what a promotion from its upstream would change (*pending*), direct changes a
+promotion would refuse to overwrite (*drift*), its freeze windows and the warnings of the
+step: all read from the one model of the step (`_engine.prepare`), as `promote` sees it.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import CommitInfo, Repository
-from gitops_promote.commands import history
-from gitops_promote.commands._context import BranchRefs, bootstrap_registry, check_remote_name, registry_at
-from gitops_promote.commands._engine import Prepared, PromotionRequest, current_time, prepare
+from gitops_promote.commands._branchlog import Entry, classify
+from gitops_promote.commands._context import bootstrap_registry, registry_at
+from gitops_promote.commands._engine import (
+    HAND_MERGE,
+    PROMOTION,
+    BranchSync,
+    Prepared,
+    current_time,
+    prepare_step,
+    sync_existing,
+)
 from gitops_promote.core.drift import Drift
-from gitops_promote.core.freeze import Occurrence, current_and_next
+from gitops_promote.core.freeze import FreezeDecision, Occurrence, current_and_next
+from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import KEPT, FileAction
 from gitops_promote.core.registry import Environment, Registry
 
@@ -62,11 +72,13 @@ class EnvStatus:
     environment: Environment
     ref: str | None
     head: CommitInfo | None
-    last_promotion: history.Entry | None = None
-    rollback: history.Entry | None = None  # a rollback made after the last promotion
+    last_promotion: Entry | None = None
+    rollback: Entry | None = None  # a rollback made after the last promotion
     pending: Pending | None = None  # None: first environment, or a branch is missing
     drift: list[Drift] = field(default_factory=list)
     freeze: Freeze = field(default_factory=Freeze)
+    decision: FreezeDecision | None = None  # would a promotion into it be allowed now
+    warnings: list[Warning] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         head = self.head
@@ -81,6 +93,8 @@ class EnvStatus:
             "pending": self.pending.to_json() if self.pending else None,
             "drift": [d.to_json() for d in self.drift],
             "freeze": self.freeze.to_json(),
+            "promotion_allowed": self.decision.to_json() if self.decision else None,
+            "warnings": [w.to_json() for w in self.warnings],
         }
 
 
@@ -101,61 +115,55 @@ class StatusResult:
         }
 
 
-def sync_existing(repo: Repository, remote: str | None, branches: list[str]) -> BranchRefs:
-    """Fetch the environment branches that exist on the remote; a missing one is not an error."""
-    name = check_remote_name(repo, remote)
-    if name is not None:
-        present = [b for b in branches if b in repo.remote_heads(name, branches)]
-        if present:
-            repo.fetch(name, present)
-    return BranchRefs(name)
-
-
-def run(repo_path: Path, registry_file: Path | None = None, remote: str | None = None) -> StatusResult:
+def run(
+    repo_path: Path, registry_file: Path | None = None, remote: str | None = None, fetch: bool = True
+) -> StatusResult:
     now = current_time()
     with Repository(repo_path) as repo:
         registry = bootstrap_registry(repo, registry_file, [])
         envs = registry.ordered()
-        refs = sync_existing(repo, remote, [e.branch for e in envs])
-        rows = [_row(repo, registry, refs, env) for env in envs]
+        synced = sync_existing(repo, remote, [e.branch for e in envs], fetch)
+        rows = [_row(repo, synced, env) for env in envs]
         heads = {row.environment.codename: row.head for row in rows}
         for row in rows:
             upstream = registry.upstream_of(row.environment.codename)
             if upstream is not None and heads[upstream.codename] and row.head:
-                prepared = prepare_step(repo, upstream, row.environment, refs, registry_file, remote)
-                row.pending = pending_of(prepared)
-                row.drift = prepared.drift
+                prepared = prepare_step(repo, upstream, row.environment, synced, registry_file, remote)
+                _fill_from_step(repo, row, prepared)
             row.freeze = _freeze(repo, registry, row, now)
-        return StatusResult(registry, refs.remote, now, rows)
-
-
-def prepare_step(
-    repo: Repository,
-    upstream: Environment,
-    env: Environment,
-    refs: BranchRefs,
-    registry_file: Path | None,
-    remote: str | None,
-) -> Prepared:
-    request = PromotionRequest(upstream.codename, env.codename, None, registry_file, remote, fetch=False)
-    return prepare(repo, request, refs=refs)
+        return StatusResult(registry, synced.refs.remote, now, rows)
 
 
 def pending_of(prepared: Prepared) -> Pending:
     changes = [a for a in prepared.plan.actions if a.action != KEPT]
-    return Pending(prepared.source.codename, prepared.source_commit, changes, prepared.commits)
+    return Pending(prepared.source.codename, prepared.source_commit, changes, list(prepared.commits))
 
 
-def _row(repo: Repository, registry: Registry, refs: BranchRefs, env: Environment) -> EnvStatus:
-    ref = refs.ref(env.branch)
+def _fill_from_step(repo: Repository, row: EnvStatus, prepared: Prepared) -> None:
+    row.environment = prepared.target
+    row.pending = pending_of(prepared)
+    row.drift = list(prepared.drift)
+    row.decision = prepared.freeze
+    row.warnings = [w for w in prepared.warnings if w.branch in ("", row.environment.branch)]
+    base = prepared.base
+    if base is None or base.kind not in (PROMOTION, HAND_MERGE):
+        return
+    entry = classify(repo.log([base.commit], limit=1)[0])
+    if base.kind == HAND_MERGE:
+        entry.source, entry.source_commit = prepared.source.codename, base.source_commit
+    row.last_promotion = entry
+    if base.rollback:
+        row.rollback = classify(repo.log([base.rollback], limit=1)[0])
+
+
+def _row(repo: Repository, synced: BranchSync, env: Environment) -> EnvStatus:
+    ref = synced.refs.ref(env.branch)
     head = repo.resolve_commit(ref)
     if head is None:
         return EnvStatus(env, None, None)
     commit = repo.log([head], limit=1)[0]
-    last = history.last_promotion(repo, head)
-    since = history.entries(repo, head, since=last.commit) if last else []
-    rollback = next((e for e in since if e.kind == history.ROLLBACK), None)
-    return EnvStatus(env, ref, commit, last, rollback)
+    mine = [w for w in synced.warnings if w.branch == env.branch]
+    return EnvStatus(env, ref, commit, warnings=mine)
 
 
 def _freeze(repo: Repository, registry: Registry, row: EnvStatus, now: datetime) -> Freeze:

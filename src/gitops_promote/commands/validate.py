@@ -99,7 +99,7 @@ def _validate_branches(repo: Repository, request: ValidateRequest) -> ValidateRe
     sync_request = PromotionRequest(
         "", "", registry_file=request.registry_file, remote=request.remote, fetch=request.fetch
     )
-    refs = sync(repo, sync_request, [e.branch for e in envs])
+    refs = sync(repo, sync_request, [e.branch for e in envs]).refs
     reports = [_validate_branch(repo, refs, bootstrap, env, request.registry_file is not None) for env in envs]
     return ValidateResult(reports, remote=refs.remote)
 

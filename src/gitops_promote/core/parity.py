@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from gitops_promote.core.drift import Drift
+from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import FileAction
 
 CHART_FILE = "Chart.yaml"
@@ -85,7 +86,7 @@ class PairReport:
 
     @property
     def has_drift(self) -> bool:
-        return bool(self.drift or self.hand_merges)
+        return bool(self.drift)  # the model's verdict, the one promote acts on
 
     @property
     def has_pending(self) -> bool:
@@ -138,6 +139,7 @@ class ParityReport:
     pairs: list[PairReport]
     key_gaps: list[KeyGap]
     missing: list[str] = field(default_factory=list)  # environments without a branch
+    warnings: list[Warning] = field(default_factory=list)  # about branches: unpushed, stale refs, rollbacks
 
     @property
     def has_drift(self) -> bool:
@@ -158,6 +160,7 @@ class ParityReport:
             "apps": {app: {env: cell.to_json() for env, cell in cells.items()} for app, cells in self.apps.items()},
             "pairs": [p.to_json() for p in self.pairs],
             "key_gaps": [g.to_json() for g in self.key_gaps],
+            "warnings": [w.to_json() for w in self.warnings],
         }
 
 

@@ -14,11 +14,13 @@ from typing import Any
 
 from gitops_promote.core.paths import EnvSpecificPaths, pattern_problem
 from gitops_promote.core.refnames import branch_name_problem
+from gitops_promote.core.signatures import SignaturePolicy, parse_policy
 from gitops_promote.errors import ConfigError, Findings, Location
 
 REGISTRY_FILE = "environments.yaml"
 
 ENV_KEYS = {"codename", "name", "branch", "audience", "availability", "persistence", "backups", "freeze", "windows"}
+ENV_KEYS |= {"signatures"}  # core/signatures.py
 TOP_KEYS = {"environments", "promotion"}
 PROMOTION_KEYS = {"order", "env_specific", "env_specific_keys"}
 PERSISTENCE = ("ephemeral", "persistent")
@@ -53,6 +55,7 @@ class Environment:
     freeze: tuple[Any, ...] = ()
     windows: tuple[Any, ...] = ()
     line: int = 0
+    signatures: SignaturePolicy | None = None  # core/signatures.py; None: no policy
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -342,7 +345,19 @@ class _Validator:
             freeze=_entries(item.get("freeze")),
             windows=_entries(item.get("windows")),
             line=where.line,
+            signatures=self.signatures(item),
         )
+
+    def signatures(self, item: dict[str, Any]) -> SignaturePolicy | None:
+        """The environment's signature policy; its own module validates it."""
+        if "signatures" not in item:
+            return None
+        value = item["signatures"]
+        policy, problems = parse_policy(
+            value, lambda key: self.at(value, key) if key and isinstance(value, dict) else self.at(item, "signatures")
+        )
+        self.findings.problems += problems
+        return policy
 
     def windows(self, item: dict[str, Any], line: int) -> None:
         """Freeze and planned windows are checked by their own module, with line numbers."""

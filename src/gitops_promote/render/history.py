@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from gitops_promote.commands.history import MERGE, PROMOTION, ROLLBACK, Entry, HistoryResult
+from gitops_promote.commands._branchlog import MERGE, PROMOTION, ROLLBACK, Entry
+from gitops_promote.commands.history import HistoryResult
 from gitops_promote.render import console
 from gitops_promote.render.status import author_name, short_date
 
@@ -53,5 +54,7 @@ def text(result: HistoryResult) -> None:
             files,
         )
     console.out().print(table)
+    for warning in result.warnings:
+        console.warning(warning.message)
     if result.more:
         console.message(f"showing the newest {result.limit}; pass --limit 0 for all")

@@ -36,7 +36,7 @@ def pair_lines(pair: PairReport) -> list[tuple[str, str]]:
         else:
             lines.append((f"  pending  {action.path} ({action.action})", PENDING))
     for merge in pair.hand_merges:
-        lines.append((f"  drift    {merge.commit[:12]} merged by hand, outside gitops: {merge.subject}", DRIFT))
+        lines.append((f"  note     {merge.commit[:12]} merged by hand, outside gitops: {merge.subject}", ""))
     return lines
 
 
@@ -62,6 +62,8 @@ def text(report: ParityReport) -> None:
             out.print(Text(line, style=STATE_STYLE.get(state, "green" if not state else "")))
     for name in report.missing:
         console.warning(f"environment {name} has no branch")
+    for warning in report.warnings:
+        console.warning(warning.message)
     for gap in report.key_gaps:
         console.warning(gap_line(gap))
     for cells in report.apps.values():

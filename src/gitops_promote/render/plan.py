@@ -21,9 +21,17 @@ def text(result: PlanResult, verbose: bool = False) -> None:
     if result.drift:
         rows += [("", ""), (f"Drift that blocks the promotion ({len(result.drift)}):", "bold red")]
         rows += [(f"  {d.path}  (commits {', '.join(c[:12] for c in d.commits)})", "") for d in result.drift]
+    if result.signatures:
+        rows += [("", ""), (f"Signatures that block the promotion ({len(result.signatures)}):", "bold red")]
+        rows += [(f"  {finding.describe()}", "") for finding in result.signatures]
     if result.warnings:
         rows += [("", ""), (f"Warnings ({len(result.warnings)}):", "yellow")]
-        rows += [(f"  [{w.kind}] {w.path}: {w.message}", "") for w in result.warnings]
+        for warning in result.warnings:
+            where = f"{warning.path}: " if warning.path else ""
+            rows.append((f"  [{warning.kind}] {where}{warning.message}", ""))
+    if result.freeze is not None:
+        style = "green" if result.freeze.allowed and not result.freeze.overridden else "bold red"
+        rows += [("", ""), (f"Freeze: {result.freeze.message}", style)]
     console.lines(rows)  # one write
     if not result.changes_target:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
@@ -61,7 +69,14 @@ def markdown(result: PlanResult) -> str:
     if result.drift:
         lines += ["", "### Drift (blocks the promotion)", ""]
         lines += [f"- `{_cell(d.path)}`: {', '.join(c[:12] for c in d.commits)}" for d in result.drift]
+    if result.signatures:
+        lines += ["", "### Signatures (block the promotion)", ""]
+        lines += [f"- `{f.commit[:12]}` {_cell(f.author)}: {_cell(f.message)}" for f in result.signatures]
     if result.warnings:
         lines += ["", "### Warnings", ""]
-        lines += [f"- **{w.kind}** `{_cell(w.path)}`: {_cell(w.message)}" for w in result.warnings]
+        lines += [
+            f"- **{w.kind}** " + (f"`{_cell(w.path)}`: " if w.path else "") + _cell(w.message) for w in result.warnings
+        ]
+    if result.freeze is not None:
+        lines += ["", "### Freeze", "", _cell(result.freeze.message)]
     return "\n".join(lines) + "\n"

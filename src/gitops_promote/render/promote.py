@@ -38,8 +38,10 @@ def text(result: PromoteResult, verbose: bool = False) -> None:
         rows += file_action_rows(result.files, verbose)
         rows.append(("  " + summary(result), ""))
     console.lines(rows)  # the whole report in one write
-    for path in result.seeded:
-        console.warning(f"{path} was seeded from {result.source}: review it for {result.target}")
+    for warning in result.warnings:
+        console.warning(f"{warning.path}: {warning.message}" if warning.path else warning.message)
+    if result.freeze is not None and result.freeze.overridden:
+        console.warning(result.freeze.message)
     for note in result.notes:
         console.message(note)
     outcome(result)
@@ -72,6 +74,8 @@ def summary(result: PromoteResult) -> str:
 
 
 def outcome(result: PromoteResult) -> None:
+    if result.refused:
+        return  # the refusal itself is the outcome (printed by the CLI)
     if result.drift_discarded:
         console.warning(f"discarding drift on {result.target}: " + ", ".join(d.path for d in result.drift))
     if result.target_commit == result.target_commit_before and not result.promoted:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from rich.table import Table
 from rich.text import Text
 
-from gitops_promote.commands.history import Entry
+from gitops_promote.commands._branchlog import Entry
 from gitops_promote.commands.status import EnvStatus, Freeze, StatusResult
 from gitops_promote.core.freeze import Occurrence
 from gitops_promote.render import console
@@ -105,6 +105,13 @@ def text(result: StatusResult) -> None:
         console.message("narrow terminal: branch, audience, availability and backups are in 'gitops envs'")
     for row in result.environments:
         details(row)
+    shown: set[str] = set()
+    for row in result.environments:
+        for warning in row.warnings:
+            line = f"{row.environment.codename}: {warning.path}: {warning.message}" if warning.path else warning.message
+            if line not in shown:
+                shown.add(line)
+                console.warning(line)
 
 
 def details(row: EnvStatus) -> None:

@@ -1,0 +1,83 @@
+"""Recomputing what a promotion or a rollback should have written, from git objects alone.
+
+`gitops verify` compares these trees with the commits on an environment branch; `gitops attest`
+lists the files by action of an existing promotion. Both use the rules `promote` and `rollback`
+apply (core/promotion.plan_tree, env-specific keys), with the registries those commands read:
+the one committed in the promoted commit, united with the target's own (at the first parent).
+"""
+
+from __future__ import annotations
+
+from gitops_promote.adapters.git import Repository
+from gitops_promote.commands._context import environment, govern_step, registry_at
+from gitops_promote.commands._envkeys import KeyRules, carry_env_keys
+from gitops_promote.core.paths import EnvSpecificPaths
+from gitops_promote.core.promotion import TreePlan, plan_tree
+from gitops_promote.core.registry import Environment, Registry
+from gitops_promote.core.tree import TreeEntry
+
+
+class Trees:
+    """Tree listings by commit: consecutive commits of a branch share one side."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self._trees: dict[str, dict[str, TreeEntry]] = {}
+
+    def __call__(self, commit: str) -> dict[str, TreeEntry]:
+        if commit not in self._trees:
+            self._trees[commit] = self.repo.ls_tree(commit)
+        return self._trees[commit]
+
+
+def owned_paths(repo: Repository, registry: Registry, env: Environment, *commits: str) -> EnvSpecificPaths:
+    """`env`'s own paths: the registry's, united with those of the registries in `commits`."""
+    owned = registry.owned_paths(env.codename)
+    for commit in commits:
+        if (found := registry_at(repo, commit, env.branch)) is not None:
+            owned = owned.union(found.env_specific)
+    return owned
+
+
+def expected_promotion(
+    repo: Repository,
+    trees: Trees,
+    chosen: Registry,
+    source: str,
+    env: Environment,
+    parent: str,
+    promoted: str,
+) -> TreePlan:
+    """The plan `promote` makes for `promoted` (of `source`) on top of `parent` (the target's
+    tip then): the same governance, protected paths, env-specific keys and registry entry.
+
+    Mirrors the middle of _engine.prepare(), whose private helpers it uses so that the two
+    cannot drift apart.
+    """
+    from gitops_promote.commands._engine import BlobCache, _key_patterns, _owned_paths
+    from gitops_promote.commands._stepfiles import StepTrees
+
+    src, dst = environment(chosen, source), environment(chosen, env.codename)
+    governance = govern_step(repo, chosen, False, (src, dst), (promoted, parent))
+    registry = governance.registry
+    src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
+    owned = _owned_paths(governance, dst)
+    source_tree, target_tree = trees(promoted), trees(parent)
+    plan = plan_tree(source_tree, target_tree, owned.owns)
+    key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
+    blobs = BlobCache()
+    blobs.new.update(carry_env_keys(repo, key_rules, source_tree, target_tree, plan))
+    merge = StepTrees(repo, governance, src, dst, source_tree, target_tree, plan, owned, key_rules, blobs)
+    merge.carry_registry_entry()
+    merge.remove_orphaned_applications()
+    return plan
+
+
+def expected_rollbacks(
+    repo: Repository, trees: Trees, fallback: Registry, env: Environment, parent: str, restored: str
+) -> list[dict[str, TreeEntry]]:
+    """The trees a rollback to `restored` may have: env files kept (default), or restored too."""
+    registry = registry_at(repo, parent, env.branch) or fallback
+    owned = owned_paths(repo, registry, env, restored)
+    kept = plan_tree(trees(restored), trees(parent), owned.owns).entries
+    return [kept, trees(restored)]

@@ -1,0 +1,136 @@
+"""An environment branch's first-parent line, classified: shared by history, status, rollback.
+
+Every commit is one entry: a *promotion* (trailers `Promoted-From`/`Promoted-Commit`), a
+*rollback* (`Rolled-Back-To`), a *merge* made by hand (a merge commit without those
+trailers), or a *direct* commit. Where the last promotion of a step is has one definition,
+`_engine.last_promotion`; this module only lists and classifies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops_promote.adapters.git import CommitInfo, Repository
+from gitops_promote.commands._context import BranchRefs, bootstrap_registry, environment, registry_at
+from gitops_promote.commands._engine import PromotionRequest, sync
+from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, ROLLED_BACK_TO
+from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
+from gitops_promote.core.notices import Warning
+from gitops_promote.core.promotion import ADDED, DELETED, MODIFIED, FileAction
+from gitops_promote.core.registry import Environment
+from gitops_promote.core.tree import TreeEntry
+
+ROLLBACK_REASON = "Rollback-Reason"
+PROMOTION, ROLLBACK, MERGE, DIRECT = "promotion", "rollback", "merge", "direct"
+
+
+@dataclass
+class Entry:
+    """One commit of an environment branch's first-parent line."""
+
+    commit: str
+    kind: str
+    subject: str
+    author: str
+    date: str
+    parents: tuple[str, ...]
+    source: str | None = None  # promotion: the environment it came from
+    source_commit: str | None = None  # promotion: the commit of the source it promoted
+    rolled_back_to: str | None = None
+    reason: str | None = None  # rollback: Rollback-Reason
+    freeze_override: str | None = None
+    files: list[FileAction] | None = None  # None: not computed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "kind": self.kind,
+            "subject": self.subject,
+            "author": self.author,
+            "date": self.date,
+            "source": self.source,
+            "source_commit": self.source_commit,
+            "rolled_back_to": self.rolled_back_to,
+            "reason": self.reason,
+            "freeze_override": self.freeze_override,
+            "files": None if self.files is None else [f.to_json() for f in self.files],
+        }
+
+
+def classify(commit: CommitInfo) -> Entry:
+    trailers = commit.trailers()
+
+    def first(key: str) -> str | None:
+        values = trailers.get(key)
+        return values[0] if values else None
+
+    entry = Entry(commit.sha, DIRECT, commit.subject, commit.author, commit.date, commit.parents)
+    entry.freeze_override = first(FREEZE_OVERRIDE)
+    if first(ROLLED_BACK_TO):
+        entry.kind, entry.rolled_back_to, entry.reason = ROLLBACK, first(ROLLED_BACK_TO), first(ROLLBACK_REASON)
+    elif first(PROMOTED_COMMIT) and first(PROMOTED_FROM):
+        entry.kind, entry.source, entry.source_commit = PROMOTION, first(PROMOTED_FROM), first(PROMOTED_COMMIT)
+    elif len(commit.parents) > 1:
+        entry.kind = MERGE
+    return entry
+
+
+def entries(repo: Repository, tip: str, *, limit: int = 0, since: str | None = None) -> list[Entry]:
+    """The first-parent line of `tip` (down to, not including, `since`), newest first."""
+    rev_range = [f"^{since}", tip] if since else [tip]
+    return [classify(c) for c in repo.log(rev_range, first_parent=True, limit=limit)]
+
+
+def changed_files(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> list[FileAction]:
+    actions = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if old != new:
+            actions.append(FileAction(path, ADDED if old is None else DELETED if new is None else MODIFIED))
+    return actions
+
+
+class TreeCache:
+    """Tree listings by commit: consecutive history entries share one side."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self._trees: dict[str, dict[str, TreeEntry]] = {}
+
+    def __call__(self, commit: str) -> dict[str, TreeEntry]:
+        if commit not in self._trees:
+            self._trees[commit] = self.repo.ls_tree(commit)
+        return self._trees[commit]
+
+
+def with_files(repo: Repository, found: list[Entry]) -> list[Entry]:
+    trees = TreeCache(repo)
+    for entry in found:
+        before = trees(entry.parents[0]) if entry.parents else {}
+        entry.files = changed_files(before, trees(entry.commit))
+    return found
+
+
+@dataclass(frozen=True)
+class OpenBranch:
+    environment: Environment
+    refs: BranchRefs
+    head: str
+    warnings: tuple[Warning, ...]
+
+
+def open_branch(
+    repo: Repository, env_name: str, registry_file: Path | None, remote: str | None, fetch: bool = True
+) -> OpenBranch:
+    """The environment (by the registry of its own branch), where it is read from, and its head."""
+    registry = bootstrap_registry(repo, registry_file, [env_name])
+    env = environment(registry, env_name)
+    request = PromotionRequest(env.codename, env.codename, None, registry_file, remote, fetch)
+    synced = sync(repo, request, [env.branch])
+    head = repo.resolve_commit(synced.refs.ref(env.branch))
+    assert head is not None  # sync checked it
+    if registry_file is None and (own := registry_at(repo, head, env.branch)) is not None:
+        env = own.get(env.codename) or env
+    return OpenBranch(env, synced.refs, head, synced.warnings)

@@ -1,0 +1,350 @@
+"""The files of one step beyond rules a–d: the target's own registry entry, the manifests of a
+removed app, the checks a promoted tree must pass, and the warnings a reader needs.
+
+Called once by `_engine.prepare()` while it builds the step; nothing here writes to git.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gitops_promote.adapters.git import Repository
+from gitops_promote.commands._context import GOVERNED_BY_BOOTSTRAP, GOVERNED_BY_OVERRIDE, Governance
+from gitops_promote.commands._envkeys import KeyRules, same_ignoring_keys
+from gitops_promote.core import notices
+from gitops_promote.core.drift import Drift
+from gitops_promote.core.notices import Warning
+from gitops_promote.core.paths import EnvSpecificPaths
+from gitops_promote.core.promotion import DELETED, KEPT, MODIFIED, ORPHANED, SEEDED, FileAction, TreePlan
+from gitops_promote.core.registry import REGISTRY_FILE, Environment, parse_registry
+from gitops_promote.core.registry_entry import carry_own_entry, entry_line, without_entry
+from gitops_promote.core.tree import TreeEntry
+
+if TYPE_CHECKING:
+    from gitops_promote.commands._engine import BlobCache, LastPromotion
+
+MAX_LISTED_KEYS = 10
+REGISTRY_ENTRY_KEY = "environments[{env}]"  # how the kept entry shows among a file's kept keys
+
+
+@dataclass
+class StepTrees:
+    repo: Repository
+    governance: Governance
+    source: Environment
+    target: Environment
+    source_tree: dict[str, TreeEntry]
+    target_tree: dict[str, TreeEntry]
+    plan: TreePlan
+    owned: EnvSpecificPaths
+    key_rules: KeyRules
+    blobs: BlobCache
+    orphaned_apps: dict[str, str] = field(default_factory=dict)  # Application path -> its removed app
+
+    # ---- the target's own registry entry -------------------------------------------------
+    def carry_registry_entry(self) -> None:
+        """environments.yaml is promoted, except the target's own entry, which stays the target's."""
+        if self.governance.how == GOVERNED_BY_OVERRIDE:
+            return
+        new, old = self.plan.entries.get(REGISTRY_FILE), self.target_tree.get(REGISTRY_FILE)
+        if new is None or old is None or new == old or new.kind != "blob":
+            return
+        labels = (f"{self.source.branch}:{REGISTRY_FILE}", f"{self.target.branch}:{REGISTRY_FILE}")
+        merged = carry_own_entry(
+            self.repo.read_blob(new.sha), self.repo.read_blob(old.sha), self.target.codename, labels
+        )
+        parse_registry(merged, f"{REGISTRY_FILE} as this promotion would write it")  # refuse a broken result
+        merged_id = self.repo.blob_id(merged)
+        self.plan.entries[REGISTRY_FILE] = TreeEntry(new.mode, merged_id)
+        self._new_blobs()[merged_id] = merged
+        self.plan.actions = [a for a in self.plan.actions if a.path != REGISTRY_FILE]
+        if merged_id != old.sha:
+            kept = (REGISTRY_ENTRY_KEY.format(env=self.target.codename),)
+            self.plan.actions.append(FileAction(REGISTRY_FILE, MODIFIED, kept))
+            self.plan.actions.sort(key=lambda a: a.path)
+
+    def _new_blobs(self) -> dict[str, bytes]:
+        return self.blobs.new
+
+    def _read(self, paths: Iterable[str]) -> dict[str, bytes]:
+        """The result tree's blobs for `paths`, by id: merged blobs exist only in memory so far."""
+        shas = {self.plan.entries[p].sha for p in paths}
+        found = {sha: self.blobs.new[sha] for sha in shas if sha in self.blobs.new}
+        found.update(self.repo.read_blobs(sha for sha in shas if sha not in found))
+        return found
+
+    def same_content(self, path: str, version: str | None, upstream: set[str | None]) -> bool:
+        """Drift guard: equal once the target's own parts (env keys, registry entry) are ignored."""
+        if path == REGISTRY_FILE and version is not None:
+            return self._same_registry(version, upstream)
+        rules = self.key_rules
+        return bool(rules.rules and same_ignoring_keys(self.repo, rules, path, version, upstream))
+
+    def _same_registry(self, version: str, upstream: set[str | None]) -> bool:
+        codename = self.target.codename
+        mine = without_entry(self.repo.read_blob(version), codename, REGISTRY_FILE)
+        if mine is None:
+            return False
+        others = [self.repo.read_blob(u) for u in upstream if u is not None]
+        return any(without_entry(o, codename, REGISTRY_FILE) == mine for o in others)
+
+    # ---- an app removed upstream -------------------------------------------------------------
+    def remove_orphaned_applications(self) -> None:
+        """The target's own Argo CD Applications whose app directory the promotion removes go
+        with the app: kept, they would point Argo CD at files that no longer exist."""
+        if not any(a.action in (DELETED, ORPHANED) for a in self.plan.actions):
+            return
+        removed = self._removed_dirs()
+        if not removed:
+            return
+        for path, document in self._kept_applications():
+            gone = [p for p in _source_paths(document) if p in removed]
+            if gone:
+                del self.plan.entries[path]
+                self.plan.actions = [a for a in self.plan.actions if a.path != path]
+                self.plan.actions.append(FileAction(path, ORPHANED))
+                self.orphaned_apps[path] = gone[0]
+        self.plan.actions.sort(key=lambda a: a.path)
+
+    def _removed_dirs(self) -> set[str]:
+        """Directories of the target that hold no file at all once the promotion is written."""
+        from gitops_promote.core.promotion import directories_of
+
+        gone = [a.path for a in self.plan.actions if a.action in (DELETED, ORPHANED)]
+        candidates = {d for path in gone for d in _parents(path)}
+        remaining = directories_of(self.plan.entries) if candidates else set()
+        return candidates - remaining
+
+    def _kept_applications(self) -> list[tuple[str, object]]:
+        """(path, parsed document) of the target's own YAML files that declare an Application."""
+        paths = [
+            p
+            for p, e in self.plan.entries.items()
+            if e.kind == "blob" and self.target_tree.get(p) == e and self.owned.owns(p) and _is_yaml(p)
+        ]
+        blobs = self._read(paths)
+        found: list[tuple[str, object]] = []
+        for path in paths:
+            data = blobs.get(self.plan.entries[path].sha, b"")
+            if b"Application" not in data:
+                continue
+            document = _first_document(data)
+            if isinstance(document, dict) and document.get("kind") == "Application":
+                found.append((path, document))
+        return found
+
+    # ---- warnings ------------------------------------------------------------------------------
+    def warnings(self, base: LastPromotion | None, drift: Iterable[Drift]) -> list[Warning]:
+        found: list[Warning] = []
+        found += self._governance_warnings()
+        found += self._rollback_warning(base)
+        src, dst = self.source.codename, self.target.codename
+        kept_blobs = self._kept_file_blobs()
+        for action in self.plan.actions:
+            if action.action == SEEDED:
+                found.append(
+                    Warning(notices.SEEDED, action.path, f"new file seeded from {src}: review its settings for {dst}")
+                )
+            elif action.action == ORPHANED and action.path in self.orphaned_apps:
+                app = self.orphaned_apps[action.path]
+                message = f"{dst}'s Application is removed: its app {app} is gone from {src}"
+                found.append(Warning(notices.APP_REMOVED, action.path, message))
+            elif action.action == ORPHANED:
+                message = f"{dst}'s file is removed: its app is gone from {src}"
+                found.append(Warning(notices.ORPHANED, action.path, message))
+            elif action.action == KEPT:
+                found += self._missing_keys(action.path, kept_blobs)
+        for item in drift:
+            found.append(
+                Warning(
+                    notices.DRIFT,
+                    item.path,
+                    f"changed directly on {dst}; blocks the promotion without --discard-drift "
+                    f"(or bring it upstream: gitops backport {dst})",
+                )
+            )
+        found += self.result_findings()
+        return found
+
+    def _governance_warnings(self) -> list[Warning]:
+        src, dst = self.source, self.target
+        how = self.governance.how
+        if how == GOVERNED_BY_BOOTSTRAP:
+            return [
+                Warning(
+                    notices.BOOTSTRAP,
+                    REGISTRY_FILE,
+                    f"{dst.branch} has no {REGISTRY_FILE} yet: this first promotion is governed by "
+                    f"{src.branch}'s registry and writes it to {dst.branch} (docs/registry.md, bootstrap)",
+                )
+            ]
+        if how == GOVERNED_BY_OVERRIDE:
+            return [
+                Warning(
+                    notices.REGISTRY_OVERRIDE,
+                    "",
+                    f"--registry {self.governance.registry.source} replaces the registries committed on "
+                    f"{src.branch} and {dst.branch} for this step",
+                )
+            ]
+        proposed = self.governance.source_registry
+        own = self.governance.target_registry
+        if proposed is None or own is None:
+            return []
+        mine, theirs = own.get(dst.codename), proposed.get(dst.codename)
+        if theirs is None or mine is None or _entry_fields(mine) == _entry_fields(theirs):
+            return []
+        entry = self.source_tree.get(REGISTRY_FILE)
+        line = entry_line(self.repo.read_blob(entry.sha), dst.codename) if entry else None
+        where = f" (line {line})" if line else ""
+        return [
+            Warning(
+                notices.REGISTRY_PROPOSAL,
+                REGISTRY_FILE,
+                f"{src.branch}'s registry proposes another entry for {dst.codename}{where}; the promotion "
+                f"keeps {dst.branch}'s own entry: edit it on {dst.branch} to adopt the change",
+            )
+        ]
+
+    def _rollback_warning(self, base: LastPromotion | None) -> list[Warning]:
+        rollback = base.rollback if base else None
+        if not rollback:
+            return []
+        return [
+            Warning(
+                notices.ROLLED_BACK,
+                "",
+                f"{self.target.codename} was rolled back by {rollback[:12]}; the next promotion re-applies the "
+                f"rolled-back content (the commits listed since the restored promotion)",
+            )
+        ]
+
+    def _kept_file_blobs(self) -> dict[str, bytes]:
+        """Both copies of every kept YAML env file, read in one batch."""
+        shas = [
+            entry.sha
+            for action in self.plan.actions
+            if action.action == KEPT and _is_yaml(action.path)
+            for entry in (self.source_tree.get(action.path), self.target_tree.get(action.path))
+            if entry is not None and entry.kind == "blob"
+        ]
+        return self.repo.read_blobs(shas)
+
+    def _missing_keys(self, path: str, blobs: dict[str, bytes]) -> list[Warning]:
+        """Settings the source's copy of the target's env file has and the target's own lacks."""
+        from gitops_promote.core.helm import leaf_keys
+        from gitops_promote.core.yamlload import load
+
+        source_entry, target_entry = self.source_tree.get(path), self.target_tree.get(path)
+        if source_entry is None or target_entry is None or not {source_entry.sha, target_entry.sha} <= blobs.keys():
+            return []
+        source, target = load(path, blobs[source_entry.sha]), load(path, blobs[target_entry.sha])
+        if source.fatal or target.fatal:
+            return []
+
+        def keys(documents: list[object]) -> set[str]:
+            return set().union(*(leaf_keys(d) for d in documents)) if documents else set()
+
+        missing = sorted(keys(source.documents) - keys(target.documents))
+        if not missing:
+            return []
+        listed = ", ".join(missing[:MAX_LISTED_KEYS])
+        if len(missing) > MAX_LISTED_KEYS:
+            listed += f" and {len(missing) - MAX_LISTED_KEYS} more"
+        src, dst = self.source.codename, self.target.codename
+        return [Warning(notices.MISSING_KEYS, path, f"{src}'s copy sets {listed}, which {dst}'s own copy lacks")]
+
+    # ---- the promoted tree must stay valid -----------------------------------------------------
+    def result_findings(self) -> list[Warning]:
+        """Errors `gitops validate` would report on the promoted tree's Applications that the
+        target does not have today: every valueFiles entry must exist and targetRevision must
+        be the target's branch. A problem the target already has is not this promotion's."""
+        paths = self._applications_to_check()
+        if not paths:
+            return []
+        after = self._application_errors(self.plan.entries, paths, self._read(paths))
+        before_paths = [p for p in paths if p in self.target_tree]
+        target_blobs = self.repo.read_blobs(self.target_tree[p].sha for p in before_paths)
+        before = set(self._application_errors(self.target_tree, before_paths, target_blobs))
+        return [
+            Warning(notices.INVALID_RESULT, path, message) for path, message in after if (path, message) not in before
+        ]
+
+    def _application_errors(
+        self, tree: dict[str, TreeEntry], paths: list[str], blobs: dict[str, bytes]
+    ) -> list[tuple[str, str]]:
+        from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, decode, load_documents
+        from gitops_promote.core.validation import ERROR, RepoIndex, check_application_env
+
+        index = RepoIndex.of(tree)
+        found = []
+        for path in paths:
+            try:
+                documents = load_documents(decode(blobs[tree[path].sha]))
+            except (YamlSyntaxError, UnicodeDecodeError, ValueError, KeyError):
+                continue  # `gitops validate` reports unreadable files; this check is about references
+            for document in documents:
+                for finding in check_application_env(path, document, self.target, self.governance.registry, index):
+                    if finding.severity == ERROR:
+                        found.append((path, f"line {finding.line}: {finding.message}"))
+        return found
+
+    def _applications_to_check(self) -> list[str]:
+        """Applications the promotion writes, and, when it removes files, the kept ones too."""
+        changed = {a.path for a in self.plan.actions if a.action != KEPT}
+        removes = any(a.action in (DELETED, ORPHANED) for a in self.plan.actions)
+        paths = []
+        for path, entry in self.plan.entries.items():
+            if entry.kind != "blob" or not _is_yaml(path):
+                continue
+            if path in changed or (removes and self.owned.owns(path)):
+                paths.append(path)
+        if not paths:
+            return []
+        blobs = self._read(paths)
+        return [p for p in paths if b"Application" in blobs.get(self.plan.entries[p].sha, b"")]
+
+
+def _entry_fields(env: Environment) -> tuple[object, ...]:
+    return (env.branch, env.name, env.audience, env.availability, env.persistence, env.backups, env.freeze, env.windows)
+
+
+def _parents(path: str) -> list[str]:
+    found = []
+    while "/" in path:
+        path = path.rsplit("/", 1)[0]
+        found.append(path)
+    return found
+
+
+def _is_yaml(path: str) -> bool:
+    return path.lower().endswith((".yaml", ".yml"))
+
+
+def _first_document(data: bytes) -> object:
+    from gitops_promote.core.yamlload import load
+
+    loaded = load("application", data)
+    return loaded.documents[0] if not loaded.fatal and loaded.documents else None
+
+
+def _source_paths(document: object) -> list[str]:
+    """The repository directories an Application deploys from (spec.source(s)[].path)."""
+    spec = document.get("spec") if isinstance(document, dict) else None
+    sources = []
+    if isinstance(spec, dict):
+        if isinstance(spec.get("source"), dict):
+            sources.append(spec["source"])
+        if isinstance(spec.get("sources"), list):
+            sources += [s for s in spec["sources"] if isinstance(s, dict)]
+    paths = []
+    for source in sources:
+        path = source.get("path")
+        if isinstance(path, str) and "{{" not in path and not source.get("chart"):
+            cleaned = posixpath.normpath(path.strip().strip("/"))
+            if cleaned not in ("", "."):
+                paths.append(cleaned)
+    return paths
