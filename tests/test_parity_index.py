@@ -50,6 +50,13 @@ CORPUS = sorted((Path(__file__).parent / "data" / "corpus").rglob("*.y*ml"))
         "# only a comment\n",
         "first: 1\n---\nsecond: 2\n",
         "a: &x 1\nb: &x 2\nc: *x\n",  # a re-defined anchor: the ruamel fallback
+        "shared: &s {k: [1, 2.5, true, null, ~, 0x1f, 1e3]}\nagain: *s\n",
+        "loop: &l [1, *l]\n",  # recursive: PyYAML's constructor
+        "? [a, b]\n: unhashable key\n",
+        "s: !!set {a, b}\nb: !!binary aGk=\no: !!omap [{a: 1}]\n",
+        "x: !custom 1\n",
+        "1: int key\n2.5: float key\ntrue: bool key\n",
+        "a: 1\n---\nb: [unclosed\n",  # an error in a later document
         *[p.read_text(encoding="utf-8", errors="replace") for p in CORPUS[:40]],
     ],
 )
@@ -60,4 +67,5 @@ def test_load_first_gives_the_first_document_of_load_documents(text: str) -> Non
         with pytest.raises(YamlSyntaxError):
             load_first(text)
         return
-    assert load_first(text) == (documents[0].data if documents else None)
+    # repr: a recursive alias builds a list that contains itself, which == cannot compare
+    assert repr(load_first(text)) == repr(documents[0].data if documents else None)
