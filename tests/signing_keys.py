@@ -25,6 +25,7 @@ from gitops_promote.adapters.scaffold import FileSpec, tree_from_files
 
 HAVE_GPG = shutil.which("gpg") is not None and shutil.which("gpgconf") is not None
 HAVE_SSH_KEYGEN = shutil.which("ssh-keygen") is not None
+HAVE_GPGSM = HAVE_GPG and shutil.which("gpgsm") is not None
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,12 @@ class GpgKey:
     home: Path
     email: str
     fingerprint: str
+    format: str = "openpgp"  # or x509 (gpgsm)
 
     @property
     def config(self) -> dict[str, str]:
-        return {"gpg.format": "openpgp", "user.signingkey": self.fingerprint}
+        key = self.fingerprint if self.format == "openpgp" else "0x" + self.fingerprint[-8:]
+        return {"gpg.format": self.format, "user.signingkey": key}
 
 
 @contextmanager
@@ -86,6 +89,43 @@ def gpg_home(email: str = "carol@example.com") -> Iterator[GpgKey]:
         ).stdout.decode()
         fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
         yield GpgKey(home, email, fingerprint)
+    finally:
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], capture_output=True, env=env, check=False)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+X509_PARAMETERS = """\
+Key-Type: RSA
+Key-Length: 2048
+Key-Usage: sign, cert
+Serial: random
+Name-DN: CN=Release Bot,O=Example
+Name-Email: x509bot@example.com
+"""
+
+
+@contextmanager
+def x509_home() -> Iterator[GpgKey]:
+    """A gpgsm keybox holding one self-signed signing certificate, trusted as a root."""
+    home = Path(tempfile.mkdtemp(prefix="gsm", dir="/tmp"))
+    home.chmod(0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    (home / "gpg-agent.conf").write_text("allow-loopback-pinentry\n")
+    (home / "gpgsm.conf").write_text("disable-crl-checks\ndisable-policy-checks\n")
+    (home / "params").write_text(X509_PARAMETERS)
+    try:
+        batch = ["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
+        cert = subprocess.run([*batch, "--gen-key", str(home / "params")], check=True, capture_output=True, env=env)
+        (home / "cert.der").write_bytes(cert.stdout)
+        subprocess.run(
+            ["gpgsm", "--batch", "--import", str(home / "cert.der")], check=True, capture_output=True, env=env
+        )
+        listing = subprocess.run(
+            ["gpgsm", "--batch", "--with-colons", "--list-secret-keys"], check=True, capture_output=True, env=env
+        ).stdout.decode()
+        fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+        (home / "trustlist.txt").write_text(f"{fingerprint} S relax\n")
+        yield GpgKey(home, "x509bot@example.com", fingerprint, "x509")
     finally:
         subprocess.run(["gpgconf", "--kill", "gpg-agent"], capture_output=True, env=env, check=False)
         shutil.rmtree(home, ignore_errors=True)

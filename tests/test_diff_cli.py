@@ -143,3 +143,15 @@ def test_only_broken_yaml_exits_3(gitops_repo: GitopsRepo) -> None:
     gitops_repo.commit("dev", {"apps/api/values.yaml": "a: [unclosed\n"}, "broken")
     result = run_cli(gitops_repo.path, "diff", "dev", "stg", "-o", "json")
     assert result.exit_code == 3 and "nothing could be compared" in result.stderr
+
+
+def test_max_size_below_1000_is_a_usage_error_and_documented(gitops_repo) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    result = run_cli(gitops_repo.path, "diff", "dev", "stg", "--output", "markdown", "--max-size", "999")
+    assert result.exit_code == 2 and "999" in result.stderr
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    for page in ("diff-format.md", "commands/diff.md"):
+        text = " ".join((docs / page).read_text().split())
+        assert "at least 1000" in text or "smallest accepted is 1000" in text, page
+        assert "--json" not in text and "--format" not in text, page

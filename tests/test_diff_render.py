@@ -265,3 +265,9 @@ def test_every_status_renders(status: str) -> None:
     assert_balanced(to_markdown(report))
     to_json(report)
     to_github(report, None)
+
+
+def test_the_shortened_note_names_options_that_exist() -> None:
+    note = next(line for line in to_markdown(MANY, max_size=60000).splitlines() if "Shortened to fit" in line)
+    assert f"gitops diff {MANY.source} {MANY.target}" in note and "--output json" in note
+    assert "--json" not in note

@@ -452,8 +452,11 @@ def test_odd_bytes_and_entries_are_promoted_exactly_locally(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("output", ["text", "json"])
-def test_non_utf8_file_names_are_printed_as_their_bytes(tmp_path: Path, output: str) -> None:
-    """With a strict UTF-8 stdout (a UTF-8 locale) a non-UTF-8 name once ended in exit 4."""
+def test_non_utf8_file_names_are_printed_escaped(tmp_path: Path, output: str) -> None:
+    """With a strict UTF-8 stdout (a UTF-8 locale) a non-UTF-8 name once ended in exit 4.
+
+    Output stays valid UTF-8 (issue 12): text shows the byte as `\\xe9`, JSON carries it as
+    the surrogateescape `\\udce9` (docs/json-output.md)."""
     repo = make_gitops_repo(tmp_path / "repo", bare=True)
     commit_odd_files(repo)
     proc = subprocess.run(  # noqa: S603
@@ -464,7 +467,11 @@ def test_non_utf8_file_names_are_printed_as_their_bytes(tmp_path: Path, output: 
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
-    assert b"apps/api/caf\xe9-latin1.yaml" in proc.stdout
+    shown = proc.stdout.decode("utf-8")
+    if output == "json":
+        assert "apps/api/caf\udce9-latin1.yaml" in {f["path"] for f in json.loads(shown)["files"]}
+    else:
+        assert "apps/api/caf\\xe9-latin1.yaml" in shown
 
 
 @pytest.mark.parametrize("variant", ["bom", "crlf", "bom+crlf"])

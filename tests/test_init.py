@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import GitopsRepo, git, init_repo, run_cli
+from gitdaemon import GitDaemon
 
+from gitops_promote.core.forge import parse_repo_url
 from gitops_promote.core.registry import parse_registry
-from gitops_promote.core.scaffold_repo import PLACEHOLDER_REPO_URL, parse_repo_url, repository_files
+from gitops_promote.core.scaffold_repo import PLACEHOLDER_REPO_URL, repository_files
 from gitops_promote.core.validation import validate_tree
 
 ENVS = ("dev", "stg", "prd")
@@ -183,9 +185,44 @@ def test_existing_remote_branch_is_never_overwritten(tmp_path: Path) -> None:
     before = git(remote, "rev-parse", "refs/heads/dev")
     # other apps: two inits within the same second would otherwise write identical commits
     result = run_cli(tmp_path, "init", "second", "--remote", str(remote), "--apps", "other")
-    assert result.exit_code == 3
-    assert "pushing dev" in result.stderr and "git -C" in result.stderr
+    assert result.exit_code == 2
+    assert "already has the branch(es) dev, prd, stg" in result.stderr and "git clone" in result.stderr
     assert git(remote, "rev-parse", "refs/heads/dev") == before
+    assert not (tmp_path / "second").exists()  # a failed init leaves nothing behind
+
+
+def test_the_remote_head_points_at_dev_so_a_clone_checks_it_out(tmp_path: Path) -> None:
+    remote = init_repo(tmp_path / "remote.git", bare=True)  # HEAD -> main, which will never exist
+    repo = init(tmp_path, "--remote", str(remote))
+    assert git(remote, "symbolic-ref", "HEAD") == "refs/heads/dev"
+    assert git(repo.path, "symbolic-ref", "refs/remotes/origin/HEAD") == "refs/remotes/origin/dev"
+    git(tmp_path, "clone", "--quiet", str(remote), "cloned")
+    assert git(tmp_path / "cloned", "branch", "--show-current") == "dev"
+
+
+def test_a_server_whose_head_cannot_be_set_gets_a_note(tmp_path: Path, git_daemon: GitDaemon) -> None:
+    name = f"init-note-{tmp_path.name}.git"
+    init_repo(git_daemon.path(name), bare=True)  # its HEAD names main; git cannot change it remotely
+    result = run_cli(tmp_path, "init", "repo", "--remote", git_daemon.url(name))
+    assert result.exit_code == 0, result.stderr
+    assert "the remote's default branch is" in result.stderr and "make dev the default branch" in result.stderr
+    assert run_cli(tmp_path, "init", "json", "--remote", git_daemon.url(name)).exit_code == 2  # branches exist now
+
+
+def test_a_failed_push_leaves_nothing_behind(tmp_path: Path, git_daemon: GitDaemon) -> None:
+    name = f"init-refused-{tmp_path.name}.git"
+    remote = init_repo(git_daemon.path(name), bare=True)
+    hook = remote / "hooks" / "pre-receive"  # the server refuses every push
+    hook.write_text("#!/bin/sh\necho 'refused by policy' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    (tmp_path / "empty").mkdir()
+    result = run_cli(tmp_path, "init", "empty", "--remote", git_daemon.url(name))
+    assert result.exit_code == 3, result.stderr
+    assert "refused by policy" in result.stderr and "nothing was created" in result.stderr
+    assert list((tmp_path / "empty").iterdir()) == []  # emptied again, not removed: it was given
+    assert git(remote, "for-each-ref") == ""
+    assert run_cli(tmp_path, "init", "fresh", "--remote", git_daemon.url(name)).exit_code == 3
+    assert not (tmp_path / "fresh").exists()  # created by init, so removed
 
 
 def test_refuses_a_non_empty_directory(tmp_path: Path) -> None:
@@ -223,13 +260,14 @@ def test_refuses_option_like_remote(tmp_path: Path) -> None:
 def test_without_identity_leaves_the_directory_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tuseConfigOnly = true\n")  # no identity guessed from the host name
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
     (tmp_path / "repo").mkdir()
     result = run_cli(tmp_path, "init", "repo")
-    if result.exit_code == 0:
-        pytest.skip("git found an identity from the host name on this machine")
     assert result.exit_code == 2
-    assert "identity" in result.stderr
+    assert "git has no identity to record as the author of the repository's first commit" in result.stderr
+    assert "promotion" not in result.stderr and 'git config --global user.name "Your Name"' in result.stderr
     assert list((tmp_path / "repo").iterdir()) == []
 
 

@@ -155,7 +155,7 @@ def test_markdown_output(repo: GitopsRepo) -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith("## Environment parity")
     assert "| app | dev | stg | prd |" in result.stdout
-    assert "| `apps/api` | chart 0.2.0 · app 1.1.0 · tag 1.1.0 |" in result.stdout
+    assert "| <code>apps/api</code> | chart 0.2.0 · app 1.1.0 · tag 1.1.0 |" in result.stdout
 
 
 def test_parity_fetches_from_the_remote(remote_setup: RemoteSetup) -> None:

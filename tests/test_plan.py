@@ -37,7 +37,10 @@ def test_plan_lists_commits_actions_drift_and_warnings(gitops_repo: GitopsRepo) 
     text = run_cli(gitops_repo.path, "plan", "dev", "stg")
     assert "database.poolSize" in text.stdout and "Drift" in text.stdout
     markdown = run_cli(gitops_repo.path, "plan", "dev", "stg", "-o", "markdown").stdout
-    assert markdown.startswith("## Promotion plan: dev → stg") and "| seeded | `apps/new/values-stg.yaml` |" in markdown
+    assert (
+        markdown.startswith("## Promotion plan: dev → stg")
+        and "| seeded | <code>apps/new/values-stg.yaml</code> |" in markdown
+    )
 
 
 def test_saved_plan_applies_exactly(remote_setup: RemoteSetup, tmp_path: Path) -> None:

@@ -216,3 +216,63 @@ def test_pr_refuses_no_push(remote_setup: RemoteSetup) -> None:
     result = run_cli(remote_setup.clone.path, "promote", "dev", "stg", "--pr", "--no-push")
     assert result.exit_code == 2
     assert "--no-push" in result.stderr
+
+
+def _freeze_stg_everywhere(setup: RemoteSetup) -> None:
+    registry = (Path(__file__).parent.parent / "environments.yaml").read_text()
+    window = '      - {from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z", reason: long freeze}\n'
+    frozen = registry.replace("  - codename: stg\n", "  - codename: stg\n    freeze:\n" + window, 1)
+    assert frozen != registry
+    for branch in ("dev", "stg", "prd"):  # the same registry everywhere: no drift, stg's own says frozen
+        setup.remote.commit(branch, {"environments.yaml": frozen}, "freeze stg")
+
+
+def test_pr_during_a_freeze_pushes_the_review_branch_with_a_note(remote_setup: RemoteSetup) -> None:
+    remote, clone = remote_setup.remote, remote_setup.clone
+    _freeze_stg_everywhere(remote_setup)
+    remote.commit("dev", NEW_API, "api 1.1.0")
+    stg_before = remote.head("stg")
+    assert run_cli(clone.path, "promote", "dev", "stg").exit_code == 1  # the target itself stays frozen
+
+    result = run_cli(clone.path, "promote", "dev", "stg", "--pr")
+
+    assert result.exit_code == 0, result.stderr
+    assert remote.head("stg") == stg_before
+    review = git(remote.path, "rev-parse", "refs/heads/promote/dev-to-stg")
+    assert git(remote.path, "rev-parse", f"{review}^1") == stg_before
+    assert "stg is frozen" in result.stderr and "the review branch is pushed (it deploys nothing)" in result.stderr
+    assert "merging it into stg is refused until the freeze ends" in result.stderr
+    assert "to write into stg anyway" not in result.stderr
+    assert "git fetch origin && git push origin refs/remotes/origin/promote/dev-to-stg:refs/heads/stg" in result.stderr
+
+
+def test_status_lists_the_review_branch_until_a_promotion_contains_it(remote_setup: RemoteSetup) -> None:
+    remote, clone = remote_setup.remote, remote_setup.clone
+    remote.commit("dev", NEW_API, "api 1.1.0")
+    assert run_cli(clone.path, "promote", "dev", "stg", "--pr").exit_code == 0
+    status = run_cli(clone.path, "status", "-o", "json").json()
+    assert status["review_branches"] == ["promote/dev-to-stg"]
+    assert "review branch waiting to be merged: origin/promote/dev-to-stg" in run_cli(clone.path, "status").stdout
+
+    # merged by fast-forward with the printed command: stg is the reviewed commit
+    git(clone.path, "fetch", "--quiet", "origin")
+    git(clone.path, "push", "--quiet", "origin", "refs/remotes/origin/promote/dev-to-stg:refs/heads/stg")
+    assert run_cli(clone.path, "status", "-o", "json").json()["review_branches"] == []
+
+    remote.commit("dev", {"apps/web/values.yaml": "replicas: 3\n"}, "web 3")
+    result = run_cli(clone.path, "promote", "dev", "stg")
+    assert result.exit_code == 0, result.stderr
+    assert "deleted the review branch origin/promote/dev-to-stg: stg contains it" in result.stderr
+    assert git(remote.path, "for-each-ref", "refs/heads/promote/") == ""
+    assert git(clone.path, "for-each-ref", "refs/remotes/origin/promote/") == ""
+
+
+def test_an_unmerged_review_branch_is_not_deleted(remote_setup: RemoteSetup) -> None:
+    remote, clone = remote_setup.remote, remote_setup.clone
+    remote.commit("dev", NEW_API, "api 1.1.0")
+    assert run_cli(clone.path, "promote", "dev", "stg", "--pr").exit_code == 0
+    remote.commit("dev", {"apps/web/values.yaml": "replicas: 3\n"}, "web 3")
+    assert run_cli(clone.path, "promote", "dev", "stg").exit_code == 0  # promoted directly, not merged
+    left = git(remote.path, "for-each-ref", "--format=%(refname)", "refs/heads/promote/")
+    assert left == "refs/heads/promote/dev-to-stg"
+    assert run_cli(clone.path, "status", "-o", "json").json()["review_branches"] == ["promote/dev-to-stg"]

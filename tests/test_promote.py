@@ -88,8 +88,8 @@ def test_second_run_makes_no_commit(remote_setup: RemoteSetup) -> None:
     ("source", "target", "message"),
     [
         ("dev", "prd", "skips an environment"),
-        ("stg", "dev", "backwards"),
-        ("prd", "stg", "backwards"),
+        ("stg", "dev", "that step goes backwards"),
+        ("prd", "stg", "that step goes backwards"),
         ("dev", "dev", "cannot promote dev into itself"),
         ("dev", "qa", "unknown environment 'qa'"),
         ("stgg", "prd", "did you mean 'stg'?"),
@@ -255,7 +255,7 @@ def test_missing_identity_is_explained(gitops_repo: GitopsRepo, monkeypatch: pyt
     for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
         monkeypatch.delenv(key)
     result = run_cli(gitops_repo.path, "promote", "dev", "stg")
-    assert result.exit_code == 2 and "git config user.name" in result.stderr
+    assert result.exit_code == 2 and "git config --global user.name" in result.stderr
 
 
 def test_registry_union_protects_target_files(gitops_repo: GitopsRepo) -> None:

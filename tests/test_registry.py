@@ -107,7 +107,8 @@ def test_cli_reports_invalid_registry_with_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_envs_text_and_json(gitops_repo: GitopsRepo) -> None:
+def test_envs_text_and_json(gitops_repo: GitopsRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # xdist workers may say 80: 12-character ids from 100 columns on
     result = run_cli(gitops_repo.path, "envs", "-o", "json")
     assert result.exit_code == 0, result.stderr
     data = result.json()

@@ -163,7 +163,8 @@ def test_rollback_to_the_content_it_already_has_is_a_no_op(local: Promoted) -> N
     assert repo.head("stg") == head
 
 
-def test_history_and_status_mark_the_rollback(local: Promoted) -> None:
+def test_history_and_status_mark_the_rollback(local: Promoted, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # 12-character commit ids from 100 columns on
     assert run_cli(local.repo.path, "rollback", "stg", "--reason", "bad").exit_code == 0
     stg = run_cli(local.repo.path, "status", "-o", "json").json()["environments"][1]
     assert stg["last_promotion"]["commit"] == local.second

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REGISTRY, GitopsRepo, git, make_gitops_repo, run_cli, standard_files
-from signing_keys import HAVE_GPG, SshKey, commit_signed, gpg_home, make_ssh_key, tamper
+from signing_keys import HAVE_GPG, HAVE_GPGSM, SshKey, commit_signed, gpg_home, make_ssh_key, tamper, x509_home
 
 PRD_BACKUPS = "    backups: {enabled: true, policy: TBD}\n"
 SIGNERS = ".gitops/allowed_signers"
@@ -196,6 +196,22 @@ def test_openpgp_signatures_are_checked_against_the_keyring(tmp_path: Path, monk
         (tmp_path / "empty-gnupg").mkdir(mode=0o700)
         result = run_cli(signed.repo.path, "promote", "stg", "prd")
         assert result.exit_code == 1 and commit[:12] in result.stderr and "unknown" in result.stderr
+
+
+@pytest.mark.skipif(not HAVE_GPGSM, reason="gpgsm is not installed")
+def test_x509_signatures_are_checked_against_the_keybox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    signed = make_signed(tmp_path, policy_registry())
+    with x509_home() as cert:
+        monkeypatch.setenv("GNUPGHOME", str(cert.home))
+        change = {"apps/api/values.yaml": "image:\n  tag: '1.1.0'\n"}
+        commit = commit_signed(signed.repo.path, "stg", change, "x509-signed", cert.config)
+        assert run_cli(signed.repo.path, "plan", "stg", "prd", "-o", "json").json()["signatures"] == []
+        # A keybox without the certificate cannot check it: refused as unknown, not as unsigned.
+        other = tmp_path / "other-gnupg"
+        other.mkdir(mode=0o700)
+        monkeypatch.setenv("GNUPGHOME", str(other))
+        result = run_cli(signed.repo.path, "plan", "stg", "prd", "-o", "json")
+        assert [(f["commit"], f["kind"]) for f in result.json()["signatures"]] == [(commit, "unknown-key")]
 
 
 @pytest.mark.parametrize(

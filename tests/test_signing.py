@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import RemoteSetup, git, run_cli
-from signing_keys import HAVE_GPG, SshKey, configure, gpg_home, make_ssh_key, verify_commit
+from signing_keys import HAVE_GPG, HAVE_GPGSM, SshKey, configure, gpg_home, make_ssh_key, verify_commit, x509_home
 
 NEW_API = {"apps/api/values.yaml": "image:\n  repository: ghcr.io/example/api\n  tag: '1.1.0'\n"}
 
@@ -147,6 +147,22 @@ def test_promotion_is_openpgp_signed(remote_setup: RemoteSetup, monkeypatch: pyt
         assert checked.returncode == 0, checked.stderr
         assert b"Good signature from" in checked.stderr
         assert git(remote.path, "log", "-1", "--format=%GF", commit) == gpg.fingerprint
+
+
+@pytest.mark.skipif(not HAVE_GPGSM, reason="gpgsm is not installed")
+def test_promotion_is_x509_signed(remote_setup: RemoteSetup, monkeypatch: pytest.MonkeyPatch) -> None:
+    clone, remote = remote_setup.clone.path, remote_setup.remote
+    with x509_home() as cert:
+        monkeypatch.setenv("GNUPGHOME", str(cert.home))
+        configure(clone, {**cert.config, "commit.gpgsign": "true"})
+        remote.commit("dev", NEW_API, "api 1.1.0")
+
+        result = run_cli(clone, "promote", "dev", "stg", "-o", "json")
+
+        assert result.exit_code == 0, result.stderr
+        commit = result.json()["target_commit"]
+        assert verify_commit(remote.path, commit).returncode == 0
+        assert git(remote.path, "log", "-1", "--format=%G? %GK", commit) == f"G {cert.fingerprint}"
 
 
 # ---- a protected branch: the server refuses unsigned commits on prd -------------------------

@@ -63,9 +63,9 @@ def test_status_text_is_one_table(busy_repo: GitopsRepo, monkeypatch: pytest.Mon
     result = run_cli(busy_repo.path, "status")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    for text in ("dev", "stg", "prd", "Production", "99.5%", busy_repo.head("prd")[:12], "2 file(s), 2 commit(s)"):
+    for text in ("dev", "stg", "prd", "Production", "99.5%", busy_repo.head("prd")[:12], "2 files, 2 commits"):
         assert text in out
-    assert "1 path(s)" in out  # prd's drift count in the table
+    assert "1 path" in out  # prd's drift count in the table
     assert "drift: apps/api/templates/service.yaml" in out  # and the path below it
 
 

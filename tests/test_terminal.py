@@ -108,3 +108,60 @@ def test_completion_completes_environment_names(gitops_repo: GitopsRepo) -> None
     assert proc.stdout.split() == ["stg"]
     outside = subprocess.run([_gitops_script()], capture_output=True, text=True, env=env, cwd="/", check=False)
     assert outside.stdout.split() == [] and outside.stderr == ""
+
+
+def _stderr_on_a_terminal(cwd: Path, *args: str) -> tuple[int, str]:
+    """Run gitops with stderr on a pseudo-terminal (stdout piped); what the terminal received."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="100", PYTHONPATH=str(Path(__file__).parent.parent / "src"))
+    code = "from gitops_promote.cli import main; main()"
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", code, "-C", str(cwd), *args], stdout=subprocess.PIPE, stderr=slave, env=env
+    )
+    os.close(slave)
+    received = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    proc.communicate()
+    os.close(master)
+    return proc.returncode, received.decode("utf-8", "replace")
+
+
+def test_a_spinner_says_what_is_happening_on_a_terminal(remote_setup) -> None:  # type: ignore[no-untyped-def]
+    code, terminal = _stderr_on_a_terminal(remote_setup.clone.path, "status")
+    assert code == 0, terminal
+    assert "reading every environment: fetching, comparing branches" in terminal
+    code, terminal = _stderr_on_a_terminal(remote_setup.clone.path, "promote", "dev", "stg", "--dry-run")
+    assert "dry run of promoting dev to stg" in terminal and "pushing" not in terminal
+
+
+def test_no_spinner_for_status_when_piped(remote_setup) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(remote_setup.clone.path, "status")
+    assert result.exit_code == 0 and "reading every environment" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["markdown", "github", "brief"])
+def test_gitops_output_a_command_lacks_falls_back_to_its_default(
+    gitops_repo: GitopsRepo, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """GITOPS_OUTPUT set for a whole CI job (for diff's PR comment) does not break the others."""
+    monkeypatch.setenv("GITOPS_OUTPUT", value)
+    for args in (["status"], ["plan", "dev", "stg"], ["promote", "dev", "stg", "--dry-run"], ["envs"]):
+        result = run_cli(gitops_repo.path, *args)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert not result.stdout.lstrip().startswith("{")
+    if value == "markdown":  # a command that has the format uses it
+        assert run_cli(gitops_repo.path, "plan", "dev", "stg").stdout.startswith("## Promotion plan")
+
+
+def test_an_explicit_output_a_command_lacks_is_still_an_error(gitops_repo: GitopsRepo) -> None:
+    result = run_cli(gitops_repo.path, "status", "--output", "markdown")
+    assert result.exit_code == 2 and "'markdown' is not one of" in result.stderr

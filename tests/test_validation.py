@@ -209,7 +209,8 @@ def test_values_schema_violation_from_values_yaml_points_there(registry: Registr
     [finding] = [f for f in validate_tree(files, registry, "prd") if f.rule == "helm-values-schema"]
     assert finding.file == "apps/web/values.yaml"
     assert files["apps/web/values.yaml"].decode().splitlines()[finding.line - 1].startswith("logLevel: chatty")
-    assert finding.message.startswith("logLevel: 'chatty' is not one of")
+    assert finding.message.startswith("logLevel: the value is not one of the allowed values ['panic'")
+    assert "chatty" not in finding.message  # a schema message never quotes the value (issue 12)
 
 
 APP = """apiVersion: argoproj.io/v1alpha1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import io
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,12 +16,68 @@ from typing import Annotated, Any, NoReturn, Optional
 
 import click
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from gitops_promote import ISSUES_URL, __version__
 from gitops_promote.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, GitopsError
 
+OUTPUT_VARIABLE = "GITOPS_OUTPUT"
+
+# Options a user of other tools types first, and the option of ours they mean.
+_FAMILIAR_OPTIONS = {"--format": "--output", "--json": "--output json", "-f": "--output"}
+
+
+class _Group(TyperGroup):
+    """Suggests a command name once: click 8.4 suggests one itself, Typer adds its own on top."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return click.Group.resolve_command(self, ctx, args)
+        except click.UsageError as exc:
+            if args and not getattr(exc, "possibilities", None) and "Did you mean" not in exc.message:
+                from gitops_promote.core.lookup import closest
+
+                close = closest(args[0], self.commands)
+                if close:
+                    raise click.UsageError(f"{exc.message.rstrip('.')}. Did you mean {close!r}?", ctx) from None
+            raise
+
+
+class _Command(TyperCommand):
+    """`--format`/`--json` (what other tools call it) point at `--output`, not at a look-alike;
+    a GITOPS_OUTPUT this command has no such format for is ignored (see `_parse`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return self._parse(ctx, args)
+        except click.NoSuchOption as exc:
+            better = _FAMILIAR_OPTIONS.get(exc.option_name)
+            if better is None or not any("--output" in p.opts for p in self.params):
+                raise
+            raise click.NoSuchOption(
+                exc.option_name, message=f"No such option {exc.option_name!r}. Did you mean {better!r}?", ctx=ctx
+            ) from None
+
+    def _parse(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """GITOPS_OUTPUT is set for a whole CI job (`markdown` for the PR comment of `diff`), so a
+        command without that format uses its own default; an explicit --output still errors."""
+        output = next((p for p in self.params if p.name == "output"), None)
+        wanted = os.environ.get(OUTPUT_VARIABLE, "")
+        choices = getattr(output.type, "choices", None) if output is not None else None
+        if output is None or not wanted or choices is None or wanted.lower() in {str(c).lower() for c in choices}:
+            return super().parse_args(ctx, args)
+        envvar, output.envvar = output.envvar, None
+        try:
+            return super().parse_args(ctx, args)
+        finally:
+            output.envvar = envvar
+
+
 app = typer.Typer(
     name="gitops",
+    cls=_Group,
     help="Promote a GitOps repository's content from one environment branch to the next.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -188,7 +245,7 @@ def _internal_error(exc: BaseException) -> NoReturn:
     from gitops_promote.render import console
 
     # A plain traceback: rich's would print local variables, which may hold secrets.
-    sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    console.write_err("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     console.error(
         f"internal error ({type(exc).__name__}): this is a bug in gitops-promote {__version__}. "
         f"Please report it at {ISSUES_URL} with the command you ran and the traceback above."
@@ -208,7 +265,7 @@ def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> No
 # ---- commands ---------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command, short_help="The registry and each branch's head.")
 def envs(
     ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
 ) -> None:
@@ -223,7 +280,7 @@ def envs(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Promote SOURCE into TARGET, one step.")
 def promote(
     ctx: typer.Context,
     source: Annotated[
@@ -290,8 +347,7 @@ def promote(
             dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, plan_file=plan, sign=sign
         )
         names = (source or "the plan's source", target or "its target")
-        doing = "planning" if dry_run else "pushing" if push else "writing"
-        with console.status(f"promoting {names[0]} to {names[1]}: {doing}…"):
+        with console.status(_promote_activity(names[0], names[1], dry_run, push, pr)):
             result = command.run(_repo_path(ctx), request, options)
         _emit(output, result, lambda r: render.text(r, verbose))
         if attest is not None:
@@ -309,7 +365,17 @@ def _attest_promotion(ctx: typer.Context, result: Any, attest: Path, plan: Path 
     console.message(f"attestation written to {attest}" if written else "nothing was promoted: no attestation written")
 
 
-@app.command()
+def _promote_activity(source: str, target: str, dry_run: bool, push: bool, pr: bool) -> str:
+    """The spinner's words: only the steps this run will really take."""
+    if dry_run:
+        return f"dry run of promoting {source} to {target}: fetching, planning (nothing is written)…"
+    steps = "fetching, planning, writing the commit"
+    if push:
+        steps += ", pushing the review branch" if pr else ", pushing"
+    return f"promoting {source} to {target}: {steps}…"
+
+
+@app.command(cls=_Command, short_help="What a promotion would change (YAML diff).")
 def diff(
     ctx: typer.Context,
     source: Annotated[
@@ -356,11 +422,12 @@ def diff(
         if show_secrets and os.environ.get("CI"):
             console.warning("--show-secrets in CI: secret values will appear in the job log")
         request = PromotionRequest(source, target, ref, registry, remote, fetch)
-        result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
+        with console.status(f"diffing {source} against {target}: fetching, reading both trees…"):
+            result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
         if chosen is not DiffOutput.json:
             for warning in result.branch_warnings:
-                console.warning(warning.message)
+                console.warning(console.visible(warning.message))
         if chosen is DiffOutput.json:
             console.print_json(result.to_json())
         elif chosen is DiffOutput.brief:
@@ -376,7 +443,7 @@ def diff(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command, short_help="What promote would do, without doing it.")
 def plan(
     ctx: typer.Context,
     source: Annotated[
@@ -408,7 +475,8 @@ def plan(
         from gitops_promote.render import console
         from gitops_promote.render import plan as render
 
-        result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote, fetch), save)
+        with console.status(f"planning the promotion of {source} to {target}: fetching, comparing…"):
+            result = command.run(_repo_path(ctx), PromotionRequest(source, target, ref, registry, remote, fetch), save)
         if output is PlanOutput.json:
             console.print_json(result.to_json())
         elif output is PlanOutput.markdown:
@@ -429,7 +497,7 @@ class ValidateOutput(str, enum.Enum):
     github = "github"
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Create a new GitOps repository.")
 def init(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Directory for the new repository (must be new or empty).")],
@@ -465,7 +533,7 @@ def init(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Check every environment branch.")
 def validate(
     ctx: typer.Context,
     envs: Annotated[
@@ -497,7 +565,8 @@ def validate(
         from gitops_promote.render import validate as render
 
         request = command.ValidateRequest(tuple(envs or ()), registry, remote, fetch, worktree)
-        result = command.run(_repo_path(ctx), request)
+        with console.status("validating: reading each environment's files…"):
+            result = command.run(_repo_path(ctx), request)
         if output is ValidateOutput.json:
             console.print_json(result.to_json())
         elif output is ValidateOutput.github:
@@ -509,7 +578,7 @@ def validate(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Try it: a throwaway repo, one promotion.")
 def demo(
     path: Annotated[
         Optional[Path],  # noqa: UP045
@@ -533,7 +602,7 @@ class ParityOutput(str, enum.Enum):
     markdown = "markdown"
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Where every environment stands.")
 def status(
     ctx: typer.Context,
     registry: RegistryOpt = None,
@@ -545,14 +614,17 @@ def status(
 
     def body() -> None:
         from gitops_promote.commands import status as command
+        from gitops_promote.render import console
         from gitops_promote.render import status as render
 
-        _emit(output, command.run(_repo_path(ctx), registry, remote, fetch), render.text)
+        with console.status("reading every environment: fetching, comparing branches…"):
+            result = command.run(_repo_path(ctx), registry, remote, fetch)
+        _emit(output, result, render.text)
 
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Apps × environments: versions, drift.")
 def parity(
     ctx: typer.Context,
     strict: Annotated[
@@ -573,7 +645,8 @@ def parity(
         from gitops_promote.render import console
         from gitops_promote.render import parity as render
 
-        report = command.run(_repo_path(ctx), registry, remote, fetch)
+        with console.status("comparing every environment: fetching, reading each branch…"):
+            report = command.run(_repo_path(ctx), registry, remote, fetch)
         if output is ParityOutput.json:
             console.print_json(report.to_json())
         elif output is ParityOutput.markdown:
@@ -585,7 +658,7 @@ def parity(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Promotions into ENV, newest first.")
 def history(
     ctx: typer.Context,
     env: Annotated[
@@ -601,14 +674,17 @@ def history(
 
     def body() -> None:
         from gitops_promote.commands import history as command
+        from gitops_promote.render import console
         from gitops_promote.render import history as render
 
-        _emit(output, command.run(_repo_path(ctx), env, limit, registry, remote, fetch), render.text)
+        with console.status(f"reading the history of {env}…"):
+            result = command.run(_repo_path(ctx), env, limit, registry, remote, fetch)
+        _emit(output, result, render.text)
 
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Restore an earlier promotion of ENV.")
 def rollback(
     ctx: typer.Context,
     env: Annotated[
@@ -648,7 +724,7 @@ def rollback(
 # ---- verify and attest (docs/commands/verify.md, docs/commands/attest.md) ----------------------
 
 
-@app.command()
+@app.command(cls=_Command, short_help="Audit ENV's promotions and signatures.")
 def verify(
     ctx: typer.Context,
     env: Annotated[
@@ -680,7 +756,7 @@ def verify(
     _run(body)
 
 
-@app.command()
+@app.command(cls=_Command, short_help="An in-toto Statement for a promotion.")
 def attest(
     ctx: typer.Context,
     env: Annotated[

@@ -18,11 +18,12 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitops_promote.adapters import treewriter
 from gitops_promote.adapters.catfile import ObjectReader
+from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
 from gitops_promote.core.tree import Tree, TreeEntry
 from gitops_promote.core.treediff import DiffRecord
@@ -165,7 +166,7 @@ class Repository:
         )
         if out is None:
             raise UsageError(
-                f"{self._cwd} is not inside a git repository",
+                f"{self._cwd.resolve()} is not inside a git repository",
                 hint="run gitops from a clone of your GitOps repository, or pass -C PATH",
             )
         git_dir, bare, inside, *cdup = [*_decode(out).split("\n"), ""][:4]
@@ -199,7 +200,7 @@ class Repository:
         stdin: bytes | None = None,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
-        argv = [*_GIT, *args]
+        argv = self._git_argv(args)
         try:
             return subprocess.run(  # noqa: S603 - argument list, no shell
                 argv,
@@ -211,6 +212,10 @@ class Repository:
             )
         except FileNotFoundError as exc:
             raise GitError("git is not installed or not on PATH", hint="install git") from exc
+
+    @staticmethod
+    def _git_argv(args: Sequence[str]) -> list[str]:
+        return ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false", *args]
 
     def _run_raw(
         self,
@@ -513,7 +518,17 @@ class Repository:
             if record.strip():
                 sha, code, key, signer, author = _decode(record.strip(b"\n")).split("\x1f")
                 found[sha] = SignatureStatus(sha, author, code, key, signer)
+        self._signed_but_unchecked(found)
         return [found[c] for c in commits if c in found]
+
+    def _signed_but_unchecked(self, found: dict[str, SignatureStatus]) -> None:
+        """git says N ("no signature") for an x509 signature gpgsm has no certificate for: a
+        commit that carries a signature is "cannot be checked" (E), not "unsigned"."""
+        unsigned = [sha for sha, status in found.items() if status.code == "N"]
+        for sha, raw in self.read_blobs(unsigned).items():  # cat-file --batch reads commits too
+            header = raw.split(b"\n\n", 1)[0]
+            if b"\ngpgsig " in header or b"\ngpgsig-sha256 " in header:
+                found[sha] = replace(found[sha], code="E")
 
     # ---- refs -----------------------------------------------------------------------------
     def update_ref(self, ref: str, new: str, old: str | None, reason: str) -> bool:
@@ -585,7 +600,9 @@ class Repository:
             if not record:
                 continue
             sha, parents, author, date, body = _decode(record).split("\x1f", 4)
-            subject = body.split("\n", 1)[0]
+            # Subjects are shown in every format and copied into promotion commits: a secret
+            # pasted into one (`set password=x`) is masked by the one masker, like a diff line.
+            subject = mask_subject(body.split("\n", 1)[0])
             commits.append(CommitInfo(sha, subject, author, date, body, tuple(parents.split())))
         return commits
 
@@ -714,6 +731,14 @@ class Repository:
             what="fetch from the remote",
         )
 
+    def changed_paths(self, old: str, new: str) -> set[str]:
+        """Paths whose entry differs between two commits (one diff-tree, no listing)."""
+        out = self.run(
+            ["diff-tree", "-r", "-z", "--no-renames", "--name-only", "--no-commit-id", "--end-of-options", old, new],
+            what="compare two trees",
+        )
+        return {_decode(p) for p in out.split(b"\0") if p}
+
     def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
         """(commits only in `local`, commits only in `upstream`)."""
         out = self.run(
@@ -747,6 +772,36 @@ class Repository:
             return PushResult(True, False, err)
         return PushResult(False, _lost_race(out), err or out.strip())
 
+    def push_new_branches(self, remote: str, commit: str, branches: Sequence[str]) -> PushResult:
+        """Create `branches` at `commit` on the remote in one atomic push: all of them or none,
+        each with a lease that it must not exist yet."""
+        refs = [f"refs/heads/{b}" for b in branches]
+        leases = [f"--force-with-lease={ref}:" for ref in refs]
+        argv = ["push", "--porcelain", "--no-verify", "--atomic", *leases, "--end-of-options", remote]
+        proc = self._exec([*argv, *(f"{commit}:{ref}" for ref in refs)])
+        out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
+        return PushResult(proc.returncode == 0, _lost_race(out), err or out.strip())
+
+    def delete_remote_branch(self, remote: str, branch: str, expected: str) -> PushResult:
+        """Delete `branch` on the remote only if it still holds `expected` (a lease), and its
+        remote-tracking ref here."""
+        ref = f"refs/heads/{branch}"
+        lease = f"--force-with-lease={ref}:{expected}"
+        proc = self._exec(["push", "--porcelain", "--no-verify", lease, "--end-of-options", remote, f":{ref}"])
+        out, err = _decode(proc.stdout), _decode(proc.stderr).strip()
+        if proc.returncode == 0:
+            self._exec(["update-ref", "-d", f"refs/remotes/{remote}/{branch}"])
+            return PushResult(True, False, err)
+        return PushResult(False, _lost_race(out), err or out.strip())
+
+    def remote_head(self, remote: str) -> str | None:
+        """The branch the remote's HEAD names (what `git clone` checks out), or None."""
+        out = self.run(["ls-remote", "--symref", "--end-of-options", remote, "HEAD"], what="reach the remote")
+        for line in _decode(out).splitlines():
+            if line.startswith("ref: ") and line.endswith("\tHEAD"):
+                return line[5:].split("\t", 1)[0].removeprefix("refs/heads/")
+        return None
+
 
 # How a push that lost a race to another one is reported: by our lease (stale info), by the
 # client (fetch first, non-fast-forward), or by the server when two pushes update the branch at
@@ -766,6 +821,13 @@ def init_repository(path: Path, initial_branch: str) -> Repository:
     if proc.returncode != 0:
         raise GitError(f"git could not create a repository in {path}: {_decode(proc.stderr).strip()}")
     return Repository(path)
+
+
+def set_symbolic_head(git_dir: Path, branch: str) -> bool:
+    """Point the HEAD of the repository at `git_dir` (e.g. a bare remote) at `branch`."""
+    argv = ["git", "-c", "core.hooksPath=/dev/null", f"--git-dir={git_dir}", "symbolic-ref", "HEAD"]
+    proc = subprocess.run([*argv, f"refs/heads/{branch}"], capture_output=True, env=git_env(), check=False)  # noqa: S603
+    return proc.returncode == 0
 
 
 def _index_records(entries: Tree, base: Tree) -> bytes:

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from gitops_promote.core.yamlload import LimitExceeded, check_limits, check_size, construct_int
+
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -37,6 +39,7 @@ def _timestamp_as_text(loader: Any, node: Any) -> str:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
 
 
 class YamlSyntaxError(ValueError):
@@ -180,10 +183,17 @@ def decode(data: bytes | str, name: str = "") -> str:
 
 
 def load_documents(text: str) -> list[Document]:
-    """Every document of `text`, raising YamlSyntaxError with a position on failure."""
+    """Every document of `text`, raising YamlSyntaxError with a position on failure.
+
+    The limits of core/yamlload.py apply (file size, aliases, depth, integer digits), so a
+    YAML bomb is a syntax problem at its line, not a hang.
+    """
     text = text.lstrip("\ufeff")
     try:
+        check_size(text)
         return _load_pyyaml(text)
+    except LimitExceeded as exc:
+        raise YamlSyntaxError(exc.message, exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
         if "duplicate anchor" not in str(exc):
             raise _syntax_error(exc) from None
@@ -273,6 +283,7 @@ def _load_pyyaml(text: str) -> list[Document]:
     try:
         while loader.check_node():
             node = loader.get_node()
+            check_limits(node)
             # Nodes first: construction flattens `<<` merges into the mapping in place, which
             # would make merged keys look like duplicates. Duplicate checks walk the raw nodes.
             dups = list(duplicate_keys(node))
@@ -293,9 +304,13 @@ def _load_ruamel(text: str) -> list[Document]:
         with warnings.catch_warnings():  # ReusedAnchorWarning: allowed by YAML 1.2, as here
             warnings.simplefilter("ignore")
             nodes = list(parser.compose_all(text))
+            for node in nodes:
+                check_limits(node)
             # Duplicates first: constructing flattens `<<` merges into the nodes in place.
             dups = [list(duplicate_keys(n)) for n in nodes]
             datas = [parser.constructor.construct_document(n) for n in nodes]
+    except LimitExceeded as exc:
+        raise YamlSyntaxError(exc.message, exc.line, exc.column) from None
     except RuamelMarked as exc:
         raise _syntax_error(exc) from None
     except Exception as exc:  # ruamel raises assorted errors on odd input

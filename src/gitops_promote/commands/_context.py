@@ -12,6 +12,7 @@ from itertools import chain
 from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
+from gitops_promote.core.lookup import closest
 from gitops_promote.core.registry import REGISTRY_FILE, Environment, Registry, parse_registry
 from gitops_promote.errors import ConfigError, UsageError
 
@@ -61,11 +62,9 @@ def environment(registry: Registry, name: str) -> Environment:
     _refuse_option_like(name, "environment")
     found = registry.get(name) or registry.by_branch(name)
     if found is None:
-        import difflib
-
         known = [e.codename for e in registry.environments]
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        close = closest(name, known)
+        hint = f"did you mean {close!r}? " if close else ""
         raise UsageError(
             f"unknown environment {name!r} (registry {registry.source})",
             hint=f"{hint}known environments: {', '.join(known)}",
@@ -172,7 +171,7 @@ def _require_same_branch(codename: str, registries: list[Registry], texts: dict[
     raise ConfigError(
         f"the registries disagree on which branch is {codename}: " + "; ".join(lines),
         hint="a branch mapping changes only when every environment's registry says the same: fix the "
-        "registry that is wrong (or promote the change step by step); nothing was written",
+        "registry that is wrong, or make the change on every environment's branch; nothing was written",
     )
 
 

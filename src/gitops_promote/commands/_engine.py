@@ -298,7 +298,7 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     commits = tuple(pending_commits(repo, base, source_commit))
     drift = tuple(detect_drift(repo, base, target_commit, source_commit, target_tree, plan, owned, merge.same_content))
     freeze = check_promotion_allowed(dst, current_time(), request.override_reason, registry.source)
-    found = [*synced.warnings, *merge.warnings(base, drift)]
+    found = [*synced.warnings, *merge.warnings(base, drift, source_commit)]
     return Prepared(
         repo,
         registry,
@@ -473,16 +473,16 @@ def ignoring_env_keys(repo: Repository, rules: KeyRules) -> SameContent | None:
     return lambda path, version, upstream: same_ignoring_keys(repo, rules, path, version, upstream)
 
 
-def require_git_identity(repo: Repository) -> None:
+def require_git_identity(repo: Repository, commit: str = "the promotion commit") -> None:
     """commit-tree needs an author; say how to set one instead of git's terse message."""
     try:
         # one `git var`: both identities come from the same user.* settings (issue 11)
         repo.run(["var", "GIT_COMMITTER_IDENT"], what="find the committer identity")
     except GitError as exc:
         raise ConfigError(
-            "git has no identity to record as the promotion's author",
-            hint='set it with git config user.name "…" and git config user.email "…" '
-            "(or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL)",
+            f"git has no identity to record as the author of {commit}",
+            hint='set it with: git config --global user.name "Your Name" && '
+            'git config --global user.email "you@example.com" (or GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL)',
         ) from exc
 
 

@@ -8,12 +8,11 @@ hashed here; they are written when the promotion is applied, so a dry run writes
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.core.paths import expand, glob_to_regex
+from gitops_promote.core.paths import Glob, compile_glob, expand
 from gitops_promote.core.promotion import MODIFIED, FileAction, TreePlan
 from gitops_promote.core.tree import TreeEntry
 
@@ -22,17 +21,17 @@ from gitops_promote.core.tree import TreeEntry
 class KeyRules:
     """Which keys each promoted file keeps from the target, for one target environment."""
 
-    rules: list[tuple[re.Pattern[str], tuple[str, ...]]] = field(default_factory=list)
+    rules: list[tuple[Glob, tuple[str, ...]]] = field(default_factory=list)
 
     @classmethod
     def build(cls, patterns: Mapping[str, tuple[str, ...]], env: str) -> KeyRules:
-        compiled = [(re.compile(f"^{glob_to_regex(expand(p, env))}$", re.DOTALL), keys) for p, keys in patterns.items()]
+        compiled = [(compile_glob(expand(p, env)), keys) for p, keys in patterns.items()]  # linear-time matchers
         return cls(compiled)
 
     def keys_for(self, path: str) -> tuple[str, ...]:
         found: list[str] = []
-        for regex, keys in self.rules:
-            if regex.match(path):
+        for glob, keys in self.rules:
+            if glob.matches(path):
                 found += [k for k in keys if k not in found]
         return tuple(found)
 

@@ -88,12 +88,25 @@ def _follow_local_branch(repo: Repository, move: BranchMove) -> list[str]:
     """Fast-forward the local branch when that loses nothing and disturbs no checkout."""
     ref = f"refs/heads/{move.branch}"
     local = repo.resolve_commit(ref)
-    if local is None or local == move.new or not repo.is_ancestor(local, move.new):
+    if local is None or local == move.new:
         return []
+    if not repo.is_ancestor(local, move.new):
+        return [_diverged_note(repo, move, local, ref in repo.checked_out_branches())]
     if ref in repo.checked_out_branches():
         return [f"local branch {move.branch} is checked out; it was left at {local[:12]}"]
     repo.update_ref(ref, move.new, local, f"{move.reason}: follow remote")
     return []
+
+
+def _diverged_note(repo: Repository, move: BranchMove, local: str, checked_out: bool) -> str:
+    """The local branch has commits the push did not carry (e.g. an earlier --no-push)."""
+    upstream = f"{move.refs.remote}/{move.branch}"
+    count = len(repo.log([f"^{move.new}", local]))
+    drop = f"git reset --keep {upstream}" if checked_out else f"git branch --force {move.branch} {upstream}"
+    return (
+        f"local branch {move.branch} has {count} commit(s) that are not on {upstream} (an earlier --no-push?) "
+        f"and has diverged from it; it was left at {local[:12]}. To drop them: {drop}"
+    )
 
 
 def _checkout_note(repo: Repository, move: BranchMove) -> list[str]:

@@ -6,14 +6,14 @@ so that what a release manager reviewed is what ships.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_promote.commands._engine import Prepared
-from gitops_promote.errors import ConfigError, RefusedError, UsageError
+from gitops_promote.core import planfile
+from gitops_promote.errors import RefusedError, UsageError
 
-PLAN_SCHEMA = 1
+PLAN_SCHEMA = planfile.PLAN_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -40,17 +40,8 @@ def load_saved(path: Path, source: str | None, target: str | None, ref: str | No
 
 
 def _read_saved(path: Path) -> SavedPlan:
-    try:
-        data = json.loads(path.read_text())
-        if data.get("schema") != PLAN_SCHEMA:
-            raise ConfigError(f"{path}: unsupported plan schema {data.get('schema')!r}", hint="save the plan again")
-        return SavedPlan(
-            data["source"], data["target"], data["source_tip"], data["source_commit"], data["target_commit"]
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(
-            f"cannot read the saved plan {path}: {exc}", hint="save it with gitops plan --save FILE"
-        ) from None
+    fields = planfile.read(path)  # bounded and schema-checked: a plan file is untrusted input
+    return SavedPlan(fields.source, fields.target, fields.source_tip, fields.source_commit, fields.target_commit)
 
 
 def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
@@ -60,7 +51,13 @@ def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
             f"the saved plan promotes {saved.source} to {saved.target}, not "
             f"{prepared.source.codename} to {prepared.target.codename}"
         )
-    source_tip = prepared.repo.resolve_commit(prepared.refs.ref(prepared.source.branch))
+    if len(saved.target_commit) != len(prepared.target_commit):
+        raise UsageError(
+            f"the saved plan names {len(saved.target_commit)}-digit commit ids; this repository uses "
+            f"{len(prepared.target_commit)} (a plan from another repository?)",
+            hint="save the plan in this repository with gitops plan --save FILE",
+        )
+    source_tip = prepared.source_tip
     moved = []
     if source_tip != saved.source_tip:
         moved.append(f"{prepared.source.branch} moved from {saved.source_tip[:12]} to {(source_tip or 'nothing')[:12]}")

@@ -10,18 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands._context import registry_at
 from gitops_promote.commands._engine import Prepared
 from gitops_promote.core.registry import Environment
 from gitops_promote.core.signatures import SignatureFinding, commits_covered, judge
 from gitops_promote.errors import ConfigError, RefusedError
-
-
-def target_entry(repo: Repository, target: Environment, target_commit: str) -> Environment:
-    """The target's entry in the registry on its own tip (else the entry of the registry in use)."""
-    own = registry_at(repo, target_commit, target.branch)
-    found = own.get(target.codename) if own is not None else None
-    return found or target
 
 
 def check_signatures(

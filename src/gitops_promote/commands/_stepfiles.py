@@ -137,12 +137,15 @@ class StepTrees:
         return found
 
     # ---- warnings ------------------------------------------------------------------------------
-    def warnings(self, base: LastPromotion | None, drift: Iterable[Drift]) -> list[Warning]:
+    def warnings(self, base: LastPromotion | None, drift: Iterable[Drift], source_commit: str) -> list[Warning]:
         found: list[Warning] = []
         found += self._governance_warnings()
         found += self._rollback_warning(base)
         src, dst = self.source.codename, self.target.codename
-        kept_blobs = self._kept_file_blobs()
+        # Missing keys are news only where the source's copy changed since the last promotion.
+        fresh = self.repo.changed_paths(base.pending_since, source_commit) if base else None
+        kept = [a.path for a in self.plan.actions if a.action == KEPT and (fresh is None or a.path in fresh)]
+        kept_blobs, kept_set = self._kept_file_blobs(kept), set(kept)
         for action in self.plan.actions:
             if action.action == SEEDED:
                 found.append(
@@ -155,7 +158,7 @@ class StepTrees:
             elif action.action == ORPHANED:
                 message = f"{dst}'s file is removed: its app is gone from {src}"
                 found.append(Warning(notices.ORPHANED, action.path, message))
-            elif action.action == KEPT:
+            elif action.action == KEPT and action.path in kept_set:
                 found += self._missing_keys(action.path, kept_blobs)
         for item in drift:
             found.append(
@@ -222,13 +225,13 @@ class StepTrees:
             )
         ]
 
-    def _kept_file_blobs(self) -> dict[str, bytes]:
-        """Both copies of every kept YAML env file, read in one batch."""
+    def _kept_file_blobs(self, paths: list[str]) -> dict[str, bytes]:
+        """Both copies of the kept YAML env files, read in one batch."""
         shas = [
             entry.sha
-            for action in self.plan.actions
-            if action.action == KEPT and _is_yaml(action.path)
-            for entry in (self.source_tree.get(action.path), self.target_tree.get(action.path))
+            for path in paths
+            if _is_yaml(path)
+            for entry in (self.source_tree.get(path), self.target_tree.get(path))
             if entry is not None and entry.kind == "blob"
         ]
         return self.repo.read_blobs(shas)
@@ -294,14 +297,18 @@ class StepTrees:
 
     def _applications_to_check(self) -> list[str]:
         """Applications the promotion writes, and, when it removes files, the kept ones too."""
-        changed = {a.path for a in self.plan.actions if a.action != KEPT}
+        entries = self.plan.entries
         removes = any(a.action in (DELETED, ORPHANED) for a in self.plan.actions)
-        paths = []
-        for path, entry in self.plan.entries.items():
-            if entry.kind != "blob" or not _is_yaml(path):
-                continue
-            if path in changed or (removes and self.owned.owns(path)):
-                paths.append(path)
+        # Cost follows the change: only a removal makes the target's kept files worth a look.
+        candidates = entries if removes else {a.path for a in self.plan.actions if a.action != KEPT}
+        paths = [
+            p
+            for p in candidates
+            if p in entries
+            and entries[p].kind == "blob"
+            and _is_yaml(p)
+            and (removes is False or self.owned.owns(p) or self.target_tree.get(p) != entries[p])
+        ]
         if not paths:
             return []
         blobs = self._read(paths)

@@ -15,7 +15,7 @@ from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
 from gitops_promote.core.diffmodel import DiffReport, FileDiff, FileReport
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import KEPT, MODIFIED, FileAction
-from gitops_promote.core.tree import TreeEntry, iter_parents
+from gitops_promote.core.tree import TreeEntry, app_of
 from gitops_promote.errors import GitError
 
 # Blobs above this size are never loaded into memory for a diff: reported by size only.
@@ -143,11 +143,3 @@ def _app_dirs(prepared: Prepared) -> set[str]:
         for path in tree
         if path.endswith("/Chart.yaml") or path == "Chart.yaml"
     }
-
-
-def app_of(path: str, apps: set[str]) -> str:
-    """The app a path belongs to: the nearest directory with a Chart.yaml, else the top-level folder."""
-    for parent in iter_parents(path):
-        if parent in apps:
-            return parent
-    return path.split("/", 1)[0] if "/" in path else "(root)"

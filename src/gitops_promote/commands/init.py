@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops_promote.adapters.git import Repository, init_repository
+from gitops_promote.adapters.git import Repository, init_repository, set_symbolic_head
 from gitops_promote.adapters.scaffold import commit_files, set_branch
 from gitops_promote.commands._context import DEFAULT_REMOTE
 from gitops_promote.commands._engine import require_git_identity
@@ -27,7 +27,7 @@ from gitops_promote.core.scaffold_repo import (
     registry_text,
     repository_files,
 )
-from gitops_promote.errors import ConfigError, GitError, UsageError
+from gitops_promote.errors import GitError, UsageError
 
 COMMIT_MESSAGE = "gitops init: environments, apps {apps}, Argo CD app of apps per environment"
 
@@ -53,6 +53,7 @@ class InitResult:
     files: list[str]
     remote_url: str | None = None
     pushed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +67,7 @@ class InitResult:
             "remote": DEFAULT_REMOTE if self.remote_url else None,
             "remote_url": self.remote_url,
             "pushed": self.pushed,
+            "notes": self.notes,
             "files": self.files,
         }
 
@@ -80,17 +82,27 @@ def run(request: InitRequest) -> InitResult:
     files = repository_files(apps, repo_url or PLACEHOLDER_REPO_URL, placeholder)
     registry = parse_registry(registry_text())
     branches = [env.branch for env in registry.ordered()]
-    target = _prepare_directory(request.path)
+    target, created = _prepare_directory(request.path)
+    try:
+        return _create(target, apps, files, branches, repo_url, remote_url)
+    except BaseException:
+        _remove_what_init_made(target, created)  # a failed init leaves nothing behind: it can run again
+        raise
+
+
+def _create(
+    target: Path,
+    apps: tuple[str, ...],
+    files: dict[str, str],
+    branches: list[str],
+    repo_url: str | None,
+    remote_url: str | None,
+) -> InitResult:
     with init_repository(target, branches[0]) as repo:
-        try:
-            require_git_identity(repo)
-        except ConfigError:
-            shutil.rmtree(repo.git_dir)  # leave the directory as empty as it was: init can run again
-            raise
+        require_git_identity(repo, "the repository's first commit")
         commit = commit_files(repo, files, [], COMMIT_MESSAGE.format(apps=", ".join(apps)))
         for branch in branches:
             set_branch(repo, branch, commit)
-        repo.checkout(branches[0])
         result = InitResult(
             target,
             commit,
@@ -98,13 +110,27 @@ def run(request: InitRequest) -> InitResult:
             branches[0],
             list(apps),
             repo_url or PLACEHOLDER_REPO_URL,
-            placeholder,
+            repo_url is None,
             sorted(files),
         )
         if remote_url is not None:
             result.remote_url = remote_url
             result.pushed = _push(repo, remote_url, commit, branches)
+            result.notes += _point_remote_head(repo, remote_url, branches[0])
+        repo.checkout(branches[0])
     return result
+
+
+def _remove_what_init_made(target: Path, created: Path | None) -> None:
+    """Remove the directory init created, or empty again the empty one it was given."""
+    if created is not None:
+        shutil.rmtree(created, ignore_errors=True)
+        return
+    for child in target.iterdir() if target.is_dir() else ():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def check_apps(names: Sequence[str]) -> tuple[str, ...]:
@@ -135,7 +161,8 @@ def _local_path(url: str, cwd: Path) -> str:
     return str(local.resolve()) if local.exists() else url
 
 
-def _prepare_directory(path: Path) -> Path:
+def _prepare_directory(path: Path) -> tuple[Path, Path | None]:
+    """The resolved directory, and the outermost directory init had to create (None if none)."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path} exists and is not a directory", hint="give a new or empty directory")
     if path.is_dir() and any(path.iterdir()):
@@ -143,29 +170,57 @@ def _prepare_directory(path: Path) -> Path:
             f"{path} is not empty: gitops init creates a new repository and never overwrites files",
             hint="give a new or empty directory",
         )
+    absolute = path.resolve()
+    created = next((p for p in reversed([absolute, *absolute.parents]) if not p.exists()), None)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {path}: {exc.strerror}") from None
-    return path.resolve()
+    return path.resolve(), created
 
 
 def _push(repo: Repository, url: str, commit: str, branches: list[str]) -> list[str]:
-    """Add origin, push each branch (only if the remote does not have it), track it."""
+    """Add origin and push every branch in one atomic push (the remote must have none of them)."""
     repo.run(["remote", "add", "--", DEFAULT_REMOTE, url], what="add the remote")
-    pushed: list[str] = []
+    existing = sorted(repo.remote_heads(DEFAULT_REMOTE, branches))
+    if existing:
+        raise UsageError(
+            f"{url} already has the branch(es) {', '.join(existing)}: gitops init never overwrites a remote branch",
+            hint=f"give an empty repository, or work in a clone of this one: git clone {url}",
+        )
+    outcome = repo.push_new_branches(DEFAULT_REMOTE, commit, branches)
+    if not outcome.ok:
+        raise GitError(
+            f"pushing {', '.join(branches)} to {url} failed: {outcome.message}",
+            hint="nothing was created (here or on the remote); fix the remote and run gitops init again",
+        )
     for branch in branches:
-        outcome = repo.push(DEFAULT_REMOTE, commit, branch, None)
-        if not outcome.ok:
-            done = f" (pushed: {', '.join(pushed)})" if pushed else ""
-            raise GitError(
-                f"the repository was created in {repo.work_tree}, but pushing {branch} to {url} failed{done}: "
-                f"{outcome.message}",
-                hint=f"init only pushes branches the remote does not have yet; fix the remote, then run "
-                f"git -C {repo.work_tree} push {DEFAULT_REMOTE} {' '.join(branches)}",
-            )
-        pushed.append(branch)
         repo.run(["config", f"branch.{branch}.remote", DEFAULT_REMOTE])
         repo.run(["config", f"branch.{branch}.merge", f"refs/heads/{branch}"])
     repo.fetch(DEFAULT_REMOTE, branches)
-    return pushed
+    return list(branches)
+
+
+def _point_remote_head(repo: Repository, url: str, branch: str) -> list[str]:
+    """Make `git clone URL` check out `branch`: set the remote's HEAD where we can (a repository
+    on this machine), else say how; and record it as origin/HEAD here."""
+    local = _local_bare_repository(url)
+    if local is not None:
+        set_symbolic_head(local, branch)
+    head = repo.remote_head(DEFAULT_REMOTE)
+    if head == branch:
+        repo.run(["symbolic-ref", f"refs/remotes/{DEFAULT_REMOTE}/HEAD", f"refs/remotes/{DEFAULT_REMOTE}/{branch}"])
+        return []
+    return [
+        f"the remote's default branch is {head or 'unset'}, not {branch}, so `git clone {url}` does not check out "
+        f"{branch}; make {branch} the default branch on the server (GitHub: Settings > General > Default branch; "
+        f"GitLab: Settings > Repository > Branch defaults)"
+    ]
+
+
+def _local_bare_repository(url: str) -> Path | None:
+    """The git directory of a remote that is a bare repository on this machine, else None."""
+    path = Path(url.removeprefix("file://")) if url.startswith(("/", "file://")) else None
+    if path is None or not (path / "HEAD").is_file() or not (path / "objects").is_dir():
+        return None
+    return path

@@ -15,6 +15,7 @@ from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared
 from gitops_promote.core.forge import ForgeRepo, compare_url, parse_remote_url, pr_branch
 from gitops_promote.errors import GitError, UsageError
+from gitops_promote.render.console import md, md_code
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 
@@ -59,6 +60,33 @@ def push(repo: Repository, prepared: Prepared, pr: PrTarget, new_commit: str) ->
     return True
 
 
+def merge_command(prepared: Prepared, pr: PrTarget) -> str:
+    """The command that merges the review branch as a fast-forward (git refuses anything else
+    without --force), so that the commit that ships is the one that was reviewed."""
+    remote, target = prepared.refs.remote, prepared.target.branch
+    return f"git fetch {remote} && git push {remote} refs/remotes/{remote}/{pr.branch}:refs/heads/{target}"
+
+
+def merge_note(prepared: Prepared, pr: PrTarget) -> str:
+    return f"to merge it by fast-forward once approved: {merge_command(prepared, pr)}"
+
+
+def delete_if_contained(repo: Repository, prepared: Prepared, tip: str) -> list[str]:
+    """After a promotion, the review branch of the same step is done with once the target
+    contains its commit (it was merged by fast-forward): delete it on the remote, with a lease."""
+    remote = prepared.refs.remote
+    if remote is None:
+        return []
+    branch = pr_branch(prepared.source.branch, prepared.target.branch)
+    sha = repo.remote_heads(remote, [branch]).get(branch)
+    if sha is None or repo.resolve_commit(sha) is None or not repo.is_ancestor(sha, tip):
+        return []
+    outcome = repo.delete_remote_branch(remote, branch, sha)
+    if not outcome.ok:
+        return [f"could not delete the merged review branch {remote}/{branch}: {outcome.message}"]
+    return [f"deleted the review branch {remote}/{branch}: {prepared.target.branch} contains it"]
+
+
 def open_pull_request(prepared: Prepared, pr: PrTarget) -> tuple[str | None, list[str]]:
     """Open or update the pull request with gh when it is installed and logged in."""
     if pr.forge is None or pr.forge.kind != "github":
@@ -87,17 +115,13 @@ def body(prepared: Prepared) -> str:
         f"### {len(prepared.commits)} commit(s)",
         "",
     ]
-    lines += [f"- {c.sha[:12]} {_md(c.subject)}" for c in prepared.commits[:100]]
+    lines += [f"- {c.sha[:12]} {md(c.subject)}" for c in prepared.commits[:100]]
     if len(prepared.commits) > 100:
         lines.append(f"- … and {len(prepared.commits) - 100} more")
     changed = [a for a in prepared.plan.actions if a.action != "kept"]
     lines += ["", f"### {len(changed)} file(s)", "", "| action | path |", "| --- | --- |"]
-    lines += [f"| {a.action} | `{_md(a.path)}` |" for a in changed]
+    lines += [f"| {a.action} | {md_code(a.path)} |" for a in changed]
     text = "\n".join(lines) + "\n"
     if len(text) > MAX_BODY:
         text = text[: MAX_BODY - 200].rsplit("\n", 1)[0] + "\n\n… (truncated: run `gitops plan` for the rest)\n"
     return text
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'").replace("<", "&lt;")

@@ -164,6 +164,8 @@ def _attempt(
         return None
     result.pushed = published.pushed
     result.notes += published.notes
+    if published.pushed:
+        result.notes += pr.delete_if_contained(repo, prepared, new_commit)
     result.target_commit, result.promoted = new_commit, True
     return result
 
@@ -174,8 +176,8 @@ def _freeze_trailers(prepared: Prepared, for_review: bool, result: PromoteResult
     decision = prepared.freeze
     if not decision.allowed and for_review:
         result.notes.append(
-            f"{decision.message.split('; to promote anyway')[0]}: the review branch is pushed, but merging it "
-            f"is refused until the freeze ends"
+            f"{decision.message.split('; to write into')[0]}: the review branch is pushed (it deploys nothing), but "
+            f"merging it into {prepared.target.codename} is refused until the freeze ends"
         )
         return ()
     if not decision.allowed:
@@ -207,7 +209,7 @@ def _publish_for_review(
         return None
     result.pushed, result.target_commit = True, new_commit
     result.pull_request, notes = pr.open_pull_request(prepared, review)
-    result.notes += notes
+    result.notes += [*notes, pr.merge_note(prepared, review)]
     return result
 
 
@@ -234,12 +236,14 @@ def _result(prepared: Prepared, options: PromoteOptions) -> PromoteResult:
 
 class DriftRefused(RefusedError):
     def __init__(self, target: str, drift: list[Drift], result: PromoteResult) -> None:
-        lines = [f"{d.path} (changed by {', '.join(c[:12] for c in d.commits)})" for d in drift]
+        from gitops_promote.render.console import visible  # a path is data: one escaped line each
+
+        lines = [f"{visible(d.path)} (changed by {', '.join(c[:12] for c in d.commits)})" for d in drift]
         super().__init__(
             f"refusing to promote: {len(drift)} path(s) were changed directly on {target} and "
             "would be overwritten:\n  " + "\n  ".join(lines),
-            hint=f"bring them upstream first (gitops backport {target}, or commit them to the source branch), "
-            "or pass --discard-drift to overwrite them",
+            hint=f"bring them upstream first (gitops backport {target}, or commit them to {result.source}), "
+            f"or overwrite them: gitops promote {result.source} {target} --discard-drift",
         )
         self.drift = drift
         self.result = result

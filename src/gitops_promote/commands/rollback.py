@@ -151,7 +151,7 @@ def _attempt(
         result.notes.append(decision.message)
     if options.dry_run:
         return result
-    require_git_identity(repo)
+    require_git_identity(repo, "the rollback commit")
     message = commit_message(env, target, options, result)
     new_commit = repo.commit_tree(repo.write_tree(entries), [head], message, options.sign)
     published = publish(

@@ -15,7 +15,7 @@ from typing import Any
 
 from gitops_promote.adapters.git import CommitInfo, Repository
 from gitops_promote.commands._branchlog import Entry, classify
-from gitops_promote.commands._context import bootstrap_registry, registry_at
+from gitops_promote.commands._context import BranchRefs, bootstrap_registry, registry_at
 from gitops_promote.commands._engine import (
     HAND_MERGE,
     PROMOTION,
@@ -26,6 +26,7 @@ from gitops_promote.commands._engine import (
     sync_existing,
 )
 from gitops_promote.core.drift import Drift
+from gitops_promote.core.forge import open_review_branches, pr_branch
 from gitops_promote.core.freeze import FreezeDecision, Occurrence, current_and_next
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import KEPT, FileAction
@@ -104,6 +105,7 @@ class StatusResult:
     remote: str | None
     now: datetime
     environments: list[EnvStatus]
+    review_branches: list[str] = field(default_factory=list)  # open promote/* branches (--pr)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +114,7 @@ class StatusResult:
             "now": self.now.isoformat(),
             "order": list(self.registry.order),
             "environments": [e.to_json() for e in self.environments],
+            "review_branches": self.review_branches,
         }
 
 
@@ -131,7 +134,33 @@ def run(
                 prepared = prepare_step(repo, upstream, row.environment, synced, registry_file, remote)
                 _fill_from_step(repo, row, prepared)
             row.freeze = _freeze(repo, registry, row, now)
-        return StatusResult(registry, synced.refs.remote, now, rows)
+        return StatusResult(
+            registry, synced.refs.remote, now, rows, _review_branches(repo, registry, synced.refs, rows, fetch)
+        )
+
+
+def _review_branches(
+    repo: Repository, registry: Registry, refs: BranchRefs, rows: list[EnvStatus], fetch: bool
+) -> list[str]:
+    """Open promote/* branches; with --no-fetch, as the remote-tracking refs last saw them."""
+    remote = refs.remote
+    if remote is None:
+        return []
+    branch = {e.codename: e.branch for e in registry.environments}
+    steps = [(branch[src], branch[dst]) for src, dst in registry.allowed_steps()]
+    tips = {row.environment.branch: row.head.sha for row in rows if row.head}
+    names = [pr_branch(src, dst) for src, dst in steps]
+    if fetch:
+        heads = repo.remote_heads(remote, names)
+    else:
+        known = {name: repo.resolve_commit(f"refs/remotes/{remote}/{name}") for name in names}
+        heads = {name: sha for name, sha in known.items() if sha}
+
+    def merged(commit: str, target: str) -> bool:
+        tip = tips.get(target)
+        return tip is not None and repo.resolve_commit(commit) is not None and repo.is_ancestor(commit, tip)
+
+    return open_review_branches(steps, heads, merged)
 
 
 def pending_of(prepared: Prepared) -> Pending:

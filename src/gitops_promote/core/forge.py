@@ -8,21 +8,50 @@ forge's page layout cannot be guessed, so no URL is printed for it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 PR_BRANCH_PREFIX = "promote/"
 
-# git@github.com:o/r.git, ssh://git@github.com/o/r.git, https://github.com/o/r(.git),
-# https://user:token@github.com/o/r.git; GitLab allows nested groups (o/sub/r).
-_URL = re.compile(
-    r"""^(?:
-        (?:ssh://)?[^@/\s]+@(?P<ssh_host>[^:/\s]+)(?::\d+)?[:/](?P<ssh_path>[^\s]+?)
-      | https?://(?:[^@/\s]+@)?(?P<http_host>[^/:\s]+)(?::\d+)?/(?P<http_path>[^\s]+?)
-    )(?:\.git)?/?$""",
-    re.VERBOSE,
-)
 _FORGES = {"github.com": "github", "gitlab.com": "gitlab"}
+
+
+@dataclass(frozen=True)
+class RepoLocation:
+    """host, owner (GitLab: group/subgroup) and name of a repository URL that has that shape."""
+
+    host: str
+    owner: str
+    name: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+_SCP = re.compile(r"^[\w.-]+@([\w.-]+):([^/\s]+(?:/[^/\s]+)*)/([^/\s]+?)(?:\.git)?/?$")
+
+
+def parse_repo_url(url: str) -> RepoLocation | None:
+    """The one parser of repository URLs (init's Argo CD generator and --pr's compare URL).
+
+    Accepts https://[user[:token]@]host[:port]/owner/repo(.git), ssh://git@host[:port]/owner/repo,
+    git://host/owner/repo and scp-like git@host:owner/repo; None for local paths and the rest.
+    """
+    url = url.strip()
+    if any(c.isspace() for c in url):
+        return None
+    scp = _SCP.match(url)
+    if scp and "://" not in url:
+        return RepoLocation(scp.group(1).lower(), scp.group(2), scp.group(3))
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ssh", "git") or not parts.hostname:
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) < 2:
+        return None
+    return RepoLocation(parts.hostname.lower(), "/".join(segments[:-1]), segments[-1].removesuffix(".git"))
 
 
 @dataclass(frozen=True)
@@ -42,15 +71,20 @@ def pr_branch(source_branch: str, target_branch: str) -> str:
 
 def parse_remote_url(url: str) -> ForgeRepo | None:
     """The GitHub or GitLab repository a remote URL points at, or None for anything else."""
-    match = _URL.match(url.strip())
-    if match is None:
+    where = parse_repo_url(url)
+    kind = _FORGES.get(where.host) if where else None
+    if where is None or kind is None or (kind == "github" and "/" in where.owner):
         return None
-    host = (match["ssh_host"] or match["http_host"]).lower()
-    path = (match["ssh_path"] or match["http_path"]).strip("/")
-    kind = _FORGES.get(host)
-    if kind is None or path.count("/") < 1 or (kind == "github" and path.count("/") != 1):
-        return None
-    return ForgeRepo(kind, host, path)
+    return ForgeRepo(kind, where.host, where.path)
+
+
+def open_review_branches(
+    steps: Sequence[tuple[str, str]], heads: Mapping[str, str], merged: Callable[[str, str], bool]
+) -> list[str]:
+    """The review branches (promote/SRC-to-DST) the remote has (`heads`: name -> commit) whose
+    commit DST does not contain yet (`merged(commit, DST)`), in promotion order."""
+    names = [(pr_branch(src, dst), dst) for src, dst in steps]
+    return [name for name, dst in names if name in heads and not merged(heads[name], dst)]
 
 
 def compare_url(repo: ForgeRepo, target_branch: str, head_branch: str) -> str:

@@ -18,16 +18,32 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gitops_promote.core.lookup import closest, node_position
+from gitops_promote.core.paths import REGISTRY_FILE
 from gitops_promote.errors import ConfigError, Location, Problem
 
-if TYPE_CHECKING:
-    from gitops_promote.core.registry import Environment
+
+class Environment(Protocol):
+    """What this module reads of a registry environment (core.registry.Environment has it).
+
+    A protocol rather than an import: the registry validates windows with this module, so
+    importing the registry here would close a cycle.
+    """
+
+    @property
+    def codename(self) -> str: ...
+    @property
+    def freeze(self) -> tuple[Any, ...]: ...
+    @property
+    def windows(self) -> tuple[Any, ...]: ...
+    @property
+    def line(self) -> int: ...
+
 
 FREEZE, WINDOWS = "freeze", "windows"
-REGISTRY_FILE = "environments.yaml"  # registry.REGISTRY_FILE; not imported: registry imports us
 OVERRIDE_FLAGS = "--override-freeze --reason TEXT"
 TRAILER_KEY = "Freeze-Override"
 
@@ -276,20 +292,6 @@ def environment_windows(env: Environment, source: str = REGISTRY_FILE) -> list[W
     ]
 
 
-def _position(node: Any, key: Any = None, value: bool = False) -> tuple[int, int] | None:
-    """0-based (line, col) of a mapping's key, its value, or the node, from ruamel's `.lc`."""
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return None
-    try:
-        if key is not None:
-            line, col = lc.value(key) if value else lc.key(key)
-            return (line, col)
-        return (lc.line, lc.col)
-    except (KeyError, TypeError, AttributeError):
-        return (lc.line, lc.col)
-
-
 class _Parser:
     def __init__(self, key_name: str, source: str, fallback_line: int) -> None:
         self.key_name = key_name
@@ -298,10 +300,10 @@ class _Parser:
         self.problems: list[Problem] = []
 
     def at(self, node: Any, key: Any = None, value: bool = False) -> Location:
-        pos = _position(node, key, value)
+        pos = node_position(node, key, value=value)
         if pos is None:
             return Location(self.source, self.fallback_line)
-        return Location(self.source, pos[0] + 1, pos[1] + 1)
+        return Location(self.source, *pos)
 
     def error(self, message: str, where: Location, hint: str = "") -> None:
         self.problems.append(Problem(f"{self.key_name}: {message}", where, hint))
@@ -361,7 +363,7 @@ class _Parser:
     def unknown_keys(self, node: dict[Any, Any], allowed: set[str], what: str) -> None:
         for key in node:
             if key not in allowed:
-                close = ALIASES.get(str(key).lower()) or _closest(str(key), allowed)
+                close = ALIASES.get(str(key).lower()) or closest(str(key), allowed)
                 hint = f"did you mean {close!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
                 self.error(f"unknown key {key!r} in {what}", self.at(node, key), hint)
 
@@ -500,13 +502,6 @@ def _replace(window: Window, **changes: Any) -> Window:
     return replace(window, **changes)
 
 
-def _closest(word: str, choices: set[str]) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return found[0] if found else None
-
-
 # ---------------------------------------------------------------------------------------------
 # evaluation
 
@@ -559,7 +554,7 @@ def check_promotion_allowed(
 def _blocked(env: Environment, state: str, occurrence: Occurrence | None, message: str, reason: str) -> FreezeDecision:
     window = occurrence.window if occurrence else None
     if not reason:
-        refusal = f"{message}; to promote anyway, pass {OVERRIDE_FLAGS}"
+        refusal = f"{message}; to write into {env.codename} anyway, pass {OVERRIDE_FLAGS}"  # promote or rollback
         return FreezeDecision(False, env.codename, state, refusal, window, occurrence)
     trailer = f"{TRAILER_KEY}: {reason}"
     note = f"{message}; overridden ({trailer})"
@@ -571,7 +566,7 @@ def _frozen_message(env: Environment, occurrence: Occurrence) -> str:
 
 
 def _outside_message(env: Environment, following: Occurrence | None) -> str:
-    head = f"promotions into {env.codename} are allowed only inside its planned windows"
+    head = f"promotions and rollbacks into {env.codename} are allowed only inside its planned windows"
     if following is None:
         return f"{head}, and none is ahead"
     return f"{head}; the next one, {following.window.describe()}, opens at {_iso(following.start)}"

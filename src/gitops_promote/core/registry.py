@@ -9,21 +9,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
+from gitops_promote.core.freeze import FREEZE, WINDOWS, validate_windows
+from gitops_promote.core.lookup import closest, node_position
+from gitops_promote.core.paths import REGISTRY_FILE as REGISTRY_FILE  # re-exported: the commands read it here
 from gitops_promote.core.paths import EnvSpecificPaths, pattern_problem
 from gitops_promote.core.refnames import branch_name_problem
 from gitops_promote.core.signatures import SignaturePolicy, parse_policy
 from gitops_promote.errors import ConfigError, Findings, Location
-
-REGISTRY_FILE = "environments.yaml"
 
 ENV_KEYS = {"codename", "name", "branch", "audience", "availability", "persistence", "backups", "freeze", "windows"}
 ENV_KEYS |= {"signatures"}  # core/signatures.py
 TOP_KEYS = {"environments", "promotion"}
 PROMOTION_KEYS = {"order", "env_specific", "env_specific_keys"}
 PERSISTENCE = ("ephemeral", "persistent")
+# The registry lists environments, not tenants: above this many, refuse (exit 2) rather than
+# slow every command down (docs/registry.md).
+MAX_ENVIRONMENTS = 1000
+MAX_REGISTRY_BYTES = 1024 * 1024
 CODENAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$")
 AVAILABILITY = re.compile(r"^(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)%$")
 
@@ -77,11 +82,19 @@ class Registry:
     env_specific_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = REGISTRY_FILE
 
+    @cached_property
+    def _by_codename(self) -> dict[str, Environment]:
+        return {e.codename: e for e in reversed(self.environments)}  # the first one wins
+
+    @cached_property
+    def _by_branch(self) -> dict[str, Environment]:
+        return {e.branch: e for e in reversed(self.environments)}
+
     def get(self, codename: str) -> Environment | None:
-        return next((e for e in self.environments if e.codename == codename), None)
+        return self._by_codename.get(codename)
 
     def by_branch(self, branch: str) -> Environment | None:
-        return next((e for e in self.environments if e.branch == branch), None)
+        return self._by_branch.get(branch)
 
     def ordered(self) -> list[Environment]:
         return [e for name in self.order if (e := self.get(name)) is not None]
@@ -110,10 +123,31 @@ def parse_registry(text: str | bytes, source: str = REGISTRY_FILE) -> Registry:
     lines and columns, only runs to report problems.
     """
     data = text.encode("utf-8") if isinstance(text, str) else text
+    if len(data) > MAX_REGISTRY_BYTES:
+        raise ConfigError(
+            f"{source}: the registry is {len(data):,} bytes; at most {MAX_REGISTRY_BYTES:,} are read",
+            hint=f"a registry lists at most {MAX_ENVIRONMENTS:,} environments, which takes far less",
+        )
     fast = _parse_valid(data)
     if fast is not None:
         return replace(fast, source=source)
+    _refuse_too_many(data, source)
     return _parse_with_positions(text, source)
+
+
+def _refuse_too_many(data: bytes, source: str) -> None:
+    """More than MAX_ENVIRONMENTS: say so at once, before the slow positioned parse."""
+    from gitops_promote.core.yamlload import load
+
+    loaded = load(source, data.removeprefix(b"\xef\xbb\xbf"))
+    root = loaded.nodes[0] if loaded.nodes and not loaded.fatal else None
+    for key, value in root.value if getattr(root, "id", "") == "mapping" else []:  # type: ignore[union-attr]
+        if key.value == "environments" and value.id == "sequence" and len(value.value) > MAX_ENVIRONMENTS:
+            loc = Location(source, key.start_mark.line + 1, key.start_mark.column + 1)
+            raise ConfigError(
+                f"{loc}: 'environments' lists {len(value.value):,} entries; at most {MAX_ENVIRONMENTS:,} are supported",
+                hint="one entry per environment branch (dev, stg, prd, ...)",
+            )
 
 
 @lru_cache(maxsize=16)
@@ -224,30 +258,13 @@ def _refuse(event: Any, source: str, what: str) -> None:
     )
 
 
-def _position(node: Any, key: Any = None, index: int | None = None) -> tuple[int, int]:
-    """1-based (line, column) of a mapping key, a sequence item, or the node itself."""
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return (0, 0)
-    try:
-        if key is not None:
-            line, col = lc.key(key)
-        elif index is not None:
-            line, col = lc.item(index)
-        else:
-            line, col = lc.line, lc.col
-    except (KeyError, IndexError, TypeError):
-        line, col = lc.line, lc.col
-    return (line + 1, col + 1)
-
-
 class _Validator:
     def __init__(self, source: str, findings: Findings) -> None:
         self.source = source
         self.findings = findings
 
     def at(self, node: Any, key: Any = None, index: int | None = None) -> Location:
-        return Location(self.source, *_position(node, key, index))
+        return Location(self.source, *(node_position(node, key, index) or (0, 0)))
 
     def error(self, message: str, where: Location, hint: str = "") -> None:
         self.findings.add(message, where, hint)
@@ -255,7 +272,7 @@ class _Validator:
     def check_keys(self, node: dict[str, Any], allowed: set[str], what: str) -> None:
         for key in node:
             if key not in allowed:
-                close = _closest(str(key), allowed)
+                close = closest(str(key), allowed)
                 hint = f"did you mean {close!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
                 self.error(f"unknown key {key!r} in {what}", self.at(node, key), hint)
 
@@ -290,6 +307,13 @@ class _Validator:
         if not isinstance(items, list) or not items:
             where = self.at(doc, "environments") if "environments" in doc else Location(self.source, 1, 1)
             self.error("'environments' must be a non-empty list", where, "list dev, stg and prd")
+            return
+        if len(items) > MAX_ENVIRONMENTS:
+            self.error(
+                f"'environments' lists {len(items):,} entries; at most {MAX_ENVIRONMENTS:,} are supported",
+                self.at(doc, "environments"),
+                "one entry per environment branch (dev, stg, prd, ...); per-tenant settings belong in the branches",
+            )
             return
         seen_codes: dict[str, int] = {}
         seen_branches: dict[str, int] = {}
@@ -361,8 +385,6 @@ class _Validator:
 
     def windows(self, item: dict[str, Any], line: int) -> None:
         """Freeze and planned windows are checked by their own module, with line numbers."""
-        from gitops_promote.core.freeze import FREEZE, WINDOWS, validate_windows
-
         for key in (FREEZE, WINDOWS):
             if key in item:
                 self.findings.problems += validate_windows(item[key], key, self.source, line)
@@ -428,14 +450,16 @@ class _Validator:
         if not isinstance(order, list) or not all(isinstance(o, str) for o in order):
             self.error("'promotion.order' must be a list of codenames", self.at(promotion, "order"))
             return list(codenames)
+        known, listed = set(codenames), set(order)  # sets: linear in the number of environments
+        first: dict[str, int] = {}
         for index, name in enumerate(order):
-            if name not in codenames:
-                close = _closest(name, set(codenames))
+            if name not in known:
+                close = closest(name, known)
                 hint = f"did you mean {close!r}?" if close else f"known environments: {', '.join(codenames)}"
                 self.error(f"'promotion.order' names unknown environment {name!r}", self.at(order, index=index), hint)
-            if order.index(name) != index:
+            if first.setdefault(name, index) != index:
                 self.error(f"'promotion.order' lists {name!r} twice", self.at(order, index=index))
-        missing = [c for c in codenames if c not in order]
+        missing = [c for c in codenames if c not in listed]
         if missing:
             self.error(
                 f"'promotion.order' leaves out {', '.join(missing)}",
@@ -486,10 +510,3 @@ class _Validator:
 def _entries(value: Any) -> tuple[Any, ...]:
     """A freeze/windows list as a tuple; anything else was reported by windows() already."""
     return tuple(value) if isinstance(value, list) else ()
-
-
-def _closest(word: str, choices: set[str]) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return found[0] if found else None

@@ -14,11 +14,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
-from urllib.parse import urlsplit
 
 from gitops_promote.core.charts import chart_files
+from gitops_promote.core.forge import parse_repo_url
 from gitops_promote.core.registry import Registry, parse_registry
 
 PLACEHOLDER_REPO_URL = "https://git.example.com/org/gitops.git"
@@ -57,29 +56,6 @@ def registry_text() -> str:
 
 
 # ---- repository URL and the pull-request generator ------------------------------------------
-
-
-@dataclass(frozen=True)
-class RepoLocation:
-    """host/owner/name of a repository URL, when it has that shape."""
-
-    host: str
-    owner: str
-    name: str
-
-
-def parse_repo_url(url: str) -> RepoLocation | None:
-    """https://host/owner/repo(.git), ssh://git@host/owner/repo, git@host:owner/repo."""
-    scp = re.match(r"^[\w.-]+@([\w.-]+):([^/]+(?:/[^/]+)*)/([^/]+?)(?:\.git)?/?$", url)
-    if scp and "://" not in url:
-        return RepoLocation(scp.group(1).lower(), scp.group(2), scp.group(3))
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https", "ssh", "git") or not parts.hostname:
-        return None
-    segments = [s for s in parts.path.split("/") if s]
-    if len(segments) < 2:
-        return None
-    return RepoLocation(parts.hostname.lower(), "/".join(segments[:-1]), segments[-1].removesuffix(".git"))
 
 
 def pull_request_generator(repo_url: str) -> str:

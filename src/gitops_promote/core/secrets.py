@@ -1,22 +1,31 @@
-"""Secret masking, applied to the diff model before any renderer sees it.
+"""Secret masking: the one masker for structured YAML, line diffs, schema messages and subjects.
 
-Rules (documented for users in docs/diff-format.md):
+Rules (documented for users in docs/secrets.md):
 
 * A key is secret when, lower-cased with `-`, `_` and `.` removed, it contains one of
-  `password`, `passwd`, `secret`, `token`, `apikey`, `privatekey`, `credential`
-  (so `dbPassword`, `client_secret`, `api-key`, `private_key`, `AWS_CREDENTIALS` match).
+  `password`, `passwd`, `passphrase`, `pwd`, `secret`, `token`, `apikey`, `privatekey`,
+  `credential` (so `dbPassword`, `client_secret`, `api-key`, `private_key`, `DB_PWD` match).
 * Except keys that *name or locate* a secret rather than hold it: ending in `name`, `ref`,
   `refs`, `file`, `path` or `dir`, or starting with `existing` (`secretName`,
   `secretKeyRef`, `existingSecret`, `passwordFile`, `tokenPath`). They are how charts point
   at a Secret object; hiding them would hide the change a reviewer most needs to see.
 * Everything below a secret key is masked (`credentials: {user: .., pass: ..}`), except the
   reference keys above, booleans and nulls (`token: {enabled: true}` says nothing secret).
-* Kubernetes `kind: Secret` documents: every value under `data` and `stringData`.
+* Kubernetes `kind: Secret` objects, also as items of a `kind: List`: every value under
+  `data` and `stringData`.
 * Environment-style pairs: `{name: DB_PASSWORD, value: ...}` masks `value`.
-* PEM blocks (`-----BEGIN ...-----` to `-----END ...-----`) inside any string.
-* Text (line) diffs: `key: value` / `key=value` lines with a secret key, PEM bodies, and the
-  `value:` line following a secret-like `name:` line. A value that is only a Helm template
-  expression (`{{ .Values.db.password }}`) is a reference and stays visible.
+* In every string (a YAML value, a line of a text file, a commit subject): PEM bodies,
+  URL passwords (`postgres://user:***@host`), and `key: value` / `key=value` / `"key": "value"`
+  pairs with a secret key wherever they stand on the line (flow mappings, JSON,
+  `export DB_PASSWORD=x`, `--password=x`).
+* Line diffs also follow structure across lines: the value on the next, more indented lines of
+  a secret key with nothing after its colon (`password:` then the value), block scalars
+  (`token: |`), the `value:` after a secret-like `name:`, and the `data:`/`stringData:` blocks
+  of a text that declares `kind: Secret`. A YAML file declaring `kind: Secret` that cannot be
+  parsed is masked whole (`mask_whole`).
+* A value that is only Helm template expressions (`{{ .Values.db.password }}`) is a reference
+  and stays visible; text around or between expressions is masked.
+* Schema validation messages never quote the value (`schema_message`).
 
 Masked values read `***`; keys stay visible, so a reviewer sees *that* a secret changed.
 """
@@ -24,24 +33,44 @@ Masked values read `***`; keys stay visible, so a reviewer sees *that* a secret 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from gitops_promote.core.diffmodel import MASK, Change, Segment
 
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "privatekey", "credential")
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "privatekey",
+    "credential",
+)
 _REFERENCE_SUFFIXES = ("name", "ref", "refs", "file", "path", "dir")
 _SECRET_DOC_KEYS = ("data", "stringData")
 
 _PEM = re.compile(r"(-----BEGIN (?P<label>[A-Z0-9 ]+)-----)(?P<body>.*?)(-----END (?P=label)-----|\Z)", re.S)
 _PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]+-----")
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]+-----")
-# `  - "dbPassword": value`, `API_KEY=value`, `password = value`
+# `scheme://user:password@host`: the password part (no `@`, `/` or space inside it).
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]{0,31}://[^\s/@:\"'<>]*:)(?P<pw>[^\s/@\"'<>]+)(?=@)")
+# A line that starts with a key: `  - "dbPassword": value`, `export API_KEY=value`.
 _KEY_LINE = re.compile(
-    r"""^(?P<lead>\s*(?:-\s+)?["']?)(?P<key>[A-Za-z0-9_.\-]+)(?P<sep>["']?\s*[:=]\s*)(?P<value>\S.*)$"""
+    r"""^(?P<lead>\s*(?:-\s+)?(?:export\s+)?["']?)(?P<key>[A-Za-z0-9_.\-]+)(?P<sep>["']?\s*[:=]\s*)(?P<value>.*)$"""
 )
-_TEMPLATE_ONLY = re.compile(r"^\{\{[^\"'`]*\}\}\s*$")
+# A pair anywhere on a line: `{password: x}`, `"password": "x"`, `--db-password=x`.
+# The key starts at a word boundary (linear time on long lines without separators); an
+# unquoted value never starts with `{` or `[`, so `env: {password: x}` finds the inner pair.
+_PAIR = re.compile(
+    r"""(?P<q>["']?)(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z0-9_.\-]{1,200})(?P=q)(?P<sep>\s*[:=]\s*)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&{}\[\]()"'][^\s,;&}\])"']*)"""
+)
+_TEMPLATE = re.compile(r"\{\{.*?\}\}")
+_SECRET_KIND = re.compile(r"""^\s*["']?kind["']?\s*:\s*["']?Secret["']?\s*(#.*)?$""", re.M)
 
 
 def _normalise(key: str) -> str:
@@ -67,6 +96,24 @@ def mask_pem(text: str) -> str:
     return _PEM.sub(lambda m: f"{m.group(1)}{MASK}{m.group(4)}", text)
 
 
+def mask_url(text: str) -> str:
+    """`postgres://user:pw@host` -> `postgres://user:***@host`."""
+    return _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+
+
+def is_template_only(value: str) -> bool:
+    """Only Helm expressions (and quotes/space around them): a reference, not a secret."""
+    core = value.strip().strip("\"'")
+    return bool(core) and core.startswith("{{") and not _TEMPLATE.sub("", core).strip()
+
+
+def mask_string(text: str) -> str:
+    """Every rule that applies inside one string: PEM, URL passwords, secret pairs, per line."""
+    if not text:
+        return text
+    return mask_text(mask_pem(text))
+
+
 def _mask_leaf(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
@@ -83,7 +130,7 @@ def mask_all(value: Any) -> Any:
 
 
 def mask_value(value: Any, *, inside_secret: bool = False) -> Any:
-    """Mask a (sub)tree of plain data: secret keys, Secret documents, env pairs, PEM."""
+    """Mask a (sub)tree of plain data: secret keys, Secret objects, env pairs, strings."""
     if isinstance(value, Mapping):
         return _mask_mapping(value, inside_secret)
     if isinstance(value, list):
@@ -91,12 +138,16 @@ def mask_value(value: Any, *, inside_secret: bool = False) -> Any:
     if inside_secret:
         return _mask_leaf(value)
     if isinstance(value, str):
-        return mask_pem(value)
+        return mask_string(value)
     return value
 
 
+def _is_secret_object(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("kind") == "Secret"
+
+
 def _mask_mapping(value: Mapping[Any, Any], inside_secret: bool) -> dict[Any, Any]:
-    secret_doc = value.get("kind") == "Secret" and isinstance(value.get("apiVersion"), str)
+    secret_doc = _is_secret_object(value)
     env_secret = is_secret_key(value.get("name"))
     out: dict[Any, Any] = {}
     for key, item in value.items():
@@ -111,13 +162,23 @@ def _mask_mapping(value: Mapping[Any, Any], inside_secret: bool) -> dict[Any, An
     return out
 
 
-def is_secret_path(path: list[Segment], ids: Mapping[int, str], *, secret_doc: bool, doc_depth: int) -> bool:
+def is_secret_path(
+    path: list[Segment],
+    ids: Mapping[int, str],
+    *,
+    secret_doc: bool,
+    doc_depth: int,
+    docs: Sequence[Any] = (),
+) -> bool:
     """Whether the value at `path` is secret.
 
     `doc_depth` is where the document's own keys start in `path` (1 when the first segment
-    is a document label), so that `data` of a `kind: Secret` document is recognised.
+    is a document label), so that `data` of a `kind: Secret` document is recognised;
+    `docs` (the old and new document) let a Secret nested in a `kind: List` be recognised.
     """
     if secret_doc and len(path) > doc_depth and path[doc_depth] in _SECRET_DOC_KEYS:
+        return True
+    if any(_in_secret_object(doc, path[doc_depth:]) for doc in docs):
         return True
     leaf = next((s for s in reversed(path) if isinstance(s, str)), None)
     if leaf is not None and is_reference_key(leaf):
@@ -125,6 +186,19 @@ def is_secret_path(path: list[Segment], ids: Mapping[int, str], *, secret_doc: b
     if any(is_secret_key(s) for s in path[doc_depth:]):
         return True
     return _is_env_secret(path, ids)
+
+
+def _in_secret_object(doc: Any, path: Sequence[Segment]) -> bool:
+    """Whether `path` walks through the `data`/`stringData` of a `kind: Secret` inside `doc`."""
+    node = doc
+    for seg in path:
+        if _is_secret_object(node) and seg in _SECRET_DOC_KEYS:
+            return True
+        try:
+            node = node[seg]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return False
 
 
 def _is_env_secret(path: list[Segment], ids: Mapping[int, str]) -> bool:
@@ -136,29 +210,56 @@ def _is_env_secret(path: list[Segment], ids: Mapping[int, str]) -> bool:
     return False
 
 
-def mask_change(change: Change, *, secret_doc: bool = False, doc_depth: int = 0) -> Change:
+def mask_change(change: Change, *, secret_doc: bool = False, doc_depth: int = 0, docs: Sequence[Any] = ()) -> Change:
     """A copy of `change` whose old/new carry no secret."""
     if change.op == "moved":
         return change
-    if is_secret_path(change.path, change.ids, secret_doc=secret_doc, doc_depth=doc_depth):
+    if is_secret_path(change.path, change.ids, secret_doc=secret_doc, doc_depth=doc_depth, docs=docs):
         # Whole subtree: a reference key nested under a secret path is rare, and a leak is
         # worse than an over-masked `secretName`.
         return replace(change, old=mask_all(change.old), new=mask_all(change.new), masked=True)
     return replace(change, old=mask_value(change.old), new=mask_value(change.new))
 
 
+# ---- text, line by line ---------------------------------------------------------------------
+
+
 @dataclass
 class _LineState:
     in_pem: bool = False
     after_secret_name: bool = False
-    # Indent of a `password: |` line whose block scalar body is being masked.
+    # A secret block is open below the line at this indent: its more indented lines are masked
+    # (whole lines for a secret key's value, values only for a Secret's `data:` block).
     block_indent: int | None = None
+    block_keeps_keys: bool = False
+    secret_doc: bool = False
 
 
-def mask_lines(lines: list[str]) -> list[str]:
+def declares_secret(text: str) -> bool:
+    """Whether a text (a manifest, a template) declares `kind: Secret`."""
+    return _SECRET_KIND.search(text) is not None
+
+
+def mask_lines(lines: list[str], *, secret_doc: bool | None = None) -> list[str]:
     """Mask text line by line, keeping the line count (so a diff can index into it)."""
-    state = _LineState()
+    if secret_doc is None:
+        secret_doc = any(_SECRET_KIND.match(line) for line in lines)
+    state = _LineState(secret_doc=secret_doc)
     return [_mask_line(line, state) for line in lines]
+
+
+def mask_whole(lines: list[str]) -> list[str]:
+    """A Secret we cannot parse: only `apiVersion:`/`kind:` lines and the keys stay visible."""
+    return [_mask_whole_line(line) for line in lines]
+
+
+def _mask_whole_line(line: str) -> str:
+    m = _KEY_LINE.match(line)
+    if m is not None and m.group("key") in ("apiVersion", "kind") and not m.group("lead").strip():
+        return mask_pairs(line)
+    if m is not None:
+        return m.group("lead") + m.group("key") + m.group("sep") + (MASK if m.group("value").strip() else "")
+    return _indent_of(line) + MASK if line.strip() else line
 
 
 def _mask_line(line: str, state: _LineState) -> str:
@@ -168,12 +269,23 @@ def _mask_line(line: str, state: _LineState) -> str:
         return line if not state.in_pem else indent + MASK
     if state.block_indent is not None:
         if not line.strip() or len(indent) > state.block_indent:
-            return indent + MASK if line.strip() else line
+            return _mask_block_line(line, state)
         state.block_indent = None
     masked, state.in_pem = _mask_pem_line(line)
     if masked is not None:
         return masked
-    return _mask_key_line(line, state)
+    return _mask_key_line(mask_url(line), state)
+
+
+def _mask_block_line(line: str, state: _LineState) -> str:
+    if not line.strip():
+        return line
+    if state.block_keeps_keys:
+        m = _KEY_LINE.match(line)
+        if m is not None and m.group("value").strip():
+            value = m.group("value")
+            return line if is_template_only(value) else m.group("lead") + m.group("key") + m.group("sep") + MASK
+    return _indent_of(line) + MASK
 
 
 def _mask_pem_line(line: str) -> tuple[str | None, bool]:
@@ -192,26 +304,98 @@ def _mask_key_line(line: str, state: _LineState) -> str:
     m = _KEY_LINE.match(line)
     after_name, state.after_secret_name = state.after_secret_name, False
     if m is None:
-        return line
+        return mask_pairs(line)
     key, value = m.group("key"), m.group("value").strip()
+    if state.secret_doc and key in _SECRET_DOC_KEYS and not value:
+        _open_block(line, state, keeps_keys=True)
+        return line
     if not (is_secret_key(key) or (after_name and key == "value")):
         state.after_secret_name = key == "name" and is_secret_key(value.strip("\"'"))
+        return mask_pairs(line)
+    if not value or value.startswith("#"):
+        _open_block(line, state, keeps_keys=False)  # the value is on the next lines
         return line
-    if _TEMPLATE_ONLY.match(value):
+    if is_template_only(value):
         return line
     if value.startswith(("|", ">")):
-        # A block scalar: its body is on the following, more indented lines.
-        state.block_indent = len(_indent_of(line))
+        _open_block(line, state, keeps_keys=False)  # a block scalar's body follows
         return line
     return m.group("lead") + key + m.group("sep") + MASK
+
+
+def _open_block(line: str, state: _LineState, *, keeps_keys: bool) -> None:
+    state.block_indent = len(_indent_of(line))
+    state.block_keeps_keys = keeps_keys
+
+
+def mask_pairs(line: str) -> str:
+    """Secret `key: value` / `key=value` pairs anywhere on one line, and env-style
+    `{name: API_TOKEN, value: x}` pairs; URL passwords."""
+    line = mask_url(line)
+    pairs = list(_PAIR.finditer(line))
+    env_secret = any(p.group("key") == "name" and is_secret_key(p.group("value").strip("\"'")) for p in pairs)
+    out, last = [], 0
+    for p in pairs:
+        key, value = p.group("key"), p.group("value")
+        if not (is_secret_key(key) or (env_secret and key == "value")) or is_template_only(value):
+            continue
+        quote = value[0] if value[:1] in ("'", '"') and len(value) > 1 else ""
+        out.append(line[last : p.start("value")] + quote + MASK + quote)
+        last = p.end("value")
+    return "".join(out) + line[last:] if out else line
 
 
 def _indent_of(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-def mask_text(text: str) -> str:
+def mask_text(text: str, *, secret_doc: bool | None = None) -> str:
     """Mask a whole text (see `mask_lines`)."""
     keep_end = text.endswith("\n")
-    masked = "\n".join(mask_lines(text.split("\n")[:-1] if keep_end else text.split("\n")))
-    return masked + ("\n" if keep_end else "")
+    lines = text.split("\n")[:-1] if keep_end else text.split("\n")
+    return "\n".join(mask_lines(lines, secret_doc=secret_doc)) + ("\n" if keep_end else "")
+
+
+def mask_subject(subject: str) -> str:
+    """A commit subject (or any one-line message): the in-line rules."""
+    return mask_pairs(mask_pem(subject))
+
+
+# ---- schema messages ------------------------------------------------------------------------
+
+_SCHEMA_PHRASES = {
+    "type": "is not of type {expected}",
+    "enum": "is not one of the allowed values {expected}",
+    "const": "is not the required value {expected}",
+    "pattern": "does not match the pattern {expected}",
+    "format": "is not a valid {expected}",
+    "minLength": "is shorter than {expected} characters",
+    "maxLength": "is longer than {expected} characters",
+    "minimum": "is less than the minimum {expected}",
+    "maximum": "is more than the maximum {expected}",
+    "exclusiveMinimum": "is not more than {expected}",
+    "exclusiveMaximum": "is not less than {expected}",
+    "multipleOf": "is not a multiple of {expected}",
+    "minItems": "has fewer than {expected} items",
+    "maxItems": "has more than {expected} items",
+    "uniqueItems": "has repeated items",
+    "minProperties": "has fewer than {expected} keys",
+    "maxProperties": "has more than {expected} keys",
+    "not": "is a value the schema forbids",
+}
+_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a map"}
+
+
+def schema_message(validator: object, expected: object, instance: object) -> str:
+    """What a JSON-schema error says, without the value (jsonschema's own message quotes the
+    instance, which may be a password). The schema's side (`expected`) is not secret."""
+    shown = _short(expected)
+    phrase = _SCHEMA_PHRASES.get(str(validator), "fails the schema's {validator!r} rule ({expected})")
+    got = _TYPE_NAMES.get(type(instance), "a value")
+    text = phrase.format(expected=shown, validator=str(validator))
+    return f"the value ({got}) {text}" if validator == "type" else f"the value {text}"
+
+
+def _short(value: object, width: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import NamedTuple
 
 MODE_GITLINK = "160000"
@@ -28,3 +28,11 @@ def iter_parents(path: str) -> Iterator[str]:
     while "/" in path:
         path = path.rsplit("/", 1)[0]
         yield path
+
+
+def app_of(path: str, apps: Collection[str]) -> str:
+    """The app a path belongs to: the nearest directory with a Chart.yaml, else the top-level folder."""
+    for parent in iter_parents(path):
+        if parent in apps:
+            return parent
+    return path.split("/", 1)[0] if "/" in path else "(root)"

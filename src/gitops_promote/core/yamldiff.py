@@ -23,6 +23,7 @@ from gitops_promote.core.diffmodel import (
     FileReport,
     Segment,
 )
+from gitops_promote.core.paths import is_yaml_path
 from gitops_promote.core.yamlload import Loaded, ambiguous_scalars, load
 from gitops_promote.errors import Problem
 
@@ -30,12 +31,6 @@ __all__ = ["Change", "DiffReport", "FileDiff", "FileReport", "diff_file", "is_ya
 
 _BINARY_SNIFF = 8000  # git's heuristic: a NUL in the first 8000 bytes means binary
 _CONTEXT_LINES = 3
-
-
-def is_yaml_path(path: str) -> bool:
-    """`*.yaml`/`*.yml` that is not a Helm template (templates are Go text, not YAML)."""
-    parts = path.split("/")
-    return parts[-1].lower().endswith((".yaml", ".yml")) and "templates" not in parts[:-1]
 
 
 def diff_file(path: str, old: bytes | None, new: bytes | None, *, show_secrets: bool = False) -> FileDiff:
@@ -69,7 +64,7 @@ def _is_binary(data: bytes | None) -> bool:
 # --- text --------------------------------------------------------------------------------
 
 
-def _text_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: bool) -> str:
+def _text_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: bool, whole: bool = False) -> str:
     """Unified diff computed on the raw lines, displayed from the masked lines.
 
     Masking keeps the line count, so the hunks found on the real text index the masked
@@ -79,11 +74,10 @@ def _text_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: bo
     b = _lines(new)
     if a == b:
         return ""
-    show_a = a if show_secrets else secrets.mask_lines(a)
-    show_b = b if show_secrets else secrets.mask_lines(b)
+    show_a, show_b = (a, b) if show_secrets else _masked_lines(a, b, whole)
     out = [
-        f"--- {'a/' + path if old is not None else '/dev/null'}",
-        f"+++ {'b/' + path if new is not None else '/dev/null'}",
+        f"--- {_header_path('a/' + path) if old is not None else '/dev/null'}",
+        f"+++ {_header_path('b/' + path) if new is not None else '/dev/null'}",
     ]
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     for group in matcher.get_grouped_opcodes(_CONTEXT_LINES):
@@ -95,6 +89,22 @@ def _text_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: bo
             out += ["-" + line for line in show_a[i1:i2]]
             out += ["+" + line for line in show_b[j1:j2]]
     return "\n".join(out) + "\n"
+
+
+def _masked_lines(a: list[str], b: list[str], whole: bool) -> tuple[list[str], list[str]]:
+    """Both sides masked by the same rules: a side declaring `kind: Secret` makes both one."""
+    if whole:
+        return secrets.mask_whole(a), secrets.mask_whole(b)
+    secret_doc = secrets.declares_secret("\n".join(a)) or secrets.declares_secret("\n".join(b))
+    return secrets.mask_lines(a, secret_doc=secret_doc), secrets.mask_lines(b, secret_doc=secret_doc)
+
+
+def _header_path(path: str) -> str:
+    """A path in a `---`/`+++` line, quoted as git does when it holds a control character,
+    so that a newline in a file name cannot forge a diff line."""
+    if path.isprintable() and '"' not in path:
+        return path
+    return json.dumps(path, ensure_ascii=False)
 
 
 def _lines(data: bytes | None) -> list[str]:
@@ -123,13 +133,19 @@ def _diff_yaml(path: str, old: bytes | None, new: bytes | None, show_secrets: bo
     errors = after.problems if old == new else (_side("old", before.problems) + _side("new", after.problems))
     result = FileDiff(path, "yaml", errors=errors)
     if before.fatal or after.fatal:
-        result.text_diff = _text_diff(path, old, new, show_secrets)
+        # A Secret we cannot parse is masked whole: its lines cannot be trusted to be structure.
+        whole = any(secrets.declares_secret(_decoded(d)) for d in (old, new))
+        result.text_diff = _text_diff(path, old, new, show_secrets, whole)
         return result
     ctx = _Context(posixpath.basename(path), show_secrets)
     result.changes, labels = _diff_documents(before.documents, after.documents, ctx)
     result.formatting_only = not result.changes and old is not None and new is not None and old != new
     result.notes = _version_notes(path, result.changes, after, labels)
     return result
+
+
+def _decoded(data: bytes | None) -> str:
+    return "" if data is None else data.decode("utf-8", "replace")
 
 
 def _side(side: str, problems: list[Problem]) -> list[Problem]:
@@ -205,7 +221,8 @@ def _diff_root(a: Any, b: Any, path: list[Segment], ctx: _Context, secret_doc: b
         _diff(a, b, path, {}, ctx, raw)
     if ctx.show_secrets:
         return raw
-    return [secrets.mask_change(c, secret_doc=secret_doc, doc_depth=doc_depth) for c in raw]
+    docs = [d for d in (a, b) if d is not _ABSENT]
+    return [secrets.mask_change(c, secret_doc=secret_doc, doc_depth=doc_depth, docs=docs) for c in raw]
 
 
 def _is_secret_doc(*docs: Any) -> bool:

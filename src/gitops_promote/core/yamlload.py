@@ -19,12 +19,78 @@ import yaml
 
 from gitops_promote.errors import Location, Problem
 
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # A "billion laughs" file is tiny but expands through aliases; the diff, the JSON output and
 # the renderers all walk expanded data, so bound it before constructing anything.
+# These limits apply to every YAML file the tool reads, except the registry (core/registry.py,
+# tighter: 10,000 nodes, 64 levels); docs/reliability.md lists them.
 MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 256
+MAX_FILE_BYTES = 8 * 1024 * 1024  # a values file or manifest; larger ones are not parsed
+# Python refuses str -> int beyond 4,300 digits (CVE-2020-10735); no real value comes close.
+MAX_INT_DIGITS = 4000
+
+
+class LimitExceeded(Exception):
+    """A YAML file over one of the limits above, with a 1-based position (0: the whole file)."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0, hint: str = "") -> None:
+        super().__init__(message)
+        self.message, self.line, self.column, self.hint = message, line, column, hint
+
+
+def check_size(data: bytes | str) -> None:
+    if len(data) > MAX_FILE_BYTES:
+        raise LimitExceeded(
+            f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB ({len(data):,} bytes); not parsed",
+            hint="split the file; gitops reads YAML files up to this size",
+        )
+
+
+def check_limits(root: Any, max_nodes: int = MAX_EXPANDED_NODES, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse a composed document (PyYAML or ruamel nodes) over the alias or depth limits."""
+    try:
+        if _size(root, {}, set(), 0, max_nodes, max_depth) > max_nodes:
+            raise _Refused(
+                f"aliases expand this document to more than {max_nodes:,} nodes "
+                "(a 'billion laughs' document); refusing to read it",
+                root,
+                "remove the alias chain; Helm would refuse or exhaust memory on it too",
+            )
+    except _Refused as exc:
+        mark = exc.node.start_mark
+        raise LimitExceeded(exc.message, mark.line + 1, mark.column + 1, exc.hint) from None
+
+
+def construct_int(loader: Any, node: Any) -> Any:
+    """`!!int` with a bound on digits: a clear problem at the value, never a ValueError."""
+    digits = sum(c.isdigit() for c in str(node.value))
+    if digits > MAX_INT_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {digits:,} digits (more than {MAX_INT_DIGITS:,}); quote it", node.start_mark
+        )
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The C safe loader with bounded ints and lenient timestamps."""
+
+
+def _construct_timestamp(loader: Any, node: Any) -> Any:
+    """An impossible date (`2024-02-30`) is the text written, as Helm reads it, plus a note."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        mark = node.start_mark
+        notes = loader.__dict__.setdefault("value_notes", [])
+        message = f"{node.value!r} is not a valid date ({exc}); read as the string"
+        notes.append((message, mark.line + 1, mark.column + 1))
+        return str(node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 Path = tuple[str | int, ...]
@@ -85,8 +151,16 @@ class _ReanchoringLoader(*_Bases):  # type: ignore[misc]
         yaml.resolver.Resolver.__init__(self)
 
 
+_ReanchoringLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
+_ReanchoringLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def load(path: str, data: bytes) -> Loaded:
     """Load every document of `data`; problems name `path` with 1-based line and column."""
+    try:
+        check_size(data)
+    except LimitExceeded as exc:
+        return Loaded(problems=[Problem(exc.message, Location(path), exc.hint)], fatal=True)
     result = _load_with(_Loader, path, data)
     if any("found duplicate anchor" in p.message for p in result.problems):
         result = _load_with(_ReanchoringLoader, path, data)
@@ -102,6 +176,8 @@ def _load_with(loader_class: type[Any], path: str, data: bytes) -> Loaded:
             _check(path, node, result)
             result.nodes.append(node)
             result.documents.append(plain(loader.construct_document(node)))
+        for message, line, column in loader.__dict__.get("value_notes", []):
+            result.problems.append(Problem(message, Location(path, line, column), "quote it if it is text"))
     except yaml.MarkedYAMLError as exc:
         result.fatal = True
         result.problems.append(_parse_problem(path, exc))
@@ -131,7 +207,7 @@ def _where(path: str, node: yaml.Node) -> Location:
 def _check(path: str, root: yaml.Node, result: Loaded) -> None:
     """Count expanded nodes (memoised per node: an alias is the same node object)."""
     sizes: dict[int, int] = {}
-    if _size(root, sizes, set(), 0) > MAX_EXPANDED_NODES:
+    if _size(root, sizes, set(), 0, MAX_EXPANDED_NODES, MAX_DEPTH) > MAX_EXPANDED_NODES:
         raise _Refused(
             f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} nodes "
             "(a 'billion laughs' document); refusing to diff it",
@@ -143,25 +219,31 @@ def _check(path: str, root: yaml.Node, result: Loaded) -> None:
         result.problems.extend(_duplicates(path, mapping))
 
 
-def _size(node: yaml.Node, sizes: dict[int, int], active: set[int], depth: int) -> int:
+def _size(node: Any, sizes: dict[int, int], active: set[int], depth: int, max_nodes: int, max_depth: int) -> int:
     key = id(node)
     if key in sizes:
         return sizes[key]
     if key in active:
         raise _Refused("an alias refers to a node that contains it (recursive data)", node)
-    if depth > MAX_DEPTH:
-        raise _Refused(f"nested deeper than {MAX_DEPTH} levels; refusing to diff it", node)
+    if depth > max_depth:
+        raise _Refused(f"nested deeper than {max_depth} levels; refusing to read it", node)
     active.add(key)
-    total = 1 + sum(_size(child, sizes, active, depth + 1) for child in _children(node))
+    total = 1
+    for child in _children(node):
+        total += _size(child, sizes, active, depth + 1, max_nodes, max_depth)
+        if total > max_nodes:
+            break  # stop early: a bomb's remaining siblings need not be counted
     active.discard(key)
-    sizes[key] = min(total, MAX_EXPANDED_NODES + 1)  # cap: keeps the ints small on bombs
+    sizes[key] = min(total, max_nodes + 1)  # cap: keeps the ints small on bombs
     return sizes[key]
 
 
-def _children(node: yaml.Node) -> Iterator[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
+def _children(node: Any) -> Iterator[Any]:
+    """Child nodes of a PyYAML or ruamel node (both spell the kind in `id`)."""
+    kind = getattr(node, "id", "")
+    if kind == "sequence":
         yield from node.value
-    elif isinstance(node, yaml.MappingNode):
+    elif kind == "mapping":
         for key, value in node.value:
             yield key
             yield value

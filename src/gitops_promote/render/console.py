@@ -1,19 +1,38 @@
-"""The one seam to the terminal: data to stdout, messages to stderr.
+"""The one seam to the terminal: data to stdout, messages to stderr, data escaped.
 
 Colour only on a terminal and never with NO_COLOR (rich honours both); repository data is
 never interpreted as rich markup (`markup=False`, `highlight=False` everywhere).
 
-Off a terminal nothing is styled, so text is written as it is (rich's control-code stripping
-applied) without importing or running rich: a promotion's 2,000 lines were 2,000 rich calls,
-seconds at 20,000 apps. `lines()` writes a whole report in one call either way.
+Repository data (file names, values, commit subjects, branch names, server messages) is
+hostile: it must not move the cursor, set the window title, reorder text (bidi overrides) or
+forge lines. This module is the one place that escapes it, for every human format:
+
+* `visible(text)`: one line; every control character (C0 incl. tab and line breaks, DEL, C1),
+  bidi control (U+061C, U+200E/F, U+202A-202E, U+2066-2069), line/paragraph separator and
+  undecodable byte shown as a visible escape (`\\x1b`, `\\n`, `\\u202e`, `\\xff`).
+* `visible_lines(text)`: the same, but `\\n` stays a line break (multi-line messages whose
+  lines we wrote; data inside them should already have gone through `visible`).
+* Every console this module hands out escapes what it prints as `visible_lines` does, and so
+  do `write`, `message`, `warning` and `error`: a renderer that forgets `visible` can still
+  not send a raw escape sequence to the terminal.
+* `md` / `md_code`: data as inert Markdown/HTML; `gh_data` / `gh_property` / `gh_line`:
+  data inside GitHub workflow-command output.
+* `json_text`: JSON whose text is valid UTF-8 and ASCII-safe for controls. A file name that is
+  not valid UTF-8 is carried, as Python's surrogateescape does, with each undecodable byte
+  XX as the escape `\\udcXX` (`os.fsencode(name)` gives the original bytes back).
+
+`lines()` writes a whole report in one call. Off a terminal nothing is styled, so the escaped
+text is written as it is, without importing or running rich: a promotion's 2,000 lines were
+2,000 rich calls, seconds at 20,000 apps.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -21,8 +40,108 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
-# What rich's Text strips from every string (bell, backspace, VT, FF, CR): the plain path too.
-_STRIPPED = {7: None, 8: None, 11: None, 12: None, 13: None}
+# Bidi controls: Arabic letter mark, LRM/RLM, embeddings/overrides, isolates.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# Line/paragraph separators and lone surrogates (undecodable bytes under surrogateescape).
+_OTHER = "\u2028\u2029\ud800-\udfff"
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}{_OTHER}]")
+_UNSAFE_KEEP_NL = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}{_OTHER}]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if char in _NAMED:
+        return _NAMED[char]
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte that was not UTF-8
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """Data on one line with every control, bidi and line-break character shown escaped."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def visible_lines(text: str) -> str:
+    """Like `visible`, but `\\n` stays a line break."""
+    return _UNSAFE_KEEP_NL.sub(_escape, text)
+
+
+def is_visible(text: str) -> bool:
+    """Whether `text` is safe for a terminal as it is (only `\\n` as a control)."""
+    return _UNSAFE_KEEP_NL.search(text) is None
+
+
+# ---- Markdown and GitHub workflow commands --------------------------------------------------
+
+# Everything Markdown or HTML could read as syntax, plus `@` (mentions) and `#` (issue links).
+_MD_SPECIAL = re.compile(r"[&<>\"'|\\`*_\[\]#!~@$]")
+
+
+def md(text: str) -> str:
+    """Repository data as inert Markdown/HTML text (character references, one line)."""
+    return _MD_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", visible(text))
+
+
+def md_code(text: str) -> str:
+    """Repository data as inline code: `<code>` (a backtick span cannot hold every string)."""
+    return f"<code>{md(text)}</code>"
+
+
+def gh_data(text: str) -> str:
+    """A workflow command's message (actions/toolkit `escapeData`), on one visible line."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def gh_property(text: str) -> str:
+    """A workflow command property value (`file=`, `title=`; actions/toolkit `escapeProperty`)."""
+    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def gh_line(text: str) -> str:
+    """A log line from data: one line, never read by the runner as a `::command`."""
+    text = visible(text)
+    return "| " + text if text.lstrip().startswith("::") else text
+
+
+# ---- JSON ---------------------------------------------------------------------------------
+
+# json.dumps escapes C0 itself; these it would leave raw with ensure_ascii=False.
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}{_OTHER}]")
+
+
+def json_text(data: Any, indent: int | None = 2) -> str:
+    """JSON text: valid UTF-8, no raw control or bidi character, undecodable bytes as \\udcXX."""
+    text = json.dumps(data, indent=indent, sort_keys=False, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json_text(data) + "\n")
+
+
+# ---- consoles -----------------------------------------------------------------------------
+
+
+@cache
+def _safe_console_class() -> type[Console]:
+    """A rich Console that escapes the text of every segment it writes (styles untouched).
+
+    Made on first use: a run that prints nothing styled never imports rich.
+    """
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class _SafeConsole(Console):
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            return super()._render_buffer(
+                s if s.control or is_visible(s.text) else Segment(visible_lines(s.text), s.style, s.control)
+                for s in buffer
+            )
+
+    return _SafeConsole
 
 
 def _no_color() -> bool:
@@ -30,11 +149,17 @@ def _no_color() -> bool:
 
 
 def _console(stream: Any) -> Console:
-    from rich.console import Console
+    # Off a terminal (CI logs, pipes) tables get room instead of rich's 80-column default,
+    # unless COLUMNS says how wide (as on a terminal, where rich reads it itself).
+    width = None if stream.isatty() else _columns() or 200
+    return _safe_console_class()(
+        file=stream, markup=False, highlight=False, no_color=_no_color(), soft_wrap=True, width=width, emoji=False
+    )
 
-    # Off a terminal (CI logs, pipes) tables get room instead of rich's 80-column default.
-    width = None if stream.isatty() else 200
-    return Console(file=stream, markup=False, highlight=False, no_color=_no_color(), soft_wrap=True, width=width)
+
+def _columns() -> int | None:
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 @cache
@@ -53,12 +178,9 @@ def reset() -> None:
     err.cache_clear()
 
 
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
-
-
 def write(text: str) -> None:
-    """Raw text to stdout (markdown, reports): no wrapping, no styling."""
+    """Text to stdout (markdown, reports): no wrapping, no styling, controls escaped."""
+    text = visible_lines(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
@@ -68,18 +190,18 @@ def _plain(stream: Any) -> bool:
 
 
 def lines(rows: Sequence[tuple[str, str]], *, stderr: bool = False) -> None:
-    """(text, style) rows, each a line, in one write (one rich print on a terminal)."""
+    """(text, style) rows, each a line, escaped as `visible_lines`, in one write."""
     if not rows:
         return
     stream = sys.stderr if stderr else sys.stdout
     if _plain(stream):
-        stream.write("".join(text.translate(_STRIPPED) + "\n" for text, _style in rows))
+        stream.write("".join(visible_lines(text) + "\n" for text, _style in rows))
         return
     from rich.text import Text
 
     joined = Text()
     for index, (text, style) in enumerate(rows):
-        joined.append(text, style=style or None)
+        joined.append(visible_lines(text), style=style or None)
         if index < len(rows) - 1:
             joined.append("\n")
     (err() if stderr else out()).print(joined)
@@ -97,9 +219,14 @@ def error(text: str) -> None:
     lines([("error: " + text, "bold red")], stderr=True)
 
 
+def write_err(text: str) -> None:
+    """Raw stderr text we did not format (a traceback), controls escaped."""
+    sys.stderr.write(visible_lines(text))
+
+
 def status(text: str) -> AbstractContextManager[object]:
     """A spinner on stderr while git fetches, pushes or diffs; only when stderr is a terminal
     (never in CI logs, pipes or tests, where it would only add noise)."""
     if not sys.stderr.isatty() or os.environ.get("CI"):
         return nullcontext()
-    return err().status(text, spinner="dots")
+    return err().status(visible(text), spinner="dots")

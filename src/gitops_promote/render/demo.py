@@ -10,6 +10,9 @@ from gitops_promote.render import console
 from gitops_promote.render import plan as plan_render
 from gitops_promote.render import promote as promote_render
 
+# The tutorial for one's own repository, in the docs of the repository the package comes from.
+TUTORIAL_URL = "https://github.com/gitops-promote/gitops-promote/blob/main/docs/tutorial.md"
+
 
 def text(result: DemoResult) -> None:
     out = console.out()
@@ -36,3 +39,6 @@ def text(result: DemoResult) -> None:
         "gitops plan stg prd",
     ):
         out.print(Text(f"  {line}"))
+    out.print(Rule("Your own repository"))
+    out.print(Text("  gitops init my-gitops --remote URL   # registry, charts, Argo CD apps, branches"))
+    out.print(Text(f"  the tutorial, step by step: {TUTORIAL_URL}"))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_promote.core.diffmodel import MASK, Change, DiffReport, FileDiff, FileReport
 from gitops_promote.errors import Problem
+from gitops_promote.render.console import gh_data, gh_line, gh_property, md, md_code, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -65,13 +66,9 @@ def _by_app(report: DiffReport) -> dict[str, list[FileReport]]:
     return apps
 
 
-# Characters str.splitlines() breaks on: none may reach a line-oriented output raw.
-_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-
-
 def one_line(text: str) -> str:
-    """Data on one line: line breaks shown as `\\n`-style escapes."""
-    return _LINE_BREAKS.sub(lambda m: json.dumps(m.group())[1:-1], text)
+    """Data on one line, controls and line breaks escaped (`render.console.visible`)."""
+    return visible(text)
 
 
 def value_text(value: Any, width: int = VALUE_WIDTH) -> str:
@@ -201,18 +198,6 @@ def _brief_line(f: FileReport) -> str:
 
 # --- Markdown ----------------------------------------------------------------------------
 
-# Everything Markdown or HTML could read as syntax, plus `@` (mentions) and `#` (issue links).
-_MD_SPECIAL = re.compile(r"[&<>\"'|\\`*_\[\]#!~@$]")
-
-
-def md(text: str) -> str:
-    """Repository data as inert Markdown/HTML text (entities, one line)."""
-    return _MD_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", one_line(text))
-
-
-def md_code(text: str) -> str:
-    return f"<code>{md(text)}</code>"
-
 
 def _fence(body: str, info: str = "") -> str:
     """A fenced block no line of `body` can close: longer than any backtick run in it."""
@@ -234,7 +219,7 @@ def to_markdown(report: DiffReport, max_size: int = 60000) -> str:
     full = [head, table, kept, *(_md_app_full(a, fs) for a, fs in apps.items())]
     brief = [head, table, kept, *(_md_app_brief(a, fs) for a, fs in apps.items())]
     for blocks, note in ((full, ""), (brief, "per-app details left out")):
-        text = _join(blocks, note)
+        text = _join(blocks, note, report)
         if _size(text) <= max_size:
             return text
     return _md_table_only(report, head, max_size)
@@ -244,14 +229,15 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _join(blocks: list[str], note: str) -> str:
+def _join(blocks: list[str], note: str, report: DiffReport) -> str:
     if note:
-        blocks = [*blocks[:1], _degraded(note), *blocks[1:]]
+        blocks = [*blocks[:1], _degraded(note, report), *blocks[1:]]
     return "\n\n".join(b for b in blocks if b) + "\n"
 
 
-def _degraded(what: str) -> str:
-    return f"_Shortened to fit: {what}. Run `gitops diff` locally or see `--json` for the full diff._"
+def _degraded(what: str, report: DiffReport) -> str:
+    command = f"gitops diff {report.source} {report.target}"
+    return f"_Shortened to fit: {what}. The full diff: `{command}` (or `{command} --output json`)._"
 
 
 def _md_header(report: DiffReport) -> str:
@@ -356,8 +342,13 @@ def _md_change(c: Change) -> str:
     return f"- `{_OP_SYMBOL[c.op]}` {where}: {md_code(value)}"
 
 
+def _diff_lines(text: str) -> list[str]:
+    """A text diff's lines: split on `\n` only (other breaks inside a line are data)."""
+    return text.rstrip("\n").split("\n") if text else []
+
+
 def _clip_lines(text: str) -> str:
-    lines = text.splitlines()
+    lines = _diff_lines(text)
     if len(lines) <= TEXT_DIFF_LINES:
         return text
     return "\n".join([*lines[:TEXT_DIFF_LINES], f"… {len(lines) - TEXT_DIFF_LINES} more lines"])
@@ -370,7 +361,7 @@ def _md_table_only(report: DiffReport, head: str, max_size: int) -> str:
         left_out = len(rows) - keep
         note = "per-app details left out" + (f"; {left_out} apps not listed" if left_out else "")
         table = "\n".join([_TABLE_HEAD, *rows[:keep]]) if keep else ""
-        text = _join([head, table], note)
+        text = _join([head, table], note, report)
         if _size(text) <= max_size:
             return text
     return _truncate_plain(f"gitops diff: {summary_line(report)}\n", max_size)
@@ -392,22 +383,6 @@ def _truncate_plain(text: str, max_size: int) -> str:
 # --- GitHub Actions ----------------------------------------------------------------------
 
 
-def gh_data(text: str) -> str:
-    """Escape a workflow command's message (GitHub's rules for command data)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def gh_property(text: str) -> str:
-    """Escape a workflow command property value (`file=`, `title=`)."""
-    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def _gh_line(text: str) -> str:
-    """A log line from data: one line, never read by the runner as a `::command`."""
-    text = one_line(text)
-    return "| " + text if text.lstrip().startswith("::") else text
-
-
 def to_github(report: DiffReport, step_summary_path: str | None = None) -> str:
     """Workflow-command log output; appends the Markdown report to the step summary."""
     lines = _gh_annotations(report)
@@ -416,7 +391,7 @@ def to_github(report: DiffReport, step_summary_path: str | None = None) -> str:
         for f in files:
             lines += _gh_file_lines(f)
         lines.append("::endgroup::")
-    lines.append(_gh_line(f"gitops diff {report.source} → {report.target}: {summary_line(report)}"))
+    lines.append(gh_line(f"gitops diff {report.source} → {report.target}: {summary_line(report)}"))
     if step_summary_path:
         append_step_summary(report, step_summary_path)
     return "\n".join(lines) + "\n"
@@ -450,14 +425,14 @@ def _gh_annotation(level: str, line: int, path: str, message: str) -> str:
 
 def _gh_file_lines(f: FileReport) -> list[str]:
     symbol = _SYMBOL[_CATEGORY[f.status]]
-    lines = [_gh_line(f"{symbol} {f.path} ({f.status})")]
+    lines = [gh_line(f"{symbol} {f.path} ({f.status})")]
     if f.diff is None:
         return lines
-    lines += [_gh_line(f"    {change_line(c)}") for c in f.diff.changes]
-    lines += [_gh_line(f"    ! {problem_text(p)}") for p in f.diff.errors]
+    lines += [gh_line(f"    {change_line(c)}") for c in f.diff.changes]
+    lines += [gh_line(f"    ! {problem_text(p)}") for p in f.diff.errors]
     if f.diff.kind == "binary":
-        lines.append(_gh_line(f"    {f.diff.binary_summary}"))
-    lines += [_gh_line(f"    {line}") for line in _clip_lines(f.diff.text_diff).splitlines()]
+        lines.append(gh_line(f"    {f.diff.binary_summary}"))
+    lines += [gh_line(f"    {line}") for line in _diff_lines(_clip_lines(f.diff.text_diff))]
     return lines
 
 
@@ -485,9 +460,9 @@ def to_text(report: DiffReport, console: Console) -> None:
     def out(text: str, style: str = "") -> None:
         console.print(Text(text, style=style), highlight=False, emoji=False)
 
-    out(f"gitops diff {report.source} → {report.target}", "bold")
+    out(f"gitops diff {visible(report.source)} → {visible(report.target)}", "bold")
     for app, files in _by_app(report).items():
-        out(app or "(none)", "bold")
+        out(visible(app) or "(none)", "bold")
         for f in files:
             _text_file(f, out)
     out(summary_line(report), "bold")
@@ -502,11 +477,11 @@ def _text_file(f: FileReport, out: Any) -> None:
     for p in d.errors:
         out(f"      ! {problem_text(p)}", "red")
     for n in d.notes:
-        out(f"      note: {one_line(n)}", "magenta")
+        out(f"      note: {visible(n)}", "magenta")
     for c in d.changes:
         out(f"      {change_line(c)}", _OP_STYLE[c.op])
     if d.kind == "binary":
-        out(f"      {d.binary_summary}")
-    for line in d.text_diff.splitlines():
+        out(f"      {visible(d.binary_summary)}")
+    for line in _diff_lines(d.text_diff):
         style = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1], "")
-        out(f"      {line}", style)
+        out(f"      {visible(line)}", style)

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from gitops_promote.commands.init import InitResult
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 
 
 def text(result: InitResult) -> None:
     out = console.out()
-    out.print(f"created a GitOps repository in {result.path}", style="bold")
+    out.print(f"created a GitOps repository in {visible(str(result.path))}", style="bold")
     out.print(
         f"  branches: {', '.join(result.branches)} (all at {result.commit[:12]}; {result.checked_out} checked out)"
     )
     out.print(f"  apps:     {', '.join(result.apps)} (Helm charts in apps/<app>/)")
-    out.print(f"  Argo CD:  argocd/<env>/root.yaml per environment, repoURL {result.repo_url}")
+    out.print(f"  Argo CD:  argocd/<env>/root.yaml per environment, repoURL {visible(result.repo_url)}")
     if result.remote_url:
-        out.print(f"  pushed:   {', '.join(result.pushed)} to origin ({result.remote_url})")
+        out.print(f"  pushed:   {', '.join(result.pushed)} to origin ({visible(result.remote_url)})")
+    for note in result.notes:
+        console.warning(note)
     if result.repo_url_placeholder:
         console.warning(
             f"the Argo CD manifests use the placeholder repoURL {result.repo_url}; "
             "change it on every branch (README.md says how) or run init again with --repo-url URL"
         )
     out.print("next:")
-    out.print(f"  cd {result.path}")
+    out.print(f"  cd {visible(str(result.path))}")
     out.print("  gitops validate                      # every environment branch")
     out.print("  cat README.md                        # bootstrap each cluster: kubectl apply its root Application")
     if len(result.branches) > 1:

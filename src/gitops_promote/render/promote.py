@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from gitops_promote.commands.promote import PromoteResult
 from gitops_promote.core.promotion import ACTIONS, KEPT, FileAction
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 
 ACTION_STYLE = {
     "added": "green",
@@ -26,11 +27,15 @@ KEPT_LISTED = 10
 
 def text(result: PromoteResult, verbose: bool = False) -> None:
     rows: list[Row] = [
-        (f"{result.source} {result.source_commit[:12]} → {result.target} {result.target_commit_before[:12]}", "bold")
+        (
+            f"{visible(result.source)} {result.source_commit[:12]} → "
+            f"{visible(result.target)} {result.target_commit_before[:12]}",
+            "bold",
+        )
     ]
     if result.commits:
         rows += [("", ""), (f"{len(result.commits)} commit(s) to promote:", "")]
-        rows += [(f"  {commit['sha'][:12]} {commit['subject']}", "") for commit in result.commits[:20]]
+        rows += [(f"  {commit['sha'][:12]} {visible(commit['subject'])}", "") for commit in result.commits[:20]]
         if len(result.commits) > 20:
             rows.append((f"  … and {len(result.commits) - 20} more", ""))
     if result.files:
@@ -39,7 +44,7 @@ def text(result: PromoteResult, verbose: bool = False) -> None:
         rows.append(("  " + summary(result), ""))
     console.lines(rows)  # the whole report in one write
     for warning in result.warnings:
-        console.warning(f"{warning.path}: {warning.message}" if warning.path else warning.message)
+        console.warning(visible(f"{warning.path}: {warning.message}" if warning.path else warning.message))
     if result.freeze is not None and result.freeze.overridden:
         console.warning(result.freeze.message)
     for note in result.notes:
@@ -60,7 +65,7 @@ def file_action_rows(files: Sequence[FileAction], verbose: bool = True) -> list[
 
 
 def _row(action: FileAction) -> Row:
-    return f"  {ACTION_MARK[action.action]} {action.action:<9} {action.path}", ACTION_STYLE[action.action]
+    return f"  {ACTION_MARK[action.action]} {action.action:<9} {visible(action.path)}", ACTION_STYLE[action.action]
 
 
 def print_file_actions(files: Sequence[FileAction]) -> None:
@@ -77,7 +82,7 @@ def outcome(result: PromoteResult) -> None:
     if result.refused:
         return  # the refusal itself is the outcome (printed by the CLI)
     if result.drift_discarded:
-        console.warning(f"discarding drift on {result.target}: " + ", ".join(d.path for d in result.drift))
+        console.warning(f"discarding drift on {result.target}: " + ", ".join(visible(d.path) for d in result.drift))
     if result.target_commit == result.target_commit_before and not result.promoted:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
     elif result.dry_run:
@@ -100,6 +105,6 @@ def review(result: PromoteResult) -> None:
         "green",
     )
     if result.compare_url and not result.pull_request:
-        console.lines([(f"open a pull request: {result.compare_url}", "")])
+        console.lines([(f"open a pull request: {visible(result.compare_url)}", "")])
     elif result.pull_request:
-        console.lines([(f"pull request: {result.pull_request}", "")])
+        console.lines([(f"pull request: {visible(result.pull_request)}", "")])

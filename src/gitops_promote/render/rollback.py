@@ -6,6 +6,7 @@ from rich.text import Text
 
 from gitops_promote.commands.rollback import RollbackResult
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 from gitops_promote.render.promote import print_file_actions
 
 
@@ -14,7 +15,8 @@ def text(result: RollbackResult) -> None:
     out.print(
         Text(
             f"{result.environment} {result.commit_before[:12]} → content of promotion {target.commit[:12]} "
-            f"(from {target.source} {(target.source_commit or '')[:12]}, {target.date[:16].replace('T', ' ')})",
+            f"(from {visible(target.source or '')} {(target.source_commit or '')[:12]}, "
+            f"{visible(target.date[:16].replace('T', ' '))})",
             style="bold",
         )
     )

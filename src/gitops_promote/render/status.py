@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from rich.table import Table
 from rich.text import Text
 
 from gitops_promote.commands._branchlog import Entry
 from gitops_promote.commands.status import EnvStatus, Freeze, StatusResult
 from gitops_promote.core.freeze import Occurrence
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
+from gitops_promote.render.fit import Column, dropped_note, fit
 
 
 def short_date(iso: str) -> str:
@@ -25,11 +26,11 @@ def utc(moment: datetime) -> str:
 
 
 def author_name(author: str) -> str:
-    return author.split(" <", 1)[0]
+    return visible(author.split(" <", 1)[0])
 
 
 def occurrence(o: Occurrence) -> str:
-    label = o.window.reason or f"{o.window.kind}[{o.window.index}]"
+    label = visible(o.window.reason) if o.window.reason else f"{o.window.kind}[{o.window.index}]"
     return f"{label} {utc(o.start)} → {utc(o.end)}"
 
 
@@ -48,7 +49,11 @@ def pending_cell(row: EnvStatus) -> Text:
     files, commits = len(row.pending.files), len(row.pending.commits)
     if not files and not commits:
         return Text("up to date", style="green")
-    return Text(f"{files} file(s), {commits} commit(s)", style="yellow")
+    return Text(f"{_count(files, 'file')}, {_count(commits, 'commit')}", style="yellow")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def drift_cell(row: EnvStatus) -> Text:
@@ -56,7 +61,7 @@ def drift_cell(row: EnvStatus) -> Text:
         return Text("—" if row.head else "")
     if not row.drift:
         return Text("none", style="green")
-    return Text(f"{len(row.drift)} path(s)", style="bold red")
+    return Text(_count(len(row.drift), "path"), style="bold red")
 
 
 def freeze_cell(freeze: Freeze) -> Text:
@@ -71,55 +76,73 @@ def freeze_cell(freeze: Freeze) -> Text:
     return Text("open")
 
 
-WIDE = 140  # below this many columns the registry's prose columns are left to `gitops envs`
+# The registry's prose columns go first on a narrow terminal (`gitops envs` shows them all),
+# then the rest fits: data, audience, avail., branch are given up in that order.
+PROFILE = (
+    Column("branch", min=6, drop=4),
+    Column("audience", min=12, drop=2),
+    Column("avail.", min=6, drop=3),
+    Column("data", min=12, drop=1),
+)
+STATE = (
+    Column("head", min=7, wrap=False),
+    Column("last promotion", min=11),
+    Column("pending", min=9),
+    Column("drift", min=5),
+    Column("freeze", min=6),
+)
+WIDE = 140  # from this width on, commit ids have 12 characters and each env its full name
 
 
 def text(result: StatusResult) -> None:
     out = console.out()
     wide = out.width >= WIDE
     where = f"remote {result.remote}" if result.remote else "local branches"
-    table = Table(title=f"Environments ({result.registry.source}, {where})", title_justify="left")
-    table.add_column("env", min_width=len(max((e.environment.name for e in result.environments), key=len, default="")))
-    profile = ("branch", "audience", "avail.", "data") if wide else ()
-    for column in profile:
-        table.add_column(column, overflow="fold")
-    table.add_column("head", no_wrap=True)
-    for column in ("last promotion", "pending", "drift", "freeze"):
-        table.add_column(column, min_width=9)
-    for row in result.environments:
-        env = row.environment
-        backups = f"backups {env.backups.policy or 'yes'}" if env.backups.enabled else "no backups"
-        cells: list[str | Text] = [f"{env.codename}\n{env.name}"]
-        if wide:
-            cells += [env.branch, ", ".join(env.audience), env.availability or "n/a", f"{env.persistence}, {backups}"]
-        cells += [
-            row.head.sha[:12] if row.head else "(no branch)",
-            last_promotion_cell(row.last_promotion, row.rollback),
-            pending_cell(row),
-            drift_cell(row),
-            freeze_cell(row.freeze),
-        ]
-        table.add_row(*cells)
-    out.print(table)
-    if not wide:
-        console.message("narrow terminal: branch, audience, availability and backups are in 'gitops envs'")
+    names = [e.environment.codename for e in result.environments]
+    columns = (Column("env", min=max(map(len, names), default=3)), *PROFILE, *STATE)
+    rows = [_row(row, wide) for row in result.environments]
+    fitted = fit(visible(f"Environments ({result.registry.source}, {where})"), columns, rows, out.width)
+    out.print(fitted.table)
+    if note := dropped_note(fitted.dropped, out.width, "gitops envs"):
+        console.message(note)
     for row in result.environments:
         details(row)
     shown: set[str] = set()
     for row in result.environments:
         for warning in row.warnings:
             line = f"{row.environment.codename}: {warning.path}: {warning.message}" if warning.path else warning.message
+            line = visible(line)  # one line: a path cannot forge another
             if line not in shown:
                 shown.add(line)
                 console.warning(line)
+    for branch in result.review_branches:
+        out.print(Text(f"review branch waiting to be merged: {result.remote}/{branch}", style="yellow"))
+
+
+def _row(row: EnvStatus, wide: bool) -> list[str | Text]:
+    env = row.environment
+    backups = f"backups {env.backups.policy or 'yes'}" if env.backups.enabled else "no backups"
+    return [
+        f"{env.codename}\n{visible(env.name)}" if wide else env.codename,
+        env.branch,
+        visible(", ".join(env.audience)),
+        visible(env.availability or "n/a"),
+        visible(f"{env.persistence}, {backups}"),
+        (row.head.sha[:12] if wide else row.head.sha[:7]) if row.head else "(no branch)",
+        last_promotion_cell(row.last_promotion, row.rollback),
+        pending_cell(row),
+        drift_cell(row),
+        freeze_cell(row.freeze),
+    ]
 
 
 def details(row: EnvStatus) -> None:
     out, name = console.out(), row.environment.codename
     for drift in row.drift:
         commits = ", ".join(c[:12] for c in drift.commits)
-        out.print(Text(f"{name}: drift: {drift.path} (changed directly by {commits})", style="red"))
+        out.print(Text(f"{name}: drift: {visible(drift.path)} (changed directly by {commits})", style="red"))
     for o in row.freeze.current:
-        out.print(Text(f"{name}: now in {o.window.kind}: {o.window.describe()}"))
+        out.print(Text(f"{name}: now in {o.window.kind}: {visible(o.window.describe())}"))
     if row.freeze.next is not None and row.freeze.current:
-        out.print(Text(f"{name}: next: {row.freeze.next.window.describe()} from {utc(row.freeze.next.start)}"))
+        window = visible(row.freeze.next.window.describe())
+        out.print(Text(f"{name}: next: {window} from {utc(row.freeze.next.start)}"))

@@ -9,9 +9,12 @@ the start of a line).
 
 from __future__ import annotations
 
+from rich.text import Text
+
 from gitops_promote.commands.validate import EnvReport, ValidateResult
 from gitops_promote.core.validation import ERROR, NOTICE, WARNING, Finding
 from gitops_promote.render import console
+from gitops_promote.render.console import gh_data, gh_property, visible
 
 _STYLE = {ERROR: "red", WARNING: "yellow", NOTICE: "cyan"}
 
@@ -27,26 +30,32 @@ def _counts(errors: int, warnings: int, notices: int) -> str:
     return ", ".join(parts)
 
 
-def visible(text: str) -> str:
-    """Control characters shown as escapes, so that data cannot move the cursor or add lines."""
-    return "".join(repr(c)[1:-1] if c < " " or "\x7f" <= c <= "\x9f" else c for c in text)
-
-
 # ---- text -----------------------------------------------------------------------------------
 
 
 def text(result: ValidateResult) -> None:
+    """Findings wrapped to the terminal's width, each wrapped line indented under its finding."""
     out = console.out()
     for report in result.environments:
-        out.print(_heading(report), style="bold")
+        out.print(Text(visible(_heading(report)), style="bold"), soft_wrap=False)
         for finding in report.findings:
-            where = visible(str(finding.location()))
-            out.print(f"  {where}: ", end="")
-            out.print(finding.severity, style=_STYLE.get(finding.severity), end="")
-            out.print(f" [{finding.rule}] {visible(finding.message)}")
+            line = Text.assemble(
+                f"{visible(str(finding.location()))}: ",
+                (finding.severity, _STYLE.get(finding.severity, "")),
+                f" [{finding.rule}] {visible(finding.message)}",
+            )
+            _print_wrapped(line, 2)
             if finding.hint:
-                out.print(f"      hint: {visible(finding.hint)}", style="dim")
-    out.print(_summary(result))
+                _print_wrapped(Text(f"hint: {visible(finding.hint)}", style="dim"), 6)
+    out.print(Text(visible(_summary(result))), soft_wrap=False)
+
+
+def _print_wrapped(text: Text, indent: int) -> None:
+    """`text` wrapped at words to the terminal, every line indented by `indent` spaces."""
+    out = console.out()
+    for line in text.wrap(out, max(out.width - indent, 20)):
+        line.rstrip()
+        out.print(Text(" " * indent) + line)
 
 
 def _heading(report: EnvReport) -> str:
@@ -72,29 +81,19 @@ def _summary(result: ValidateResult) -> str:
 _COMMAND = {ERROR: "error", WARNING: "warning", NOTICE: "notice"}
 
 
-def escape_data(value: str) -> str:
-    """Workflow-command message escaping (actions/toolkit `escapeData`)."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(value: str) -> str:
-    """Workflow-command property escaping (actions/toolkit `escapeProperty`)."""
-    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
-
-
 def annotation(finding: Finding, env: str) -> str:
     """`::error file=F,line=L,col=C,title=RULE::[env] message (hint)` on one line."""
-    props = [f"file={escape_property(finding.file)}"]
+    props = [f"file={gh_property(finding.file)}"]
     if finding.line:
         props.append(f"line={finding.line}")
         if finding.column:
             props.append(f"col={finding.column}")
-    props.append(f"title={escape_property(f'{finding.rule} ({env})')}")
+    props.append(f"title={gh_property(f'{finding.rule} ({env})')}")
     message = f"[{env}] {finding.message}" + (f" (hint: {finding.hint})" if finding.hint else "")
-    return f"::{_COMMAND.get(finding.severity, 'warning')} {','.join(props)}::{escape_data(message)}"
+    return f"::{_COMMAND.get(finding.severity, 'warning')} {','.join(props)}::{gh_data(message)}"
 
 
 def github(result: ValidateResult) -> None:
     lines = [annotation(f, report.env) for report in result.environments for f in report.findings]
-    lines.append(_summary(result))
+    lines.append(visible(_summary(result)))
     console.write("\n".join(lines))

@@ -7,13 +7,9 @@ from rich.text import Text
 from gitops_promote.commands.verify import VerifyResult
 from gitops_promote.core.audit import AuditedCommit
 from gitops_promote.render import console
+from gitops_promote.render.console import visible
 
 KIND_STYLE = {"promotion": "green", "rollback": "magenta", "direct": "yellow"}
-
-
-def visible(text: str) -> str:
-    """Control characters shown as escapes: a commit subject cannot move the cursor or add lines."""
-    return "".join(repr(c)[1:-1] if c < " " or "\x7f" <= c <= "\x9f" else c for c in text)
 
 
 def text(result: VerifyResult) -> None:

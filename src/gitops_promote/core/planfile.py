@@ -1,0 +1,118 @@
+"""Saved plan files (`gitops plan --save FILE`, `gitops promote --plan FILE`): read and check.
+
+A plan file is input like any other: it may be truncated, tampered with or not a plan at all
+(`--plan /dev/zero`). Reading is bounded (MAX_PLAN_BYTES, and a file that does not start like
+a JSON object is refused after its first chunk); the fields promote relies on are checked for
+type and shape: codenames, and commit ids that are full hex object names, all of one length
+(40 for SHA-1 repositories, 64 for SHA-256). Anything else is a ConfigError (exit 2) that
+says what is wrong; the other fields of the file (files, commits, warnings) are for humans
+and are not trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops_promote.errors import ConfigError
+
+PLAN_SCHEMA = 1
+MAX_PLAN_BYTES = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
+OBJECT_ID_LENGTHS = (40, 64)  # SHA-1, SHA-256
+_HEX = re.compile(r"[0-9a-f]+\Z")
+_CODENAME = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?\Z")
+COMMIT_FIELDS = ("source_tip", "source_commit", "target_commit")
+_HINT = "save the plan again with gitops plan SRC DST --save FILE"
+
+
+@dataclass(frozen=True)
+class PlanFields:
+    """What promote needs from a saved plan."""
+
+    source: str
+    target: str
+    source_tip: str
+    source_commit: str
+    target_commit: str
+
+    @property
+    def object_id_length(self) -> int:
+        return len(self.target_commit)
+
+
+def read(path: Path) -> PlanFields:
+    """Read and check the plan at `path` (ConfigError on any problem)."""
+    return parse(read_bounded(path), str(path))
+
+
+def read_bounded(path: Path) -> bytes:
+    """At most MAX_PLAN_BYTES; devices and pipes that never end are cut off early."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                if not chunks and not chunk.lstrip().startswith(b"{"):
+                    raise _bad(path, "not a saved plan (it does not start with '{')")
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_PLAN_BYTES:
+                    raise _bad(path, f"larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB; not a plan gitops saved")
+    except OSError as exc:
+        raise _bad(path, f"{exc.strerror or exc}") from None
+    return b"".join(chunks)
+
+
+def parse(data: bytes, name: str) -> PlanFields:
+    """Check a plan's bytes; `name` is how messages refer to the file."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _bad(name, f"not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise _bad(name, "nested too deeply to be a saved plan") from None
+    except ValueError as exc:
+        raise _bad(name, f"not valid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise _bad(name, f"a saved plan is a JSON object, not {_kind(doc)}")
+    if doc.get("schema") != PLAN_SCHEMA or isinstance(doc.get("schema"), bool):
+        raise _bad(name, f"unsupported plan schema {_short(doc.get('schema'))}")
+    fields = {key: _codename(doc, key, name) for key in ("source", "target")}
+    fields |= {key: _object_id(doc, key, name) for key in COMMIT_FIELDS}
+    lengths = {len(fields[key]) for key in COMMIT_FIELDS}
+    if len(lengths) != 1:
+        raise _bad(name, f"the commit ids have different lengths ({sorted(lengths)})")
+    return PlanFields(**fields)
+
+
+def _bad(name: object, what: str) -> ConfigError:
+    return ConfigError(f"cannot read the saved plan {name}: {what}", hint=_HINT)
+
+
+def _codename(doc: dict[str, Any], key: str, name: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or not _CODENAME.match(value):
+        raise _bad(name, f"'{key}' must be an environment codename, not {_short(value)}")
+    return value
+
+
+def _object_id(doc: dict[str, Any], key: str, name: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or len(value) not in OBJECT_ID_LENGTHS or not _HEX.match(value):
+        raise _bad(name, f"'{key}' must be a full commit id (40 or 64 lower-case hex digits), not {_short(value)}")
+    return value
+
+
+def _kind(value: object) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), "null"
+    )
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=True) if value is not None else "missing"
+    return text if len(text) <= 60 else text[:59] + "…"
