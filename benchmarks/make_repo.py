@@ -13,9 +13,12 @@ The whole history is one `git fast-import` stream (one process, no working tree)
               image-tag bumps in values.yaml, a template change, a new app, a removed app.
 
 By default every 10th app's env file is tuned; `--all-env-files-differ` tunes every app's, so
-that diff/plan compare a changed env file in every app directory.
+that diff/plan compare a changed env file in every app directory. `--one-change` then promotes
+dev into stg (a merge commit with the Promoted-* trailers, stg's own env files kept) and puts
+one image-tag bump of app0001's values.yaml on dev: dev is one changed file ahead of stg, the
+everyday case whose cost must not grow with the repository.
 
-Usage: python benchmarks/make_repo.py OUTPUT [--apps N] [--all-env-files-differ] [--bare]
+Usage: python benchmarks/make_repo.py OUTPUT [--apps N] [--all-env-files-differ] [--one-change] [--bare]
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class RepoSpec:
     apps: int = 2000
     all_env_files_differ: bool = False
     bare: bool = False
+    one_change: bool = False  # stg promoted from dev, then one values.yaml bump on dev
 
     def tuned(self, index: int) -> bool:
         """Whether branch-local tuning touches app `index` (every app, or every 10th)."""
@@ -209,6 +213,9 @@ class Stream:
     def bytes(self) -> bytes:
         return b"".join(self.parts) + b"done\n"
 
+    def raw(self, text: str) -> None:
+        self.parts.append(text.encode())
+
 
 def build_stream(spec: RepoSpec, registry_text: str) -> bytes:
     stream = Stream()
@@ -246,6 +253,23 @@ def _dev_history(stream: Stream, spec: RepoSpec, root: int) -> None:
     stream.commit("dev", f"Remove {app_name(spec.removed_app)}\n", mark, list(gone))
 
 
+def one_change_stream(spec: RepoSpec, heads: dict[str, str], dev_tree: str) -> bytes:
+    """stg: a promotion of dev's tip (dev's tree, stg's own tuned env files put back); dev: one bump."""
+    stream = Stream()
+    stream.clock = EPOCH + 3600 * 100
+    message = f"Promote dev {heads['dev'][:7]} to stg\n\nPromoted-From: dev\nPromoted-Commit: {heads['dev']}\n"
+    kept = [(p, c) for p, c in tuning(spec, "stg") if f"/{app_name(spec.removed_app)}/" not in p]
+    stream.commit("stg", message, None, [])
+    stream.raw(f'from {heads["stg"]}\nmerge {heads["dev"]}\nM 040000 {dev_tree} ""\n')
+    for path, content in kept:
+        stream.raw(f"M 100644 inline {path}\n")
+        stream.data(content)
+    stream.commit("dev", "Bump app0001 to 1.2.0\n", None, [])
+    stream.raw(f"from {heads['dev']}\nM 100644 inline apps/{app_name(1)}/values.yaml\n")
+    stream.data(values_yaml(1, "1.2.0"))
+    return stream.bytes()
+
+
 # ---------------------------------------------------------------------------------------------
 # running git
 
@@ -279,6 +303,12 @@ def build_repo(path: Path, spec: RepoSpec | None = None, registry_text: str | No
     if not spec.bare:
         git(path, "read-tree", "--reset", "-u", "dev")  # a usable clone: dev's files on disk
     heads = {env: git(path, "rev-parse", "--verify", f"refs/heads/{env}").strip() for env in ENVS}
+    if spec.one_change:
+        dev_tree = git(path, "rev-parse", "--verify", "refs/heads/dev^{tree}").strip()
+        git(path, "fast-import", "--quiet", "--done", stdin=one_change_stream(spec, heads, dev_tree))
+        if not spec.bare:
+            git(path, "read-tree", "--reset", "-u", "dev")
+        heads = {env: git(path, "rev-parse", "--verify", f"refs/heads/{env}").strip() for env in ENVS}
     return RepoInfo(path, spec, heads, time.perf_counter() - started)
 
 
@@ -288,8 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--apps", type=int, default=2000, help="number of apps (default 2000)")
     parser.add_argument("--all-env-files-differ", action="store_true", help="tune every app on every branch")
     parser.add_argument("--bare", action="store_true", help="make a bare repository")
+    parser.add_argument("--one-change", action="store_true", help="promote dev to stg, then one change on dev")
     args = parser.parse_args(argv)
-    spec = RepoSpec(args.apps, args.all_env_files_differ, args.bare)
+    spec = RepoSpec(args.apps, args.all_env_files_differ, args.bare, args.one_change)
     info = build_repo(args.output, spec)
     files = int(git(info.path, "ls-tree", "-r", "--name-only", "dev").count("\n"))
     print(f"{info.path}: {files} files on dev, built in {info.seconds:.2f}s")

@@ -1,254 +1,333 @@
-"""Time `gitops promote` against the plumbing floor on a synthetic 2,000-app repository.
+"""Time every command against the plumbing floors, pairwise, on generated repositories.
 
-    python benchmarks/run.py [--apps 2000] [--repeat 5] [--write-docs]
+    python benchmarks/run.py [--repeat 3] [--work DIR] [--write-docs] [--quick]
 
-Repositories are generated once and cached under benchmarks/.work/ (keyed by the generator's
-source, so editing make_repo.py rebuilds them). Every promotion starts from the same commit:
-stg is put back with `git update-ref` before each run. The promotion's tree must equal the
-floor's tree, or the benchmark fails: a fast wrong answer is not a result.
+Repositories (benchmarks/make_repo.py, bare, generated once into --work and reused; the
+directory name carries a digest of the generator, so editing it builds new ones):
 
-`gitops diff` and `gitops plan` are timed on a second repository in which every app's env files
-differ, when `gitops --help` lists those subcommands.
+    one-200, one-2k, one-20k   dev one changed values.yaml ahead of a promoted stg ("20k-1")
+    std-2k                     dev five commits ahead of stg (bumps, probes, a new and a
+                               removed app: seeds and an orphan), as in docs/benchmarks.md
+    differ-20k                 every app's env files differ (`--all-env-files-differ`)
+
+Every step runs once per round and the rounds alternate the steps, so each figure and its
+floor are measured under the same load (this machine is shared). A promotion starts from the
+same commit each time (stg is put back with `git update-ref`) and its tree must equal the tree
+floor's, or the run fails. After the timed rounds each step runs once more through a `git` on
+PATH that counts processes, inside a wrapper that reports the peak resident memory of the
+largest process of the run (getrusage of its children: gitops or one of its gits).
+
+Writes (with --write-docs) the tables into docs/benchmarks.md and the plot
+docs/benchmarks-wall-time.svg (wall time against repository size, per command).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # run as a script: the sibling modules are not a package
 
-import floor  # noqa: E402
 import make_repo  # noqa: E402
+import svgplot  # noqa: E402
+import tree_floor  # noqa: E402
 
-WORK = HERE / ".work"
 DOCS = HERE.parent / "docs" / "benchmarks.md"
+PLOT = HERE.parent / "docs" / "benchmarks-wall-time.svg"
 START, END = "<!-- results:start (benchmarks/run.py --write-docs) -->", "<!-- results:end -->"
+DEFAULT_WORK = Path(os.environ.get("GITOPS_BENCH_WORK", "/tmp/gitops-promote-bench"))
+
+REPOS = {
+    "one-200": make_repo.RepoSpec(apps=200, bare=True, one_change=True),
+    "one-2k": make_repo.RepoSpec(apps=2000, bare=True, one_change=True),
+    "one-20k": make_repo.RepoSpec(apps=20000, bare=True, one_change=True),
+    "std-2k": make_repo.RepoSpec(apps=2000, bare=True),
+    "differ-20k": make_repo.RepoSpec(apps=20000, bare=True, all_env_files_differ=True),
+}
+COMMANDS = {
+    "promote": ["promote", "dev", "stg", "--no-push"],
+    "diff": ["diff", "dev", "stg", "--output", "json"],
+    "plan": ["plan", "dev", "stg", "--output", "json"],
+    "status": ["status", "--output", "json"],
+    "history": ["history", "stg", "--output", "json"],
+    "parity": ["parity", "--output", "json"],
+}
+# Where each repository's table comes from and what it runs (the plot uses the one-* ones).
+PLAN = {
+    "one-200": list(COMMANDS),
+    "one-2k": list(COMMANDS),
+    "one-20k": list(COMMANDS),
+    "std-2k": list(COMMANDS),
+    "differ-20k": ["diff"],
+}
+QUICK = {"one-200": list(COMMANDS), "std-2k": ["promote", "diff", "plan"]}
+TARGETS = {  # (repository, command) -> seconds of wall time (issue 11)
+    ("one-20k", "promote"): 0.5,
+    ("one-20k", "diff"): 0.5,
+    ("one-20k", "plan"): 0.5,
+    ("one-20k", "status"): 0.5,
+    ("one-20k", "history"): 0.5,
+    ("one-20k", "parity"): 2.0,
+    ("differ-20k", "diff"): 3.0,
+}
+MEMORY_TARGET_MIB = 64  # promote, status and diff at 20k
 
 
 @dataclass
-class Row:
-    name: str
+class Step:
+    repo: str
+    name: str  # a command, or "tree floor" / "index floor"
+    argv: list[str]
     seconds: list[float] = field(default_factory=list)
-    note: str = ""
+    processes: int | None = None
+    peak_mib: float | None = None
+    exit_code: int | None = None
 
-    def cells(self) -> str:
-        if not self.seconds:
-            return f"| {self.name} | – | – | 0 | {self.note} |"
-        best, median = (f"{t * 1000:.0f}" for t in (min(self.seconds), statistics.median(self.seconds)))
-        return f"| {self.name} | {best} | {median} | {len(self.seconds)} | {self.note} |"
-
-
-class Skip(Exception):
-    """A step that cannot run here (e.g. the subcommand does not exist yet)."""
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
 
 
-# ---------------------------------------------------------------------------------------------
-# repositories
+# ---- repositories ------------------------------------------------------------------------------
 
 
-def cached_repo(spec: make_repo.RepoSpec) -> Path:
-    """The generated repository for `spec`, rebuilt when the generator or registry changed."""
-    digest = hashlib.sha256(Path(make_repo.__file__).read_bytes() + make_repo.REFERENCE_REGISTRY.read_bytes())
-    kind = "alldiffer" if spec.all_env_files_differ else "default"
-    key = f"apps{spec.apps}-{kind}-{digest.hexdigest()[:12]}"
-    path = WORK / key
-    if not (path / ".git").is_dir():
-        for stale in WORK.glob(key.rsplit("-", 1)[0] + "-*"):  # built by an older generator
+def cached_repo(work: Path, name: str) -> Path:
+    sources = Path(make_repo.__file__).read_bytes() + make_repo.REFERENCE_REGISTRY.read_bytes()
+    path = work / f"{name}-{hashlib.sha256(sources).hexdigest()[:12]}.git"
+    if not path.is_dir():
+        for stale in work.glob(f"{name}-*.git"):
             shutil.rmtree(stale, ignore_errors=True)
-        info = make_repo.build_repo(path, spec)
-        print(f"generated {path.name} in {info.seconds:.2f}s", file=sys.stderr)
+        info = make_repo.build_repo(path, REPOS[name])
+        print(f"generated {path.name} in {info.seconds:.1f}s", file=sys.stderr)
     return path
 
 
-def rev(repo: Path, name: str) -> str:
-    return make_repo.git(repo, "rev-parse", "--verify", name).strip()
+def files_on_dev(repo: Path) -> int:
+    return make_repo.git(repo, "ls-tree", "-r", "--name-only", "dev").count("\n")
 
 
-def reset_branch(repo: Path, branch: str, commit: str) -> None:
-    make_repo.git(repo, "update-ref", f"refs/heads/{branch}", commit)
+def stg_of(repo: Path) -> str:
+    return make_repo.git(repo, "rev-parse", "--verify", "refs/heads/stg").strip()
 
 
-# ---------------------------------------------------------------------------------------------
-# timing
+def restore(repo: Path, stg: str) -> None:
+    make_repo.git(repo, "update-ref", "refs/heads/stg", stg)
 
 
-def run(argv: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(list(argv), cwd=cwd, capture_output=True, check=False)  # noqa: S603
+# ---- running -----------------------------------------------------------------------------------
+
+WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
 
 
-def timed(step: Callable[[], None], repeat: int, before: Callable[[], None] | None = None) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        if before:
-            before()
-        started = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - started)
-    return times
-
-
-def command_step(argv: Sequence[str], cwd: Path) -> Callable[[], None]:
-    def step() -> None:
-        done = run(argv, cwd)
-        if done.returncode != 0:
-            err = done.stderr.decode(errors="replace").strip()
-            raise Skip(f"`{' '.join(argv)}` exited {done.returncode}: {err[-300:]}")
-
-    return step
-
-
-def gitops_commands() -> set[str] | None:
-    """Subcommands `gitops --help` lists, or None when the CLI does not start."""
+def gitops_argv() -> list[str]:
     gitops = shutil.which("gitops")
-    if gitops is None:
-        return None
-    done = run([gitops, "--help"], HERE)
-    if done.returncode != 0:
-        return None
-    text = done.stdout.decode(errors="replace")
-    return {w for w in ("promote", "diff", "plan", "status") if re.search(rf"^\W*{w}\b", text, re.M)}
+    return [gitops] if gitops else [sys.executable, "-m", "gitops_promote"]
 
 
-# ---------------------------------------------------------------------------------------------
-# the benchmark
+def timed_once(step: Step, cwd: Path) -> None:
+    started = time.perf_counter()
+    done = subprocess.run(step.argv, cwd=cwd, capture_output=True, check=False)  # noqa: S603
+    step.seconds.append(time.perf_counter() - started)
+    step.exit_code = done.returncode
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{step.repo}: `{' '.join(step.argv)}` exited {done.returncode}: {done.stderr[-400:]!r}")
 
 
-def bench_promote(repo: Path, repeat: int, commands: set[str] | None) -> list[Row]:
-    original = rev(repo, "refs/heads/stg")
-
-    def restore() -> None:
-        reset_branch(repo, "stg", original)
-
-    floor_tree = floor.promote(repo, dry_run=True).tree
-    rows = [
-        Row("floor: git plumbing (in-process)", timed(lambda: _floor(repo), repeat, restore)),
-        Row(
-            "floor: `python benchmarks/floor.py` (process)",
-            timed(
-                command_step([sys.executable, str(HERE / "floor.py"), str(repo)], repo),
-                repeat,
-                restore,
-            ),
-        ),
-    ]
-    restore()
-    rows.append(
-        Row(
-            "`python -c pass` (interpreter start-up)",
-            timed(command_step([sys.executable, "-c", "pass"], repo), repeat),
-        )
+def counted_once(step: Step, cwd: Path, shim_dir: Path) -> None:
+    """Git processes (a counting `git` on PATH) and the peak RSS of the run's largest process."""
+    log = shim_dir / "calls.log"
+    log.write_text("")
+    env = {**os.environ, "PATH": f"{shim_dir}:{os.environ['PATH']}", "GIT_BENCH_LOG": str(log)}
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", WRAPPER, *step.argv], cwd=cwd, env=env, capture_output=True, check=True
     )
-    if commands is None:
-        note = "gitops CLI not available yet (`gitops --help` fails)"
-        rows += [
-            Row("`gitops --help`", note=note),
-            Row("`gitops promote dev stg --no-push`", note=note),
-        ]
-        return rows
-    rows.append(Row("`gitops --help`", timed(command_step(["gitops", "--help"], repo), repeat)))
-    rows.append(_gitops_promote(repo, repeat, commands, restore, floor_tree))
-    restore()
-    return rows
+    _code, maxrss_kib = done.stdout.split()
+    step.peak_mib = int(maxrss_kib) / 1024
+    step.processes = len(log.read_text().splitlines())
 
 
-def _floor(repo: Path) -> None:
-    floor.promote(repo)
+def make_shim(shim_dir: Path) -> None:
+    real = shutil.which("git")
+    assert real is not None, "git is not on PATH"
+    shim_dir.mkdir(parents=True, exist_ok=True)
+    shim = shim_dir / "git"
+    shim.write_text(f'#!/bin/sh\necho "$1" >> "$GIT_BENCH_LOG"\nexec "{real}" "$@"\n')
+    shim.chmod(0o755)
 
 
-def _gitops_promote(repo: Path, repeat: int, commands: set[str], restore: Callable[[], None], floor_tree: str) -> Row:
-    name = "`gitops promote dev stg --no-push`"
-    if "promote" not in commands:
-        return Row(name, note="`gitops promote` does not exist yet")
-    step = command_step(["gitops", "promote", "dev", "stg", "--no-push"], repo)
-    try:
-        times = timed(step, repeat, restore)
-    except Skip as exc:
-        return Row(name, note=f"failed: {exc}")
-    tree = rev(repo, "refs/heads/stg^{tree}")
-    if tree != floor_tree:
-        raise SystemExit(f"gitops promote wrote tree {tree}, the floor {floor_tree}: the rules disagree")
-    return Row(name, times, "tree equals the floor's")
-
-
-def bench_compare(apps: int, repeat: int, commands: set[str] | None) -> list[Row]:
-    rows: list[Row] = []
-    for sub in ("diff", "plan"):
-        name = f"`gitops {sub} dev stg --output json` (every env file differs)"
-        if commands is None or sub not in commands:
-            rows.append(Row(name, note=f"`gitops {sub}` does not exist yet"))
-            continue
-        # Built only when needed: this repository is for diff/plan alone.
-        repo = cached_repo(make_repo.RepoSpec(apps, all_env_files_differ=True))
-        try:
-            rows.append(
-                Row(
-                    name,
-                    timed(
-                        command_step(["gitops", sub, "dev", "stg", "--output", "json"], repo),
-                        repeat,
-                    ),
-                )
-            )
-        except Skip as exc:
-            rows.append(Row(name, note=f"failed: {exc}"))
-    return rows
-
-
-def report(rows: list[Row], spec: make_repo.RepoSpec, repo: Path, repeat: int) -> str:
-    files = make_repo.git(repo, "ls-tree", "-r", "--name-only", "dev").count("\n")
-    git_version = make_repo.git(repo, "--version").strip()
-    lines = [
-        f"Repository: {spec.apps} apps, {files} files on dev; {repeat} runs each, times in ms.",
-        f"Machine: {platform.platform()}, Python {platform.python_version()}, {git_version}.",
-        "",
-        "| step | min (ms) | median (ms) | runs | note |",
-        "|---|---:|---:|---:|---|",
-        *(row.cells() for row in rows),
+def steps_for(repo_name: str, repo: Path, commands: Sequence[str]) -> list[Step]:
+    floor_argv = [sys.executable, str(HERE / "tree_floor.py"), str(repo)]
+    steps = [
+        Step(repo_name, "tree floor", floor_argv),
+        Step(repo_name, "index floor", [*floor_argv[:1], str(HERE / "floor.py"), str(repo)]),
     ]
-    return "\n".join(lines) + "\n"
+    steps += [Step(repo_name, name, [*gitops_argv(), "-C", str(repo), *COMMANDS[name]]) for name in commands]
+    return steps
 
 
-def write_docs(table: str) -> None:
+def run_all(work: Path, plan: dict[str, list[str]], repeat: int) -> tuple[list[Step], dict[str, int], list[Step]]:
+    repos = {name: cached_repo(work, name) for name in plan}
+    originals = {name: stg_of(path) for name, path in repos.items()}
+    steps = [s for name, path in repos.items() for s in steps_for(name, path, plan[name])]
+    startup = [
+        Step("-", "python -c pass", [sys.executable, "-c", "pass"]),
+        Step("-", "gitops --help", [*gitops_argv(), "--help"]),
+    ]
+    for round_number in range(repeat):
+        for step in [*startup, *steps]:
+            repo = repos.get(step.repo, HERE)
+            timed_once(step, repo)
+            if step.repo in originals:
+                _check_and_restore(step, repo, originals[step.repo])
+        print(f"round {round_number + 1}/{repeat} done", file=sys.stderr)
+    shim_dir = work / "shim"
+    make_shim(shim_dir)
+    for step in steps:
+        counted_once(step, repos[step.repo], shim_dir)
+        restore(repos[step.repo], originals[step.repo])
+    sizes = {name: files_on_dev(path) for name, path in repos.items()}
+    return steps, sizes, startup
+
+
+def _check_and_restore(step: Step, repo: Path, original: str) -> None:
+    """After a promotion (gitops or a floor): the tree must be the tree floor's; then put stg back."""
+    moved = stg_of(repo) != original
+    if moved and step.name != "tree floor":
+        tree = make_repo.git(repo, "rev-parse", "refs/heads/stg^{tree}").strip()
+        restore(repo, original)
+        expected = tree_floor.promote(repo, dry_run=True).tree
+        if tree != expected:
+            raise SystemExit(f"{step.repo}: {step.name} wrote tree {tree}, the tree floor {expected}")
+    restore(repo, original)
+
+
+# ---- reporting ---------------------------------------------------------------------------------
+
+
+def fmt(seconds: float) -> str:
+    return f"{seconds:.2f}" if seconds >= 0.1 else f"{seconds * 1000:.0f} ms"
+
+
+def table(repo_name: str, files: int, steps: list[Step], help_median: float) -> list[str]:
+    by_name = {s.name: s for s in steps if s.repo == repo_name}
+    floor = by_name["tree floor"].median
+    lines = [
+        f"### {repo_name}: {files:,} files on dev",
+        "",
+        "| step | median s | min s | × tree floor | git processes | peak MiB | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for step in by_name.values():
+        lines.append(
+            f"| {step.name} | {fmt(step.median)} | {fmt(min(step.seconds))} | {step.median / floor:.1f} | "
+            f"{step.processes} | {step.peak_mib:.0f} | {_target(repo_name, step, floor, help_median)} |"
+        )
+    return [*lines, ""]
+
+
+def _target(repo_name: str, step: Step, floor: float, help_median: float) -> str:
+    verdicts = []
+    limit = TARGETS.get((repo_name, step.name))
+    if limit is not None:
+        verdicts.append(f"≤ {limit} s: {'met' if step.median <= limit else '**not met**'}")
+    if repo_name == "std-2k" and step.name == "promote":
+        bound = 1.5 * floor + help_median
+        verdicts.append(f"≤ 1.5 × floor + `--help` = {bound:.2f} s: {'met' if step.median <= bound else '**not met**'}")
+    if repo_name in ("one-20k", "differ-20k") and step.name in ("promote", "status", "diff") and step.peak_mib:
+        ok = step.peak_mib <= MEMORY_TARGET_MIB
+        verdicts.append(f"≤ {MEMORY_TARGET_MIB} MiB: {'met' if ok else '**not met**'}")
+    return "; ".join(verdicts)
+
+
+def report(steps: list[Step], sizes: dict[str, int], startup: list[Step], repeat: int, when: str | None) -> str:
+    help_step = startup[1]
+    git_version = make_repo.git(HERE, "--version").strip()
+    when = when or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [
+        f"Measured {when}; {repeat} rounds, medians; "
+        f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {git_version}.",
+        "",
+        "| start-up | median s | min s |",
+        "|---|---:|---:|",
+        *(f"| `{s.name}` | {fmt(s.median)} | {fmt(min(s.seconds))} |" for s in startup),
+        "",
+        f"`gitops --help` target ≤ 0.1 s: {'met' if help_step.median <= 0.1 else '**not met**'}.",
+        "",
+    ]
+    for name in sizes:
+        lines += table(name, sizes[name], steps, help_step.median)
+    return "\n".join(lines)
+
+
+def plot(steps: list[Step], sizes: dict[str, int]) -> str:
+    series: dict[str, list[tuple[float, float]]] = {}
+    for step in steps:
+        if step.repo.startswith("one-") and step.name != "index floor":
+            series.setdefault(step.name, []).append((sizes[step.repo], step.median))
+    return svgplot.line_plot(
+        series,
+        title="Wall time against repository size (dev one file ahead of stg)",
+        x_label="files on dev",
+        y_label="seconds (median)",
+    )
+
+
+def write_docs(text: str) -> None:
     """Replace the results between the markers of docs/benchmarks.md; keep the prose around."""
-    block = f"{START}\n{table}{END}"
-    text = DOCS.read_text() if DOCS.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
-    if START not in text or END not in text:
-        text = text.rstrip("\n") + f"\n\n{START}\n{END}\n"
-    head, rest = text.split(START, 1)
-    DOCS.write_text(head + block + rest.split(END, 1)[1])
+    doc = DOCS.read_text() if DOCS.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    if START not in doc or END not in doc:
+        doc = doc.rstrip("\n") + f"\n\n{START}\n{END}\n"
+    head, rest = doc.split(START, 1)
+    DOCS.write_text(head + f"{START}\n{text}\n{END}" + rest.split(END, 1)[1])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--apps", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--write-docs", action="store_true", help=f"write the table into {DOCS}")
-    parser.add_argument("--skip-compare", action="store_true", help="skip the diff/plan repository")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where repositories are generated")
+    parser.add_argument("--quick", action="store_true", help="the small repositories only (a smoke run)")
+    parser.add_argument("--write-docs", action="store_true", help=f"write {DOCS.name} and {PLOT.name}")
+    parser.add_argument("--json", type=Path, help="also save the raw measurements here")
+    parser.add_argument("--render", type=Path, help="no run: report the measurements saved with --json")
     args = parser.parse_args(argv)
-    commands = gitops_commands()
-    if commands is None:
-        print("note: the gitops CLI does not start yet; timing the floor only", file=sys.stderr)
-    spec = make_repo.RepoSpec(args.apps)
-    repo = cached_repo(spec)
-    rows = bench_promote(repo, args.repeat, commands)
-    if not args.skip_compare:
-        rows += bench_compare(args.apps, args.repeat, commands)
-    table = report(rows, spec, repo, args.repeat)
-    print(table)
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        steps, startup = [Step(**s) for s in saved["steps"]], [Step(**s) for s in saved["startup"]]
+        sizes, repeat = saved["sizes"], saved["repeat"]
+    else:
+        args.work.mkdir(parents=True, exist_ok=True)
+        steps, sizes, startup = run_all(args.work, QUICK if args.quick else PLAN, args.repeat)
+        repeat = args.repeat
+    text = report(steps, sizes, startup, repeat, saved["measured"] if args.render else None)
+    print(text)
+    if args.json:
+        raw = {
+            "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "repeat": repeat,
+            "sizes": sizes,
+            "steps": [s.__dict__ for s in steps],
+            "startup": [s.__dict__ for s in startup],
+        }
+        args.json.write_text(json.dumps(raw, indent=1) + "\n")
     if args.write_docs:
-        write_docs(table)
+        write_docs(text)
+        PLOT.write_text(plot(steps, sizes))
     return 0
 
 

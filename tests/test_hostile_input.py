@@ -602,11 +602,11 @@ INTERNAL_ERROR = r"""
 import sys
 from gitops_promote.adapters import git as adapter
 
-def broken_write_tree(self, entries, *args, **kwargs):
-    secret = self.read_blob(entries["apps/api/values.yaml"].sha).decode()
+def broken_write_tree_from(self, base_tree, changes, *args, **kwargs):
+    secret = self.read_file_at(base_tree, "apps/api/values.yaml").decode()
     raise RuntimeError("simulated bug while writing " + str(len(secret)) + " bytes")
 
-adapter.Repository.write_tree = broken_write_tree
+adapter.Repository.write_tree_from = broken_write_tree_from
 sys.argv = ["gitops", *sys.argv[1:]]
 from gitops_promote.cli import main
 main()

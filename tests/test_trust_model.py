@@ -122,3 +122,17 @@ def test_bootstrap_first_promotion_into_a_branch_without_a_registry(tmp_path: Pa
 def test_promote_dev_into_itself_says_so(gitops_repo: GitopsRepo) -> None:
     result = run_cli(gitops_repo.path, "promote", "dev", "dev")
     assert result.exit_code == 2 and "into itself" in result.stderr and "backwards" not in result.stderr
+
+
+def test_the_kept_entry_follows_the_source_indentation(gitops_repo: GitopsRepo) -> None:
+    """dev re-indents its registry (`- codename` at column 0): prd's own entry still fits in."""
+    frozen = REGISTRY.replace(PRD_ENTRY_END, PRD_ENTRY_END + FREEZE_ALWAYS)
+    gitops_repo.commit("prd", {"environments.yaml": frozen}, "freeze prd")
+    flat = REGISTRY.replace("\n  - codename", "\n- codename").replace("\n    ", "\n  ")
+    gitops_repo.commit("stg", {"environments.yaml": flat, "apps/api/values.yaml": "x: 5\n"}, "re-indent")
+    result = run_cli(gitops_repo.path, "promote", "stg", "prd", "--override-freeze", "--reason", "test")
+    assert result.exit_code == 0, result.stderr
+    written = gitops_repo.read("prd", "environments.yaml").decode()
+    assert "prd frozen by its owner" in written and written.startswith(flat.split("- codename: prd")[0])
+    plan = run_cli(gitops_repo.path, "plan", "stg", "prd", "-o", "json").json()
+    assert plan["freeze"]["allowed"] is False

@@ -3,8 +3,8 @@
 Every call is an argument list (never a shell string); revisions and paths come after
 `--end-of-options`/`--` or through `--stdin` so that user text can never be read as an option.
 Hooks are disabled for every invocation (`core.hooksPath=/dev/null`), the inherited `GIT_*`
-variables that would redirect git to another repository are scrubbed, and blobs are read
-through one long-lived `cat-file --batch` process of our own (`_BlobReader`).
+variables that would redirect git to another repository are scrubbed, and objects are read
+through one long-lived `cat-file --batch` session per repository (adapters/catfile.py).
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
 
+from gitops_promote.adapters import treewriter
+from gitops_promote.adapters.catfile import ObjectReader
 from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
 from gitops_promote.core.tree import Tree, TreeEntry
+from gitops_promote.core.treediff import DiffRecord
 from gitops_promote.errors import GitError, UsageError
 
 ZERO_SHA = "0" * 40  # SHA-1's null id; a Repository's own is `repo.zero_sha` (SHA-256: 64 zeros)
@@ -104,6 +106,7 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+_GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
 _LS_TREE_RECORD = re.compile(rb"(\d{6}) [a-z]+ ([0-9a-f]+)\t([^\0]*)\0")
 
@@ -172,6 +175,7 @@ class Repository:
         if not self._cwd.is_dir():
             raise UsageError(f"{self._cwd} is not a directory", hint="check the -C PATH given")
         out = self._run_raw(
+            # --show-cdup (empty outside a work tree) spares a second rev-parse for the top
             [
                 "rev-parse",
                 "--absolute-git-dir",
@@ -179,6 +183,7 @@ class Repository:
                 "--is-inside-work-tree",
                 "--show-object-format",
                 "--is-shallow-repository",
+                "--show-cdup",
             ],
             cwd=self._cwd,
             what="open the repository",
@@ -189,7 +194,7 @@ class Repository:
                 f"{self._cwd.resolve()} is not inside a git repository",
                 hint="run gitops from a clone of your GitOps repository, or pass -C PATH",
             )
-        git_dir, bare, inside, object_format, shallow = _decode(out).splitlines()[:5]
+        git_dir, bare, inside, object_format, shallow, *cdup = [*_decode(out).split("\n"), ""][:6]
         if object_format not in OBJECT_ID_LENGTH:
             raise UsageError(f"{self._cwd} uses the object format {object_format!r}, which gitops does not know")
         # SHA-1 (40 hex digits) or SHA-256 (64): every object id this repository hands out
@@ -200,17 +205,16 @@ class Repository:
         self.bare = bare == "true"
         self.work_tree: Path | None = None
         if not self.bare and inside == "true":
-            top = self._run_raw(["rev-parse", "--show-toplevel"], cwd=self._cwd)
-            self.work_tree = Path(_decode(top or b"").strip())
-        self._blob_reader: _BlobReader | None = None
+            self.work_tree = (self._cwd / cdup[0]).resolve()
+        self.objects = ObjectReader(_GIT, str(self.git_dir), git_env())
         # small files read by (commit, path): commits are immutable, so this never goes stale
         self._files_at: dict[tuple[str, str], bytes | None] = {}
+        self._branch_refs: list[str] | None = None
+        self._remotes: list[str] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        if self._blob_reader is not None:
-            self._blob_reader.close()
-            self._blob_reader = None
+        self.objects.close()
 
     def __enter__(self) -> Repository:
         return self
@@ -277,13 +281,26 @@ class Repository:
 
     # ---- objects --------------------------------------------------------------------------
     def resolve_commit(self, rev: str) -> str | None:
-        """Full sha of the commit `rev` names, or None when there is none."""
-        out = self._run_raw(
-            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
-            ok_codes=(0, 1, 128),
-        )
-        sha = _decode(out or b"").strip()
-        return sha if len(sha) == self.id_length else None
+        """Full sha of the commit `rev` names, or None when there is none.
+
+        Asked of the run's cat-file session (the same name resolution as `rev-parse`, and a
+        name read from stdin can never be an option): a command resolves a dozen refs and
+        commits, which used to be a dozen processes.
+        """
+        return self.resolve_commits([rev])[rev]
+
+    def resolve_commits(self, revs: Iterable[str]) -> dict[str, str | None]:
+        """Many names at once (every branch of the registry in one round trip)."""
+        wanted = list(dict.fromkeys(revs))
+        names = {rev: f"{rev}^{{commit}}" for rev in wanted if rev and "\n" not in rev}
+        infos = self.objects.info_many(names.values())
+        found: dict[str, str | None] = {}
+        for rev in wanted:
+            info = infos.get(names.get(rev, ""))
+            found[rev] = (
+                info[0] if info is not None and info[1] == "commit" and len(info[0]) == self.id_length else None
+            )
+        return found
 
     def ls_tree(self, commit: str) -> dict[str, TreeEntry]:
         """Every blob, symlink and gitlink of a commit's tree, by path."""
@@ -316,65 +333,115 @@ class Repository:
                 second[path] = TreeEntry(new_mode, new_sha)
         return first, second
 
+    def tree_diff(self, source: str, target: str) -> list[DiffRecord]:
+        """Every path that differs between two trees, directories included (`diff-tree -r -t`).
+
+        The input of `core.treediff.plan_delta`: the differing files, and for each directory
+        on their way whether the source has it (rule c) or a file there (the clash check),
+        without listing either tree. One process; its output grows with the difference.
+        """
+        out = self.run(
+            ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target],
+            what="compare two trees",
+        )
+        fields = out.split(b"\0")
+        records = []
+        for meta, raw_path in zip(fields[0:-1:2], fields[1::2], strict=True):
+            src_mode, dst_mode, src_sha, dst_sha, _status = meta[1:].decode().split(" ")
+            records.append(
+                DiffRecord(
+                    _decode(raw_path),
+                    None if src_mode == "000000" else TreeEntry(src_mode, src_sha),
+                    None if dst_mode == "000000" else TreeEntry(dst_mode, dst_sha),
+                )
+            )
+        return records
+
     def tree_of(self, commit: str) -> str:
-        return _decode(self.run(["rev-parse", "--verify", "--end-of-options", f"{commit}^{{tree}}"])).strip()
+        """The id of a commit's tree (asked of the batch-check session, not a new process)."""
+        info = self.objects.info_many([f"{commit}^{{tree}}"]).get(f"{commit}^{{tree}}")
+        if info is None or "\n" in commit:
+            raise GitError(f"git could not find the tree of {commit}")
+        return info[0]
 
     def read_blob(self, sha: str) -> bytes:
-        """One blob, through a `cat-file --batch` process kept open for the next one."""
-        if self._blob_reader is None:
-            self._blob_reader = _BlobReader(self._git_argv(["cat-file", "--batch"]), self.git_dir)
-        return self._blob_reader.read(sha)
+        return self._object(sha)[1]
+
+    def _object(self, name: str) -> tuple[str, bytes]:
+        got = self.objects.read_many([name])[name]
+        if got is None:
+            raise GitError(f"git could not read object {name}", hint="check the repository with git fsck")
+        return got
 
     def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
-        """Many blobs in one pipelined `cat-file --batch` (no round trip per object)."""
-        wanted = list(dict.fromkeys(shas))
-        if not wanted:
-            return {}
-        out = self.run(["cat-file", "--batch"], stdin=("\n".join(wanted) + "\n").encode(), what="read blobs")
-        blobs: dict[str, bytes] = {}
-        pos = 0
-        for sha in wanted:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].split(b" ")
-            if len(header) != 3:
-                raise GitError(f"git could not read object {sha}: {_decode(out[pos:end])}")
-            size = int(header[2])
-            blobs[sha] = out[end + 1 : end + 1 + size]
-            pos = end + 1 + size + 1
-        return blobs
+        """Many blobs through the run's one `cat-file --batch` session (no process per call)."""
+        found = self.objects.read_many(list(shas))
+        missing = [sha for sha, got in found.items() if got is None]
+        if missing:
+            raise GitError(f"git could not read object {missing[0]}", hint="check the repository with git fsck")
+        return {sha: got[1] for sha, got in found.items() if got is not None}
 
     def blob_sizes(self, shas: Iterable[str]) -> dict[str, int]:
-        """Object sizes in one `cat-file --batch-check` (the objects themselves stay unread)."""
-        wanted = list(dict.fromkeys(shas))
-        if not wanted:
-            return {}
-        out = self.run(["cat-file", "--batch-check"], stdin=("\n".join(wanted) + "\n").encode())
-        sizes = {}
-        for line in _decode(out).splitlines():
-            parts = line.split(" ")
-            if len(parts) == 3:
-                sizes[parts[0]] = int(parts[2])
-        return sizes
+        """Object sizes from the `cat-file --batch-check` session (the objects stay unread)."""
+        return {sha: got[2] for sha, got in self.objects.info_many(list(shas)).items() if got is not None}
 
     def read_file_at(self, commit: str, path: str) -> bytes | None:
-        """The bytes of `path` in `commit`, or None when the commit has no such blob.
-
-        One `cat-file` call: cheaper than starting the batch reader for a single small file.
-        """
+        """The bytes of `path` in `commit`, or None when the commit has no such blob."""
         key = (commit, path)
         if key not in self._files_at:
-            proc = self._exec(["cat-file", "blob", f"{commit}:{path}"])
-            self._files_at[key] = proc.stdout if proc.returncode == 0 else None
+            got = self.objects.read_many([f"{commit}:{path}"])[f"{commit}:{path}"] if "\n" not in path else None
+            self._files_at[key] = got[1] if got is not None and got[0] == "blob" else None
         return self._files_at[key]
 
+    def types_at(self, commit: str, paths: Iterable[str]) -> dict[str, str | None]:
+        """path -> the type of what `commit` holds there ("blob", "tree"; None: nothing).
+
+        From the batch-check session: no listing of the tree, one answer per path whatever
+        the repository's size (a submodule whose commit is not in this repository reads as
+        None). For the orphan rule and the file/directory clash check on differing paths.
+        """
+        wanted = [p for p in dict.fromkeys(paths) if "\n" not in p]
+        infos = self.objects.info_many([f"{commit}:{p}" for p in wanted])
+        return {p: None if (info := infos.get(f"{commit}:{p}")) is None else info[1] for p in wanted}
+
+    def write_tree_from(self, base_tree: str, changes: Mapping[str, TreeEntry | None]) -> str:
+        """The tree `base_tree` becomes with `changes` (path -> new entry, None: removed).
+
+        No index: only the trees on the changed paths are read and written again, by one
+        `mktree --batch`; every other tree keeps its id (adapters/treewriter.py).
+        """
+        if not changes:
+            return base_tree
+        dirs = treewriter.touched_directories(changes)
+        base = treewriter.base_entries(self._read_trees, base_tree, dirs)
+        trees = treewriter.rebuild(base, changes, len(base_tree) // 2)
+        out = self.run(["mktree", "-z", "--batch"], stdin=treewriter.mktree_input(trees), what="write the tree")
+        written = _decode(out).split()
+        if written != [t.oid for t in trees]:
+            raise RuntimeError(f"git wrote trees {written[:3]}..., expected {[t.oid for t in trees][:3]}...")
+        return trees[-1].oid
+
+    def _read_trees(self, ids: Sequence[str]) -> dict[str, bytes | None]:
+        return {oid: got[1] if got and got[0] == "tree" else None for oid, got in self.objects.read_many(ids).items()}
+
     def ls_path(self, commit: str, path: str) -> TreeEntry | None:
-        out = self.run(["ls-tree", "-z", "--full-tree", commit, "--", path], what="list a path")
-        for record in out.split(b"\0"):
-            meta, _, name = record.partition(b"\t")
-            if record and _decode(name) == path:
-                mode, _kind, sha = meta.split(b" ")
-                return TreeEntry(mode.decode(), sha.decode())
-        return None
+        return self.entries_at(commit, [path])[path]
+
+    def entries_at(self, commit: str, paths: Iterable[str]) -> dict[str, TreeEntry | None]:
+        """path -> its entry in `commit` (mode and id, as `ls-tree` gives them; None: absent).
+
+        Only the trees on the way to the paths are read, through the run's cat-file session
+        (one round per depth): a targeted lookup, never a listing of the whole tree.
+        """
+        wanted = list(dict.fromkeys(paths))
+        dirs = treewriter.touched_directories(wanted)
+        found = treewriter.base_entries(self._read_trees, self.tree_of(commit), dirs)
+        result: dict[str, TreeEntry | None] = {}
+        for path in wanted:
+            parent, _, name = path.rpartition("/")
+            raw = found.get(parent, {}).get(_encode(name))
+            result[path] = None if raw is None else TreeEntry(_decode(raw[0]).rjust(6, "0"), raw[1].hex())
+        return result
 
     def blob_id(self, data: bytes) -> str:
         """The id `data` has (or would have) as a blob, without writing it."""
@@ -533,6 +600,8 @@ class Repository:
 
     def checked_out_branches(self) -> dict[str, str]:
         """Branch ref -> worktree path, for every worktree that has a branch checked out."""
+        if not (self.git_dir / "worktrees").is_dir():
+            return self._main_checkout()  # no linked worktrees: HEAD says it all, no process
         out = self.run(["worktree", "list", "--porcelain", "-z"])
         found: dict[str, str] = {}
         current = ""
@@ -544,10 +613,26 @@ class Repository:
                 found[text[len("branch ") :]] = current
         return found
 
+    def _main_checkout(self) -> dict[str, str]:
+        if self.bare or self.work_tree is None:
+            return {}
+        try:
+            head = (self.git_dir / "HEAD").read_text(encoding="utf-8", errors="surrogateescape").strip()
+        except OSError:
+            head = ""
+        ref = head.removeprefix("ref: ") if head.startswith("ref: refs/heads/") else None
+        return {ref: str(self.work_tree)} if ref else {}
+
     def branch_refs(self) -> list[str]:
-        """Local branches, then remote-tracking ones (full ref names)."""
-        out = self.run(["for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"])
-        return [r for r in _decode(out).splitlines() if not r.endswith("/HEAD")]
+        """Local branches, then remote-tracking ones (full ref names).
+
+        Listed once per run (status and parity plan several steps, each looking for a
+        registry): our own ref moves never add or remove a branch, and a fetch forgets it.
+        """
+        if self._branch_refs is None:
+            out = self.run(["for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"])
+            self._branch_refs = [r for r in _decode(out).splitlines() if not r.endswith("/HEAD")]
+        return list(self._branch_refs)
 
     # ---- history --------------------------------------------------------------------------
     def _full_history(self) -> None:
@@ -561,11 +646,20 @@ class Repository:
             )
 
     def log(
-        self, rev_range: Sequence[str], *, first_parent: bool = False, limit: int = 0, grep: str = ""
+        self,
+        rev_range: Sequence[str],
+        *,
+        first_parent: bool = False,
+        limit: int = 0,
+        grep: str = "",
+        no_walk: bool = False,
     ) -> list[CommitInfo]:
-        """Commits of a range (e.g. ["^base", "tip"]), newest first."""
+        """Commits of a range (e.g. ["^base", "tip"]), newest first; `no_walk`: just those commits,
+        in the order given (several heads in one process)."""
         self._full_history()
         args = ["log", "-z", "--format=%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%B"]
+        if no_walk:
+            args.append("--no-walk=unsorted")
         if first_parent:
             args.append("--first-parent")
         if limit:
@@ -684,7 +778,9 @@ class Repository:
 
     # ---- remotes --------------------------------------------------------------------------
     def remotes(self) -> list[str]:
-        return _decode(self.run(["remote"])).split()
+        if self._remotes is None:  # asked by every planned step of status and parity
+            self._remotes = _decode(self.run(["remote"])).split()
+        return list(self._remotes)
 
     def remote_url(self, remote: str) -> str:
         """The URL configured for `remote`, as written (before any url.*.insteadOf rewriting)."""
@@ -702,6 +798,7 @@ class Repository:
         return found
 
     def fetch(self, remote: str, branches: Sequence[str]) -> None:
+        self._branch_refs = None  # remote-tracking refs may appear
         refspecs = [f"+refs/heads/{b}:refs/remotes/{remote}/{b}" for b in branches]
         self.run(
             ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--end-of-options", remote, *refspecs],
@@ -837,50 +934,3 @@ class PushResult:
     ok: bool
     lost_race: bool
     message: str
-
-
-class _BlobReader:
-    """A long-lived `git cat-file --batch`: one process for every blob a run reads lazily.
-
-    Starting git per blob costs a few milliseconds; validate and diff read blobs one at a time
-    as rules ask for them, so the process stays open until the repository is closed.
-    """
-
-    def __init__(self, argv: list[str], cwd: Path) -> None:
-        try:
-            self._proc = subprocess.Popen(  # noqa: S603 - argument list, no shell
-                argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
-            )
-        except FileNotFoundError as exc:
-            raise GitError("git is not installed or not on PATH", hint="install git") from exc
-
-    def read(self, sha: str) -> bytes:
-        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
-            raise GitError(f"git could not read object {sha!r}: not an object id")
-        stdin, stdout = self._pipes()
-        stdin.write(sha.encode() + b"\n")
-        stdin.flush()
-        header = stdout.readline().split(b" ")
-        if len(header) != 3 or header[1] != b"blob":
-            raise GitError(f"git could not read blob {sha}: {_decode(b' '.join(header)).strip() or 'no answer'}")
-        size = int(header[2])
-        data = stdout.read(size + 1)  # the content and the newline after it
-        if len(data) != size + 1:
-            raise GitError(f"git could not read blob {sha}: its output ended early")
-        return data[:size]
-
-    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
-        if self._proc.stdin is None or self._proc.stdout is None or self._proc.poll() is not None:
-            raise GitError("git cat-file --batch ended unexpectedly")
-        return self._proc.stdin, self._proc.stdout
-
-    def close(self) -> None:
-        if self._proc.stdin is not None:
-            self._proc.stdin.close()
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()

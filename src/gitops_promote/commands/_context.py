@@ -6,7 +6,9 @@ stale or edited working tree cannot change what a promotion does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
@@ -31,7 +33,8 @@ def bootstrap_registry(repo: Repository, override: Path | None, hint_branches: l
         return _registry_file(override)
     if repo.work_tree is not None and (repo.work_tree / REGISTRY_FILE).is_file():
         return _registry_file(repo.work_tree / REGISTRY_FILE, display=REGISTRY_FILE)
-    for rev in ["HEAD", *hint_branches, *repo.branch_refs()]:
+    # every branch is listed only when neither HEAD nor the branches named have a registry
+    for rev in chain(["HEAD", *hint_branches], _every_branch(repo)):
         commit = repo.resolve_commit(rev) if not rev.startswith("-") else None
         if commit and (found := registry_at(repo, commit, rev.removeprefix("refs/heads/"))) is not None:
             return found
@@ -40,6 +43,10 @@ def bootstrap_registry(repo: Repository, override: Path | None, hint_branches: l
         hint=f"run gitops from a clone of the GitOps repository, commit an {REGISTRY_FILE} "
         "(gitops init creates one), or pass --registry FILE",
     )
+
+
+def _every_branch(repo: Repository) -> Iterator[str]:
+    yield from repo.branch_refs()  # a generator: the listing runs only if it is reached
 
 
 def _registry_file(path: Path, display: str | None = None) -> Registry:

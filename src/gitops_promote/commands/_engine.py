@@ -78,6 +78,7 @@ class LastPromotion:
     kind: str = PROMOTION
     rollback: str | None = None
     restored_source: str | None = None
+    record: CommitInfo | None = field(default=None, compare=False)  # the commit itself, when read
 
     @property
     def pending_since(self) -> str:
@@ -424,9 +425,10 @@ def _promotion_point(
         if trailers.get(PROMOTED_FROM, [source])[0] != source:
             return None
         resolved = repo.resolve_commit(promoted[0])
-        return LastPromotion(commit.sha, resolved) if resolved else None
+        return LastPromotion(commit.sha, resolved, record=commit) if resolved else None
     if len(commit.parents) > 1 and repo.is_ancestor(commit.parents[1], source_commit):
-        return LastPromotion(commit.sha, commit.parents[1], HAND_MERGE)  # `git merge` of the source by hand
+        # `git merge` of the source by hand
+        return LastPromotion(commit.sha, commit.parents[1], HAND_MERGE, record=commit)
     return None
 
 
@@ -436,7 +438,7 @@ def _with_rollback(repo: Repository, found: LastPromotion, rollback: tuple[str, 
     restored = repo.log([rollback[1]], limit=1) if repo.resolve_commit(rollback[1]) else []
     promoted = restored[0].trailers().get(PROMOTED_COMMIT, []) if restored else []
     restored_source = repo.resolve_commit(promoted[0]) if promoted else None
-    return LastPromotion(found.commit, found.source_commit, found.kind, rollback[0], restored_source)
+    return LastPromotion(found.commit, found.source_commit, found.kind, rollback[0], restored_source, found.record)
 
 
 def scoped_commits(
@@ -519,8 +521,8 @@ def ignoring_env_keys(repo: Repository, rules: KeyRules) -> SameContent | None:
 def require_git_identity(repo: Repository, commit: str = "the promotion commit") -> None:
     """commit-tree needs an author; say how to set one instead of git's terse message."""
     try:
+        # one `git var`: both identities come from the same user.* settings (issue 11)
         repo.run(["var", "GIT_COMMITTER_IDENT"], what="find the committer identity")
-        repo.run(["var", "GIT_AUTHOR_IDENT"], what="find the author identity")
     except GitError as exc:
         raise ConfigError(
             f"git has no identity to record as the author of {commit}",

@@ -143,8 +143,10 @@ class StepTrees:
         found += self._rollback_warning(base)
         src, dst = self.source.codename, self.target.codename
         # Missing keys are news only where the source's copy changed since the last promotion.
-        fresh = self.repo.changed_paths(base.pending_since, source_commit) if base else None
-        kept = [a.path for a in self.plan.actions if a.action == KEPT and (fresh is None or a.path in fresh)]
+        kept = [a.path for a in self.plan.actions if a.action == KEPT and _is_yaml(a.path)]
+        if kept and base is not None:
+            fresh = self.repo.changed_paths(base.pending_since, source_commit)
+            kept = [path for path in kept if path in fresh]
         kept_blobs, kept_set = self._kept_file_blobs(kept), set(kept)
         for action in self.plan.actions:
             if action.action == SEEDED:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import Repository
+from gitops_promote.adapters.treewriter import changes_between
 from gitops_promote.commands import pr
 from gitops_promote.commands._context import bootstrap_registry, next_targets
 from gitops_promote.commands._engine import (
@@ -293,7 +294,8 @@ def _write_commit(
     repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...], sign: bool | None = None
 ) -> str:
     repo.write_blobs(list(prepared.new_blobs.values()))
-    tree = repo.write_tree(prepared.plan.entries, base=(prepared.source_commit, prepared.source_tree))
+    changes = changes_between(prepared.source_tree, prepared.plan.entries)
+    tree = repo.write_tree_from(repo.tree_of(prepared.source_commit), changes)
     message = commit_message(prepared, trailers)
     # A partial promotion merges only some apps: recording the source as a parent would tell
     # git (and people reading the graph) that all of it reached the target.

@@ -132,7 +132,7 @@ def run(
         registry = bootstrap_registry(repo, registry_file, [])
         envs = registry.ordered()
         synced = sync_existing(repo, remote, [e.branch for e in envs], fetch)
-        rows = [_row(repo, synced, env) for env in envs]
+        rows = _rows(repo, synced, envs)
         heads = {row.environment.codename: row.head for row in rows}
         for row in rows:
             # With several upstreams (a group before this position), the first one is compared.
@@ -189,7 +189,7 @@ def _fill_from_step(repo: Repository, row: EnvStatus, prepared: Prepared) -> Non
         row.last_promotion = partial
     if base is None or base.kind not in (PROMOTION, HAND_MERGE):
         return
-    entry = classify(repo.log([base.commit], limit=1)[0])
+    entry = classify(base.record or repo.log([base.commit], limit=1)[0])
     if base.kind == HAND_MERGE:
         entry.source, entry.source_commit = prepared.source.codename, base.source_commit
     row.last_promotion = partial or entry
@@ -207,14 +207,21 @@ def _newer_partial_promotion(repo: Repository, prepared: Prepared) -> Entry | No
     return None
 
 
-def _row(repo: Repository, synced: BranchSync, env: Environment) -> EnvStatus:
-    ref = synced.refs.ref(env.branch)
-    head = repo.resolve_commit(ref)
-    if head is None:
-        return EnvStatus(env, None, None)
-    commit = repo.log([head], limit=1)[0]
-    mine = [w for w in synced.warnings if w.branch == env.branch]
-    return EnvStatus(env, ref, commit, warnings=mine)
+def _rows(repo: Repository, synced: BranchSync, envs: list[Environment]) -> list[EnvStatus]:
+    """One row per environment, every head commit read in one `git log --no-walk`."""
+    refs = {env.codename: synced.refs.ref(env.branch) for env in envs}
+    heads = {name: repo.resolve_commit(ref) for name, ref in refs.items()}
+    wanted = list(dict.fromkeys(sha for sha in heads.values() if sha))
+    infos = {c.sha: c for c in repo.log(wanted, no_walk=True)} if wanted else {}
+    rows = []
+    for env in envs:
+        head = heads[env.codename]
+        if head is None:
+            rows.append(EnvStatus(env, None, None))
+            continue
+        mine = [w for w in synced.warnings if w.branch == env.branch]
+        rows.append(EnvStatus(env, refs[env.codename], infos[head], warnings=mine))
+    return rows
 
 
 def _freeze(repo: Repository, registry: Registry, row: EnvStatus, now: datetime) -> Freeze:

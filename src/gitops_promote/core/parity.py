@@ -9,8 +9,9 @@ trailers on its first-parent line).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from gitops_promote.core.drift import Drift
@@ -95,8 +96,27 @@ class PairReport:
     def state(self) -> str:
         return DRIFT if self.has_drift else PENDING if self.has_pending else SAME
 
+    @cached_property
+    def _drifting(self) -> frozenset[str]:
+        return frozenset(d.path for d in self.drift)
+
     def classify(self, path: str) -> str:
-        return DRIFT if any(d.path == path for d in self.drift) else PENDING
+        return DRIFT if path in self._drifting else PENDING
+
+    def app_states(self, apps: Iterable[str]) -> dict[str, str]:
+        """app directory -> pending | drift, for the apps a promotion would touch (others: same).
+
+        Each pending path is walked up to the apps holding it, once: the cost is the pending
+        list's, not apps × pending (93 s at 20,000 apps when every cell scanned the list).
+        """
+        app_set = set(apps)
+        states: dict[str, str] = {}
+        for action in self.pending:
+            state = self.classify(action.path)
+            for app in _holding_apps(action.path, app_set):
+                if states.get(app) != DRIFT:
+                    states[app] = state
+        return states
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -174,11 +194,19 @@ def key_gaps(app: str, keys_by_env: Mapping[str, set[str]], order: Sequence[str]
     return gaps
 
 
+def _holding_apps(path: str, apps: set[str]) -> Iterable[str]:
+    """The app directories `path` lies in ("." is the repository's root chart)."""
+    if "." in apps:
+        yield "."
+    parent = path
+    while "/" in parent:
+        parent = parent.rpartition("/")[0]
+        if parent in apps:
+            yield parent
+
+
 def cell_state(app_dir: str, pair: PairReport | None) -> str:
-    """How an app's cell compares with upstream, from the paths the pair's promotion touches."""
+    """How one app's cell compares with upstream (for many apps, index with `app_states`)."""
     if pair is None:
         return SAME
-    inside = [a.path for a in pair.pending if app_dir == "." or a.path.startswith(app_dir + "/")]
-    if any(pair.classify(p) == DRIFT for p in inside):
-        return DRIFT
-    return PENDING if inside else SAME
+    return pair.app_states([app_dir]).get(app_dir, SAME)

@@ -50,7 +50,24 @@ def carry_own_entry(source: bytes, target: bytes, codename: str, labels: tuple[s
                 hint=f"write 'environments' as a block list (one '- codename: …' item each) that includes {codename}",
             )
     assert in_source is not None and in_target is not None
-    return source[: in_source[0]] + _with_newline(target[in_target[0] : in_target[1]]) + source[in_source[1] :]
+    chunk = target[in_target[0] : in_target[1]]
+    # The two files may indent their lists differently ("- " at column 0 or 2): the kept
+    # entry takes the source's indentation so that the list stays one list.
+    shift = _indent(source[in_source[0] :]) - _indent(chunk)
+    return source[: in_source[0]] + _with_newline(_reindent(chunk, shift)) + source[in_source[1] :]
+
+
+def _indent(text: bytes) -> int:
+    return len(text) - len(text.lstrip(b" "))
+
+
+def _reindent(chunk: bytes, shift: int) -> bytes:
+    if shift == 0:
+        return chunk
+    lines = chunk.split(b"\n")
+    if shift > 0:
+        return b"\n".join(b" " * shift + line if line.strip() else line for line in lines)
+    return b"\n".join(line[min(-shift, _indent(line)) :] for line in lines)
 
 
 def entry_line(data: bytes, codename: str) -> int | None:

@@ -2,49 +2,50 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-
 from gitops_promote.commands.plan import PlanResult
 from gitops_promote.core.promotion import ACTIONS
 from gitops_promote.render import console
 from gitops_promote.render.console import md, md_code, visible
-from gitops_promote.render.promote import print_file_actions
+from gitops_promote.render.promote import file_action_rows
 
 
-def text(result: PlanResult) -> None:
-    out = console.out()
-    out.print(
-        Text(
-            f"Plan: promote {visible(result.source)} {result.source_commit[:12]} "
-            f"into {visible(result.target)} {result.target_commit[:12]}",
-            style="bold",
-        )
+def text(result: PlanResult, verbose: bool = False) -> None:
+    head = (
+        f"Plan: promote {visible(result.source)} {result.source_commit[:12]} "
+        f"into {visible(result.target)} {result.target_commit[:12]}"
     )
-    if result.apps is not None:
-        out.print(Text(f"Apps: {', '.join(result.apps)} (every other path of {result.target} stays as it is)"))
-    out.print(Text(f"\nCommits to promote ({len(result.commits)}):"))
-    for commit in result.commits:
-        who, when = visible(commit["author"]), visible(commit["date"][:10])
-        out.print(Text(f"  {commit['sha'][:12]} {visible(commit['subject'])}  ({who}, {when})"))
-    out.print(Text(f"\nFiles ({len(result.files)}): {_counts(result)}"))
-    print_file_actions(result.files)
+    rows = [
+        (head, "bold"),
+        *(
+            [(visible(f"Apps: {', '.join(result.apps)} (every other path of {result.target} stays as it is)"), "")]
+            if result.apps is not None
+            else []
+        ),
+        ("", ""),
+        (f"Commits to promote ({len(result.commits)}):", ""),
+    ]
+    rows += [
+        (f"  {c['sha'][:12]} {visible(c['subject'])}  ({visible(c['author'])}, {visible(c['date'][:10])})", "")
+        for c in result.commits
+    ]
+    rows += [("", ""), (f"Files ({len(result.files)}): {_counts(result)}", "")]
+    rows += file_action_rows(result.files, verbose)
     if result.drift:
-        out.print(Text(f"\nDrift that blocks the promotion ({len(result.drift)}):", style="bold red"))
-        for drift in result.drift:
-            out.print(Text(f"  {visible(drift.path)}  (commits {', '.join(c[:12] for c in drift.commits)})"))
-        out.print(Text(f"  the way out: gitops backport {result.target} (then promote it forward)"))
+        rows += [("", ""), (f"Drift that blocks the promotion ({len(result.drift)}):", "bold red")]
+        rows += [(f"  {visible(d.path)}  (commits {', '.join(c[:12] for c in d.commits)})", "") for d in result.drift]
+        rows.append((f"  the way out: gitops backport {result.target} (then promote it forward)", ""))
     if result.signatures:
-        out.print(Text(f"\nSignatures that block the promotion ({len(result.signatures)}):", style="bold red"))
-        for finding in result.signatures:
-            out.print(Text(f"  {visible(finding.describe())}"))
+        rows += [("", ""), (f"Signatures that block the promotion ({len(result.signatures)}):", "bold red")]
+        rows += [(f"  {visible(finding.describe())}", "") for finding in result.signatures]
     if result.warnings:
-        out.print(Text(f"\nWarnings ({len(result.warnings)}):", style="yellow"))
+        rows += [("", ""), (f"Warnings ({len(result.warnings)}):", "yellow")]
         for warning in result.warnings:
             where = f"{visible(warning.path)}: " if warning.path else ""
-            out.print(Text(f"  [{warning.kind}] {where}{visible(warning.message)}"))
+            rows.append((f"  [{warning.kind}] {where}{visible(warning.message)}", ""))
     if result.freeze is not None:
         style = "green" if result.freeze.allowed and not result.freeze.overridden else "bold red"
-        out.print(Text(f"\nFreeze: {visible(result.freeze.message)}", style=style))
+        rows += [("", ""), (f"Freeze: {visible(result.freeze.message)}", style)]
+    console.lines(rows)  # one write
     if not result.changes_target:
         console.message(f"nothing to promote: {result.target} already has {result.source}'s content")
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.text import Text
-
 from gitops_promote.commands.promote import PromoteResult
-from gitops_promote.core.promotion import ACTIONS, FileAction
+from gitops_promote.core.promotion import ACTIONS, KEPT, FileAction
 from gitops_promote.render import console
 from gitops_promote.render.console import visible
 
@@ -22,27 +20,33 @@ ACTION_STYLE = {
 ACTION_MARK = {"added": "+", "modified": "~", "deleted": "-", "kept": "=", "seeded": "*", "orphaned": "x"}
 
 
-def text(result: PromoteResult) -> None:
-    out = console.out()
-    out.print(
-        Text(
+Row = tuple[str, str]  # (line, style)
+# More kept files than this are one line in text (a count); JSON and --verbose list them all.
+KEPT_LISTED = 10
+
+
+def text(result: PromoteResult, verbose: bool = False) -> None:
+    rows: list[Row] = [
+        (
             f"{visible(result.source)} {result.source_commit[:12]} → "
             f"{visible(result.target)} {result.target_commit_before[:12]}",
-            style="bold",
+            "bold",
         )
-    )
+    ]
     if result.apps is not None:
-        out.print(Text(f"apps: {', '.join(result.apps)} (every other path of {result.target} stays as it is)"))
+        rows.append(
+            (visible(f"apps: {', '.join(result.apps)} (every other path of {result.target} stays as it is)"), "")
+        )
     if result.commits:
-        out.print(Text(f"\n{len(result.commits)} commit(s) to promote:"))
-        for commit in result.commits[:20]:
-            out.print(Text(f"  {commit['sha'][:12]} {visible(commit['subject'])}"))
+        rows += [("", ""), (f"{len(result.commits)} commit(s) to promote:", "")]
+        rows += [(f"  {commit['sha'][:12]} {visible(commit['subject'])}", "") for commit in result.commits[:20]]
         if len(result.commits) > 20:
-            out.print(Text(f"  … and {len(result.commits) - 20} more"))
+            rows.append((f"  … and {len(result.commits) - 20} more", ""))
     if result.files:
-        out.print(Text(f"\n{len(result.files)} file(s):"))
-        print_file_actions(result.files)
-        out.print(Text("  " + summary(result)))
+        rows += [("", ""), (f"{len(result.files)} file(s):", "")]
+        rows += file_action_rows(result.files, verbose)
+        rows.append(("  " + summary(result), ""))
+    console.lines(rows)  # the whole report in one write
     for warning in result.warnings:
         console.warning(visible(f"{warning.path}: {warning.message}" if warning.path else warning.message))
     if result.freeze is not None and result.freeze.overridden:
@@ -52,12 +56,25 @@ def text(result: PromoteResult) -> None:
     outcome(result)
 
 
+def file_action_rows(files: Sequence[FileAction], verbose: bool = True) -> list[Row]:
+    """One row per file: a mark, the action, the path. Kept files beyond KEPT_LISTED are one
+    row counting them (the target's own copies, unchanged) unless `verbose`."""
+    kept = [f for f in files if f.action == KEPT]
+    collapse = not verbose and len(kept) > KEPT_LISTED
+    rows = [_row(f) for f in files if not (collapse and f.action == KEPT)]
+    if collapse:
+        count = f"  {ACTION_MARK[KEPT]} {KEPT:<9} {len(kept):,} env files kept"
+        rows.append((count + " (the target's own copies; --verbose lists them)", ACTION_STYLE[KEPT]))
+    return rows
+
+
+def _row(action: FileAction) -> Row:
+    return f"  {ACTION_MARK[action.action]} {action.action:<9} {visible(action.path)}", ACTION_STYLE[action.action]
+
+
 def print_file_actions(files: Sequence[FileAction]) -> None:
-    """One line per file: a mark, the action (coloured), the path (never markup)."""
-    for action in files:
-        line = Text(f"  {ACTION_MARK[action.action]} {action.action:<9} ", style=ACTION_STYLE[action.action])
-        line.append(visible(action.path))
-        console.out().print(line)
+    """Every file's row, in one write."""
+    console.lines(file_action_rows(files))
 
 
 def summary(result: PromoteResult) -> str:
@@ -92,6 +109,6 @@ def review(result: PromoteResult) -> None:
         "green",
     )
     if result.compare_url and not result.pull_request:
-        console.out().print(Text(f"open a pull request: {visible(result.compare_url)}"))
+        console.lines([(f"open a pull request: {visible(result.compare_url)}", "")])
     elif result.pull_request:
-        console.out().print(Text(f"pull request: {visible(result.pull_request)}"))
+        console.lines([(f"pull request: {visible(result.pull_request)}", "")])

@@ -1,0 +1,166 @@
+"""A new tree from a base tree and the paths that change, without an index.
+
+A promotion is the source's tree with a few of the target's own files put back. Reading the
+whole source into a temporary index and writing every tree again costs the size of the
+repository; here only the trees on the changed paths are read (one `cat-file --batch` round
+per depth), rebuilt in memory bottom-up, and written by one `git mktree --batch` process. Every
+other tree keeps its id. The ids are also computed here (they are hashes of bytes we hold), so
+a parent can name its new children before git has answered, and git's answers are checked
+against them: a disagreement is a bug, never a silently different tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from gitops_promote.core.tree import TreeEntry
+
+TREE_MODE = b"40000"
+# name -> (raw mode, binary object id), as in a git tree object
+RawEntries = dict[bytes, tuple[bytes, bytes]]
+ReadTrees = Callable[[Sequence[str]], Mapping[str, bytes | None]]  # tree ids -> raw tree objects
+
+
+class TreeClash(Exception):
+    """A change would put a file where a directory stays (or the reverse): a planning bug."""
+
+
+@dataclass(frozen=True)
+class NewTree:
+    directory: str  # "" for the root
+    entries: RawEntries
+    oid: str
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def parse_tree(raw: bytes, id_bytes: int) -> RawEntries:
+    """The entries of a raw tree object (`<mode> <name>\\0<binary id>` repeated)."""
+    entries: RawEntries = {}
+    pos, end = 0, len(raw)
+    while pos < end:
+        space = raw.index(b" ", pos)
+        nul = raw.index(b"\0", space)
+        entries[raw[space + 1 : nul]] = (raw[pos:space], raw[nul + 1 : nul + 1 + id_bytes])
+        pos = nul + 1 + id_bytes
+    return entries
+
+
+def _sort_key(item: tuple[bytes, tuple[bytes, bytes]]) -> bytes:
+    # git orders a tree's entries by name, a directory's name as if it ended in "/"
+    name, (mode, _oid) = item
+    return name + b"/" if mode == TREE_MODE else name
+
+
+def tree_bytes(entries: RawEntries) -> bytes:
+    return b"".join(mode + b" " + name + b"\0" + oid for name, (mode, oid) in sorted(entries.items(), key=_sort_key))
+
+
+def tree_id(body: bytes, id_bytes: int) -> bytes:
+    import hashlib  # only when a tree is written: OpenSSL's start-up is a few ms of every run
+
+    digest = hashlib.sha1 if id_bytes == 20 else hashlib.sha256  # noqa: S324 - git's object ids
+    return digest(b"tree %d\0" % len(body) + body).digest()
+
+
+def touched_directories(paths: Iterable[str]) -> set[str]:
+    """Every directory on the way to a changed path, the root ("") included."""
+    dirs = {""}
+    for path in paths:
+        parent = path.rpartition("/")[0]
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = parent.rpartition("/")[0]
+    return dirs
+
+
+def _depth(directory: str) -> int:
+    return 0 if not directory else directory.count("/") + 1
+
+
+def base_entries(read_trees: ReadTrees, base_tree: str, dirs: set[str]) -> dict[str, RawEntries]:
+    """The base's entries of each touched directory ({} when the base has no such directory).
+
+    Read one depth at a time: a directory's id is in its parent's entries.
+    """
+    id_bytes = len(base_tree) // 2
+    found: dict[str, RawEntries] = {}
+    ids = {"": base_tree}
+    for depth in range(max(_depth(d) for d in dirs) + 1):
+        level = [d for d in dirs if _depth(d) == depth]
+        raws = read_trees([ids[d] for d in level if d in ids])
+        for directory in level:
+            raw = raws.get(ids[directory]) if directory in ids else None
+            found[directory] = parse_tree(raw, id_bytes) if raw is not None else {}
+        for directory in [d for d in dirs if _depth(d) == depth + 1]:
+            parent, _, name = directory.rpartition("/")
+            entry = found[parent].get(_encode(name))
+            if entry is not None and entry[0] == TREE_MODE:
+                ids[directory] = entry[1].hex()
+    return found
+
+
+def rebuild(base: dict[str, RawEntries], changes: Mapping[str, TreeEntry | None], id_bytes: int) -> list[NewTree]:
+    """The new trees of every touched directory, deepest first (empty ones are left out)."""
+    by_dir: dict[str, list[tuple[str, TreeEntry | None]]] = {}
+    for path, entry in changes.items():
+        parent, _, name = path.rpartition("/")
+        by_dir.setdefault(parent, []).append((name, entry))
+    children: dict[str, list[str]] = {}
+    for directory in base:
+        if directory:
+            children.setdefault(directory.rpartition("/")[0], []).append(directory)
+    written: list[NewTree] = []
+    results: dict[str, NewTree | None] = {}
+    for directory in sorted(base, key=_depth, reverse=True):
+        entries = dict(base[directory])
+        for name, entry in by_dir.get(directory, []):
+            if entry is None:
+                entries.pop(_encode(name), None)
+            else:
+                entries[_encode(name)] = (_encode(entry.mode).lstrip(b"0"), bytes.fromhex(entry.sha))
+        for child in children.get(directory, []):
+            _place_child(entries, child, results[child])
+        results[directory] = _finish(directory, entries, id_bytes, written)
+    return written
+
+
+def _place_child(entries: RawEntries, child: str, tree: NewTree | None) -> None:
+    name = _encode(child.rpartition("/")[2])
+    current = entries.get(name)
+    if tree is None:  # emptied: the directory goes, a file put at its name stays
+        if current is not None and current[0] == TREE_MODE:
+            del entries[name]
+        return
+    if current is not None and current[0] != TREE_MODE:
+        raise TreeClash(f"{child!r} would be both a file and a directory")
+    entries[name] = (TREE_MODE, bytes.fromhex(tree.oid))
+
+
+def _finish(directory: str, entries: RawEntries, id_bytes: int, written: list[NewTree]) -> NewTree | None:
+    if not entries and directory:
+        return None  # git has no empty directories
+    tree = NewTree(directory, entries, tree_id(tree_bytes(entries), id_bytes).hex())
+    written.append(tree)
+    return tree
+
+
+def changes_between(base: Mapping[str, TreeEntry], entries: Mapping[str, TreeEntry]) -> dict[str, TreeEntry | None]:
+    """path -> new entry (None: removed) turning the listing `base` into `entries`."""
+    changes: dict[str, TreeEntry | None] = {p: e for p, e in entries.items() if base.get(p) != e}
+    changes.update((p, None) for p in base if p not in entries)
+    return changes
+
+
+def mktree_input(trees: Sequence[NewTree]) -> bytes:
+    """`git mktree -z --batch` input: each tree's entries, then an empty record."""
+    parts: list[bytes] = []
+    for tree in trees:
+        for name, (mode, oid) in tree.entries.items():
+            kind = b"tree" if mode == TREE_MODE else b"commit" if mode == b"160000" else b"blob"
+            parts.append(b"%s %s %s\t%s\0" % (mode, kind, oid.hex().encode(), name))
+        parts.append(b"\0")
+    return b"".join(parts)
