@@ -199,3 +199,14 @@ def test_a_saved_plans_apps_are_checked(repo: GitopsRepo, tmp_path: Path, apps: 
     result = run_cli(repo.path, "promote", "--plan", str(saved))
     assert result.exit_code == 2 and message in result.stderr, result.stderr
     assert repo.head("stg") == head
+
+
+def test_verify_and_attest_recompute_a_partial_promotion_for_its_apps(repo: GitopsRepo, tmp_path: Path) -> None:
+    """The audit applies the commit's Promoted-Apps scope, as promote did: no false tree-mismatch."""
+    assert run_cli(repo.path, "promote", "dev", "stg", "--app", "api").exit_code == 0
+    verified = run_cli(repo.path, "verify", "stg", "-o", "json")
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+    statement = tmp_path / "statement.json"
+    attested = run_cli(repo.path, "attest", "stg", "--file", str(statement))
+    assert attested.exit_code == 0, attested.stderr
+    assert statement.read_text().count("apps/web") == 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._context import environment, govern_step, registry_at
-from gitops_promote.commands._envkeys import KeyRules, carry_env_keys
 from gitops_promote.core.paths import EnvSpecificPaths
 from gitops_promote.core.promotion import TreePlan, plan_tree
 from gitops_promote.core.registry import Environment, Registry
@@ -47,30 +46,18 @@ def expected_promotion(
     env: Environment,
     parent: str,
     promoted: str,
+    apps: tuple[str, ...] = (),
 ) -> TreePlan:
     """The plan `promote` makes for `promoted` (of `source`) on top of `parent` (the target's
-    tip then): the same governance, protected paths, env-specific keys and registry entry.
-
-    Mirrors the middle of _engine.prepare(), whose private helpers it uses so that the two
-    cannot drift apart.
-    """
-    from gitops_promote.commands._engine import BlobCache, _key_patterns, _owned_paths
-    from gitops_promote.commands._stepfiles import StepTrees
+    tip then), for `apps` when it was a partial promotion: `_engine.plan_step`, the same
+    computation `prepare()` runs."""
+    from gitops_promote.commands._engine import plan_step
 
     src, dst = environment(chosen, source), environment(chosen, env.codename)
     governance = govern_step(repo, chosen, False, (src, dst), (promoted, parent))
     registry = governance.registry
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
-    owned = _owned_paths(governance, dst)
-    source_tree, target_tree = trees(promoted), trees(parent)
-    plan = plan_tree(source_tree, target_tree, owned.owns)
-    key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
-    blobs = BlobCache()
-    blobs.new.update(carry_env_keys(repo, key_rules, source_tree, target_tree, plan))
-    merge = StepTrees(repo, governance, src, dst, source_tree, target_tree, plan, owned, key_rules, blobs)
-    merge.carry_registry_entry()
-    merge.remove_orphaned_applications()
-    return plan
+    return plan_step(repo, governance, (src, dst), (trees(promoted), trees(parent)), apps).plan
 
 
 def expected_rollbacks(

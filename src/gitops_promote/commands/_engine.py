@@ -290,16 +290,16 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     )
     registry = governance.registry
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
-    owned = _owned_paths(governance, dst)
     source_tree, target_tree = repo.ls_tree_pair(source_commit, target_commit)
-    scope = scope_for(request.apps, source_tree, target_tree)
-    plan = plan_tree(source_tree, target_tree, owned.owns, scope.contains if scope else None)
-    key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
-    blobs = BlobCache()
-    blobs.new.update(carry_env_keys(repo, key_rules, source_tree, target_tree, plan))
-    merge = StepTrees(repo, governance, src, dst, source_tree, target_tree, plan, owned, key_rules, blobs)
-    merge.carry_registry_entry()
-    merge.remove_orphaned_applications()
+    step = plan_step(repo, governance, (src, dst), (source_tree, target_tree), request.apps)
+    owned, scope, plan, key_rules, blobs, merge = (
+        step.owned,
+        step.scope,
+        step.plan,
+        step.key_rules,
+        step.blobs,
+        step.trees,
+    )
     base = last_promotion(repo, target_commit, source_commit, src.codename, scope.paths if scope else ())
     commits = tuple(scoped_commits(repo, scope, base, source_commit, pending_commits(repo, base, source_commit)))
     drift = tuple(detect_drift(repo, base, target_commit, source_commit, target_tree, plan, owned, merge.same_content))
@@ -342,6 +342,41 @@ def prepare_step(
     request = PromotionRequest(upstream.codename, env.codename, None, registry_file, remote, fetch=False)
     mine = [w for w in synced.warnings if w.branch in ("", upstream.branch, env.branch)]
     return prepare(repo, request, synced=BranchSync(synced.refs, tuple(mine)))
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """The tree a step writes, by the promotion rules and the target's own parts."""
+
+    owned: EnvSpecificPaths
+    scope: Scope | None
+    plan: TreePlan
+    key_rules: KeyRules
+    blobs: BlobCache
+    trees: StepTrees
+
+
+def plan_step(
+    repo: Repository,
+    governance: Governance,
+    step: tuple[Environment, Environment],
+    trees: tuple[dict[str, TreeEntry], dict[str, TreeEntry]],
+    apps: tuple[str, ...] = (),
+) -> StepPlan:
+    """Rules a–d, env-specific keys, the target's own registry entry and a removed app's
+    Applications: the one computation `prepare()` and `gitops verify` share."""
+    src, dst = step
+    source_tree, target_tree = trees
+    owned = _owned_paths(governance, dst)
+    scope = scope_for(apps, source_tree, target_tree)
+    plan = plan_tree(source_tree, target_tree, owned.owns, scope.contains if scope else None)
+    key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
+    blobs = BlobCache()
+    blobs.new.update(carry_env_keys(repo, key_rules, source_tree, target_tree, plan))
+    merge = StepTrees(repo, governance, src, dst, source_tree, target_tree, plan, owned, key_rules, blobs)
+    merge.carry_registry_entry()
+    merge.remove_orphaned_applications()
+    return StepPlan(owned, scope, plan, key_rules, blobs, merge)
 
 
 def _example_step(registry: Registry) -> str:

@@ -22,6 +22,7 @@ from gitops_promote.commands._audit import Trees, expected_promotion
 from gitops_promote.commands._context import bootstrap_registry, environment, registry_at
 from gitops_promote.commands._engine import PromotionRequest, sync
 from gitops_promote.core import audit
+from gitops_promote.core.apps import PROMOTED_APPS, parse_trailer
 from gitops_promote.core.attestation import PromotionFacts, sha256_hex, statement
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.promotion import FileAction
@@ -60,7 +61,8 @@ def run(repo_path: Path, request: AttestRequest) -> AttestResult:
                 f"{commit.sha[:12]}'s Promoted-Commit {referenced[:40]!r} is no commit of this repository",
                 hint=f"gitops verify {env.codename} audits the branch; attest only what it finds clean",
             )
-        plan = expected_promotion(repo, Trees(repo), registry, source, env, commit.parents[0], promoted)
+        apps = parse_trailer(commit.trailers().get(PROMOTED_APPS, [""])[0])
+        plan = expected_promotion(repo, Trees(repo), registry, source, env, commit.parents[0], promoted, apps)
         src = registry.get(source)
         facts = PromotionFacts(
             source=source,

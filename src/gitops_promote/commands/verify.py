@@ -172,7 +172,8 @@ class _Auditor:
             return [AuditFinding(commit.sha, audit.MISSING_COMMIT, message)]
         found = self._origin(commit, source, promoted)
         try:
-            plan = expected_promotion(self.repo, self.trees, self.registry, source, self.env, parent, promoted)
+            apps = _promoted_apps(commit)
+            plan = expected_promotion(self.repo, self.trees, self.registry, source, self.env, parent, promoted, apps)
         except GitopsError as exc:
             message = f"the promotion rules cannot be applied to it: {exc.message}"
             return [*found, AuditFinding(commit.sha, audit.TREE_MISMATCH, message)]
@@ -253,3 +254,11 @@ class _Auditor:
         registry = registry_at(self.repo, parent, self.env.branch) or self.registry
         changed = audit.differing_paths(self.trees(parent), self.trees(commit.sha))
         return audit.direct_edit_findings(commit.sha, changed, registry.owned_paths(self.env.codename).owns)
+
+
+def _promoted_apps(commit: CommitInfo) -> tuple[str, ...]:
+    """A partial promotion's apps (Promoted-Apps), () for a promotion of the whole branch."""
+    from gitops_promote.core.apps import PROMOTED_APPS, parse_trailer
+
+    value = commit.trailers().get(PROMOTED_APPS)
+    return tuple(parse_trailer(value[0])) if value else ()
