@@ -55,3 +55,24 @@ def test_history_of_an_unknown_environment_is_a_usage_error(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "did you mean 'prd'" in result.stderr
     assert run_cli(repo.path, "history", "prd", "--limit", "-1").exit_code == 2
+
+
+def test_files_per_entry_come_from_one_log_and_match_the_tree_comparison(tmp_path: Path) -> None:
+    """history's files (one `git log --raw`) equal a comparison of each commit's tree with its
+    first parent's, through promotions (merges), direct commits, deletions and the root."""
+    from conftest import make_gitops_repo
+
+    from gitops_promote.adapters.git import Repository
+    from gitops_promote.commands._branchlog import changed_files, entries, with_files
+
+    repo = make_gitops_repo(tmp_path / "repo", bare=True)
+    repo.commit("dev", {"apps/api/values.yaml": "x: 1\n", "apps/new/a.yaml": "a: 1\n"}, "dev change")
+    assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0
+    repo.commit("stg", {"apps/api/values-stg.yaml": "y: 2\n", "apps/web/values.yaml": None}, "direct, deletion")
+    repo.commit("stg", {}, "empty")
+    with Repository(repo.path) as git_repo:
+        found = with_files(git_repo, entries(git_repo, repo.head("stg")))
+        assert len(found) >= 4
+        for entry in found:
+            before = git_repo.ls_tree(entry.parents[0]) if entry.parents else {}
+            assert entry.files == changed_files(before, git_repo.ls_tree(entry.commit)), entry.subject

@@ -805,6 +805,28 @@ class Repository:
             what="fetch from the remote",
         )
 
+    def first_parent_changes(self, tip: str, count: int) -> dict[str, list[tuple[str, str]]]:
+        """commit -> [(path, status A/M/D/T)] against its first parent (a root commit: every
+        path added), for the newest `count` commits of tip's first-parent line: one process."""
+        self._full_history()
+        args = ["log", "-z", "--first-parent", "-m", "--root", "--raw", "--no-renames", "--no-abbrev"]
+        args += ["--format=commit %H", f"--max-count={count}", "--end-of-options", tip, "--"]
+        tokens = self.run(args, what="read history").split(b"\0")
+        found: dict[str, list[tuple[str, str]]] = {}
+        current: list[tuple[str, str]] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i].lstrip(b"\n")
+            if token.startswith(b":") and i + 1 < len(tokens):
+                status = _decode(token).split(" ")[-1][:1]
+                current.append((_decode(tokens[i + 1]), status))
+                i += 2
+                continue
+            if token.startswith(b"commit "):
+                current = found.setdefault(_decode(token[len(b"commit ") :]).strip(), [])
+            i += 1
+        return found
+
     def changed_paths(self, old: str, new: str) -> set[str]:
         """Paths whose entry differs between two commits (one diff-tree, no listing)."""
         out = self.run(

@@ -111,10 +111,16 @@ class TreeCache:
 
 
 def with_files(repo: Repository, found: list[Entry]) -> list[Entry]:
-    trees = TreeCache(repo)
+    """Each entry's changed files against its first parent, from one `git log --raw` of the
+    first-parent line (the entries are its newest commits): cost follows the change, not the
+    size of the trees."""
+    if not found:
+        return found
+    changes = repo.first_parent_changes(found[0].commit, len(found))
+    actions = {"A": ADDED, "D": DELETED}
     for entry in found:
-        before = trees(entry.parents[0]) if entry.parents else {}
-        entry.files = changed_files(before, trees(entry.commit))
+        listed = sorted(changes.get(entry.commit, []))
+        entry.files = [FileAction(path, actions.get(status, MODIFIED)) for path, status in listed]
     return found
 
 
