@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import GitopsRepo, RemoteSetup, git, run_cli
 
+from gitops_promote.adapters.git import Repository
+from gitops_promote.adapters.scaffold import set_branch
+
 API_11 = "image:\n  repository: ghcr.io/example/api\n  tag: '1.1.0'\n"
 API_12 = "image:\n  repository: ghcr.io/example/api\n  tag: '1.2.0'\n"
 WEB_21 = "image:\n  repository: ghcr.io/example/web\n  tag: '2.1.0'\n"
@@ -24,8 +27,12 @@ def repo(gitops_repo: GitopsRepo) -> GitopsRepo:
     manifests = {
         f"argocd/{env}/apps/{app}.yaml": argo(app, env) for env in ("dev", "stg", "prd") for app in ("api", "web")
     }
-    for branch in ("dev", "stg", "prd"):
-        gitops_repo.commit(branch, manifests, "Argo CD Applications")
+    # One commit for all three branches: three identical commits made in different seconds
+    # would be three commits, and the test would depend on the clock.
+    shared = gitops_repo.commit("dev", manifests, "Argo CD Applications")
+    with Repository(gitops_repo.path) as git_repo:
+        for branch in ("stg", "prd"):
+            set_branch(git_repo, branch, shared)
     gitops_repo.commit(
         "dev",
         {
