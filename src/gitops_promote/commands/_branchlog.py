@@ -97,19 +97,6 @@ def changed_files(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> 
     return actions
 
 
-class TreeCache:
-    """Tree listings by commit: consecutive history entries share one side."""
-
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
-        self._trees: dict[str, dict[str, TreeEntry]] = {}
-
-    def __call__(self, commit: str) -> dict[str, TreeEntry]:
-        if commit not in self._trees:
-            self._trees[commit] = self.repo.ls_tree(commit)
-        return self._trees[commit]
-
-
 def with_files(repo: Repository, found: list[Entry]) -> list[Entry]:
     """Each entry's changed files against its first parent, from one `git log --raw` of the
     first-parent line (the entries are its newest commits): cost follows the change, not the
