@@ -8,7 +8,7 @@ from typing import Any
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.treewriter import changes_between
-from gitops_promote.commands import pr
+from gitops_promote.commands import _review as pr
 from gitops_promote.commands._context import bootstrap_registry, next_targets
 from gitops_promote.commands._engine import (
     FreezeRefused,
@@ -41,7 +41,7 @@ class PromoteOptions:
     override_reason: str | None = None  # --override-freeze --reason TEXT
     saved_plan: SavedPlan | None = None  # --plan FILE, loaded: apply exactly what was reviewed
     plan_file: Path | None = None  # --plan FILE as given: run() loads it
-    pr: bool = False  # --pr: push to promote/<src>-to-<dst> for review instead of DST (commands/pr.py)
+    pr: bool = False  # --pr: push to promote/<src>-to-<dst> for review instead of DST (commands/_review.py)
     sign: bool | None = None  # --sign/--no-sign; None: sign as `git commit` would (docs/signing.md)
 
 
