@@ -144,6 +144,7 @@ AppOpt = Annotated[
         show_default=False,
     ),
 ]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")]
 FetchOpt = Annotated[
     bool,
     typer.Option(
@@ -310,7 +311,7 @@ def promote(
         ),
     ] = None,
     ref: Annotated[Optional[str], typer.Option(help="Promote this commit of SOURCE instead of its tip.")] = None,  # noqa: UP045
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
+    dry_run: DryRunOpt = False,
     push: Annotated[bool, typer.Option("--push/--no-push", help="Push the promotion to the remote.")] = True,
     discard_drift: Annotated[
         bool, typer.Option("--discard-drift", help="Overwrite direct changes on TARGET that never existed upstream.")
@@ -739,7 +740,7 @@ def rollback(
     steps: Annotated[
         Optional[int], typer.Option("--steps", help="Roll back N promotions (default 1).")  # noqa: UP045
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
+    dry_run: DryRunOpt = False,
     push: Annotated[bool, typer.Option("--push/--no-push", help="Push the rollback to the remote.")] = True,
     with_env_files: Annotated[
         bool,
@@ -784,7 +785,7 @@ def backport(
             autocompletion=_complete_environment,
         ),
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and show everything; write nothing.")] = False,
+    dry_run: DryRunOpt = False,
     push: Annotated[bool, typer.Option("--push/--no-push", help="Push the backport to the remote.")] = True,
     pr: Annotated[
         bool,

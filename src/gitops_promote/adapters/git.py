@@ -828,12 +828,8 @@ class Repository:
         return found
 
     def changed_paths(self, old: str, new: str) -> set[str]:
-        """Paths whose entry differs between two commits (one diff-tree, no listing)."""
-        out = self.run(
-            ["diff-tree", "-r", "-z", "--no-renames", "--name-only", "--no-commit-id", "--end-of-options", old, new],
-            what="compare two trees",
-        )
-        return {_decode(p) for p in out.split(b"\0") if p}
+        """Paths of files whose entry differs between two commits (one diff-tree, no listing)."""
+        return {r.path for r in self.tree_diff(old, new) if not r.is_tree_record}
 
     def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
         """(commits only in `local`, commits only in `upstream`)."""

@@ -520,9 +520,8 @@ def detect_drift(
         return []
     since_source = [f"^{base.source_commit}"] if base else []
     versions = repo.path_versions([*since_source, source_commit], candidates)
-    if base:
-        for path in candidates:
-            entry = repo.ls_path(base.source_commit, path)
+    if base:  # the content promoted last time counts as upstream too: one lookup for all paths
+        for path, entry in repo.entries_at(base.source_commit, candidates).items():
             versions[path].add(entry.sha if entry else None)
     drift = find_drift(candidates, target_tree, versions, same_content)
     # A hotfix brought home with `gitops backport` is upstream now, merged or not byte for byte.

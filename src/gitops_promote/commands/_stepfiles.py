@@ -6,7 +6,6 @@ Called once by `_engine.prepare()` while it builds the step; nothing here writes
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,11 +16,11 @@ from gitops_promote.commands._envkeys import KeyRules, same_ignoring_keys
 from gitops_promote.core import notices
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.notices import Warning
-from gitops_promote.core.paths import EnvSpecificPaths
+from gitops_promote.core.paths import EnvSpecificPaths, is_yaml_path
 from gitops_promote.core.promotion import DELETED, KEPT, MODIFIED, ORPHANED, SEEDED, FileAction, TreePlan
 from gitops_promote.core.registry import REGISTRY_FILE, Environment, parse_registry
 from gitops_promote.core.registry_entry import carry_own_entry, entry_line, without_entry
-from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.tree import TreeEntry, iter_parents
 
 if TYPE_CHECKING:
     from gitops_promote.commands._engine import BlobCache, LastPromotion
@@ -114,7 +113,7 @@ class StepTrees:
         from gitops_promote.core.promotion import directories_of
 
         gone = [a.path for a in self.plan.actions if a.action in (DELETED, ORPHANED)]
-        candidates = {d for path in gone for d in _parents(path)}
+        candidates = {d for path in gone for d in iter_parents(path)}
         remaining = directories_of(self.plan.entries) if candidates else set()
         return candidates - remaining
 
@@ -123,7 +122,7 @@ class StepTrees:
         paths = [
             p
             for p, e in self.plan.entries.items()
-            if e.kind == "blob" and self.target_tree.get(p) == e and self.owned.owns(p) and _is_yaml(p)
+            if e.kind == "blob" and self.target_tree.get(p) == e and self.owned.owns(p) and is_yaml_path(p)
         ]
         blobs = self._read(paths)
         found: list[tuple[str, object]] = []
@@ -143,7 +142,7 @@ class StepTrees:
         found += self._rollback_warning(base)
         src, dst = self.source.codename, self.target.codename
         # Missing keys are news only where the source's copy changed since the last promotion.
-        kept = [a.path for a in self.plan.actions if a.action == KEPT and _is_yaml(a.path)]
+        kept = [a.path for a in self.plan.actions if a.action == KEPT and is_yaml_path(a.path)]
         if kept and base is not None:
             fresh = self.repo.changed_paths(base.pending_since, source_commit)
             kept = [path for path in kept if path in fresh]
@@ -232,7 +231,7 @@ class StepTrees:
         shas = [
             entry.sha
             for path in paths
-            if _is_yaml(path)
+            if is_yaml_path(path)
             for entry in (self.source_tree.get(path), self.target_tree.get(path))
             if entry is not None and entry.kind == "blob"
         ]
@@ -308,7 +307,7 @@ class StepTrees:
             for p in candidates
             if p in entries
             and entries[p].kind == "blob"
-            and _is_yaml(p)
+            and is_yaml_path(p)
             and (removes is False or self.owned.owns(p) or self.target_tree.get(p) != entries[p])
         ]
         if not paths:
@@ -321,18 +320,6 @@ def _entry_fields(env: Environment) -> tuple[object, ...]:
     return (env.branch, env.name, env.audience, env.availability, env.persistence, env.backups, env.freeze, env.windows)
 
 
-def _parents(path: str) -> list[str]:
-    found = []
-    while "/" in path:
-        path = path.rsplit("/", 1)[0]
-        found.append(path)
-    return found
-
-
-def _is_yaml(path: str) -> bool:
-    return path.lower().endswith((".yaml", ".yml"))
-
-
 def _first_document(data: bytes) -> object:
     from gitops_promote.core.yamlload import load
 
@@ -341,19 +328,14 @@ def _first_document(data: bytes) -> object:
 
 
 def _source_paths(document: object) -> list[str]:
-    """The repository directories an Application deploys from (spec.source(s)[].path)."""
+    """The repository directories an Application deploys from (spec.source(s)[].path), read
+    the way `gitops validate` reads them."""
+    from gitops_promote.core.validation.applications import app_sources, clean_path
+
     spec = document.get("spec") if isinstance(document, dict) else None
-    sources = []
-    if isinstance(spec, dict):
-        if isinstance(spec.get("source"), dict):
-            sources.append(spec["source"])
-        if isinstance(spec.get("sources"), list):
-            sources += [s for s in spec["sources"] if isinstance(s, dict)]
     paths = []
-    for source in sources:
+    for _, source in app_sources(spec):
         path = source.get("path")
-        if isinstance(path, str) and "{{" not in path and not source.get("chart"):
-            cleaned = posixpath.normpath(path.strip().strip("/"))
-            if cleaned not in ("", "."):
-                paths.append(cleaned)
+        if isinstance(path, str) and "{{" not in path and not source.get("chart") and clean_path(path):
+            paths.append(clean_path(path))
     return paths

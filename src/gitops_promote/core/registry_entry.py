@@ -89,19 +89,12 @@ def without_entry(data: bytes, codename: str, source: str) -> bytes | None:
 
 
 def _load(data: bytes, source: str) -> tuple[Any, str]:
-    from ruamel.yaml import YAML
+    """The document with positions and its text: the registry's own loader (its limits and
+    messages), so the splice reads the file exactly as registry validation does."""
+    from gitops_promote.core.registry import _load_with_positions
 
-    from gitops_promote.core.registry import _refuse_bombs as refuse_bombs
-
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{source}: not UTF-8 text") from None
-    refuse_bombs(text, source)
-    try:
-        return YAML(typ="rt").load(text), text
-    except Exception as exc:  # noqa: BLE001 - ruamel raises assorted errors on odd input
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    document = _load_with_positions(data, source)
+    return document, data.decode("utf-8-sig")
 
 
 def _is_flow(items: Any) -> bool:
