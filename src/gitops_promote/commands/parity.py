@@ -9,30 +9,36 @@ upstream is itself recognised as the last promotion).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from gitops_promote.adapters import facts_cache
 from gitops_promote.adapters.git import Repository
-from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, decode, load_first
+from gitops_promote.adapters.listing import NamedFiles, named_files
+from gitops_promote.adapters.yaml_data import YamlSyntaxError, first_document
 from gitops_promote.commands._branchlog import MERGE, entries
 from gitops_promote.commands._context import bootstrap_registry
 from gitops_promote.commands._engine import Prepared, prepare_step, sync_existing
-from gitops_promote.core.helm import chart_dirs, deep_merge, leaf_keys
+from gitops_promote.core.helm import chart_dirs
 from gitops_promote.core.parity import (
     ABSENT,
+    ABSENT_FILE,
     CHART_FILE,
     SAME,
     AppCell,
+    FileFacts,
     HandMerge,
     KeyGap,
     PairReport,
     ParityReport,
-    image_tag,
+    broken_file,
+    effective_tag,
+    file_facts,
     key_gaps,
-    scalar,
 )
 from gitops_promote.core.promotion import KEPT
-from gitops_promote.core.tree import TreeEntry
+
+VALUES_FILE = "values.yaml"
 
 
 def run(
@@ -43,9 +49,9 @@ def run(
         envs = registry.ordered()
         synced = sync_existing(repo, remote, [e.branch for e in envs], fetch)
         refs = synced.refs
-        heads = {e.codename: repo.resolve_commit(refs.ref(e.branch)) for e in envs}
+        resolved = repo.resolve_commits(refs.ref(e.branch) for e in envs)
+        heads = {e.codename: resolved[refs.ref(e.branch)] for e in envs}
         pairs: dict[str, PairReport] = {}
-        trees: dict[str, dict[str, TreeEntry]] = {}
         warnings = {w.message: w for w in synced.warnings}
         for upstream, downstream in registry.allowed_steps():
             # A downstream fed by a group is compared with the group's first environment.
@@ -55,24 +61,22 @@ def run(
                 prepared = prepare_step(repo, up, down, synced, registry_file, remote)
                 pairs[downstream] = pair_report(repo, prepared)
                 warnings |= {w.message: w for w in prepared.warnings if not w.path}
-                # the planned step already listed both branches: no third listing of either
-                trees.setdefault(upstream, prepared.source_tree)
-                trees.setdefault(downstream, prepared.target_tree)
-        trees.update({name: repo.ls_tree(sha) for name, sha in heads.items() if sha and name not in trees})
-        trees = {e.codename: trees[e.codename] for e in envs if e.codename in trees}  # registry order
-        apps = chart_dirs({p for tree in trees.values() for p in tree if p.endswith(CHART_FILE)})
-        states = {name: pair.app_states(apps) for name, pair in pairs.items()}
-        reader = _Reader(repo)
-        reader.prefetch(_needed(apps, trees))
+        present = {e.codename: sha for e in envs if (sha := heads[e.codename])}  # registry order
+        names = {CHART_FILE, VALUES_FILE, *(f"values-{name}.yaml" for name in present)}
+        trees = named_files(repo, present, names)
+        apps = chart_dirs({p for files in trees.values() for p in files if p.endswith(CHART_FILE)})
+        facts = read_facts(repo, _needed(apps, trees))
         cells: dict[str, dict[str, AppCell]] = {}
         gaps: list[KeyGap] = []
+        states = {name: pair.app_states(apps) for name, pair in pairs.items()}
         for app in apps:
-            cells[app] = {
-                name: _cell(reader, app, name, tree, states.get(name), name in pairs) for name, tree in trees.items()
-            }
-            settings = {
-                name: keys for name, tree in trees.items() if (keys := _env_keys(reader, app, name, tree)) is not None
-            }
+            cells[app] = {}
+            settings: dict[str, frozenset[str]] = {}
+            for name, files in trees.items():
+                cell, keys = _cell(facts, app, name, files, states.get(name), name in pairs)
+                cells[app][name] = cell
+                if keys is not None:
+                    settings[name] = keys
             gaps += key_gaps(app, settings, registry.order)
         missing = [name for name, sha in heads.items() if sha is None]
         order = [e.codename for e in envs]
@@ -80,17 +84,40 @@ def run(
         return ParityReport(order, cells, pair_list, gaps, missing, list(warnings.values()))
 
 
-def _needed(apps: list[str], trees: dict[str, dict[str, TreeEntry]]) -> list[str]:
+def _files_of(app: str, env: str) -> tuple[str, str, str]:
+    base = "" if app == "." else app + "/"
+    return f"{base}{CHART_FILE}", f"{base}{VALUES_FILE}", f"{base}values-{env}.yaml"
+
+
+def _needed(apps: list[str], trees: Mapping[str, NamedFiles]) -> set[str]:
     """Blob ids of every file the table reads: Chart.yaml, values.yaml, values-<env>.yaml."""
-    wanted = []
-    for app in apps:
-        base = _prefix(app)
-        for name, tree in trees.items():
-            for path in (f"{base}{CHART_FILE}", f"{base}values.yaml", f"{base}values-{name}.yaml"):
-                entry = tree.get(path)
-                if entry is not None and entry.kind == "blob":
-                    wanted.append(entry.sha)
+    wanted: set[str] = set()
+    for name, files in trees.items():
+        for app in apps:
+            chart, values, overlay = _files_of(app, name)
+            if chart in files:
+                wanted.update(sha for path in (chart, values, overlay) if (sha := files.get(path)) is not None)
     return wanted
+
+
+def read_facts(repo: Repository, shas: set[str]) -> dict[str, FileFacts]:
+    """blob id -> its facts: known from an earlier run, or read (every blob through the run's
+    one `cat-file` session) and parsed once however many environments and apps share it."""
+    known = facts_cache.load(repo.git_dir)
+    facts = {sha: known[sha] for sha in shas if sha in known}
+    new = sorted(shas - facts.keys())
+    if new:
+        facts |= {sha: _parse(raw) for sha, raw in repo.read_blobs(new).items()}
+    if new or len(known) != len(facts):
+        facts_cache.save(repo.git_dir, facts, shas)
+    return facts
+
+
+def _parse(raw: bytes) -> FileFacts:
+    try:
+        return file_facts(first_document(raw))
+    except (YamlSyntaxError, UnicodeDecodeError, ValueError) as exc:
+        return broken_file(str(exc))
 
 
 def pair_report(repo: Repository, prepared: Prepared) -> PairReport:
@@ -110,61 +137,24 @@ def pair_report(repo: Repository, prepared: Prepared) -> PairReport:
     )
 
 
-class _Reader:
-    """YAML data by blob id (an unchanged file is read and parsed once for every environment)."""
-
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
-        self._blobs: dict[str, bytes] = {}
-        self._cache: dict[str, tuple[Any, str | None]] = {}
-
-    def prefetch(self, shas: list[str]) -> None:
-        """Every blob the table needs, through the run's one `cat-file --batch` session."""
-        self._blobs.update(self.repo.read_blobs(sha for sha in dict.fromkeys(shas) if sha not in self._cache))
-
-    def load(self, tree: dict[str, TreeEntry], path: str) -> tuple[Any, str | None]:
-        """(data, problem); data None when the file is absent or unreadable."""
-        entry = tree.get(path)
-        if entry is None or entry.kind != "blob":
-            return None, None
-        if entry.sha not in self._cache:
-            raw = self._blobs.pop(entry.sha, None)
-            try:
-                data = load_first(decode(raw if raw is not None else self.repo.read_blob(entry.sha), path))
-                self._cache[entry.sha] = (data, None)
-            except (YamlSyntaxError, UnicodeDecodeError, ValueError) as exc:
-                self._cache[entry.sha] = (None, f"{path}: not valid YAML ({exc})")
-        return self._cache[entry.sha]
-
-
-def _prefix(app: str) -> str:
-    return "" if app == "." else app + "/"
-
-
 def _cell(
-    reader: _Reader, app: str, env: str, tree: dict[str, TreeEntry], states: dict[str, str] | None, paired: bool
-) -> AppCell:
-    base = _prefix(app)
+    facts: Mapping[str, FileFacts], app: str, env: str, files: NamedFiles, states: dict[str, str] | None, paired: bool
+) -> tuple[AppCell, frozenset[str] | None]:
+    """One app in one environment, and the settings keys its env file sets (None: no mapping)."""
+    chart_path, values_path, overlay_path = _files_of(app, env)
     state = states.get(app, SAME) if states is not None else SAME
-    if f"{base}Chart.yaml" not in tree:
-        return AppCell(False, state=state if paired and state != SAME else ABSENT)
-    chart, chart_problem = reader.load(tree, f"{base}Chart.yaml")
-    values, values_problem = reader.load(tree, f"{base}values.yaml")
-    overlay, overlay_problem = reader.load(tree, f"{base}values-{env}.yaml")
-    effective = deep_merge(values if isinstance(values, dict) else {}, overlay if isinstance(overlay, dict) else {})
-    problems = tuple(p for p in (chart_problem, values_problem, overlay_problem) if p)
-    return AppCell(
-        True,
-        scalar(chart, "version"),
-        scalar(chart, "appVersion"),
-        image_tag(effective),
-        state,
-        problems,
+    if chart_path not in files:
+        return AppCell(False, state=state if paired and state != SAME else ABSENT), None
+    chart, values, overlay = (_facts(facts, files, p) for p in (chart_path, values_path, overlay_path))
+    problems = tuple(
+        f"{path}: not valid YAML ({found.problem})"
+        for path, found in ((chart_path, chart), (values_path, values), (overlay_path, overlay))
+        if found.problem
     )
+    cell = AppCell(True, chart.version, chart.app_version, effective_tag(values, overlay), state, problems)
+    return cell, overlay.keys
 
 
-def _env_keys(reader: _Reader, app: str, env: str, tree: dict[str, TreeEntry]) -> set[str] | None:
-    if f"{_prefix(app)}Chart.yaml" not in tree:
-        return None
-    data, _problem = reader.load(tree, f"{_prefix(app)}values-{env}.yaml")
-    return leaf_keys(data) if isinstance(data, dict) else None
+def _facts(facts: Mapping[str, FileFacts], files: NamedFiles, path: str) -> FileFacts:
+    sha = files.get(path)
+    return ABSENT_FILE if sha is None else facts[sha]

@@ -10,11 +10,13 @@ trailers on its first-parent line).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from gitops_promote.core.drift import Drift
+from gitops_promote.core.helm import deep_merge
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import FileAction
 
@@ -164,6 +166,89 @@ class ParityReport:
         }
 
 
+# ---- what a file says ---------------------------------------------------------------------------
+
+FACTS_VERSION = 1  # of `file_facts`: change it whenever what a file says is computed differently
+NO_IMAGE = "-"  # FileFacts.image of a file that sets no `image` key (or is no mapping)
+_TAG = "tag:"  # FileFacts.image of an `image` mapping whose tag is a scalar: "tag:" + its text
+# the other `image` mappings, by what their `tag` is
+_IMAGE_MAPS: dict[str, Any] = {"{}": {}, "{tag:null}": {"tag": None}, "{tag:{}}": {"tag": {}}, "{tag:[]}": {"tag": []}}
+
+
+class FileFacts(NamedTuple):
+    """What the table needs of one file, whatever its role (chart, values or env file).
+
+    Hashable, JSON-able values, so that they can be kept by blob id (the same blob always
+    says the same) and equal answers shared. `image` is the file's `image` value reduced to
+    what decides the effective tag when Helm layers an env file over values.yaml
+    (`effective_tag`): NO_IMAGE, None (null: deletes the key in a merge), 0 (a scalar or list:
+    replaces), "tag:<text>" or one of `_IMAGE_MAPS`.
+    """
+
+    problem: str | None  # why the file is not YAML (without its path); then the rest is empty
+    version: str | None  # `version`, as a chart's
+    app_version: str | None  # `appVersion`
+    image: str | int | None
+    keys: frozenset[str] | None  # the dotted leaf keys (as `helm.leaf_keys`), when the file is a mapping
+
+
+ABSENT_FILE = FileFacts(None, None, None, NO_IMAGE, None)
+
+
+def file_facts(data: Any) -> FileFacts:
+    """The facts of a file's data (its first YAML document)."""
+    keys = frozenset(_leaves(data, "", [])) if isinstance(data, dict) else None
+    return FileFacts(None, scalar(data, "version"), scalar(data, "appVersion"), _reduced_image(data), keys)
+
+
+def _leaves(data: dict[Any, Any], prefix: str, found: list[str]) -> list[str]:
+    """`helm.leaf_keys` into one list (no set per level: 100,000 files at 20,000 apps)."""
+    for key, value in data.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            _leaves(value, path, found)
+        else:
+            found.append(path)
+    return found
+
+
+def broken_file(problem: str) -> FileFacts:
+    return FileFacts(problem, None, None, NO_IMAGE, None)
+
+
+def _reduced_image(data: Any) -> str | int | None:
+    if not isinstance(data, dict) or "image" not in data:
+        return NO_IMAGE
+    image = data["image"]
+    if image is None or not isinstance(image, dict):
+        return None if image is None else 0
+    if "tag" not in image:
+        return "{}"
+    tag = image["tag"]
+    if tag is None or isinstance(tag, (dict, list)):
+        return "{tag:null}" if tag is None else "{tag:{}}" if isinstance(tag, dict) else "{tag:[]}"
+    return _TAG + str(tag)
+
+
+def _image_value(image: str | int | None) -> Any:
+    """A value that `deep_merge` and `image_tag` treat as the file's `image` (fresh: never shared)."""
+    if not isinstance(image, str):
+        return image
+    if image.startswith(_TAG):
+        return {"tag": image[len(_TAG) :]}
+    return {
+        k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
+        for k, v in _IMAGE_MAPS[image].items()
+    }
+
+
+def effective_tag(values: FileFacts, overlay: FileFacts) -> str | None:
+    """The image tag Helm deploys with `overlay` (values-<env>.yaml) over `values` (values.yaml)."""
+    base = {} if values.image == NO_IMAGE else {"image": _image_value(values.image)}
+    over = {} if overlay.image == NO_IMAGE else {"image": _image_value(overlay.image)}
+    return image_tag(deep_merge(base, over))
+
+
 # ---- values -------------------------------------------------------------------------------------
 
 
@@ -178,7 +263,7 @@ def scalar(data: Any, key: str) -> str | None:
     return None if value is None or isinstance(value, (dict, list)) else str(value)
 
 
-def key_gaps(app: str, keys_by_env: Mapping[str, set[str]], order: Sequence[str]) -> list[KeyGap]:
+def key_gaps(app: str, keys_by_env: Mapping[str, AbstractSet[str]], order: Sequence[str]) -> list[KeyGap]:
     """Keys set by at least two environments' files and missing from another's.
 
     A key only one environment sets (prd's larger requests) is that environment's business; a
