@@ -694,7 +694,7 @@ def parity(
         with console.status("comparing every environment: fetching, reading each branch…"):
             report = command.run(_repo_path(ctx), registry, remote, fetch)
         if output is ParityOutput.json:
-            console.print_json(report.to_json())
+            render.print_json(report)
         elif output is ParityOutput.markdown:
             render.markdown(report)
         else:

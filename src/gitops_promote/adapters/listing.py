@@ -46,8 +46,8 @@ def _listed(repo: Repository, commit: str, wanted: set[bytes]) -> NamedFiles:
     for record in out.split(b"\0"):
         meta, _tab, path = record.partition(b"\t")
         if path and _base(path) in wanted:
-            mode, _type, sha = meta.split(b" ")
-            files[path.decode("utf-8", "surrogateescape")] = None if mode == _GITLINK else sha.decode()
+            sha = None if meta.startswith(_GITLINK) else meta.rpartition(b" ")[2].decode()
+            files[path.decode("utf-8", "surrogateescape")] = sha
     return files
 
 

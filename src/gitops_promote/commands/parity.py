@@ -9,32 +9,26 @@ upstream is itself recognised as the last promotion).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from gitops_promote.adapters import facts_cache
 from gitops_promote.adapters.git import Repository
-from gitops_promote.adapters.listing import NamedFiles, named_files
+from gitops_promote.adapters.listing import named_files
 from gitops_promote.adapters.yaml_data import YamlSyntaxError, first_document
 from gitops_promote.commands._branchlog import MERGE, entries
 from gitops_promote.commands._context import bootstrap_registry
 from gitops_promote.commands._engine import Prepared, prepare_step, sync_existing
 from gitops_promote.core.helm import chart_dirs
 from gitops_promote.core.parity import (
-    ABSENT,
-    ABSENT_FILE,
     CHART_FILE,
-    SAME,
-    AppCell,
     FileFacts,
     HandMerge,
-    KeyGap,
+    Matrix,
     PairReport,
     ParityReport,
     broken_file,
-    effective_tag,
     file_facts,
-    key_gaps,
+    layout,
 )
 from gitops_promote.core.promotion import KEPT
 
@@ -65,51 +59,25 @@ def run(
         names = {CHART_FILE, VALUES_FILE, *(f"values-{name}.yaml" for name in present)}
         trees = named_files(repo, present, names)
         apps = chart_dirs({p for files in trees.values() for p in files if p.endswith(CHART_FILE)})
-        facts = read_facts(repo, _needed(apps, trees))
-        cells: dict[str, dict[str, AppCell]] = {}
-        gaps: list[KeyGap] = []
+        where, blobs = layout(apps, trees)
         states = {name: pair.app_states(apps) for name, pair in pairs.items()}
-        for app in apps:
-            cells[app] = {}
-            settings: dict[str, frozenset[str]] = {}
-            for name, files in trees.items():
-                cell, keys = _cell(facts, app, name, files, states.get(name), name in pairs)
-                cells[app][name] = cell
-                if keys is not None:
-                    settings[name] = keys
-            gaps += key_gaps(app, settings, registry.order)
+        cells, gaps = Matrix(read_facts(repo, blobs), registry.order).build(where, states)
         missing = [name for name, sha in heads.items() if sha is None]
         order = [e.codename for e in envs]
         pair_list = [pairs[d] for d in order if d in pairs]
         return ParityReport(order, cells, pair_list, gaps, missing, list(warnings.values()))
 
 
-def _files_of(app: str, env: str) -> tuple[str, str, str]:
-    base = "" if app == "." else app + "/"
-    return f"{base}{CHART_FILE}", f"{base}{VALUES_FILE}", f"{base}values-{env}.yaml"
-
-
-def _needed(apps: list[str], trees: Mapping[str, NamedFiles]) -> set[str]:
-    """Blob ids of every file the table reads: Chart.yaml, values.yaml, values-<env>.yaml."""
-    wanted: set[str] = set()
-    for name, files in trees.items():
-        for app in apps:
-            chart, values, overlay = _files_of(app, name)
-            if chart in files:
-                wanted.update(sha for path in (chart, values, overlay) if (sha := files.get(path)) is not None)
-    return wanted
-
-
-def read_facts(repo: Repository, shas: set[str]) -> dict[str, FileFacts]:
+def read_facts(repo: Repository, shas: set[str]) -> dict[str | None, FileFacts]:
     """blob id -> its facts: known from an earlier run, or read (every blob through the run's
     one `cat-file` session) and parsed once however many environments and apps share it."""
     known = facts_cache.load(repo.git_dir)
-    facts = {sha: known[sha] for sha in shas if sha in known}
+    facts: dict[str | None, FileFacts] = {sha: known[sha] for sha in shas if sha in known}
     new = sorted(shas - facts.keys())
     if new:
         facts |= {sha: _parse(raw) for sha, raw in repo.read_blobs(new).items()}
     if new or len(known) != len(facts):
-        facts_cache.save(repo.git_dir, facts, shas)
+        facts_cache.save(repo.git_dir, facts, sorted(shas))
     return facts
 
 
@@ -135,26 +103,3 @@ def pair_report(repo: Repository, prepared: Prepared) -> PairReport:
         list(prepared.drift),
         merges,
     )
-
-
-def _cell(
-    facts: Mapping[str, FileFacts], app: str, env: str, files: NamedFiles, states: dict[str, str] | None, paired: bool
-) -> tuple[AppCell, frozenset[str] | None]:
-    """One app in one environment, and the settings keys its env file sets (None: no mapping)."""
-    chart_path, values_path, overlay_path = _files_of(app, env)
-    state = states.get(app, SAME) if states is not None else SAME
-    if chart_path not in files:
-        return AppCell(False, state=state if paired and state != SAME else ABSENT), None
-    chart, values, overlay = (_facts(facts, files, p) for p in (chart_path, values_path, overlay_path))
-    problems = tuple(
-        f"{path}: not valid YAML ({found.problem})"
-        for path, found in ((chart_path, chart), (values_path, values), (overlay_path, overlay))
-        if found.problem
-    )
-    cell = AppCell(True, chart.version, chart.app_version, effective_tag(values, overlay), state, problems)
-    return cell, overlay.keys
-
-
-def _facts(facts: Mapping[str, FileFacts], files: NamedFiles, path: str) -> FileFacts:
-    sha = files.get(path)
-    return ABSENT_FILE if sha is None else facts[sha]

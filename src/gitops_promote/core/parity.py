@@ -154,12 +154,15 @@ class ParityReport:
     def exit_code(self, strict: bool) -> int:
         return 1 if self.has_drift or (strict and self.has_pending) else 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, apps: bool = True) -> dict[str, Any]:
+        """The JSON shape (`apps=False`: the matrix left empty, for a renderer that writes it)."""
         return {
             "environments": self.environments,
             "missing_branches": self.missing,
             "state": DRIFT if self.has_drift else PENDING if self.has_pending else SAME,
-            "apps": {app: {env: cell.to_json() for env, cell in cells.items()} for app, cells in self.apps.items()},
+            "apps": {
+                app: {env: cell.to_json() for env, cell in cells.items()} for app, cells in self.apps.items() if apps
+            },
             "pairs": [p.to_json() for p in self.pairs],
             "key_gaps": [g.to_json() for g in self.key_gaps],
             "warnings": [w.to_json() for w in self.warnings],
@@ -247,6 +250,112 @@ def effective_tag(values: FileFacts, overlay: FileFacts) -> str | None:
     base = {} if values.image == NO_IMAGE else {"image": _image_value(values.image)}
     over = {} if overlay.image == NO_IMAGE else {"image": _image_value(overlay.image)}
     return image_tag(deep_merge(base, over))
+
+
+# ---- the matrix ----------------------------------------------------------------------------------
+
+Files = Mapping[str, "str | None"]  # path -> blob id of an environment's files (None: a submodule)
+# Per app, per environment: None when it has no Chart.yaml there, else the blob ids of its
+# Chart.yaml, values.yaml and values-<env>.yaml (None: absent or a submodule).
+Layout = dict[str, dict[str, "tuple[str | None, str | None, str | None] | None"]]
+
+
+def app_files(app: str, env: str) -> tuple[str, str, str]:
+    """The paths of an app's Chart.yaml, values.yaml and values-<env>.yaml."""
+    base = "" if app == "." else app + "/"
+    return f"{base}{CHART_FILE}", f"{base}values.yaml", f"{base}values-{env}.yaml"
+
+
+def layout(apps: Iterable[str], trees: Mapping[str, Files]) -> tuple[Layout, set[str]]:
+    """Where each app's files are in each environment, and every blob id the matrix reads."""
+    found: Layout = {}
+    wanted: set[str | None] = set()
+    for app in apps:
+        base = "" if app == "." else app + "/"
+        chart_path, values_path = f"{base}{CHART_FILE}", f"{base}values.yaml"
+        row = found[app] = {}
+        for env, files in trees.items():
+            if chart_path not in files:
+                row[env] = None
+                continue
+            blobs = row[env] = (files[chart_path], files.get(values_path), files.get(f"{base}values-{env}.yaml"))
+            wanted.update(blobs)
+    return found, {sha for sha in wanted if sha is not None}
+
+
+class Matrix:
+    """Cells and key gaps from what each file says; equal answers are worked out once.
+
+    At 20,000 apps most cells are alike (the same chart version, tag and state) and most
+    apps' env files set the same keys, so cells without problems are shared (they are
+    frozen) and the gaps of a combination of key sets are computed once.
+    """
+
+    def __init__(self, facts: Mapping[str | None, FileFacts], order: Sequence[str]) -> None:
+        self.facts, self.order = facts, order
+        self._tags: dict[tuple[Any, Any], str | None] = {}
+        self._cells: dict[tuple[Any, ...], AppCell] = {}
+        self._gaps: dict[tuple[tuple[str, frozenset[str]], ...], list[KeyGap]] = {}
+
+    def build(
+        self, where: Layout, states: Mapping[str, Mapping[str, str]]
+    ) -> tuple[dict[str, dict[str, AppCell]], list[KeyGap]]:
+        """`states`: per downstream environment of a planned pair, the apps its differences touch."""
+        cells: dict[str, dict[str, AppCell]] = {}
+        gaps: list[KeyGap] = []
+        for app, places in where.items():
+            row: dict[str, AppCell] = {}
+            settings: list[tuple[str, frozenset[str]]] = []
+            for env, blobs in places.items():
+                paired = states.get(env)
+                state = paired.get(app, SAME) if paired is not None else None
+                if blobs is None:
+                    row[env] = self.absent(state)
+                    continue
+                row[env], keys = self.cell(app, env, blobs, state or SAME)
+                if keys is not None:
+                    settings.append((env, keys))
+            cells[app] = row
+            gaps += self.gaps(app, tuple(settings))
+        return cells, gaps
+
+    def absent(self, state: str | None) -> AppCell:
+        """An app without a Chart.yaml here (`state` None: no pair plans this environment)."""
+        return self._shared((False, None, None, None, state if state is not None and state != SAME else ABSENT))
+
+    def cell(
+        self, app: str, env: str, blobs: tuple[str | None, str | None, str | None], state: str
+    ) -> tuple[AppCell, frozenset[str] | None]:
+        """One app in one environment, and the keys its env file sets (None: not a mapping)."""
+        facts = self.facts
+        chart, values, overlay = (
+            facts.get(blobs[0], ABSENT_FILE),
+            facts.get(blobs[1], ABSENT_FILE),
+            facts.get(blobs[2], ABSENT_FILE),
+        )
+        tag_key = (values.image, overlay.image)
+        if tag_key not in self._tags:
+            self._tags[tag_key] = effective_tag(values, overlay)
+        tag = self._tags[tag_key]
+        if chart.problem or values.problem or overlay.problem:
+            problems = tuple(
+                f"{path}: not valid YAML ({found.problem})"
+                for path, found in zip(app_files(app, env), (chart, values, overlay), strict=True)
+                if found.problem
+            )
+            return AppCell(True, chart.version, chart.app_version, tag, state, problems), overlay.keys
+        return self._shared((True, chart.version, chart.app_version, tag, state)), overlay.keys
+
+    def _shared(self, key: tuple[Any, ...]) -> AppCell:
+        cell = self._cells.get(key)
+        if cell is None:
+            cell = self._cells[key] = AppCell(*key)
+        return cell
+
+    def gaps(self, app: str, settings: tuple[tuple[str, frozenset[str]], ...]) -> list[KeyGap]:
+        if settings not in self._gaps:
+            self._gaps[settings] = key_gaps("", dict(settings), self.order)
+        return [KeyGap(app, g.key, g.present_in, g.missing_in) for g in self._gaps[settings]]
 
 
 # ---- values -------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from rich.text import Text
 
@@ -102,6 +103,49 @@ def summary(report: ParityReport) -> None:
         console.message("pending: downstream environments are behind (no drift)", "yellow")
     else:
         console.message("every environment is in parity", "green")
+
+
+def print_json(report: ParityReport) -> None:
+    sys.stdout.write(json_text(report) + "\n")  # as console.print_json: the text is escaped JSON
+
+
+def json_text(report: ParityReport) -> str:
+    """`console.json_text(report.to_json())`, the matrix written cell by cell.
+
+    json.dumps with an indent runs in pure Python; at 20,000 apps the matrix is 60,000 cells
+    and 13 MB. Most cells are the same object (core.parity.Matrix shares equal cells), so each
+    distinct cell is encoded once and indented into place; the rest of the report goes through
+    `console.json_text` as it is. Escaping is per character, so piecewise is the same.
+    """
+    text = console.json_text(report.to_json(apps=False))
+    if not report.apps:
+        return text
+    placeholder = '\n  "apps": {},\n'  # at two spaces only as a top-level key: strings hold no raw newline
+    return text.replace(placeholder, '\n  "apps": ' + _apps_json(report.apps) + ",\n", 1)
+
+
+def _apps_json(apps: Mapping[str, Mapping[str, AppCell]]) -> str:
+    encoded: dict[int, str] = {}
+    keys: dict[str, str] = {}
+    rows = []
+    for app, cells in apps.items():
+        items = []
+        for env, cell in cells.items():
+            if id(cell) not in encoded:
+                encoded[id(cell)] = console.json_text(cell.to_json()).replace("\n", "\n      ")
+            if env not in keys:
+                keys[env] = _json_string(env)
+            items.append(f"      {keys[env]}: {encoded[id(cell)]}")
+        row = "{\n" + ",\n".join(items) + "\n    }" if items else "{}"
+        rows.append(f"    {_json_string(app)}: {row}")
+    return "{\n" + ",\n".join(rows) + "\n  }"
+
+
+def _json_string(text: str) -> str:
+    # printable ASCII without quote or backslash is its own JSON (the common app path)
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return console.json_text(text)
 
 
 def markdown(report: ParityReport) -> None:
