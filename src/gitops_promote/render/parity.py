@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Collection, Mapping
-
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from gitops_promote.core.parity import DRIFT, PENDING, AppCell, KeyGap, PairReport, ParityReport
 from gitops_promote.core.tree import app_of
 from gitops_promote.render import console
 from gitops_promote.render.console import md, md_code, visible
-from gitops_promote.render.fit import Column, fit
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 STATE_STYLE = {PENDING: "yellow", DRIFT: "bold red"}
 
@@ -67,6 +68,11 @@ def gap_line(gap: KeyGap) -> str:
 
 
 def text(report: ParityReport) -> None:
+    # rich and the table fitter only here: JSON and markdown never load them
+    from rich.text import Text
+
+    from gitops_promote.render.fit import Column, fit
+
     out = console.out()
     # Every environment keeps its column (parity is the comparison); cells wrap instead.
     columns = [Column("app", min=8), *(Column(env, min=12) for env in report.environments)]
