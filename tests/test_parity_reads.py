@@ -50,7 +50,16 @@ def test_named_files_are_the_listing_filtered(gitops_repo: GitopsRepo) -> None:
             "apps/caf\xe9/values.yaml": "a: 1\n",
         },
     )
-    stg = repo.commit("stg", {"apps/web/Chart.yaml": None, "apps/api/values-stg.yaml": "replicaCount: 9\n"})
+    stg = repo.commit(
+        "stg",
+        {
+            "apps/web/Chart.yaml": None,
+            "apps/api/values-stg.yaml": "replicaCount: 9\n",
+            "apps/api/values.yaml": ("120000", "../web/values.yaml"),  # a type change (T)
+            "apps/web/values.yaml": None,
+            "apps/web/values.yaml/inside.yaml": "a: 1\n",  # a file became a directory
+        },
+    )
     with Repository(repo.path) as git_repo:
         tree = git_repo.write_tree(
             {
