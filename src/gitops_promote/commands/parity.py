@@ -65,7 +65,8 @@ def run(
         present = {e.codename: sha for e in envs if (sha := heads[e.codename])}  # registry order
         names = {CHART_FILE, VALUES_FILE, *(f"values-{name}.yaml" for name in present)}
         trees = named_files(repo, present, names)
-        apps = chart_dirs({p for files in trees.values() for p in files if p.endswith(CHART_FILE)})
+        # the branches share most paths: one set of them all, then one pass for the charts
+        apps = chart_dirs({p for p in set().union(*trees.values()) if p.endswith(CHART_FILE)})
         where, blobs = layout(apps, trees)
         states = {name: pair.app_states(apps) for name, pair in pairs.items()}
         cells, gaps = Matrix(read_facts(repo, blobs), registry.order).build(where, states)
@@ -78,12 +79,12 @@ def run(
 def read_facts(repo: Repository, shas: set[str]) -> dict[str | None, FileFacts]:
     """blob id -> its facts: known from an earlier run, or read (every blob through the run's
     one `cat-file` session) and parsed once however many environments and apps share it."""
-    known = facts_cache.load(repo.git_dir)
-    facts: dict[str | None, FileFacts] = {sha: known[sha] for sha in shas if sha in known}
+    facts: dict[str | None, FileFacts] = dict(facts_cache.load(repo.git_dir))
     new = sorted(shas - facts.keys())
     if new:
-        facts |= {sha: _parse(raw) for sha, raw in repo.read_blobs(new).items()}
-    if new or len(known) != len(facts):
+        for sha, raw in repo.read_blobs(new).items():
+            facts[sha] = _parse(raw)
+    if new or len(facts) != len(shas):  # something to add, or facts of files no longer there
         facts_cache.save(repo.git_dir, facts, sorted(shas))
     return facts
 

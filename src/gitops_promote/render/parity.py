@@ -131,19 +131,19 @@ def json_text(report: ParityReport) -> str:
 
 
 def _apps_json(apps: Mapping[str, Mapping[str, AppCell]]) -> str:
-    encoded: dict[int, str] = {}
-    keys: dict[str, str] = {}
+    encoded: dict[tuple[tuple[str, int], ...], str] = {}  # a row's cells (most rows are alike)
+    cells_text: dict[int, str] = {}
     rows = []
     for app, cells in apps.items():
-        items = []
-        for env, cell in cells.items():
-            if id(cell) not in encoded:
-                encoded[id(cell)] = console.json_text(cell.to_json()).replace("\n", "\n      ")
-            if env not in keys:
-                keys[env] = _json_string(env)
-            items.append(f"      {keys[env]}: {encoded[id(cell)]}")
-        row = "{\n" + ",\n".join(items) + "\n    }" if items else "{}"
-        rows.append(f"    {_json_string(app)}: {row}")
+        shape = tuple((env, id(cell)) for env, cell in cells.items())
+        if shape not in encoded:
+            items = []
+            for env, cell in cells.items():
+                if id(cell) not in cells_text:
+                    cells_text[id(cell)] = console.json_text(cell.to_json()).replace("\n", "\n      ")
+                items.append(f"      {_json_string(env)}: {cells_text[id(cell)]}")
+            encoded[shape] = "{\n" + ",\n".join(items) + "\n    }" if items else "{}"
+        rows.append(f"    {_json_string(app)}: {encoded[shape]}")
     return "{\n" + ",\n".join(rows) + "\n  }"
 
 
