@@ -79,7 +79,8 @@ def run(
 def read_facts(repo: Repository, shas: set[str]) -> dict[str | None, FileFacts]:
     """blob id -> its facts: known from an earlier run, or read (every blob through the run's
     one `cat-file` session) and parsed once however many environments and apps share it."""
-    facts: dict[str | None, FileFacts] = dict(facts_cache.load(repo.git_dir))
+    facts: dict[str | None, FileFacts] = {}  # None: no blob (Matrix looks it up as absent)
+    facts.update(facts_cache.load(repo.git_dir))
     new = sorted(shas - facts.keys())
     if new:
         for sha, raw in repo.read_blobs(new).items():
