@@ -464,11 +464,12 @@ def last_promotion(
     its apps: for the other apps, and for the whole branch, the last promotion that carried them
     is the base, so that a direct change made before the partial promotion is still drift.
     """
-    common = repo.merge_base(target_commit, source_commit)
     rollback: tuple[str, str] | None = None
-    for commit in repo.log([target_commit], first_parent=True, limit=BASE_SEARCH_LIMIT):
-        if commit.sha == common:
-            break
+    # The first-parent walk stops where the target's line reaches the source's history (a
+    # manual fast-forward: the common ancestor), so the merge base is only asked for when no
+    # promotion is found on the way (one process fewer on every everyday step).
+    walk = repo.log([target_commit, f"^{source_commit}"], first_parent=True, limit=BASE_SEARCH_LIMIT)
+    for commit in walk:
         trailers = commit.trailers()
         if trailers.get(ROLLED_BACK_TO) and rollback is None:
             rollback = (commit.sha, trailers[ROLLED_BACK_TO][0])
@@ -479,6 +480,7 @@ def last_promotion(
         found = _promotion_point(repo, commit, trailers, source_commit, source)
         if found is not None:
             return _with_rollback(repo, found, rollback)
+    common = repo.merge_base(target_commit, source_commit)
     if common is None:
         return None
     return _with_rollback(repo, LastPromotion(common, common, COMMON_ANCESTOR), rollback)
@@ -538,6 +540,8 @@ def detect_drift(
     owned: EnvSpecificPaths,
     same_content: SameContent | None = None,
 ) -> list[Drift]:
+    if base is not None and base.commit == target_commit:
+        return []  # nothing was committed on the target since it took the source's content
     since_target = [f"^{base.commit}"] if base else []
     touched_by_commit = repo.touched_paths([*since_target, target_commit])
     rollbacks = _rollback_commits(repo, since_target, target_commit) if touched_by_commit else set()
@@ -586,6 +590,8 @@ def ignoring_env_keys(repo: Repository, rules: KeyRules) -> SameContent | None:
 
 def require_git_identity(repo: Repository, commit: str = "the promotion commit") -> None:
     """commit-tree needs an author; say how to set one instead of git's terse message."""
+    if repo.identity_configured():
+        return  # user.name and user.email are set: nothing for git to guess, no process
     try:
         # one `git var`: both identities come from the same user.* settings (issue 11)
         repo.run(["var", "GIT_COMMITTER_IDENT"], what="find the committer identity")

@@ -177,9 +177,9 @@ class StepTrees:
         src, dst = self.source.codename, self.target.codename
         # Missing keys are news only where the source's copy changed since the last promotion.
         kept = [a.path for a in self.plan.actions if a.action == KEPT and is_yaml_path(a.path)]
-        if kept and base is not None:
-            fresh = self.repo.changed_paths(base.pending_since, source_commit)
-            kept = [path for path in kept if path in fresh]
+        if kept and base is not None:  # the source's copies then and now, looked up in one round
+            then = self.repo.entries_at(base.pending_since, kept)
+            kept = [path for path in kept if then[path] != self.source_tree.get(path)]
         kept_blobs, kept_set = self._kept_file_blobs(kept), set(kept)
         for action in self.plan.actions:
             if action.action == SEEDED:
