@@ -93,7 +93,8 @@ def test_no_whole_tree_listing_for_a_one_file_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_change: Path, command: str
 ) -> None:
     calls = counted(tmp_path, monkeypatch, one_change, COMMANDS[command])
-    assert not [c for c in calls if c[0] == "ls-tree" and "-r" in c]
+    # a listing limited by pathspecs (a removed app's Application) is the size of what it names
+    assert not [c for c in calls if c[0] == "ls-tree" and "-r" in c and "--" not in c]
 
 
 @pytest.mark.xfail(strict=True, reason="9 today: mktree and commit-tree are two processes (fast-import could be one)")

@@ -118,6 +118,12 @@ class StepTrees:
         candidates = {d for path in gone for d in iter_parents(path)}
         return {d for d in candidates if not self.result_has_dir(d)}
 
+    def _layout_applications(self, names: set[str]) -> dict[str, TreeEntry]:
+        """The target's files at its layout's Application paths for apps named `names`."""
+        base = f"argocd/{self.target.codename}/apps/"
+        wanted = sorted(f"{base}{name}{suffix}" for name in names for suffix in (".yaml", ".yml", ""))
+        return self.repo.ls_tree(self.target_tree.commit, wanted) if wanted else {}
+
     def result_has_dir(self, directory: str) -> bool:
         """Does the promoted tree hold a file under `directory`?
 
@@ -143,19 +149,21 @@ class StepTrees:
         """(path, parsed document) of the target's own YAML files that declare an Application
         deploying from a directory the promotion removes.
 
-        Such a file names the directory, so `git grep` for the removed directories' names finds
-        every candidate without listing the tree. A path neither differing nor changed is the
+        Looked for where such a file can be without listing the tree (docs/repository-layout.md):
+        among the target's own files that differ between the branches, and at the layout's
+        Application of each removed directory's app (`argocd/<env>/apps/<name>.yaml`, or a
+        directory `argocd/<env>/apps/<name>/`). A path neither differing nor changed is the
         target's in the promoted tree too.
         """
         plan = self.plan
-        names = {d.rsplit("/", 1)[-1] for d in removed}
+        candidates = {p: e for p, (_, e) in plan.files.items() if e is not None}
+        candidates.update(self._layout_applications({d.rsplit("/", 1)[-1] for d in removed}))
         paths = [
             p
-            for p in self.repo.files_mentioning(self.target_tree.commit, names)
-            if self.owned.owns(p)
+            for p, entry in sorted(candidates.items())
+            if entry.kind == "blob"
+            and self.owned.owns(p)
             and is_yaml_path(p)
-            and (entry := self.target_tree.get(p)) is not None
-            and entry.kind == "blob"
             and ((p not in plan.files and p not in plan.changes) or plan.entries.get(p) == entry)
         ]
         blobs = self._read(paths)
@@ -177,9 +185,11 @@ class StepTrees:
         src, dst = self.source.codename, self.target.codename
         # Missing keys are news only where the source's copy changed since the last promotion.
         kept = [a.path for a in self.plan.actions if a.action == KEPT and is_yaml_path(a.path)]
-        if kept and base is not None:  # the source's copies then and now, looked up in one round
-            then = self.repo.entries_at(base.pending_since, kept)
-            kept = [path for path in kept if then[path] != self.source_tree.get(path)]
+        if kept and base is not None and base.pending_since != source_commit:
+            # one diff-tree: its output is the change, where looking up thousands of kept env
+            # files would read a tree per app
+            fresh = self.repo.changed_paths(base.pending_since, source_commit)
+            kept = [path for path in kept if path in fresh]
         kept_blobs, kept_set = self._kept_file_blobs(kept), set(kept)
         for action in self.plan.actions:
             if action.action == SEEDED:
@@ -343,14 +353,12 @@ class StepTrees:
         candidates = {a.path for a in plan.actions if a.action != KEPT}
         if any(a.action in (DELETED, ORPHANED) for a in plan.actions):
             candidates |= {p for p in {*plan.files, *plan.changes} if entries.get(p) != self.target_tree.get(p)}
-            # A kept Application a removal breaks names the removed file or its directory.
+            # A kept Application a removal breaks is the target's own: among the differing
+            # files, or the layout's Application of an app that lost files.
             removed = [a.path for a in plan.actions if a.action in (DELETED, ORPHANED)]
-            names = {part for path in removed for part in path.rsplit("/", 2)[-2:]}
-            candidates |= {
-                p
-                for p in self.repo.files_mentioning(self.target_tree.commit, names)
-                if self.owned.owns(p) and p in entries
-            }
+            names = {parent.rsplit("/", 1)[-1] for path in removed for parent in iter_parents(path)}
+            layout = self._layout_applications(names)
+            candidates |= {p for p in {*plan.files, *layout} if self.owned.owns(p) and p in entries}
         paths = [
             p
             for p in sorted(candidates)
