@@ -27,7 +27,7 @@ from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
 from gitops_promote.core.tree import Tree, TreeEntry
 from gitops_promote.core.treediff import DiffRecord
-from gitops_promote.errors import GitError, UsageError
+from gitops_promote.errors import ConfigError, GitError, UsageError
 
 ZERO_SHA = "0" * 40  # SHA-1's null id; a Repository's own is `repo.zero_sha` (SHA-256: 64 zeros)
 OBJECT_ID_LENGTH = {"sha1": 40, "sha256": 64}
@@ -210,7 +210,7 @@ class Repository:
         # small files read by (commit, path): commits are immutable, so this never goes stale
         self._files_at: dict[tuple[str, str], bytes | None] = {}
         self._branch_refs: list[str] | None = None
-        self._remotes: list[str] | None = None
+        self._config: dict[str, list[str | None]] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -302,36 +302,18 @@ class Repository:
             )
         return found
 
-    def ls_tree(self, commit: str) -> dict[str, TreeEntry]:
-        """Every blob, symlink and gitlink of a commit's tree, by path."""
-        out = self.run(["ls-tree", "-r", "-z", "--full-tree", commit], what="list a tree")
+    def ls_tree(self, commit: str, under: Sequence[str] = ()) -> dict[str, TreeEntry]:
+        """Every blob, symlink and gitlink of a commit's tree, by path; with `under`, only those
+        at or below these paths (literal pathspecs: a listing the size of those directories)."""
+        pathspecs = ["--", *under] if under else []
+        out = self.run(
+            ["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit, *pathspecs], what="list a tree"
+        )
         # One regex pass: the listing of a 14,000-file repository is parsed in a few ms.
         return {
             path.decode("utf-8", "surrogateescape"): TreeEntry(mode.decode(), sha.decode())
             for mode, sha, path in _LS_TREE_RECORD.findall(out)
         }
-
-    def ls_tree_pair(self, base: str, other: str) -> tuple[dict[str, TreeEntry], dict[str, TreeEntry]]:
-        """Both commits' listings: `base` listed in full, `other` derived from `diff-tree`.
-
-        Two environment branches share almost every file, so the second listing costs only
-        their differences instead of another 14,000 entries to parse.
-        """
-        first = self.ls_tree(base)
-        second = dict(first)
-        out = self.run(
-            ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--end-of-options", base, other],
-            what="compare two trees",
-        )
-        fields = out.split(b"\0")
-        for meta, raw_path in zip(fields[0:-1:2], fields[1::2], strict=True):
-            _old_mode, new_mode, _old_sha, new_sha, status = meta[1:].decode().split(" ")
-            path = raw_path.decode("utf-8", "surrogateescape")
-            if status == "D":
-                del second[path]
-            else:
-                second[path] = TreeEntry(new_mode, new_sha)
-        return first, second
 
     def tree_diff(self, source: str, target: str) -> list[DiffRecord]:
         """Every path that differs between two trees, directories included (`diff-tree -r -t`).
@@ -531,9 +513,24 @@ class Repository:
         raise GitError(f"git could not create the promotion commit: {message}")
 
     def config_bool(self, key: str) -> bool:
-        """A boolean setting as git reads it (repository, global and system config)."""
-        out = self._run_raw(["config", "--type=bool", "--get", key], ok_codes=(0, 1), what=f"read {key}")
-        return _decode(out or b"").strip() == "true"
+        """A boolean setting as git reads it (the last value wins; a bare key is true)."""
+        values = self.config().get(key.lower())
+        if not values:
+            return False
+        value = values[-1]
+        if value is None:
+            return True
+        text = value.strip().lower()
+        if text in ("true", "yes", "on"):
+            return True
+        if text in ("false", "no", "off", ""):
+            return False
+        try:
+            return int(text, 0) != 0
+        except ValueError:
+            raise ConfigError(
+                f"git setting {key}={value!r} is not a boolean", hint=f"fix it: git config {key} true"
+            ) from None
 
     def signing_configured(self) -> bool:
         """Would `git commit` sign here? (commit.gpgSign; commit-tree itself ignores it.)"""
@@ -777,15 +774,35 @@ class Repository:
         self._in_work_tree(["read-tree", "--reset", "-u", "HEAD"], "check out " + branch)
 
     # ---- remotes --------------------------------------------------------------------------
+    def config(self) -> dict[str, list[str | None]]:
+        """Every setting git reads here (system, global, repository, includes), from one
+        `git config -z --list` per run: remotes, signing and identity are asked of it.
+        Keys as git prints them (section and name lower-case); None: a key without `=`."""
+        if self._config is None:
+            out = self._run_raw(["config", "-z", "--list"], ok_codes=(0, 1), what="read the configuration") or b""
+            found: dict[str, list[str | None]] = {}
+            for record in out.split(b"\0"):
+                if record:
+                    key, newline, value = _decode(record).partition("\n")
+                    found.setdefault(key, []).append(value if newline else None)
+            self._config = found
+        return self._config
+
     def remotes(self) -> list[str]:
-        if self._remotes is None:  # asked by every planned step of status and parity
-            self._remotes = _decode(self.run(["remote"])).split()
-        return list(self._remotes)
+        names = (key[len("remote.") :].rpartition(".")[0] for key in self.config() if key.startswith("remote."))
+        return list(dict.fromkeys(name for name in names if name))
+
+    def identity_configured(self) -> bool:
+        """Does git have a name and an e-mail to record without guessing one (`git var` not needed)?"""
+        config = self.config()
+        return all(
+            os.environ.get(f"GIT_COMMITTER_{what.upper()}") or (config.get(f"user.{what}") or [None])[-1]
+            for what in ("name", "email")
+        )
 
     def remote_url(self, remote: str) -> str:
         """The URL configured for `remote`, as written (before any url.*.insteadOf rewriting)."""
-        out = self._run_raw(["config", "--get", f"remote.{remote}.url"], ok_codes=(0, 1))
-        return _decode(out or b"").strip()
+        return (self.config().get(f"remote.{remote}.url") or [None])[-1] or ""
 
     def remote_heads(self, remote: str, branches: Sequence[str]) -> dict[str, str]:
         """branch -> sha on the remote, for the branches that exist there."""
