@@ -113,3 +113,18 @@ def test_records_of_a_real_diff_include_the_directories(tmp_path: Path) -> None:
     with Repository(repo_path) as repo:
         found = repo.tree_diff("refs/heads/dev", "refs/heads/stg")
     assert any(r.is_tree_record for r in found) and any(not r.is_tree_record for r in found)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_changed_among_is_the_diff_restricted_to_the_paths_asked(tmp_path: Path, seed: int) -> None:
+    """The in-process walk that prunes equal trees answers what diff-tree answers."""
+    repo_path = build_random(tmp_path / "repo.git", seed)
+    with Repository(repo_path) as repo:
+        dev, stg = repo.resolve_commit("refs/heads/dev"), repo.resolve_commit("refs/heads/stg")
+        assert dev and stg
+        every = sorted({*repo.ls_tree(dev), *repo.ls_tree(stg), "apps/none/x.yaml", "top-level-absent"})
+        expected = repo.changed_paths(dev, stg)
+        assert repo.changed_among(dev, stg, every) == expected & set(every)
+        some = every[::3]
+        assert repo.changed_among(stg, dev, some) == expected & set(some)
+        assert repo.changed_among(dev, dev, every) == set()

@@ -211,6 +211,7 @@ class Repository:
         self._files_at: dict[tuple[str, str], bytes | None] = {}
         self._branch_refs: list[str] | None = None
         self._config: dict[str, list[str | None]] | None = None
+        self._trees: dict[str, treewriter.RawEntries | None] = {}  # parsed tree objects by id
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -403,8 +404,14 @@ class Repository:
             raise RuntimeError(f"git wrote trees {written[:3]}..., expected {[t.oid for t in trees][:3]}...")
         return trees[-1].oid
 
-    def _read_trees(self, ids: Sequence[str]) -> dict[str, bytes | None]:
-        return {oid: got[1] if got and got[0] == "tree" else None for oid, got in self.objects.read_many(ids).items()}
+    def _read_trees(self, ids: Sequence[str]) -> dict[str, treewriter.RawEntries | None]:
+        """Parsed trees by id, each read and parsed once per run (an id names one content:
+        the 20,000-entry `apps/` tree is on the way to every lookup)."""
+        cache = self._trees
+        wanted = [oid for oid in dict.fromkeys(ids) if oid not in cache]
+        for oid, got in self.objects.read_many(wanted).items() if wanted else ():
+            cache[oid] = treewriter.parse_tree(got[1], self.id_length // 2) if got and got[0] == "tree" else None
+        return {oid: cache[oid] for oid in ids}
 
     def ls_path(self, commit: str, path: str) -> TreeEntry | None:
         return self.entries_at(commit, [path])[path]
@@ -424,6 +431,38 @@ class Repository:
             raw = found.get(parent, {}).get(_encode(name))
             result[path] = None if raw is None else TreeEntry(_decode(raw[0]).rjust(6, "0"), raw[1].hex())
         return result
+
+    def changed_among(self, old: str, new: str, paths: Iterable[str]) -> set[str]:
+        """Which of `paths` have another entry in `new` than in `old`.
+
+        Both trees are walked down together, one depth at a time through the run's cat-file
+        session, and only into directories whose ids differ: thousands of paths of which one
+        changed cost the trees on the way to that one (a diff-tree, restricted, in-process).
+        """
+        wanted = list(dict.fromkeys(paths))
+        dirs = treewriter.touched_directories(wanted)
+        sides: dict[str, tuple[str | None, str | None]] = {"": (self.tree_of(old), self.tree_of(new))}
+        parsed: dict[str, tuple[treewriter.RawEntries, treewriter.RawEntries]] = {}
+        for depth in range(max(d.count("/") + 1 if d else 0 for d in dirs) + 1):
+            level = [d for d in sides if (d.count("/") + 1 if d else 0) == depth]
+            trees = self._read_trees([oid for d in level for oid in sides[d] if oid])
+            for directory in level:
+                a, b = sides[directory]
+                parsed[directory] = (trees.get(a) or {} if a else {}, trees.get(b) or {} if b else {})
+            for directory in [d for d in dirs if d and d.count("/") == depth and d.rpartition("/")[0] in parsed]:
+                key = _encode(directory.rpartition("/")[2])
+                a_entries, b_entries = parsed[directory.rpartition("/")[0]]
+                before, after = a_entries.get(key), b_entries.get(key)
+                if before != after:  # the same id on both sides: nothing under it changed
+                    sides[directory] = (_tree_id(before), _tree_id(after))
+        changed = set()
+        for path in wanted:
+            parent, _, name = path.rpartition("/")
+            if parent in parsed:
+                a_entries, b_entries = parsed[parent]
+                if a_entries.get(_encode(name)) != b_entries.get(_encode(name)):
+                    changed.add(path)
+        return changed
 
     def blob_id(self, data: bytes) -> str:
         """The id `data` has (or would have) as a blob, without writing it."""
@@ -916,6 +955,10 @@ class Repository:
 # client (fetch first, non-fast-forward), or by the server when two pushes update the branch at
 # the same moment ("cannot lock ref 'refs/heads/stg': is at X but expected Y").
 _LOST_RACE = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref")
+
+
+def _tree_id(entry: tuple[bytes, bytes] | None) -> str | None:
+    return entry[1].hex() if entry is not None and entry[0] == treewriter.TREE_MODE else None
 
 
 def _lost_race(porcelain: str) -> bool:

@@ -185,10 +185,8 @@ class StepTrees:
         src, dst = self.source.codename, self.target.codename
         # Missing keys are news only where the source's copy changed since the last promotion.
         kept = [a.path for a in self.plan.actions if a.action == KEPT and is_yaml_path(a.path)]
-        if kept and base is not None and base.pending_since != source_commit:
-            # one diff-tree: its output is the change, where looking up thousands of kept env
-            # files would read a tree per app
-            fresh = self.repo.changed_paths(base.pending_since, source_commit)
+        if kept and base is not None:  # only the trees that changed since then are read
+            fresh = self.repo.changed_among(base.pending_since, source_commit, kept)
             kept = [path for path in kept if path in fresh]
         kept_blobs, kept_set = self._kept_file_blobs(kept), set(kept)
         for action in self.plan.actions:
