@@ -67,7 +67,7 @@ def _facts(record: list[Any]) -> FileFacts:
     return FileFacts(problem, version, app_version, image, None if keys is None else frozenset(map(str, keys)))
 
 
-def save(git_dir: Path, facts: Mapping[str | None, FileFacts], shas: Iterable[str]) -> None:
+def save(git_dir: Path, facts: Mapping[str, FileFacts], shas: Iterable[str]) -> None:
     """Keep the facts of `shas` (this run's files: what other runs knew is dropped).
 
     Most files say the same as many others (every values-dev.yaml sets the same keys, most

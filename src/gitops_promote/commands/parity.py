@@ -16,11 +16,12 @@ changed ones after.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from gitops_promote.adapters import facts_cache
 from gitops_promote.adapters.git import Repository
-from gitops_promote.adapters.listing import named_files
+from gitops_promote.adapters.listing import NamedFiles, named_files
 from gitops_promote.adapters.yaml_data import YamlSyntaxError, first_document
 from gitops_promote.commands._branchlog import MERGE, entries
 from gitops_promote.commands._context import bootstrap_registry
@@ -28,14 +29,16 @@ from gitops_promote.commands._engine import Prepared, prepare_step, sync_existin
 from gitops_promote.core.helm import chart_dirs
 from gitops_promote.core.parity import (
     CHART_FILE,
+    AppCell,
     FileFacts,
     HandMerge,
+    KeyGap,
     Matrix,
     PairReport,
     ParityReport,
     broken_file,
     file_facts,
-    layout,
+    needed_blobs,
 )
 from gitops_promote.core.promotion import KEPT
 
@@ -67,27 +70,35 @@ def run(
         trees = named_files(repo, present, names)
         # the branches share most paths: one set of them all, then one pass for the charts
         apps = chart_dirs({p for p in set().union(*trees.values()) if p.endswith(CHART_FILE)})
-        where, blobs = layout(apps, trees)
         states = {name: pair.app_states(apps) for name, pair in pairs.items()}
-        cells, gaps = Matrix(read_facts(repo, blobs), registry.order).build(where, states)
+        cells, gaps = matrix(repo, apps, trees, states, registry.order)
         missing = [name for name, sha in heads.items() if sha is None]
         order = [e.codename for e in envs]
         pair_list = [pairs[d] for d in order if d in pairs]
         return ParityReport(order, cells, pair_list, gaps, missing, list(warnings.values()))
 
 
-def read_facts(repo: Repository, shas: set[str]) -> dict[str | None, FileFacts]:
-    """blob id -> its facts: known from an earlier run, or read (every blob through the run's
-    one `cat-file` session) and parsed once however many environments and apps share it."""
-    facts: dict[str | None, FileFacts] = {}  # None: no blob (Matrix looks it up as absent)
-    facts.update(facts_cache.load(repo.git_dir))
-    new = sorted(shas - facts.keys())
-    if new:
-        for sha, raw in repo.read_blobs(new).items():
-            facts[sha] = _parse(raw)
-    if new or len(facts) != len(shas):  # something to add, or facts of files no longer there
-        facts_cache.save(repo.git_dir, facts, sorted(shas))
-    return facts
+def matrix(
+    repo: Repository,
+    apps: list[str],
+    trees: dict[str, NamedFiles],
+    states: dict[str, dict[str, str]],
+    order: Sequence[str],
+) -> tuple[dict[str, dict[str, AppCell]], list[KeyGap]]:
+    """The cells and key gaps, from what each file says: known from an earlier run (by blob
+    id), else read (every blob through the run's one `cat-file` session) and parsed once
+    however many environments and apps share it; the new knowledge is kept for the next run."""
+    table = Matrix(facts_cache.load(repo.git_dir), order)
+    built = table.build(apps, trees, states)
+    if not isinstance(built, set):
+        return built
+    new = {sha: _parse(raw) for sha, raw in repo.read_blobs(sorted(built)).items()}
+    table.learn(new)
+    built = table.build(apps, trees, states)
+    assert not isinstance(built, set), "every file was read"
+    used = needed_blobs(apps, trees)
+    facts_cache.save(repo.git_dir, {sha: table.facts[sha] for sha in used}, sorted(used))
+    return built
 
 
 def _parse(raw: bytes) -> FileFacts:

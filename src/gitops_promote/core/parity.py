@@ -255,9 +255,6 @@ def effective_tag(values: FileFacts, overlay: FileFacts) -> str | None:
 # ---- the matrix ----------------------------------------------------------------------------------
 
 Files = Mapping[str, "str | None"]  # path -> blob id of an environment's files (None: a submodule)
-# Per app, per environment: None when it has no Chart.yaml there, else the blob ids of its
-# Chart.yaml, values.yaml and values-<env>.yaml (None: absent or a submodule).
-Layout = dict[str, dict[str, "tuple[str | None, str | None, str | None] | None"]]
 
 
 def app_files(app: str, env: str) -> tuple[str, str, str]:
@@ -266,21 +263,15 @@ def app_files(app: str, env: str) -> tuple[str, str, str]:
     return f"{base}{CHART_FILE}", f"{base}values.yaml", f"{base}values-{env}.yaml"
 
 
-def layout(apps: Iterable[str], trees: Mapping[str, Files]) -> tuple[Layout, set[str]]:
-    """Where each app's files are in each environment, and every blob id the matrix reads."""
-    found: Layout = {}
+def needed_blobs(apps: Iterable[str], trees: Mapping[str, Files]) -> set[str]:
+    """Blob ids of every file the matrix reads (an app's files where it has a Chart.yaml)."""
     wanted: set[str | None] = set()
     for app in apps:
-        base = "" if app == "." else app + "/"
-        chart_path, values_path = f"{base}{CHART_FILE}", f"{base}values.yaml"
-        row = found[app] = {}
         for env, files in trees.items():
-            if chart_path not in files:
-                row[env] = None
-                continue
-            blobs = row[env] = (files[chart_path], files.get(values_path), files.get(f"{base}values-{env}.yaml"))
-            wanted.update(blobs)
-    return found, {sha for sha in wanted if sha is not None}
+            chart, values, overlay = app_files(app, env)
+            if chart in files:
+                wanted.update((files[chart], files.get(values), files.get(overlay)))
+    return {sha for sha in wanted if sha is not None}
 
 
 class Matrix:
@@ -291,60 +282,70 @@ class Matrix:
     frozen) and the gaps of a combination of key sets are computed once.
     """
 
-    def __init__(self, facts: Mapping[str | None, FileFacts], order: Sequence[str]) -> None:
-        self.facts, self.order = facts, order
+    def __init__(self, facts: Mapping[str, FileFacts], order: Sequence[str]) -> None:
+        self.facts: dict[str | None, FileFacts] = {None: ABSENT_FILE}  # None: no blob to read
+        self.facts.update(facts)
+        self.order = order
         self._tags: dict[tuple[Any, Any], str | None] = {}
         self._cells: dict[tuple[Any, ...], AppCell] = {}
         self._gaps: dict[tuple[tuple[str, frozenset[str]], ...], list[KeyGap]] = {}
 
+    def learn(self, facts: Mapping[str, FileFacts]) -> None:
+        self.facts.update(facts)
+
     def build(
-        self, where: Layout, states: Mapping[str, Mapping[str, str]]
-    ) -> tuple[dict[str, dict[str, AppCell]], list[KeyGap]]:
-        """`states`: per downstream environment of a planned pair, the apps its differences touch."""
+        self, apps: Iterable[str], trees: Mapping[str, Files], states: Mapping[str, Mapping[str, str]]
+    ) -> tuple[dict[str, dict[str, AppCell]], list[KeyGap]] | set[str]:
+        """The cells and gaps; or, when some files' facts are not known yet, their blob ids
+        (`learn` them, then build again). One pass: most runs know every file already.
+
+        `states`: per downstream environment of a planned pair, the apps its differences touch.
+        """
+        facts, missing = self.facts, set[str | None]()
         cells: dict[str, dict[str, AppCell]] = {}
         gaps: list[KeyGap] = []
-        for app, places in where.items():
+        envs = [(env, files, f"values-{env}.yaml", states.get(env)) for env, files in trees.items()]
+        for app in apps:
+            base = "" if app == "." else app + "/"
+            chart_path, values_path = base + CHART_FILE, base + "values.yaml"
             row: dict[str, AppCell] = {}
             settings: list[tuple[str, frozenset[str]]] = []
-            for env, blobs in places.items():
-                paired = states.get(env)
+            for env, files, overlay_name, paired in envs:
                 state = paired.get(app, SAME) if paired is not None else None
-                if blobs is None:
+                if chart_path not in files:
                     row[env] = self.absent(state)
                     continue
-                row[env], keys = self.cell(app, env, blobs, state or SAME)
-                if keys is not None:
-                    settings.append((env, keys))
+                blobs = (files[chart_path], files.get(values_path), files.get(base + overlay_name))
+                found = (facts.get(blobs[0]), facts.get(blobs[1]), facts.get(blobs[2]))
+                if found[0] is None or found[1] is None or found[2] is None:
+                    missing.update(sha for sha in blobs if sha not in facts)
+                    continue
+                row[env] = self.cell(app, env, found, state or SAME)
+                if found[2].keys is not None:
+                    settings.append((env, found[2].keys))
             cells[app] = row
             gaps += self.gaps(app, tuple(settings))
-        return cells, gaps
+        return {sha for sha in missing if sha is not None} if missing else (cells, gaps)
 
     def absent(self, state: str | None) -> AppCell:
         """An app without a Chart.yaml here (`state` None: no pair plans this environment)."""
         return self._shared((False, None, None, None, state if state is not None and state != SAME else ABSENT))
 
-    def cell(
-        self, app: str, env: str, blobs: tuple[str | None, str | None, str | None], state: str
-    ) -> tuple[AppCell, frozenset[str] | None]:
-        """One app in one environment, and the keys its env file sets (None: not a mapping)."""
-        facts = self.facts
-        chart, values, overlay = (
-            facts.get(blobs[0], ABSENT_FILE),
-            facts.get(blobs[1], ABSENT_FILE),
-            facts.get(blobs[2], ABSENT_FILE),
-        )
+    def cell(self, app: str, env: str, found: tuple[FileFacts | None, ...], state: str) -> AppCell:
+        """One app in one environment from its Chart.yaml, values.yaml and env file's facts."""
+        chart, values, overlay = (f if f is not None else ABSENT_FILE for f in found)
         tag_key = (values.image, overlay.image)
         if tag_key not in self._tags:
             self._tags[tag_key] = effective_tag(values, overlay)
         tag = self._tags[tag_key]
         if chart.problem or values.problem or overlay.problem:
             problems = tuple(
-                f"{path}: not valid YAML ({found.problem})"
-                for path, found in zip(app_files(app, env), (chart, values, overlay), strict=True)
-                if found.problem
+                f"{path}: not valid YAML ({facts.problem})"
+                for path, facts in zip(app_files(app, env), (chart, values, overlay), strict=True)
+                if facts.problem
             )
-            return AppCell(True, chart.version, chart.app_version, tag, state, problems), overlay.keys
-        return self._shared((True, chart.version, chart.app_version, tag, state)), overlay.keys
+            return AppCell(True, chart.version, chart.app_version, tag, state, problems)
+        return self._shared((True, chart.version, chart.app_version, tag, state))
 
     def _shared(self, key: tuple[Any, ...]) -> AppCell:
         cell = self._cells.get(key)
