@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_parity_index import CORPUS
 from test_yaml_limits import billion_laughs
 
-from gitops_promote.adapters import facts_cache
+from gitops_promote.adapters import facts_cache, listing
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.listing import named_files
 from gitops_promote.adapters.yaml_data import first_document
@@ -70,11 +70,22 @@ def test_named_files_are_the_listing_filtered(gitops_repo: GitopsRepo) -> None:
         prd = git_repo.commit_tree(tree, [repo.head("prd")], "a submodule named Chart.yaml")
         commits = {"dev": dev, "stg": stg, "prd": prd}
         found = named_files(git_repo, commits, NAMES)
+        kept = git_repo.git_dir / listing.LISTING_FILE
+        assert kept.is_file() and named_files(git_repo, commits, NAMES) == found  # read back by tree id
+        kept.write_bytes(kept.read_bytes()[:-5])  # damaged: listed again
+        assert named_files(git_repo, commits, NAMES) == found
+        assert (
+            named_files(git_repo, commits, NAMES[:2])
+            == {  # other names: another key
+                env: {p: s for p, s in files.items() if p.rpartition("/")[2] in NAMES[:2]}
+                for env, files in found.items()
+            }
+        )
         for env, commit in commits.items():
-            listing = git_repo.ls_tree(commit)
+            entries = git_repo.ls_tree(commit)
             expected = {
                 path: None if entry.kind == "commit" else entry.sha
-                for path, entry in listing.items()
+                for path, entry in entries.items()
                 if path.rpartition("/")[2] in NAMES
             }
             assert found[env] == expected, env
@@ -220,6 +231,7 @@ def test_a_cache_that_cannot_be_written_is_done_without(gitops_repo: GitopsRepo)
     (A directory in the file's place makes the write fail even for root.)"""
     git_dir = Path(git(gitops_repo.path, "rev-parse", "--absolute-git-dir"))
     (git_dir / facts_cache.FILE_NAME).mkdir()
+    (git_dir / listing.LISTING_FILE).mkdir()
     before = sorted(p.name for p in git_dir.iterdir())
     first = run_cli(gitops_repo.path, "parity", "-o", "json", "--no-fetch")
     second = run_cli(gitops_repo.path, "parity", "-o", "json", "--no-fetch")

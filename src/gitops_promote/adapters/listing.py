@@ -5,12 +5,19 @@ Chart.yaml, values.yaml and the environment's values file. Building a 140,000-en
 TreeEntry objects per branch (20,000 apps) to look up 60,000 of them cost more than reading
 them; here the raw `ls-tree -r -z` bytes are split once and only the wanted names are kept.
 The other commits are derived from `diff-tree` against the first: environment branches share
-almost every file, so their listings cost their differences.
+almost every file, so their listings cost their differences. The first listing is kept in the
+git directory by tree id (`gitops-parity-listing`, one tree): a tree never changes, and the
+next run on the same upstream head reads it back instead of listing 140,000 entries again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Collection, Mapping
+from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.core.tree import MODE_GITLINK
@@ -28,7 +35,7 @@ def named_files(repo: Repository, commits: Mapping[str, str], names: Collection[
     first: tuple[str, NamedFiles] | None = None
     for key, commit in commits.items():
         if first is None:
-            first = (commit, _listed(repo, commit, wanted))
+            first = (commit, _first(repo, commit, wanted))
             found[key] = first[1]
         else:
             found[key] = _derived(repo, first, commit, wanted)
@@ -37,6 +44,49 @@ def named_files(repo: Repository, commits: Mapping[str, str], names: Collection[
 
 def _base(path: bytes) -> bytes:
     return path.rpartition(b"/")[2]
+
+
+LISTING_FILE = "gitops-parity-listing"
+_FORMAT = "gitops-parity-listing 1"
+
+
+def _first(repo: Repository, commit: str, wanted: set[bytes]) -> NamedFiles:
+    tree = repo.tree_of(commit)
+    key = f"{_FORMAT} {tree} {','.join(sorted(n.decode() for n in wanted))}"
+    files = _load(repo.git_dir, key)
+    if files is None:
+        files = _listed(repo, commit, wanted)
+        _save(repo.git_dir, key, files)
+    return files
+
+
+def _load(git_dir: Path, key: str) -> NamedFiles | None:
+    try:
+        header, _newline, body = (git_dir / LISTING_FILE).read_bytes().partition(b"\n")
+        if header != f"{key} {hashlib.sha256(body).hexdigest()}".encode():
+            return None
+        paths, shas = json.loads(body)
+        files = dict(zip(paths, shas, strict=True))
+        return (
+            files if all(isinstance(p, str) for p in paths) and all(isinstance(s, str | None) for s in shas) else None
+        )
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _save(git_dir: Path, key: str, files: NamedFiles) -> None:
+    body = json.dumps([list(files), list(files.values())], separators=(",", ":")).encode("ascii")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f"{LISTING_FILE}.", dir=git_dir)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(f"{key} {hashlib.sha256(body).hexdigest()}\n".encode() + body)
+            os.replace(temporary, git_dir / LISTING_FILE)  # atomic: a concurrent run reads old or new
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass  # a read-only repository: the next run lists the tree again
 
 
 def _listed(repo: Repository, commit: str, wanted: set[bytes]) -> NamedFiles:
