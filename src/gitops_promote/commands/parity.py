@@ -7,11 +7,11 @@ downstream branch since its last promotion are listed as hand merges (a hand mer
 upstream is itself recognised as the last promotion).
 
 The matrix reads three files per app and environment (Chart.yaml, values.yaml,
-values-<env>.yaml): their blob ids come from one `ls-tree` and a `diff-tree` per other branch
-(adapters/listing.py), never from the planned steps' listings; what each blob says is parsed
-once, kept by blob id between runs (adapters/facts_cache.py), and equal cells are shared
-(core.parity.Matrix). At 20,000 apps that is 100,000 files on the first run and only the
-changed ones after.
+values-<env>.yaml): their blob ids come from one `ls-tree` (kept by tree id between runs) and
+a `diff-tree` per other branch (adapters/listing.py), never from the planned steps; what each
+blob says is parsed once, kept by blob id between runs (adapters/facts_cache.py), and equal
+cells are shared (core.parity.Matrix). At 20,000 apps that is 100,000 files on the first run
+and only the changed ones after.
 """
 
 from __future__ import annotations
