@@ -25,7 +25,7 @@ from gitops_promote.adapters.yaml_data import first_document
 from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, decode, load_documents
 from gitops_promote.commands import parity as command
 from gitops_promote.core.helm import deep_merge, leaf_keys
-from gitops_promote.core.parity import FileFacts, broken_file, effective_tag, file_facts, image_tag
+from gitops_promote.core.parity import FileFacts, Row, broken_file, effective_tag, file_facts, image_tag
 from gitops_promote.core.yamlload import MAX_FILE_BYTES
 from gitops_promote.render import console
 from gitops_promote.render.parity import json_text
@@ -222,6 +222,7 @@ def test_parity_reads_each_file_once_across_runs(gitops_repo: GitopsRepo, monkey
     assert third["apps"]["apps/api"]["dev"]["image_tag"] == "fresh"
     assert parsed == [b"image: {tag: fresh}\n"]  # only the new blob
     cache.write_bytes(b"garbage")  # a damaged file is read around, then written again
+    (cache.parent / facts_cache.TABLES_FILE).write_bytes(b"garbage too")
     assert run_cli(repo.path, "parity", "-o", "json").json() == third
     assert len(facts_cache.load(cache.parent)) > 5
 
@@ -232,6 +233,7 @@ def test_a_cache_that_cannot_be_written_is_done_without(gitops_repo: GitopsRepo)
     git_dir = Path(git(gitops_repo.path, "rev-parse", "--absolute-git-dir"))
     (git_dir / facts_cache.FILE_NAME).mkdir()
     (git_dir / listing.LISTING_FILE).mkdir()
+    (git_dir / facts_cache.TABLES_FILE).mkdir()
     before = sorted(p.name for p in git_dir.iterdir())
     first = run_cli(gitops_repo.path, "parity", "-o", "json", "--no-fetch")
     second = run_cli(gitops_repo.path, "parity", "-o", "json", "--no-fetch")
@@ -279,3 +281,19 @@ def test_parity_reads_no_full_listing_of_the_prepared_steps() -> None:
 def test_facts_are_plain_values() -> None:
     assert isinstance(file_facts({"image": {"tag": 1}}), FileFacts)
     assert file_facts({"image": {"tag": 1}}).image == "tag:1"
+
+
+def test_tables_round_trip_by_tree_and_environment(tmp_path: Path) -> None:
+    rows = {
+        "apps/a": Row("1", None, "t", (), frozenset({"env.A", "x"})),
+        "apps/b": Row(None, None, None, ("apps/b/values.yaml: not valid YAML (\u202e)",), None),
+        "": None,  # a root Chart.yaml: not read
+    }
+    keys = {"dev": "a" * 40 + " dev", "stg": "b" * 40 + " stg"}
+    facts_cache.save_tables(tmp_path, keys, {"dev": rows, "stg": {"apps/a": rows["apps/a"]}})
+    assert facts_cache.load_tables(tmp_path, keys) == {"dev": rows, "stg": {"apps/a": rows["apps/a"]}}
+    assert facts_cache.load_tables(tmp_path, {"dev": keys["dev"]}) == {"dev": rows}
+    assert facts_cache.load_tables(tmp_path, {**keys, "prd": "c" * 40 + " prd"}) is None  # one not kept: none
+    path = tmp_path / facts_cache.TABLES_FILE
+    path.write_bytes(path.read_bytes().replace(b'"1"', b'"2"'))  # edited: the checksum no longer holds
+    assert facts_cache.load_tables(tmp_path, keys) is None

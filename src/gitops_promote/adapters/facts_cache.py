@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from gitops_promote.core.parity import FACTS_VERSION, FileFacts
+from gitops_promote.core.parity import FACTS_VERSION, FileFacts, Row, Table
 from gitops_promote.core.yamlload import MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES, MAX_INT_DIGITS
 
 FILE_NAME = "gitops-parity-facts"
@@ -80,21 +80,79 @@ def save(git_dir: Path, facts: Mapping[str, FileFacts], shas: Iterable[str]) -> 
     body = json.dumps([[_record(f) for f in table], "".join(ordered), indexes], separators=(",", ":"))
     # \\u escapes (the default): any text round-trips, the body is ASCII
     data = f"{FORMAT} {hashlib.sha256(body.encode()).hexdigest()}\n{body}".encode("ascii")
-    if len(data) > MAX_BYTES or len({len(sha) for sha in ordered}) > 1:
-        return
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f"{FILE_NAME}.", dir=git_dir)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, git_dir / FILE_NAME)  # atomic: a concurrent run reads old or new
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass  # a read-only repository: the next run reads the files again
+    if len({len(sha) for sha in ordered}) <= 1:
+        _write(git_dir, FILE_NAME, data)
 
 
 def _record(facts: FileFacts) -> list[Any]:
     keys = None if facts.keys is None else sorted(facts.keys)
     return [facts.problem, facts.version, facts.app_version, facts.image, keys]
+
+
+# ---- the rows of each environment, by tree id -----------------------------------------------------
+
+TABLES_FILE = "gitops-parity-tables"
+
+
+def load_tables(git_dir: Path, keys: Mapping[str, str]) -> dict[str, Table] | None:
+    """env -> its rows, when the last run kept every one of `keys` (env -> "<tree id> <env>")."""
+    try:
+        path = git_dir / TABLES_FILE
+        if path.stat().st_size > MAX_BYTES:
+            return None
+        header, _newline, body = path.read_bytes().partition(b"\n")
+        if header != f"{FORMAT} {hashlib.sha256(body).hexdigest()}".encode():
+            return None
+        distinct, kept = json.loads(body)
+        if any(kept.get(key) is None for key in keys.values()):
+            return None
+        rows = [_row(record) for record in distinct]
+        return {
+            env: dict(zip(kept[key][0], (None if i < 0 else rows[i] for i in kept[key][1]), strict=True))
+            for env, key in keys.items()
+        }
+    except (OSError, ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return None
+
+
+def _row(record: list[Any]) -> Row:
+    version, app_version, tag, problems, keys = record
+    if not all(x is None or isinstance(x, str) for x in (version, app_version, tag)):
+        raise ValueError("not a row")
+    return Row(
+        version, app_version, tag, tuple(map(str, problems)), None if keys is None else frozenset(map(str, keys))
+    )
+
+
+def save_tables(git_dir: Path, keys: Mapping[str, str], tables: Mapping[str, Table]) -> None:
+    """Keep this run's tables (only: a table of a tree no branch is at is dropped)."""
+    distinct: dict[Row, int] = {}
+    kept = {}
+    for env, key in keys.items():
+        table = tables[env]
+        kept[key] = [
+            list(table),
+            [-1 if row is None else distinct.setdefault(row, len(distinct)) for row in table.values()],
+        ]
+    records = [
+        [r.version, r.app_version, r.tag, list(r.problems), None if r.keys is None else sorted(r.keys)]
+        for r in distinct
+    ]
+    body = json.dumps([records, kept], separators=(",", ":"))
+    _write(git_dir, TABLES_FILE, f"{FORMAT} {hashlib.sha256(body.encode()).hexdigest()}\n{body}".encode("ascii"))
+
+
+def _write(git_dir: Path, name: str, data: bytes) -> None:
+    if len(data) > MAX_BYTES:
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f"{name}.", dir=git_dir)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, git_dir / name)  # atomic: a concurrent run reads old or new
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass  # a read-only repository: the next run reads the files again

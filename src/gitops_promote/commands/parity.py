@@ -16,7 +16,6 @@ and only the changed ones after.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from gitops_promote.adapters import facts_cache
@@ -29,16 +28,16 @@ from gitops_promote.commands._engine import Prepared, prepare_step, sync_existin
 from gitops_promote.core.helm import chart_dirs
 from gitops_promote.core.parity import (
     CHART_FILE,
-    AppCell,
     FileFacts,
     HandMerge,
-    KeyGap,
     Matrix,
     PairReport,
     ParityReport,
+    Table,
+    Tables,
     broken_file,
+    chart_paths,
     file_facts,
-    needed_blobs,
 )
 from gitops_promote.core.promotion import KEPT
 
@@ -66,39 +65,46 @@ def run(
                 pairs[downstream] = pair_report(repo, prepared)
                 warnings |= {w.message: w for w in prepared.warnings if not w.path}
         present = {e.codename: sha for e in envs if (sha := heads[e.codename])}  # registry order
-        names = {CHART_FILE, VALUES_FILE, *(f"values-{name}.yaml" for name in present)}
-        trees = named_files(repo, present, names)
-        # the branches share most paths: one set of them all, then one pass for the charts
-        apps = chart_dirs({p for p in set().union(*trees.values()) if p.endswith(CHART_FILE)})
+        tables = env_tables(repo, present)
+        apps = chart_dirs(chart_paths(tables.values()))
         states = {name: pair.app_states(apps) for name, pair in pairs.items()}
-        cells, gaps = matrix(repo, apps, trees, states, registry.order)
+        cells, gaps = Matrix(registry.order).build(apps, tables, states)
         missing = [name for name, sha in heads.items() if sha is None]
         order = [e.codename for e in envs]
         pair_list = [pairs[d] for d in order if d in pairs]
         return ParityReport(order, cells, pair_list, gaps, missing, list(warnings.values()))
 
 
-def matrix(
-    repo: Repository,
-    apps: list[str],
-    trees: dict[str, NamedFiles],
-    states: dict[str, dict[str, str]],
-    order: Sequence[str],
-) -> tuple[dict[str, dict[str, AppCell]], list[KeyGap]]:
-    """The cells and key gaps, from what each file says: known from an earlier run (by blob
+def env_tables(repo: Repository, heads: dict[str, str]) -> dict[str, Table]:
+    """env -> its rows: kept by tree id from an earlier run, else made from the branches."""
+    keys = {env: f"{repo.tree_of(commit)} {env}" for env, commit in heads.items()}
+    tables = facts_cache.load_tables(repo.git_dir, keys)
+    if tables is None:
+        names = {CHART_FILE, VALUES_FILE, *(f"values-{env}.yaml" for env in heads)}
+        tables = _made(repo, named_files(repo, heads, names))
+        facts_cache.save_tables(repo.git_dir, keys, tables)
+    return tables
+
+
+def _made(repo: Repository, trees: dict[str, NamedFiles]) -> dict[str, Table]:
+    """Each environment's rows, from what each file says: known from an earlier run (by blob
     id), else read (every blob through the run's one `cat-file` session) and parsed once
     however many environments and apps share it; the new knowledge is kept for the next run."""
-    table = Matrix(facts_cache.load(repo.git_dir), order)
-    built = table.build(apps, trees, states)
-    if not isinstance(built, set):
-        return built
-    new = {sha: _parse(raw) for sha, raw in repo.read_blobs(sorted(built)).items()}
-    table.learn(new)
-    built = table.build(apps, trees, states)
-    assert not isinstance(built, set), "every file was read"
-    used = needed_blobs(apps, trees)
-    facts_cache.save(repo.git_dir, {sha: table.facts[sha] for sha in used}, sorted(used))
-    return built
+    known = facts_cache.load(repo.git_dir)
+    rows = Tables(known)
+    made = {env: rows.table(env, files) for env, files in trees.items()}
+    missing = set().union(*(m for m in made.values() if isinstance(m, set)))
+    if not missing:
+        return {env: m for env, m in made.items() if not isinstance(m, set)}
+    rows.learn({sha: _parse(raw) for sha, raw in repo.read_blobs(sorted(missing)).items()})
+    tables = {}
+    for env, files in trees.items():
+        table = rows.table(env, files)
+        assert not isinstance(table, set), "every file was read"
+        tables[env] = table
+    used = {sha for files in trees.values() for sha in files.values() if sha in rows.facts and sha is not None}
+    facts_cache.save(repo.git_dir, {sha: rows.facts[sha] for sha in used}, sorted(used))
+    return tables
 
 
 def _parse(raw: bytes) -> FileFacts:

@@ -9,6 +9,7 @@ trailers on its first-parent line).
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -274,78 +275,120 @@ def needed_blobs(apps: Iterable[str], trees: Mapping[str, Files]) -> set[str]:
     return {sha for sha in wanted if sha is not None}
 
 
+class Row(NamedTuple):
+    """What one environment's files say of one app: its cell but for the state, and the keys
+    its env file sets (None: not a mapping)."""
+
+    version: str | None
+    app_version: str | None
+    tag: str | None
+    problems: tuple[str, ...]
+    keys: frozenset[str] | None
+
+
+# chart directory -> its row, for every directory holding a Chart.yaml in one environment
+# (None: a Chart.yaml the matrix does not read there, as a root chart's). Depends only on the
+# environment's tree and name, so it can be kept by tree id.
+Table = dict[str, "Row | None"]
+
+
+def chart_paths(tables: Iterable[Table]) -> set[str]:
+    """The Chart.yaml paths the tables were made from (the input of `helm.chart_dirs`)."""
+    return {f"{d}/{CHART_FILE}" if d else CHART_FILE for table in tables for d in table}
+
+
+_CHART_IN_DIR = "/" + CHART_FILE
+
+
+class Tables:
+    """Each environment's rows from what each file says; equal answers are worked out once."""
+
+    def __init__(self, facts: Mapping[str, FileFacts]) -> None:
+        self.facts: dict[str | None, FileFacts] = {None: ABSENT_FILE}  # None: no blob to read
+        self.facts.update(facts)
+        self._tags: dict[tuple[Any, Any], str | None] = {}
+
+    def learn(self, facts: Mapping[str, FileFacts]) -> None:
+        self.facts.update(facts)
+
+    def table(self, env: str, files: Files) -> Table | set[str]:
+        """The rows of one environment, or the blob ids whose facts are not known yet
+        (`learn` them, then ask again)."""
+        facts, missing = self.facts, set[str | None]()
+        rows: Table = {}
+        for path in files:
+            if path != CHART_FILE and not path.endswith(_CHART_IN_DIR):  # posixpath.basename, faster
+                continue
+            app = posixpath.dirname(path)  # as helm.chart_dirs names apps
+            chart_path, values_path, overlay_path = app_files(app, env)
+            if chart_path not in files:
+                rows[app] = None
+                continue
+            blobs = (files[chart_path], files.get(values_path), files.get(overlay_path))
+            found = (facts.get(blobs[0]), facts.get(blobs[1]), facts.get(blobs[2]))
+            if found[0] is None or found[1] is None or found[2] is None:
+                missing.update(sha for sha in blobs if sha not in facts)
+                continue
+            rows[app] = self.row((chart_path, values_path, overlay_path), found)
+        return {sha for sha in missing if sha is not None} if missing else rows
+
+    def row(self, paths: tuple[str, str, str], found: tuple[FileFacts | None, ...]) -> Row:
+        chart, values, overlay = (f if f is not None else ABSENT_FILE for f in found)
+        tag_key = (values.image, overlay.image)
+        if tag_key not in self._tags:
+            self._tags[tag_key] = effective_tag(values, overlay)
+        problems = tuple(
+            f"{path}: not valid YAML ({facts.problem})"
+            for path, facts in zip(paths, (chart, values, overlay), strict=True)
+            if facts.problem
+        )
+        return Row(chart.version, chart.app_version, self._tags[tag_key], problems, overlay.keys)
+
+
 class Matrix:
-    """Cells and key gaps from what each file says; equal answers are worked out once.
+    """Cells and key gaps from each environment's rows.
 
     At 20,000 apps most cells are alike (the same chart version, tag and state) and most
     apps' env files set the same keys, so cells without problems are shared (they are
     frozen) and the gaps of a combination of key sets are computed once.
     """
 
-    def __init__(self, facts: Mapping[str, FileFacts], order: Sequence[str]) -> None:
-        self.facts: dict[str | None, FileFacts] = {None: ABSENT_FILE}  # None: no blob to read
-        self.facts.update(facts)
+    def __init__(self, order: Sequence[str]) -> None:
         self.order = order
-        self._tags: dict[tuple[Any, Any], str | None] = {}
         self._cells: dict[tuple[Any, ...], AppCell] = {}
         self._gaps: dict[tuple[tuple[str, frozenset[str]], ...], list[KeyGap]] = {}
 
-    def learn(self, facts: Mapping[str, FileFacts]) -> None:
-        self.facts.update(facts)
-
     def build(
-        self, apps: Iterable[str], trees: Mapping[str, Files], states: Mapping[str, Mapping[str, str]]
-    ) -> tuple[dict[str, dict[str, AppCell]], list[KeyGap]] | set[str]:
-        """The cells and gaps; or, when some files' facts are not known yet, their blob ids
-        (`learn` them, then build again). One pass: most runs know every file already.
-
-        `states`: per downstream environment of a planned pair, the apps its differences touch.
-        """
-        facts, missing = self.facts, set[str | None]()
+        self, apps: Iterable[str], tables: Mapping[str, Table], states: Mapping[str, Mapping[str, str]]
+    ) -> tuple[dict[str, dict[str, AppCell]], list[KeyGap]]:
+        """`states`: per downstream environment of a planned pair, the apps its differences touch."""
         cells: dict[str, dict[str, AppCell]] = {}
         gaps: list[KeyGap] = []
-        envs = [(env, files, f"values-{env}.yaml", states.get(env)) for env, files in trees.items()]
+        envs = [(env, table, states.get(env)) for env, table in tables.items()]
+        shared, absent = self._cells, self.absent
         for app in apps:
-            base = "" if app == "." else app + "/"
-            chart_path, values_path = base + CHART_FILE, base + "values.yaml"
-            row: dict[str, AppCell] = {}
+            line: dict[str, AppCell] = {}
             settings: list[tuple[str, frozenset[str]]] = []
-            for env, files, overlay_name, paired in envs:
+            for env, table, paired in envs:
                 state = paired.get(app, SAME) if paired is not None else None
-                if chart_path not in files:
-                    row[env] = self.absent(state)
+                row = table.get(app)
+                if row is None:
+                    line[env] = absent(state)
                     continue
-                blobs = (files[chart_path], files.get(values_path), files.get(base + overlay_name))
-                found = (facts.get(blobs[0]), facts.get(blobs[1]), facts.get(blobs[2]))
-                if found[0] is None or found[1] is None or found[2] is None:
-                    missing.update(sha for sha in blobs if sha not in facts)
-                    continue
-                row[env] = self.cell(app, env, found, state or SAME)
-                if found[2].keys is not None:
-                    settings.append((env, found[2].keys))
-            cells[app] = row
+                if row.problems:
+                    line[env] = AppCell(True, row.version, row.app_version, row.tag, state or SAME, row.problems)
+                else:
+                    key = (True, row.version, row.app_version, row.tag, state or SAME)
+                    line[env] = shared.get(key) or self._shared(key)
+                if row.keys is not None:
+                    settings.append((env, row.keys))
+            cells[app] = line
             gaps += self.gaps(app, tuple(settings))
-        return {sha for sha in missing if sha is not None} if missing else (cells, gaps)
+        return cells, gaps
 
     def absent(self, state: str | None) -> AppCell:
         """An app without a Chart.yaml here (`state` None: no pair plans this environment)."""
         return self._shared((False, None, None, None, state if state is not None and state != SAME else ABSENT))
-
-    def cell(self, app: str, env: str, found: tuple[FileFacts | None, ...], state: str) -> AppCell:
-        """One app in one environment from its Chart.yaml, values.yaml and env file's facts."""
-        chart, values, overlay = (f if f is not None else ABSENT_FILE for f in found)
-        tag_key = (values.image, overlay.image)
-        if tag_key not in self._tags:
-            self._tags[tag_key] = effective_tag(values, overlay)
-        tag = self._tags[tag_key]
-        if chart.problem or values.problem or overlay.problem:
-            problems = tuple(
-                f"{path}: not valid YAML ({facts.problem})"
-                for path, facts in zip(app_files(app, env), (chart, values, overlay), strict=True)
-                if facts.problem
-            )
-            return AppCell(True, chart.version, chart.app_version, tag, state, problems)
-        return self._shared((True, chart.version, chart.app_version, tag, state))
 
     def _shared(self, key: tuple[Any, ...]) -> AppCell:
         cell = self._cells.get(key)
