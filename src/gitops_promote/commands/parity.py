@@ -90,18 +90,13 @@ def _made(repo: Repository, trees: dict[str, NamedFiles]) -> dict[str, Table]:
     """Each environment's rows, from what each file says: known from an earlier run (by blob
     id), else read (every blob through the run's one `cat-file` session) and parsed once
     however many environments and apps share it; the new knowledge is kept for the next run."""
-    known = facts_cache.load(repo.git_dir)
-    rows = Tables(known)
+    rows = Tables(facts_cache.load(repo.git_dir))
     made = {env: rows.table(env, files) for env, files in trees.items()}
-    missing = set().union(*(m for m in made.values() if isinstance(m, set)))
+    missing = set().union(*(needed for _table, needed in made.values()))
     if not missing:
-        return {env: m for env, m in made.items() if not isinstance(m, set)}
+        return {env: table for env, (table, _needed) in made.items()}
     rows.learn({sha: _parse(raw) for sha, raw in repo.read_blobs(sorted(missing)).items()})
-    tables = {}
-    for env, files in trees.items():
-        table = rows.table(env, files)
-        assert not isinstance(table, set), "every file was read"
-        tables[env] = table
+    tables = {env: rows.complete(env, trees[env], table) for env, (table, _needed) in made.items()}
     used = {sha for files in trees.values() for sha in files.values() if sha in rows.facts and sha is not None}
     facts_cache.save(repo.git_dir, {sha: rows.facts[sha] for sha in used}, sorted(used))
     return tables

@@ -311,15 +311,21 @@ class Tables:
     def learn(self, facts: Mapping[str, FileFacts]) -> None:
         self.facts.update(facts)
 
-    def table(self, env: str, files: Files) -> Table | set[str]:
-        """The rows of one environment, or the blob ids whose facts are not known yet
-        (`learn` them, then ask again)."""
+    def table(self, env: str, files: Files) -> tuple[Table, set[str]]:
+        """The rows of one environment, and the blob ids whose facts are not known yet: the
+        rows that need them are left out (`learn` the facts, then `complete` the table)."""
+        apps = [posixpath.dirname(p) for p in files if p == CHART_FILE or p.endswith(_CHART_IN_DIR)]
+        return self._rows(env, files, apps, {})
+
+    def complete(self, env: str, files: Files, table: Table) -> Table:
+        apps = [posixpath.dirname(p) for p in files if p == CHART_FILE or p.endswith(_CHART_IN_DIR)]
+        table, missing = self._rows(env, files, [app for app in apps if app not in table], table)
+        assert not missing, "every file was read"
+        return table
+
+    def _rows(self, env: str, files: Files, apps: list[str], rows: Table) -> tuple[Table, set[str]]:
         facts, missing = self.facts, set[str | None]()
-        rows: Table = {}
-        for path in files:
-            if path != CHART_FILE and not path.endswith(_CHART_IN_DIR):  # posixpath.basename, faster
-                continue
-            app = posixpath.dirname(path)  # as helm.chart_dirs names apps
+        for app in apps:  # named as helm.chart_dirs names them
             chart_path, values_path, overlay_path = app_files(app, env)
             if chart_path not in files:
                 rows[app] = None
@@ -329,19 +335,21 @@ class Tables:
             if found[0] is None or found[1] is None or found[2] is None:
                 missing.update(sha for sha in blobs if sha not in facts)
                 continue
-            rows[app] = self.row((chart_path, values_path, overlay_path), found)
-        return {sha for sha in missing if sha is not None} if missing else rows
+            rows[app] = self.row((chart_path, values_path, overlay_path), found)  # type: ignore[arg-type]
+        return rows, {sha for sha in missing if sha is not None}
 
-    def row(self, paths: tuple[str, str, str], found: tuple[FileFacts | None, ...]) -> Row:
-        chart, values, overlay = (f if f is not None else ABSENT_FILE for f in found)
+    def row(self, paths: tuple[str, str, str], found: tuple[FileFacts, FileFacts, FileFacts]) -> Row:
+        chart, values, overlay = found
         tag_key = (values.image, overlay.image)
         if tag_key not in self._tags:
             self._tags[tag_key] = effective_tag(values, overlay)
-        problems = tuple(
-            f"{path}: not valid YAML ({facts.problem})"
-            for path, facts in zip(paths, (chart, values, overlay), strict=True)
-            if facts.problem
-        )
+        problems: tuple[str, ...] = ()
+        if chart.problem or values.problem or overlay.problem:
+            problems = tuple(
+                f"{path}: not valid YAML ({facts.problem})"
+                for path, facts in zip(paths, found, strict=True)
+                if facts.problem
+            )
         return Row(chart.version, chart.app_version, self._tags[tag_key], problems, overlay.keys)
 
 
