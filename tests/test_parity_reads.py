@@ -7,6 +7,7 @@ Each fast path is checked against the slow one it replaces (`Repository.ls_tree`
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -293,7 +294,36 @@ def test_tables_round_trip_by_tree_and_environment(tmp_path: Path) -> None:
     facts_cache.save_tables(tmp_path, keys, {"dev": rows, "stg": {"apps/a": rows["apps/a"]}})
     assert facts_cache.load_tables(tmp_path, keys) == {"dev": rows, "stg": {"apps/a": rows["apps/a"]}}
     assert facts_cache.load_tables(tmp_path, {"dev": keys["dev"]}) == {"dev": rows}
-    assert facts_cache.load_tables(tmp_path, {**keys, "prd": "c" * 40 + " prd"}) is None  # one not kept: none
+    assert facts_cache.load_tables(tmp_path, {**keys, "prd": "c" * 40 + " prd"}) == {  # prd not kept
+        "dev": rows,
+        "stg": {"apps/a": rows["apps/a"]},
+    }
     path = tmp_path / facts_cache.TABLES_FILE
     path.write_bytes(path.read_bytes().replace(b'"1"', b'"2"'))  # edited: the checksum no longer holds
-    assert facts_cache.load_tables(tmp_path, keys) is None
+    assert facts_cache.load_tables(tmp_path, keys) == {}
+
+
+def _without_kept_files(repo: GitopsRepo) -> str:
+    git_dir = Path(git(repo.path, "rev-parse", "--absolute-git-dir"))
+    for name in (facts_cache.FILE_NAME, facts_cache.TABLES_FILE, listing.LISTING_FILE):
+        (git_dir / name).unlink(missing_ok=True)
+    return run_cli(repo.path, "parity", "-o", "json").stdout
+
+
+@pytest.mark.parametrize("branch", ["dev", "stg", "prd"])
+def test_a_moved_branch_reads_as_from_scratch(gitops_repo: GitopsRepo, branch: str) -> None:
+    """Kept rows of the other branches, a listing derived from the kept one: the same report."""
+    repo = gitops_repo
+    run_cli(repo.path, "parity", "-o", "json")
+    repo.commit(
+        branch,
+        {
+            f"apps/api/values-{branch}.yaml": "image: {tag: moved}\nenv: {X: 1}\n",
+            "apps/new/Chart.yaml": "version: 9\n",
+            "apps/web/values.yaml": "image: [broken\n",
+            "apps/web/Chart.yaml": None,
+        },
+    )
+    moved = run_cli(repo.path, "parity", "-o", "json").stdout
+    assert moved == _without_kept_files(repo)
+    assert json.loads(moved)["apps"]["apps/api"][branch]["image_tag"] == "moved"

@@ -94,25 +94,24 @@ def _record(facts: FileFacts) -> list[Any]:
 TABLES_FILE = "gitops-parity-tables"
 
 
-def load_tables(git_dir: Path, keys: Mapping[str, str]) -> dict[str, Table] | None:
-    """env -> its rows, when the last run kept every one of `keys` (env -> "<tree id> <env>")."""
+def load_tables(git_dir: Path, keys: Mapping[str, str]) -> dict[str, Table]:
+    """env -> its rows, for those of `keys` (env -> "<tree id> <env>") the last run kept."""
     try:
         path = git_dir / TABLES_FILE
         if path.stat().st_size > MAX_BYTES:
-            return None
+            return {}
         header, _newline, body = path.read_bytes().partition(b"\n")
         if header != f"{FORMAT} {hashlib.sha256(body).hexdigest()}".encode():
-            return None
+            return {}
         distinct, kept = json.loads(body)
-        if any(kept.get(key) is None for key in keys.values()):
-            return None
         rows = [_row(record) for record in distinct]
         return {
             env: dict(zip(kept[key][0], (None if i < 0 else rows[i] for i in kept[key][1]), strict=True))
             for env, key in keys.items()
+            if key in kept
         }
     except (OSError, ValueError, TypeError, AttributeError, IndexError, KeyError):
-        return None
+        return {}
 
 
 def _row(record: list[Any]) -> Row:

@@ -51,26 +51,31 @@ _FORMAT = "gitops-parity-listing 1"
 
 
 def _first(repo: Repository, commit: str, wanted: set[bytes]) -> NamedFiles:
+    """The first commit's files: kept from the last run when its tree is the same, derived from
+    the kept tree by `diff-tree` when the branch moved (a push changes a few files), else listed."""
     tree = repo.tree_of(commit)
-    key = f"{_FORMAT} {tree} {','.join(sorted(n.decode() for n in wanted))}"
-    files = _load(repo.git_dir, key)
-    if files is None:
-        files = _listed(repo, commit, wanted)
-        _save(repo.git_dir, key, files)
+    names = hashlib.sha256(b"\0".join(sorted(wanted))).hexdigest()[:16]  # which files: ASCII, no space
+    kept = _load(repo.git_dir, names)
+    if kept is not None and kept[0] == tree:
+        return kept[1]
+    files = _derived(repo, kept, commit, wanted) if kept is not None else _listed(repo, commit, wanted)
+    _save(repo.git_dir, f"{_FORMAT} {names} {tree}", files)
     return files
 
 
-def _load(git_dir: Path, key: str) -> NamedFiles | None:
+def _load(git_dir: Path, names: str) -> tuple[str, NamedFiles] | None:
+    """(tree id, files) kept for the same `names`, or None."""
     try:
         header, _newline, body = (git_dir / LISTING_FILE).read_bytes().partition(b"\n")
-        if header != f"{key} {hashlib.sha256(body).hexdigest()}".encode():
+        format_, kept_names, tree, checksum = header.decode("ascii").rsplit(" ", 3)
+        if (format_, kept_names, checksum) != (_FORMAT, names, hashlib.sha256(body).hexdigest()):
             return None
         paths, shas = json.loads(body)
         files = dict(zip(paths, shas, strict=True))
-        return (
-            files if all(isinstance(p, str) for p in paths) and all(isinstance(s, str | None) for s in shas) else None
-        )
-    except (OSError, ValueError, TypeError):
+        if all(isinstance(p, str) for p in paths) and all(isinstance(s, str | None) for s in shas):
+            return tree, files
+        return None
+    except (OSError, ValueError, TypeError, UnicodeDecodeError):
         return None
 
 
@@ -80,7 +85,7 @@ def _save(git_dir: Path, key: str, files: NamedFiles) -> None:
         handle, temporary = tempfile.mkstemp(prefix=f"{LISTING_FILE}.", dir=git_dir)
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(f"{key} {hashlib.sha256(body).hexdigest()}\n".encode() + body)
+                out.write(f"{key} {hashlib.sha256(body).hexdigest()}\n".encode("ascii") + body)
             os.replace(temporary, git_dir / LISTING_FILE)  # atomic: a concurrent run reads old or new
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -76,29 +76,39 @@ def run(
 
 
 def env_tables(repo: Repository, heads: dict[str, str]) -> dict[str, Table]:
-    """env -> its rows: kept by tree id from an earlier run, else made from the branches."""
+    """env -> its rows: kept by tree id from an earlier run, else made from the branch (only
+    the branches that moved since are read again)."""
     keys = {env: f"{repo.tree_of(commit)} {env}" for env, commit in heads.items()}
-    tables = facts_cache.load_tables(repo.git_dir, keys)
-    if tables is None:
-        names = {CHART_FILE, VALUES_FILE, *(f"values-{env}.yaml" for env in heads)}
-        tables = _made(repo, named_files(repo, heads, names))
-        facts_cache.save_tables(repo.git_dir, keys, tables)
+    kept = facts_cache.load_tables(repo.git_dir, keys)
+    moved = {env: commit for env, commit in heads.items() if env not in kept}
+    if not moved:
+        return kept
+    names = {CHART_FILE, VALUES_FILE, *(f"values-{env}.yaml" for env in heads)}  # the same key every run
+    made = _made(repo, named_files(repo, moved, names), everything=len(moved) == len(heads))
+    tables = {env: kept[env] if env in kept else made[env] for env in heads}  # registry order
+    facts_cache.save_tables(repo.git_dir, keys, tables)
     return tables
 
 
-def _made(repo: Repository, trees: dict[str, NamedFiles]) -> dict[str, Table]:
+def _made(repo: Repository, trees: dict[str, NamedFiles], everything: bool) -> dict[str, Table]:
     """Each environment's rows, from what each file says: known from an earlier run (by blob
     id), else read (every blob through the run's one `cat-file` session) and parsed once
-    however many environments and apps share it; the new knowledge is kept for the next run."""
-    rows = Tables(facts_cache.load(repo.git_dir))
+    however many environments and apps share it; the new knowledge is kept for the next run
+    (`everything`: these are all the branches, so facts of no file of theirs are dropped)."""
+    known = facts_cache.load(repo.git_dir)
+    rows = Tables(known)
     made = {env: rows.table(env, files) for env, files in trees.items()}
     missing = set().union(*(needed for _table, needed in made.values()))
     if not missing:
         return {env: table for env, (table, _needed) in made.items()}
-    rows.learn({sha: _parse(raw) for sha, raw in repo.read_blobs(sorted(missing)).items()})
+    new = {sha: _parse(raw) for sha, raw in repo.read_blobs(sorted(missing)).items()}
+    rows.learn(new)
     tables = {env: rows.complete(env, trees[env], table) for env, (table, _needed) in made.items()}
-    used = {sha for files in trees.values() for sha in files.values() if sha in rows.facts and sha is not None}
-    facts_cache.save(repo.git_dir, {sha: rows.facts[sha] for sha in used}, sorted(used))
+    used = {sha for files in trees.values() for sha in files.values() if sha is not None and sha in rows.facts}
+    if everything or len(known) > 4 * len(used):
+        facts_cache.save(repo.git_dir, {sha: rows.facts[sha] for sha in used}, sorted(used))
+    else:  # the other branches' files are not listed here: keep what is known of them
+        facts_cache.save(repo.git_dir, {**known, **new}, sorted(known.keys() | new.keys()))
     return tables
 
 
