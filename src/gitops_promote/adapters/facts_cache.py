@@ -7,6 +7,9 @@ the reader and a checksum of the body; anything unexpected (another version of g
 PyYAML, a truncated or edited file) makes it ignored and written again. Only facts are kept
 (versions, image tags, key names, YAML problems), never values. A repository that cannot be
 written (read-only, full disk) is read every time, as without the file.
+
+`gitops-parity-tables` keeps, the same way, each environment's rows (core.parity.Row) by tree
+id and environment: a run on branches that did not move reads neither listings nor files.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from gitops_promote.core.yamlload import MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE
 
 FILE_NAME = "gitops-parity-facts"
 MAX_BYTES = 256 * 1024 * 1024  # a larger file is not read (nor written again)
-# Whatever could change what a blob says: the extraction, the YAML reader and its limits.
+# Whatever could change what a blob (or a tree's rows) says: the extraction (FACTS_VERSION
+# covers core.parity's rows too), the YAML reader and its limits.
 FORMAT = " ".join(
     str(part)
     for part in (

@@ -172,7 +172,7 @@ class ParityReport:
 
 # ---- what a file says ---------------------------------------------------------------------------
 
-FACTS_VERSION = 1  # of `file_facts`: change it whenever what a file says is computed differently
+FACTS_VERSION = 1  # of `file_facts` and `Tables.row`: change it whenever either computes differently
 NO_IMAGE = "-"  # FileFacts.image of a file that sets no `image` key (or is no mapping)
 _TAG = "tag:"  # FileFacts.image of an `image` mapping whose tag is a scalar: "tag:" + its text
 # the other `image` mappings, by what their `tag` is
