@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from gitops_promote.core.validation.files import RepoIndex
 
 MAX_LISTED_KEYS = 10
+MAX_PATHS_WALKED = 256  # beyond this many kept files, one diff-tree is cheaper than walking trees
 REGISTRY_ENTRY_KEY = "environments[{env}]"  # how the kept entry shows among a file's kept keys
 
 
@@ -75,9 +76,11 @@ class StepTrees:
     def _read(self, paths: Iterable[str]) -> dict[str, bytes]:
         """The result tree's blobs for `paths`, by id: merged blobs exist only in memory so far."""
         shas = {self.plan.entries[p].sha for p in paths}
-        found = {sha: self.blobs.new[sha] for sha in shas if sha in self.blobs.new}
-        found.update(self.repo.read_blobs(sha for sha in shas if sha not in found))
-        return found
+        known = (self.blobs.new, self.blobs.contents)
+        found = {sha: cache[sha] for sha in shas for cache in known if sha in cache}
+        read = self.repo.read_blobs(sha for sha in shas if sha not in found)
+        self.blobs.contents.update(read)  # `diff` compares the same files: read once
+        return found | read
 
     def same_content(self, path: str, version: str | None, upstream: set[str | None]) -> bool:
         """Drift guard: equal once the target's own parts (env keys, registry entry) are ignored."""
@@ -185,8 +188,8 @@ class StepTrees:
         src, dst = self.source.codename, self.target.codename
         # Missing keys are news only where the source's copy changed since the last promotion.
         kept = [a.path for a in self.plan.actions if a.action == KEPT and is_yaml_path(a.path)]
-        if kept and base is not None:  # only the trees that changed since then are read
-            fresh = self.repo.changed_among(base.pending_since, source_commit, kept)
+        if kept and base is not None:
+            fresh = self._changed_since(base.pending_since, source_commit, kept)
             kept = [path for path in kept if path in fresh]
         kept_blobs, kept_set = self._kept_file_blobs(kept), set(kept)
         for action in self.plan.actions:
@@ -214,6 +217,14 @@ class StepTrees:
             )
         found += self.result_findings()
         return found
+
+    def _changed_since(self, old: str, new: str, paths: list[str]) -> set[str]:
+        """Which of `paths` changed between two commits: a few are looked up in-process (only
+        the trees on their way that differ are read), many by one diff-tree, which walks the
+        same trees in C."""
+        if len(paths) <= MAX_PATHS_WALKED:
+            return self.repo.changed_among(old, new, paths)
+        return self.repo.changed_paths(old, new)
 
     def _governance_warnings(self) -> list[Warning]:
         src, dst = self.source, self.target
