@@ -268,12 +268,19 @@ def _internal_error(exc: BaseException) -> NoReturn:
 
 
 def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> None:
+    if not _json(output, result):
+        render_text(result)
+
+
+def _json(output: Output, result: Any) -> bool:
+    """Print `result` as JSON if that is the output asked for. The callers import their text
+    renderer only when this says no: those renderers draw tables with rich; JSON needs none of it."""
+    if output is not Output.json:
+        return False
     from gitops_promote.render import console
 
-    if output is Output.json:
-        console.print_json(result.to_json())
-    else:
-        render_text(result)
+    console.print_json(result.to_json())
+    return True
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -287,9 +294,12 @@ def envs(
 
     def body() -> None:
         from gitops_promote.commands import envs as command
-        from gitops_promote.render import envs as render
 
-        _emit(output, command.run(_repo_path(ctx), registry, remote), render.text)
+        result = command.run(_repo_path(ctx), registry, remote)
+        if not _json(output, result):
+            from gitops_promote.render import envs as render
+
+            render.text(result)
 
     _run(body)
 
@@ -354,9 +364,7 @@ def promote(
     def body() -> int:
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
-        from gitops_promote.core.fanout import promote_each
         from gitops_promote.render import console
-        from gitops_promote.render import fanout as render_fanout
 
         if attest is not None and not (target or plan):
             from gitops_promote.errors import UsageError
@@ -384,6 +392,9 @@ def promote(
             if attest is not None:
                 _attest_promotion(ctx, result, attest, plan, registry)
             return 0
+        from gitops_promote.core.fanout import promote_each
+        from gitops_promote.render import fanout as render_fanout
+
         fanout = promote_each(source or "", [t for t in targets if t], promote_one)
         _emit(output, fanout, render_fanout.text)
         return fanout.exit_code
@@ -612,14 +623,16 @@ def validate(
     def body() -> int:
         from gitops_promote.commands import validate as command
         from gitops_promote.render import console
-        from gitops_promote.render import validate as render
 
         request = command.ValidateRequest(tuple(envs or ()), registry, remote, fetch, worktree)
         with console.status("validating: reading each environment's files…"):
             result = command.run(_repo_path(ctx), request)
         if output is ValidateOutput.json:
             console.print_json(result.to_json())
-        elif output is ValidateOutput.github:
+            return result.exit_code
+        from gitops_promote.render import validate as render  # text and annotations only: it imports rich
+
+        if output is ValidateOutput.github:
             render.github(result)
         else:
             render.text(result)
@@ -665,11 +678,13 @@ def status(
     def body() -> None:
         from gitops_promote.commands import status as command
         from gitops_promote.render import console
-        from gitops_promote.render import status as render
 
         with console.status("reading every environment: fetching, comparing branches…"):
             result = command.run(_repo_path(ctx), registry, remote, fetch)
-        _emit(output, result, render.text)
+        if not _json(output, result):
+            from gitops_promote.render import status as render
+
+            render.text(result)
 
     _run(body)
 
@@ -693,13 +708,15 @@ def parity(
     def body() -> int:
         from gitops_promote.commands import parity as command
         from gitops_promote.render import console
-        from gitops_promote.render import parity as render
 
         with console.status("comparing every environment: fetching, reading each branch…"):
             report = command.run(_repo_path(ctx), registry, remote, fetch)
         if output is ParityOutput.json:
             console.print_json(report.to_json())
-        elif output is ParityOutput.markdown:
+            return report.exit_code(strict)
+        from gitops_promote.render import parity as render  # text and markdown only: it imports rich
+
+        if output is ParityOutput.markdown:
             render.markdown(report)
         else:
             render.text(report)
@@ -725,11 +742,13 @@ def history(
     def body() -> None:
         from gitops_promote.commands import history as command
         from gitops_promote.render import console
-        from gitops_promote.render import history as render
 
         with console.status(f"reading the history of {env}…"):
             result = command.run(_repo_path(ctx), env, limit, registry, remote, fetch)
-        _emit(output, result, render.text)
+        if not _json(output, result):
+            from gitops_promote.render import history as render
+
+            render.text(result)
 
     _run(body)
 
@@ -762,11 +781,14 @@ def rollback(
 
     def body() -> None:
         from gitops_promote.commands import rollback as command
-        from gitops_promote.render import rollback as render
 
         request = command.RollbackRequest(env, to, steps, registry, remote, fetch)
         options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze, sign)
-        _emit(output, command.run(_repo_path(ctx), request, options), render.text)
+        result = command.run(_repo_path(ctx), request, options)
+        if not _json(output, result):
+            from gitops_promote.render import rollback as render
+
+            render.text(result)
 
     _run(body)
 
@@ -804,11 +826,14 @@ def backport(
 
     def body() -> None:
         from gitops_promote.commands import backport as command
-        from gitops_promote.render import backport as render
 
         request = command.BackportRequest(env, to, registry, remote, fetch)
         options = command.BackportOptions(dry_run, push, pr)
-        _emit(output, command.run(_repo_path(ctx), request, options), render.text)
+        result = command.run(_repo_path(ctx), request, options)
+        if not _json(output, result):
+            from gitops_promote.render import backport as render
+
+            render.text(result)
 
     _run(body)
 
@@ -839,10 +864,12 @@ def verify(
 
     def body() -> int:
         from gitops_promote.commands import verify as command
-        from gitops_promote.render import verify as render
 
         result = command.run(_repo_path(ctx), command.VerifyRequest(env, since, depth, registry, remote, fetch))
-        _emit(output, result, render.text)
+        if not _json(output, result):
+            from gitops_promote.render import verify as render
+
+            render.text(result)
         return result.exit_code
 
     _run(body)
