@@ -28,7 +28,6 @@ text is written as it is, without importing or running rich: a promotion's 2,000
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -114,6 +113,8 @@ _JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}{_OTHER}]")
 
 def json_text(data: Any, indent: int | None = 2) -> str:
     """JSON text: valid UTF-8, no raw control or bidi character, undecodable bytes as \\udcXX."""
+    import json  # only for JSON output: a text run does without
+
     text = json.dumps(data, indent=indent, sort_keys=False, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
