@@ -76,6 +76,15 @@ def test_help_loads_no_command_and_no_heavy_library(tmp_path: Path, args: list[s
     assert under(modules, "gitops_promote.render", "gitops_promote.errors") == []
 
 
+@pytest.mark.parametrize("args", [["promot", "dev", "stg"], ["promote", "--no-such-option"]])
+def test_a_usage_error_is_plain_text_without_rich(tmp_path: Path, args: list[str]) -> None:
+    """Typer's rich error panels are off (rich_markup_mode=None): click prints the message."""
+    code, modules, stderr = loaded(tmp_path, *args)
+    assert code == 2
+    assert "Usage: gitops" in stderr and "╭" not in stderr
+    assert under(modules, *HEAVY, "gitops_promote.adapters", "gitops_promote.commands") == []
+
+
 def test_promote_no_push_loads_only_what_it_uses(tmp_path: Path, one_change: GitopsRepo) -> None:
     before = one_change.head("stg")
     code, modules, stderr = loaded(tmp_path, "-C", str(one_change.path), "promote", "dev", "stg", "--no-push")
