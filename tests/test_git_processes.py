@@ -88,12 +88,7 @@ def test_promote_writes_its_tree_without_an_index(
     assert names.count("mktree") == 1 and names.count("commit-tree") == 1 and names.count("update-ref") == 1
 
 
-LISTING_XFAIL = pytest.mark.xfail(strict=True, reason="prepare() lists the source tree (plan_delta not wired in)")
-
-
-@pytest.mark.parametrize(
-    "command", [pytest.param(c, marks=() if c == "history" else LISTING_XFAIL) for c in COMMANDS]
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_no_whole_tree_listing_for_a_one_file_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_change: Path, command: str
 ) -> None:

@@ -66,6 +66,9 @@ SHALLOW_HINT = (
 )
 
 
+_FULL_OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
 @dataclass(frozen=True)
 class CommitInfo:
     sha: str
@@ -442,6 +445,24 @@ class Repository:
             raw = found.get(parent, {}).get(_encode(name))
             result[path] = None if raw is None else TreeEntry(_decode(raw[0]).rjust(6, "0"), raw[1].hex())
         return result
+
+    def files_mentioning(self, commit: str, strings: Iterable[str]) -> list[str]:
+        """Paths of `commit`'s text files whose content holds any of `strings` (fixed strings).
+
+        `git grep` scans the blobs itself: no tree is listed here, and the output grows with
+        the matches (pathspecs stay literal, GIT_LITERAL_PATHSPECS: callers filter the paths).
+        """
+        wanted = sorted({s for s in strings if s and "\n" not in s})
+        if not wanted:
+            return []
+        if not _FULL_OID.fullmatch(commit):  # git 2.39's grep refuses --end-of-options: take only ids
+            raise ValueError(f"files_mentioning needs a full object id, not {commit!r}")
+        args = ["grep", "-l", "-z", "-I", "-F", "--no-color", "--no-textconv"]
+        for string in wanted:
+            args += ["-e", string]
+        out = self._run_raw([*args, commit, "--"], what="search the tree", ok_codes=(0, 1))
+        prefix = f"{commit}:".encode()
+        return [_decode(p.removeprefix(prefix)) for p in (out or b"").split(b"\0") if p]
 
     def blob_id(self, data: bytes) -> str:
         """The id `data` has (or would have) as a blob, without writing it."""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import CommitInfo, Repository
+from gitops_promote.adapters.treeview import TreeView
 from gitops_promote.commands._context import (
     BranchRefs,
     Governance,
@@ -27,7 +29,18 @@ from gitops_promote.commands._context import (
 from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
 from gitops_promote.commands._stepfiles import StepTrees
 from gitops_promote.core import notices
-from gitops_promote.core.apps import PROMOTED_APPS, Scope, covers, parse_trailer, scope_for, touching
+from gitops_promote.core.apps import (
+    PROMOTED_APPS,
+    App,
+    Scope,
+    chart_files_above,
+    covers,
+    discover,
+    names_an_app,
+    parse_trailer,
+    scope_for,
+    touching,
+)
 from gitops_promote.core.backport import BACKPORTED_COMMITS, parse_commits, without_backported
 from gitops_promote.core.drift import (
     PROMOTED_COMMIT,
@@ -38,11 +51,12 @@ from gitops_promote.core.drift import (
     find_drift,
 )
 from gitops_promote.core.freeze import FreezeDecision, check_promotion_allowed
+from gitops_promote.core.helm import chart_dirs
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.paths import EnvSpecificPaths
-from gitops_promote.core.promotion import TreePlan, plan_tree
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.treediff import DeltaPlan, DiffRecord, plan_delta
 from gitops_promote.errors import ConfigError, GitError, RefusedError, UsageError
 
 # How the base of a step was found (LastPromotion.kind)
@@ -123,9 +137,9 @@ class Prepared:
     source_commit: str
     target_commit: str
     owned: EnvSpecificPaths
-    source_tree: dict[str, TreeEntry]
-    target_tree: dict[str, TreeEntry]
-    plan: TreePlan
+    source_tree: TreeView
+    target_tree: TreeView
+    plan: DeltaPlan
     base: LastPromotion | None
     commits: tuple[CommitInfo, ...]
     drift: tuple[Drift, ...]
@@ -290,8 +304,9 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     )
     registry = governance.registry
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
-    source_tree, target_tree = repo.ls_tree_pair(source_commit, target_commit)
-    step = plan_step(repo, governance, (src, dst), (source_tree, target_tree), request.apps)
+    differences = treeview.pair(repo, source_commit, target_commit)
+    source_tree, target_tree = differences[1], differences[2]
+    step = plan_step(repo, governance, (src, dst), differences, request.apps)
     owned, scope, plan, key_rules, blobs, merge = (
         step.owned,
         step.scope,
@@ -350,7 +365,7 @@ class StepPlan:
 
     owned: EnvSpecificPaths
     scope: Scope | None
-    plan: TreePlan
+    plan: DeltaPlan
     key_rules: KeyRules
     blobs: BlobCache
     trees: StepTrees
@@ -360,16 +375,20 @@ def plan_step(
     repo: Repository,
     governance: Governance,
     step: tuple[Environment, Environment],
-    trees: tuple[dict[str, TreeEntry], dict[str, TreeEntry]],
+    differences: tuple[list[DiffRecord], TreeView, TreeView],
     apps: tuple[str, ...] = (),
 ) -> StepPlan:
     """Rules a–d, env-specific keys, the target's own registry entry and a removed app's
-    Applications: the one computation `prepare()` and `gitops verify` share."""
+    Applications: the one computation `prepare()` and `gitops verify` share.
+
+    Planned from the paths that differ between the two trees (`treeview.pair`): a one-file
+    change costs one file, whatever the size of the repository (docs/design.md).
+    """
     src, dst = step
-    source_tree, target_tree = trees
+    records, source_tree, target_tree = differences
     owned = _owned_paths(governance, dst)
-    scope = scope_for(apps, source_tree, target_tree)
-    plan = plan_tree(source_tree, target_tree, owned.owns, scope.contains if scope else None)
+    scope = scope_for(apps, source_tree, target_tree)  # --app lists both trees to find the apps
+    plan = plan_delta(records, owned.owns, scope.contains if scope else None, source_tree)
     key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
     blobs = BlobCache()
     blobs.new.update(carry_env_keys(repo, key_rules, source_tree, target_tree, plan))
@@ -377,6 +396,19 @@ def plan_step(
     merge.carry_registry_entry()
     merge.remove_orphaned_applications()
     return StepPlan(owned, scope, plan, key_rules, blobs, merge)
+
+
+def apps_holding(prepared: Prepared, paths: Iterable[str]) -> list[App]:
+    """The apps (as `core.apps.discover` finds them on either side) that hold any of `paths`,
+    by looking up the Chart.yaml files above them; an Application file named after its app
+    needs the app listing."""
+    wanted = list(paths)
+    if any(names_an_app(p) for p in wanted):
+        return discover(prepared.source_tree, prepared.target_tree)
+    charts = chart_files_above(wanted)
+    prepared.source_tree.prefetch(charts)
+    prepared.target_tree.prefetch(charts)
+    return [App(d) for d in chart_dirs(p for p in charts if p in prepared.source_tree or p in prepared.target_tree)]
 
 
 def _example_step(registry: Registry) -> str:
@@ -501,8 +533,8 @@ def detect_drift(
     base: LastPromotion | None,
     target_commit: str,
     source_commit: str,
-    target_tree: dict[str, TreeEntry],
-    plan: TreePlan,
+    target_tree: Mapping[str, TreeEntry],
+    plan: DeltaPlan,
     owned: EnvSpecificPaths,
     same_content: SameContent | None = None,
 ) -> list[Drift]:

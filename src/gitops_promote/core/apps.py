@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gitops_promote.core.helm import chart_dirs
+from gitops_promote.core.tree import iter_parents
 from gitops_promote.errors import UsageError
 
 PROMOTED_APPS = "Promoted-Apps"  # trailer: the app directories a partial promotion carried
@@ -34,6 +35,21 @@ class App:
 def discover(*trees: Iterable[str]) -> list[App]:
     """Every app of the given listings (an app one side lacks is still an app: added or removed)."""
     return [App(d) for d in chart_dirs({p for tree in trees for p in tree})]
+
+
+def chart_files_above(paths: Iterable[str]) -> list[str]:
+    """The Chart.yaml paths that would make an app of a directory holding one of `paths`:
+    looked up instead of listing the trees to find every app (cost follows the change)."""
+    found = {"Chart.yaml"}
+    for path in paths:
+        found.update(f"{parent}/Chart.yaml" for parent in iter_parents(path))
+    return sorted(found)
+
+
+def names_an_app(path: str) -> bool:
+    """An Argo CD Application file of the layout (`argocd/<env>/apps/<name>.yaml`): the app it
+    belongs to is found by name, so only a listing of the apps can say which it is."""
+    return _ARGOCD_APP.match(path) is not None
 
 
 def resolve(requested: Sequence[str], apps: Sequence[App]) -> tuple[App, ...]:
