@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import GitopsRepo, git
+from conftest import GitopsRepo, git, run_cli
 
 import gitops_promote
 
@@ -137,3 +137,17 @@ def test_a_push_to_a_remote_does_not_load_the_github_adapter(tmp_path: Path, one
     assert code == 0, stderr
     assert git(remote, "rev-parse", "refs/heads/stg") == one_change.head("stg")
     assert under(modules, "rich", DIFF_ENGINE, VALIDATION, "gitops_promote.adapters.github") == []
+
+
+def test_a_promotion_checks_applications_without_jsonschema(tmp_path: Path) -> None:
+    """Removing a file a kept Application names makes promote check the promoted tree's
+    Applications (validation loads), but their references only: no schema, so no jsonschema."""
+    made = run_cli(tmp_path, "init", "repo")
+    assert made.exit_code == 0, made.stderr
+    repo = GitopsRepo(tmp_path / "repo")
+    repo.commit("dev", {"apps/api/values.yaml": None}, "drop api's values.yaml")
+    code, modules, stderr = loaded(tmp_path, "-C", str(repo.path), "promote", "dev", "stg", "--no-push")
+    assert code == 1, stderr  # refused: argocd/stg/apps/api.yaml would name a missing file
+    assert "would not pass validation" in stderr
+    assert VALIDATION in modules
+    assert under(modules, "jsonschema", "referencing", "rich", DIFF_ENGINE) == []
