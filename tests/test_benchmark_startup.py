@@ -54,7 +54,7 @@ def test_bytecode_is_cached_privately_even_when_writing_it_is_disabled(
 
 def test_the_modules_a_run_loaded_are_imported_again(tmp_path: Path) -> None:
     env = startup.environment(tmp_path / "pycache")
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
     names = startup.loaded_modules(["--version"], tmp_path, env, tmp_path / "modules.txt")
     assert "gitops_promote.cli" in names and "typer" in names
     assert "sys" not in names  # the interpreter's own modules are not counted
