@@ -141,9 +141,14 @@ def gitops_argv() -> list[str]:
     return [gitops] if gitops else [sys.executable, "-m", "gitops_promote"]
 
 
+# Every step runs as an installed package runs: bytecode cached (this environment may set
+# PYTHONDONTWRITEBYTECODE, which would compile the package again on every run).
+STEP_ENV: dict[str, str] = dict(os.environ)
+
+
 def timed_once(step: Step, cwd: Path) -> None:
     started = time.perf_counter()
-    done = subprocess.run(step.argv, cwd=cwd, capture_output=True, check=False)  # noqa: S603
+    done = subprocess.run(step.argv, cwd=cwd, env=STEP_ENV, capture_output=True, check=False)  # noqa: S603
     step.seconds.append(time.perf_counter() - started)
     step.exit_code = done.returncode
     if done.returncode not in (0, 1):
@@ -154,7 +159,7 @@ def counted_once(step: Step, cwd: Path, shim_dir: Path) -> None:
     """Git processes (a counting `git` on PATH) and the peak RSS of the run's largest process."""
     log = shim_dir / "calls.log"
     log.write_text("")
-    env = {**os.environ, "PATH": f"{shim_dir}:{os.environ['PATH']}", "GIT_BENCH_LOG": str(log)}
+    env = {**STEP_ENV, "PATH": f"{shim_dir}:{os.environ['PATH']}", "GIT_BENCH_LOG": str(log)}
     done = subprocess.run(  # noqa: S603
         [sys.executable, "-c", WRAPPER, *step.argv], cwd=cwd, env=env, capture_output=True, check=True
     )
@@ -187,6 +192,8 @@ def run_all(work: Path, plan: dict[str, list[str]], repeat: int) -> tuple[list[S
     originals = {name: stg_of(path) for name, path in repos.items()}
     steps = [s for name, path in repos.items() for s in steps_for(name, path, plan[name])]
     # Start-up (benchmarks/startup.py): its own alternating runs, bytecode cached as installed.
+    STEP_ENV.clear()
+    STEP_ENV.update(startup_bench.environment(work / "pycache"))
     measured = startup_bench.measure(startup_bench.RUNS, work / "pycache")
     startup = [Step("-", name, [], seconds) for name, seconds in measured.items()]
     for round_number in range(repeat):
