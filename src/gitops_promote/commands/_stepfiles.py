@@ -6,6 +6,7 @@ Called once by `_engine.prepare()` while it builds the step; nothing here writes
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -47,6 +48,7 @@ class StepTrees:
     blobs: BlobCache
     orphaned_apps: dict[str, str] = field(default_factory=dict)  # Application path -> its removed app
     _result_dirs: set[str] | None = None  # the promoted tree's directories, when a removal needs them
+    _changed_paths: list[str] | None = None  # the plan's changed paths, sorted (result_has_dir)
 
     # ---- the target's own registry entry -------------------------------------------------
     def carry_registry_entry(self) -> None:
@@ -136,8 +138,7 @@ class StepTrees:
         """
         if directory == "":
             return True
-        prefix = directory + "/"
-        under = [e for p, e in self.plan.changes.items() if p.startswith(prefix)]
+        under = self._changes_under(directory + "/")
         if any(e is not None for e in under):
             return True
         if None not in under:
@@ -147,6 +148,20 @@ class StepTrees:
 
             self._result_dirs = directories_of(dict(self.plan.entries))
         return directory in self._result_dirs
+
+    def _changes_under(self, prefix: str) -> list[TreeEntry | None]:
+        """The plan's changes below a directory, by bisection of the sorted changed paths
+        (re-sorted only when a path was added: thousands of directories are asked about)."""
+        changes = self.plan.changes
+        if self._changed_paths is None or len(self._changed_paths) != len(changes):
+            self._changed_paths = sorted(changes)
+        paths = self._changed_paths
+        found = []
+        for index in range(bisect.bisect_left(paths, prefix), len(paths)):
+            if not paths[index].startswith(prefix):
+                break
+            found.append(changes[paths[index]])
+        return found
 
     def _kept_applications(self, removed: set[str]) -> list[tuple[str, object]]:
         """(path, parsed document) of the target's own YAML files that declare an Application
