@@ -48,3 +48,18 @@ def test_an_application_the_source_still_carries_goes_with_its_app(tmp_path: Pat
     assert run_cli(path, "promote", "dev", "stg", "--no-push").exit_code == 0
     assert "argocd/stg/apps/web.yaml" not in git(path, "ls-tree", "-r", "--name-only", "stg")
     assert "argocd/stg/apps/api.yaml" in git(path, "ls-tree", "-r", "--name-only", "stg")
+
+
+def test_an_application_directory_of_the_layout_goes_with_its_app(tmp_path: Path) -> None:
+    """`argocd/<env>/apps/<name>/` holding the Application: the one directory is listed."""
+    path = scaffolded(tmp_path)
+    for branch in ("stg", "dev"):
+        git(path, "checkout", "--quiet", branch)
+        (path / "argocd/stg/apps/web").mkdir()
+        git(path, "mv", "argocd/stg/apps/web.yaml", "argocd/stg/apps/web/application.yaml")
+        git(path, "commit", "--quiet", "-m", f"{branch}: the web Application in a directory")
+    git(path, "rm", "-r", "--quiet", "apps/web")
+    git(path, "commit", "--quiet", "-m", "remove web")
+    plan = run_cli(path, "plan", "dev", "stg", "-o", "json").json()
+    actions = {f["path"]: f["action"] for f in plan["files"]}
+    assert actions["argocd/stg/apps/web/application.yaml"] == "orphaned"

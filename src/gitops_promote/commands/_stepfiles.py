@@ -124,10 +124,16 @@ class StepTrees:
         return {d for d in candidates if not self.result_has_dir(d)}
 
     def _layout_applications(self, names: set[str]) -> dict[str, TreeEntry]:
-        """The target's files at its layout's Application paths for apps named `names`."""
+        """The target's files at its layout's Application paths for apps named `names`:
+        looked up through the run's cat-file session; only a directory found there is listed."""
         base = f"argocd/{self.target.codename}/apps/"
         wanted = sorted(f"{base}{name}{suffix}" for name in names for suffix in (".yaml", ".yml", ""))
-        return self.repo.ls_tree(self.target_tree.commit, wanted) if wanted else {}
+        self.target_tree.prefetch(wanted)
+        found = {p: e for p in wanted if (e := self.target_tree.get(p)) is not None}
+        directories = [p for p in wanted if self.target_tree.is_dir(p)]
+        if directories:
+            found.update(self.repo.ls_tree(self.target_tree.commit, directories))
+        return found
 
     def result_has_dir(self, directory: str) -> bool:
         """Does the promoted tree hold a file under `directory`?
