@@ -108,6 +108,8 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 _GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
+_DIFF_RECORD = re.compile(rb":(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0([^\0]*)\0")
+_RAW_RECORD = re.compile(rb"commit ([0-9a-f]+)\0|:[0-7]+ [0-7]+ [0-9a-f]+ [0-9a-f]+ ([A-Z])[0-9]*\0([^\0]*)\0")
 _LS_TREE_RECORD = re.compile(rb"(\d{6}) [a-z]+ ([0-9a-f]+)\t([^\0]*)\0")
 
 
@@ -327,17 +329,12 @@ class Repository:
             ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target],
             what="compare two trees",
         )
-        fields = out.split(b"\0")
+        # One regex pass (no per-record splitting and decoding of the metadata)
         records = []
-        for meta, raw_path in zip(fields[0:-1:2], fields[1::2], strict=True):
-            src_mode, dst_mode, src_sha, dst_sha, _status = meta[1:].decode().split(" ")
-            records.append(
-                DiffRecord(
-                    _decode(raw_path),
-                    None if src_mode == "000000" else TreeEntry(src_mode, src_sha),
-                    None if dst_mode == "000000" else TreeEntry(dst_mode, dst_sha),
-                )
-            )
+        for src_mode, dst_mode, src_sha, dst_sha, raw_path in _DIFF_RECORD.findall(out):
+            old = None if src_mode == b"000000" else TreeEntry(src_mode.decode(), src_sha.decode())
+            new = None if dst_mode == b"000000" else TreeEntry(dst_mode.decode(), dst_sha.decode())
+            records.append(DiffRecord(raw_path.decode("utf-8", "surrogateescape"), old, new))
         return records
 
     def tree_of(self, commit: str) -> str:
@@ -867,20 +864,16 @@ class Repository:
         self._full_history()
         args = ["log", "-z", "--first-parent", "-m", "--root", "--raw", "--no-renames", "--no-abbrev"]
         args += ["--format=commit %H", f"--max-count={count}", "--end-of-options", tip, "--"]
-        tokens = self.run(args, what="read history").split(b"\0")
+        out = self.run(args, what="read history")
         found: dict[str, list[tuple[str, str]]] = {}
         current: list[tuple[str, str]] = []
-        i = 0
-        while i < len(tokens):
-            token = tokens[i].lstrip(b"\n")
-            if token.startswith(b":") and i + 1 < len(tokens):
-                status = _decode(token).split(" ")[-1][:1]
-                current.append((_decode(tokens[i + 1]), status))
-                i += 2
-                continue
-            if token.startswith(b"commit "):
-                current = found.setdefault(_decode(token[len(b"commit ") :]).strip(), [])
-            i += 1
+        # One regex pass over `commit <id>` lines and `:<modes> <ids> <status>\0<path>\0`
+        # records: the root commit of a 140,000-file repository lists every file.
+        for commit, status, path in _RAW_RECORD.findall(out):
+            if commit:
+                current = found.setdefault(commit.decode(), [])
+            else:
+                current.append((path.decode("utf-8", "surrogateescape"), status.decode()))
         return found
 
     def changed_paths(self, old: str, new: str) -> set[str]:

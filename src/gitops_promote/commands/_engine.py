@@ -304,8 +304,8 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     )
     registry = governance.registry
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
-    differences = treeview.pair(repo, source_commit, target_commit)
-    source_tree, target_tree = differences[1], differences[2]
+    differences = treeview.pair(repo, source_commit, target_commit)  # one diff-tree, no listing
+    _records, source_tree, target_tree = differences
     step = plan_step(repo, governance, (src, dst), differences, request.apps)
     owned, scope, plan, key_rules, blobs, merge = (
         step.owned,
@@ -382,7 +382,8 @@ def plan_step(
     Applications: the one computation `prepare()` and `gitops verify` share.
 
     Planned from the paths that differ between the two trees (`treeview.pair`): a one-file
-    change costs one file, whatever the size of the repository (docs/design.md).
+    change costs one file, whatever the size of the repository (docs/promotion-rules.md, "How a
+    step is computed").
     """
     src, dst = step
     records, source_tree, target_tree = differences

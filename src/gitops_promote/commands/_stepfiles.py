@@ -6,6 +6,7 @@ Called once by `_engine.prepare()` while it builds the step; nothing here writes
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from gitops_promote.core.validation.files import RepoIndex
 
 MAX_LISTED_KEYS = 10
+MAX_PATHS_WALKED = 256  # beyond this many kept files, one diff-tree is cheaper than walking trees
 REGISTRY_ENTRY_KEY = "environments[{env}]"  # how the kept entry shows among a file's kept keys
 
 
@@ -46,6 +48,7 @@ class StepTrees:
     blobs: BlobCache
     orphaned_apps: dict[str, str] = field(default_factory=dict)  # Application path -> its removed app
     _result_dirs: set[str] | None = None  # the promoted tree's directories, when a removal needs them
+    _changed_paths: list[str] | None = None  # the plan's changed paths, sorted (result_has_dir)
 
     # ---- the target's own registry entry -------------------------------------------------
     def carry_registry_entry(self) -> None:
@@ -75,9 +78,11 @@ class StepTrees:
     def _read(self, paths: Iterable[str]) -> dict[str, bytes]:
         """The result tree's blobs for `paths`, by id: merged blobs exist only in memory so far."""
         shas = {self.plan.entries[p].sha for p in paths}
-        found = {sha: self.blobs.new[sha] for sha in shas if sha in self.blobs.new}
-        found.update(self.repo.read_blobs(sha for sha in shas if sha not in found))
-        return found
+        known = (self.blobs.new, self.blobs.contents)
+        found = {sha: cache[sha] for sha in shas for cache in known if sha in cache}
+        read = self.repo.read_blobs(sha for sha in shas if sha not in found)
+        self.blobs.contents.update(read)  # `diff` compares the same files: read once
+        return found | read
 
     def same_content(self, path: str, version: str | None, upstream: set[str | None]) -> bool:
         """Drift guard: equal once the target's own parts (env keys, registry entry) are ignored."""
@@ -119,10 +124,16 @@ class StepTrees:
         return {d for d in candidates if not self.result_has_dir(d)}
 
     def _layout_applications(self, names: set[str]) -> dict[str, TreeEntry]:
-        """The target's files at its layout's Application paths for apps named `names`."""
+        """The target's files at its layout's Application paths for apps named `names`:
+        looked up through the run's cat-file session; only a directory found there is listed."""
         base = f"argocd/{self.target.codename}/apps/"
         wanted = sorted(f"{base}{name}{suffix}" for name in names for suffix in (".yaml", ".yml", ""))
-        return self.repo.ls_tree(self.target_tree.commit, wanted) if wanted else {}
+        self.target_tree.prefetch(wanted)
+        found = {p: e for p in wanted if (e := self.target_tree.get(p)) is not None}
+        directories = [p for p in wanted if self.target_tree.is_dir(p)]
+        if directories:
+            found.update(self.repo.ls_tree(self.target_tree.commit, directories))
+        return found
 
     def result_has_dir(self, directory: str) -> bool:
         """Does the promoted tree hold a file under `directory`?
@@ -133,8 +144,7 @@ class StepTrees:
         """
         if directory == "":
             return True
-        prefix = directory + "/"
-        under = [e for p, e in self.plan.changes.items() if p.startswith(prefix)]
+        under = self._changes_under(directory + "/")
         if any(e is not None for e in under):
             return True
         if None not in under:
@@ -144,6 +154,20 @@ class StepTrees:
 
             self._result_dirs = directories_of(dict(self.plan.entries))
         return directory in self._result_dirs
+
+    def _changes_under(self, prefix: str) -> list[TreeEntry | None]:
+        """The plan's changes below a directory, by bisection of the sorted changed paths
+        (re-sorted only when a path was added: thousands of directories are asked about)."""
+        changes = self.plan.changes
+        if self._changed_paths is None or len(self._changed_paths) != len(changes):
+            self._changed_paths = sorted(changes)
+        paths = self._changed_paths
+        found = []
+        for index in range(bisect.bisect_left(paths, prefix), len(paths)):
+            if not paths[index].startswith(prefix):
+                break
+            found.append(changes[paths[index]])
+        return found
 
     def _kept_applications(self, removed: set[str]) -> list[tuple[str, object]]:
         """(path, parsed document) of the target's own YAML files that declare an Application
@@ -185,8 +209,8 @@ class StepTrees:
         src, dst = self.source.codename, self.target.codename
         # Missing keys are news only where the source's copy changed since the last promotion.
         kept = [a.path for a in self.plan.actions if a.action == KEPT and is_yaml_path(a.path)]
-        if kept and base is not None:  # only the trees that changed since then are read
-            fresh = self.repo.changed_among(base.pending_since, source_commit, kept)
+        if kept and base is not None:
+            fresh = self._changed_since(base.pending_since, source_commit, kept)
             kept = [path for path in kept if path in fresh]
         kept_blobs, kept_set = self._kept_file_blobs(kept), set(kept)
         for action in self.plan.actions:
@@ -214,6 +238,14 @@ class StepTrees:
             )
         found += self.result_findings()
         return found
+
+    def _changed_since(self, old: str, new: str, paths: list[str]) -> set[str]:
+        """Which of `paths` changed between two commits: a few are looked up in-process (only
+        the trees on their way that differ are read), many by one diff-tree, which walks the
+        same trees in C."""
+        if len(paths) <= MAX_PATHS_WALKED:
+            return self.repo.changed_among(old, new, paths)
+        return self.repo.changed_paths(old, new)
 
     def _governance_warnings(self) -> list[Warning]:
         src, dst = self.source, self.target

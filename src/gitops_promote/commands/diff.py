@@ -75,6 +75,7 @@ def _prefetch(prepared: Prepared) -> None:
         for entry in (prepared.target_tree.get(action.path), prepared.plan.entries.get(action.path)):
             if entry is not None and entry.kind == "blob" and entry.sha not in prepared.new_blobs:
                 wanted.append(entry.sha)
+    wanted = [sha for sha in wanted if sha not in prepared.blobs.contents]  # read by the step already
     sizes = prepared.repo.blob_sizes(wanted)
     prepared.blobs.sizes.update(sizes)
     small = [sha for sha in wanted if sizes.get(sha, 0) <= MAX_DIFF_BYTES]
@@ -120,8 +121,9 @@ def _short(entry: TreeEntry | None) -> str:
 def _size(prepared: Prepared, entry: TreeEntry | None) -> int | None:
     if entry is None or entry.kind != "blob":
         return None
-    if entry.sha in prepared.new_blobs:
-        return len(prepared.new_blobs[entry.sha])
+    for cache in (prepared.new_blobs, prepared.blobs.contents):
+        if entry.sha in cache:
+            return len(cache[entry.sha])
     if entry.sha not in prepared.blobs.sizes:
         prepared.blobs.sizes.update(prepared.repo.blob_sizes([entry.sha]))
     return prepared.blobs.sizes[entry.sha]

@@ -11,7 +11,6 @@ and are not trusted.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +69,8 @@ def read_bounded(path: Path) -> bytes:
 
 def parse(data: bytes, name: str) -> PlanFields:
     """Check a plan's bytes; `name` is how messages refer to the file."""
+    import json  # only with a saved plan: a plain promotion does without
+
     try:
         doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -132,5 +133,7 @@ def _kind(value: object) -> str:
 
 
 def _short(value: object) -> str:
+    import json
+
     text = json.dumps(value, ensure_ascii=True) if value is not None else "missing"
     return text if len(text) <= 60 else text[:59] + "…"

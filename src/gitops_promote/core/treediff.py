@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from gitops_promote.core.promotion import (
     ADDED,
@@ -33,9 +34,9 @@ from gitops_promote.errors import RefusedError
 MODE_TREE = "040000"
 
 
-@dataclass(frozen=True)
-class DiffRecord:
-    """One line of `diff-tree -r -t -z`: a path (file or directory) and both sides' entries."""
+class DiffRecord(NamedTuple):
+    """One line of `diff-tree -r -t -z`: a path (file or directory) and both sides' entries.
+    A named tuple: a step between branches that differ in every app makes 100,000 of them."""
 
     path: str
     source: TreeEntry | None  # None: the source has nothing at this path
