@@ -1,9 +1,11 @@
 """`gitops parity` prints what it printed before its reads were rewritten (issue 11).
 
 The golden files were written by the code before the rewrite (`GITOPS_REGENERATE_GOLDEN=1`
-writes them again): a repository with several apps, pending changes, drift, apps absent from
-some environments, nested and vendored charts, and files that are not valid YAML. Commit ids
-change with the clock, so the outputs name each commit by the label the test gave it.
+writes them again); the JSON ones were written again by main at 775365c, whose JSON layout
+puts a container of scalars on one line (e1e05ea; the same data, checked). The repository has
+several apps, pending changes, drift, apps absent from some environments, nested and vendored
+charts, and files that are not valid YAML. Commit ids change with the clock, so the outputs
+name each commit by the label the test gave it.
 """
 
 from __future__ import annotations
