@@ -24,7 +24,7 @@ from gitops_promote.core.diffmodel import (
     Segment,
 )
 from gitops_promote.core.paths import is_yaml_path
-from gitops_promote.core.yamlload import Loaded, ambiguous_scalars, load
+from gitops_promote.core.yamlload import Loaded, load
 from gitops_promote.errors import Problem
 
 __all__ = ["Change", "DiffReport", "FileDiff", "FileReport", "diff_file", "is_yaml_path"]
@@ -293,6 +293,9 @@ def _diff(a: Any, b: Any, path: list[Segment], ids: dict[int, str], ctx: _Contex
         out.append(Change(list(path), "changed", a, b, dict(ids)))
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal and of the same type (`1` is not `true`, `1` is not `1.0`); NaN equals NaN."""
     if type(a) is not type(b):
@@ -305,7 +308,10 @@ def _diff_maps(
 ) -> None:
     for key, value in b.items():
         if key in a:
-            _diff(a[key], value, [*path, key], ids, ctx, out)
+            old = a[key]
+            if type(old) is type(value) and type(value) in _SCALARS and old == value:
+                continue  # the common case in a big file, without a call per key
+            _diff(old, value, [*path, key], ids, ctx, out)
         else:
             out.append(Change([*path, key], "added", None, value, dict(ids)))
     for key, value in a.items():
@@ -468,9 +474,9 @@ def _version_notes(path: str, changes: list[Change], after: Loaded, labels: list
     """Notes for changed/added plain scalars that YAML 1.1 and 1.2 read differently."""
     targets = [c for c in changes if c.op in ("changed", "added") and not c.masked]
     notes: list[str] = []
-    for index, node in enumerate(after.nodes if targets else []):
+    for index in range(len(after.documents) if targets else 0):
         prefix: tuple[Segment, ...] = (labels[index],) if labels else ()
-        for amb in ambiguous_scalars(node, prefix):
+        for amb in after.ambiguous(index, prefix):
             change = next((c for c in targets if _under(amb.path, c.path)), None)
             if change is not None:
                 shown = Change(list(amb.path), change.op, ids=change.ids).display_path()
