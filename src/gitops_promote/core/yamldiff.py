@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from difflib import SequenceMatcher
 from typing import Any
 
-from gitops_promote.core import secrets
+from gitops_promote.core import secrets, seqdiff
 from gitops_promote.core.diffmodel import (
     Change,
     DiffReport,
@@ -79,8 +79,7 @@ def _text_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: bo
         f"--- {_header_path('a/' + path) if old is not None else '/dev/null'}",
         f"+++ {_header_path('b/' + path) if new is not None else '/dev/null'}",
     ]
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    for group in matcher.get_grouped_opcodes(_CONTEXT_LINES):
+    for group in seqdiff.grouped(seqdiff.opcodes(a, b), _CONTEXT_LINES):
         out.append(_hunk_header(group))
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
@@ -432,7 +431,7 @@ def _diff_ordered(
 ) -> None:
     """Ordered lists: an item that reappears elsewhere is `moved`; the rest pair up."""
     ca, cb = [_canonical(x) for x in a], [_canonical(x) for x in b]
-    opcodes = SequenceMatcher(None, ca, cb, autojunk=False).get_opcodes()
+    opcodes = seqdiff.opcodes(ca, cb)
     moves = _moves(ca, cb, opcodes)
     moved_old = set(moves.values())
     for tag, i1, i2, j1, j2 in opcodes:
@@ -453,17 +452,17 @@ def _diff_ordered(
 
 def _moves(ca: list[str], cb: list[str], opcodes: Sequence[tuple[str, int, int, int, int]]) -> dict[int, int]:
     """New index -> old index for inserted items equal to a deleted one."""
-    pool: dict[str, list[int]] = {}
+    pool: dict[str, deque[int]] = {}
     for tag, i1, i2, _j1, _j2 in opcodes:
         if tag in ("delete", "replace"):
             for i in range(i1, i2):
-                pool.setdefault(ca[i], []).append(i)
+                pool.setdefault(ca[i], deque()).append(i)
     moves: dict[int, int] = {}
     for tag, _i1, _i2, j1, j2 in opcodes:
         if tag in ("insert", "replace"):
             for j in range(j1, j2):
                 if pool.get(cb[j]):
-                    moves[j] = pool[cb[j]].pop(0)
+                    moves[j] = pool[cb[j]].popleft()  # deque: many equal items stay linear
     return moves
 
 

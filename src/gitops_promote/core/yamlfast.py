@@ -67,6 +67,7 @@ class Duplicate:
 @dataclass
 class _Mapping:
     indent: int
+    line: int
     data: dict[str, Any]
     path: tuple[str, ...]
     first: dict[str, int] = field(default_factory=dict)
@@ -76,28 +77,30 @@ class _Mapping:
 @dataclass
 class Read:
     """The file's documents (none or one), its duplicate keys in PyYAML's order, its plain
-    scalars whose meaning may depend on the YAML version, and its node count."""
+    scalars whose meaning may depend on the YAML version, its node count (no aliases: the
+    count PyYAML's limit checks) and the 1-based (line, column) of its root mapping."""
 
     documents: list[Any]
     duplicates: list[Duplicate]
     scalars: list[Scalar]
     nodes: int
+    root: tuple[int, int]
 
 
-def read(text: str, note: Any, max_nodes: int) -> Read | None:
+def read(text: str, note: Any) -> Read | None:
     """The document of `text` when it is in the subset, else None. `note(raw)` says whether a
     plain scalar may read differently in YAML 1.1 and 1.2 (core/yamlload.version_note)."""
     if _OUTSIDE.search(text):
         return None
     try:
-        return _Reader(note, max_nodes).run(text)
+        return _Reader(note).run(text)
     except NotPlain:
         return None
 
 
 class _Reader:
-    def __init__(self, note: Any, max_nodes: int) -> None:
-        self.note, self.max_nodes = note, max_nodes
+    def __init__(self, note: Any) -> None:
+        self.note = note
         self.stack: list[_Mapping] = []
         self.mappings: list[_Mapping] = []  # in creation order: PyYAML's pre-order walk
         self.scalars: list[Scalar] = []
@@ -118,7 +121,7 @@ class _Reader:
             if self.pending is None and stack and stack[-1].indent == len(spaces):
                 mapping = stack[-1]
             else:
-                mapping = self._mapping_for(len(spaces))
+                mapping = self._mapping_for(len(spaces), number)
             if len(key) > MAX_KEY or (key[0] in _RESOLVERS and _resolve(key) != STR):
                 raise NotPlain()  # `true:`, `null:`, `on:` become other keys in plain(): PyYAML decides
             self.nodes += 2
@@ -141,21 +144,20 @@ class _Reader:
             else:  # `key:` alone: null, unless a deeper line opens a mapping under it
                 mapping.data[key] = None
                 self.pending, self.pending_key = mapping, key
-        if self.nodes > self.max_nodes:
-            raise NotPlain()  # PyYAML's path refuses it, with its message
         if not self.mappings:
-            return Read([], [], [], 0)  # blank lines and comments only: no document at all
+            return Read([], [], [], 0, (0, 0))  # blank lines and comments only: no document at all
         duplicates = [d for m in self.mappings for d in m.duplicates]
-        return Read([self.mappings[0].data], duplicates, self.scalars, self.nodes)
+        root = self.mappings[0]
+        return Read([root.data], duplicates, self.scalars, self.nodes, (root.line, root.indent + 1))
 
-    def _mapping_for(self, indent: int) -> _Mapping:
+    def _mapping_for(self, indent: int, number: int) -> _Mapping:
         """The mapping a key at `indent` belongs to: a new one under a key without a value
         when it is deeper, else an open one at exactly this indent."""
         pending, self.pending = self.pending, None
         if not self.stack:
-            return self._open(indent, {}, ())
+            return self._open(indent, number, ())
         if pending is not None and indent > pending.indent:
-            child = self._open(indent, {}, pending.path + (self.pending_key,))
+            child = self._open(indent, number, (*pending.path, self.pending_key))
             pending.data[self.pending_key] = child.data
             return child
         while self.stack and self.stack[-1].indent > indent:
@@ -164,10 +166,10 @@ class _Reader:
             raise NotPlain()  # an indentation PyYAML refuses or reads as a continuation
         return self.stack[-1]
 
-    def _open(self, indent: int, data: dict[str, Any], path: tuple[str, ...]) -> _Mapping:
+    def _open(self, indent: int, number: int, path: tuple[str, ...]) -> _Mapping:
         if len(self.stack) >= MAX_DEPTH:
             raise NotPlain()
-        mapping = _Mapping(indent, data, path)
+        mapping = _Mapping(indent, number, {}, path)
         self.stack.append(mapping)
         self.mappings.append(mapping)
         self.nodes += not path  # the root; every other mapping was counted as its key's value

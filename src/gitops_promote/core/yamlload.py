@@ -188,9 +188,12 @@ def _load_fast(path: str, data: bytes) -> Loaded | None:
         text = data.decode("ascii")
     except UnicodeDecodeError:
         return None
-    found = yamlfast.read(text, version_note, MAX_EXPANDED_NODES)
+    found = yamlfast.read(text, version_note)
     if found is None:
         return None
+    if found.nodes > MAX_EXPANDED_NODES:  # refused at once, as the node walk would after composing
+        message, hint = _too_many(aliases=False)
+        return Loaded(problems=[Problem(message, Location(path, *found.root), hint)], fatal=True)
     problems = [
         Problem(
             f"duplicate key {d.key!r} (first defined on line {d.first_line})",
@@ -240,16 +243,28 @@ def _where(path: str, node: yaml.Node) -> Location:
     return Location(path, mark.line + 1, mark.column + 1)
 
 
+def _too_many(aliases: bool) -> tuple[str, str]:
+    """(message, hint) for a document over MAX_EXPANDED_NODES."""
+    if aliases:
+        return (
+            f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} nodes "
+            "(a 'billion laughs' document); refusing to diff it",
+            "remove the alias chain; Helm would refuse or exhaust memory on it too",
+        )
+    return (
+        f"this document has more than {MAX_EXPANDED_NODES:,} nodes (keys and values); refusing to diff it",
+        "split the file; gitops reads YAML documents up to this many nodes",
+    )
+
+
 def _check(path: str, root: yaml.Node, result: Loaded) -> None:
     """Count expanded nodes (memoised per node: an alias is the same node object)."""
     sizes: dict[int, int] = {}
     if _size(root, sizes, set(), 0, MAX_EXPANDED_NODES, MAX_DEPTH) > MAX_EXPANDED_NODES:
-        raise _Refused(
-            f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} nodes "
-            "(a 'billion laughs' document); refusing to diff it",
-            root,
-            "remove the alias chain; Helm would refuse or exhaust memory on it too",
-        )
+        # The walk stops past the limit: having met that many distinct nodes, it is the file's
+        # own size, not aliases, that is over.
+        message, hint = _too_many(aliases=len(sizes) < MAX_EXPANDED_NODES)
+        raise _Refused(message, root, hint)
     seen: set[int] = set()
     for mapping in _mappings(root, seen):
         result.problems.extend(_duplicates(path, mapping))
