@@ -1,16 +1,20 @@
 """Time `gitops` on the hostile sizes of issue 12 beside a git floor measured in the same run.
 
     python benchmarks/hostile.py [--repeat 3] [--keys 300000] [--files 100000] [--only diff|validate]
+                                 [--src DIR]
 
 Self-contained: builds two repositories with `git fast-import` in a temporary directory, runs
-the CLI from this checkout (`python -m gitops_promote`, PYTHONPATH=src) and prints a table.
+the CLI from this checkout (`python -m gitops_promote`, PYTHONPATH=src; `--src` for another
+one, e.g. `git archive COMMIT src | tar -x -C /tmp/before` then `--src /tmp/before/src`) and
+prints a table.
 
   diff-300k      apps/big/values.yaml with KEYS top-level keys on stg; dev changes one of
                  them. `gitops diff dev stg -o FORMAT --no-fetch` for every format, beside
                  `git diff stg dev` of the same two commits (the floor: git reads both blobs).
   validate-100k  apps/many/templates/ holds FILES small manifests, one directory, on each
                  branch. `gitops validate --no-fetch` (all three branches) beside
-                 `git ls-tree -r` + `git cat-file --batch` of every blob of the three branches.
+                 `git ls-tree -r` of the three branches + `git cat-file --batch` of each
+                 of their blobs once.
 
 Each round runs every step once, alternating, so a figure and its floor share the machine's
 load; the table shows the median of the rounds.
@@ -51,11 +55,14 @@ data:
 """
 
 
+SOURCES = [ROOT / "src"]  # --src: another checkout's sources, e.g. the code before a change
+
+
 def environment() -> dict[str, str]:
-    """No user configuration, this checkout's sources first, a fixed identity."""
+    """No user configuration, the sources under test first, a fixed identity."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITOPS_"))}
     env |= {
-        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONPATH": str(SOURCES[0]),
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_AUTHOR_NAME": "Bench",
@@ -139,12 +146,12 @@ def timed(argv: Sequence[str], ok: Sequence[int] = (0,), expect: bytes = b"") ->
 
 
 def _cat_all(repo: Path) -> float:
-    """The validate floor: list the three trees and read every blob in one batch."""
+    """The validate floor: list the three trees and read each of their blobs once, in one batch."""
     start = time.perf_counter()
-    shas = []
+    shas: set[bytes] = set()
     for branch in ("dev", "stg", "prd"):
         listing = run(["git", "-C", str(repo), "ls-tree", "-r", "-z", f"refs/heads/{branch}"]).stdout
-        shas += [line.split(b"\t", 1)[0].split()[2] for line in listing.split(b"\0") if line]
+        shas.update(line.split(b"\t", 1)[0].split()[2] for line in listing.split(b"\0") if line)
     run(["git", "-C", str(repo), "cat-file", "--batch"], b"\n".join(shas) + b"\n")
     return time.perf_counter() - start
 
@@ -176,7 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=300_000)
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--only", choices=("diff", "validate"))
+    parser.add_argument("--src", type=Path, help="run the gitops_promote package under this directory")
     args = parser.parse_args(argv)
+    if args.src:
+        SOURCES[0] = args.src.resolve()
     with tempfile.TemporaryDirectory(prefix="gitops-hostile-") as tmp:
         build = time.perf_counter()
         todo = steps(Path(tmp), args)
