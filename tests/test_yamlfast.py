@@ -223,14 +223,3 @@ def test_long_integers_keep_their_limit() -> None:
     loaded = load("v.yaml", b"a: " + b"1" * 4400 + b"\n")
     assert loaded.fatal and "4,400 digits" in loaded.problems[0].message
 
-
-def test_files_under_a_directory_is_exactly_the_prefix_match() -> None:
-    """validation's per-app rules read `Files.under(app_dir)` (a bisection) instead of scanning
-    every path per app: it must give what the scan gave."""
-    from gitops_promote.core.validation.files import Files
-
-    paths = ["apps/a/x.yaml", "apps/a-b/y.yaml", "apps/a0/z.yaml", "apps/a/t/u.yaml", "apps/ab.yaml", "b", "apps/a"]
-    files = Files(dict.fromkeys(paths, b""))
-    for directory in ("apps/a", "apps", "apps/a/t", "apps/none", ""):
-        expected = sorted(p for p in paths if not directory or p.startswith(directory + "/"))
-        assert files.under(directory) == expected, directory
