@@ -1,16 +1,17 @@
 """Time `gitops` on the hostile sizes of issue 12 beside a git floor measured in the same run.
 
     python benchmarks/hostile.py [--repeat 3] [--keys 300000] [--files 100000] [--only diff|validate]
-                                 [--src DIR]
+                                 [--before DIR]
 
 Self-contained: builds two repositories with `git fast-import` in a temporary directory, runs
-the CLI from this checkout (`python -m gitops_promote`, PYTHONPATH=src; `--src` for another
-one, e.g. `git archive COMMIT src | tar -x -C /tmp/before` then `--src /tmp/before/src`) and
-prints a table.
+the CLI from this checkout (`python -m gitops_promote`, PYTHONPATH=src) and prints a table.
+`--before DIR` also times the sources under DIR in the same rounds, e.g. the code before a
+change: `git archive COMMIT src | tar -x -C /tmp/before` then `--before /tmp/before/src`.
 
   diff-300k      apps/big/values.yaml with KEYS top-level keys on stg; dev changes one of
                  them. `gitops diff dev stg -o FORMAT --no-fetch` for every format, beside
-                 `git diff stg dev` of the same two commits (the floor: git reads both blobs).
+                 `git diff stg dev` of the same two commits (the floor: git reads both blobs);
+                 and `gitops validate` and `gitops parity`, which read the same file.
   validate-100k  apps/many/templates/ holds FILES small manifests, one directory, on each
                  branch. `gitops validate --no-fetch` (all three branches) beside
                  `git ls-tree -r` of the three branches + `git cat-file --batch` of each
@@ -55,14 +56,14 @@ data:
 """
 
 
-SOURCES = [ROOT / "src"]  # --src: another checkout's sources, e.g. the code before a change
+SOURCES = {"": ROOT / "src"}  # label -> sources; --before adds the code before a change
 
 
-def environment() -> dict[str, str]:
+def environment(src: Path = ROOT / "src") -> dict[str, str]:
     """No user configuration, the sources under test first, a fixed identity."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITOPS_"))}
     env |= {
-        "PYTHONPATH": str(SOURCES[0]),
+        "PYTHONPATH": str(src),
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": os.devnull,
         "GIT_AUTHOR_NAME": "Bench",
@@ -74,9 +75,11 @@ def environment() -> dict[str, str]:
     return env
 
 
-def run(argv: Sequence[str], stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def run(
+    argv: Sequence[str], stdin: bytes | None = None, check: bool = True, src: Path = ROOT / "src"
+) -> subprocess.CompletedProcess[bytes]:
     """Our own argument lists only (no shell), in the clean environment above."""
-    return subprocess.run(argv, input=stdin, capture_output=True, env=environment(), check=check)  # noqa: S603
+    return subprocess.run(argv, input=stdin, capture_output=True, env=environment(src), check=check)  # noqa: S603
 
 
 def _blob(path: str, data: bytes) -> bytes:
@@ -134,10 +137,10 @@ def gitops(repo: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "gitops_promote", "-C", str(repo), *args]
 
 
-def timed(argv: Sequence[str], ok: Sequence[int] = (0,), expect: bytes = b"") -> float:
+def timed(argv: Sequence[str], ok: Sequence[int] = (0,), expect: bytes = b"", src: Path = ROOT / "src") -> float:
     """Wall time of one run; it must exit with one of `ok` and print `expect` (the work was done)."""
     start = time.perf_counter()
-    proc = run(argv, check=False)
+    proc = run(argv, check=False, src=src)
     elapsed = time.perf_counter() - start
     if proc.returncode not in ok or expect not in proc.stdout:
         tail = (proc.stdout[-1000:] + proc.stderr[-2000:]).decode(errors="replace")
@@ -158,22 +161,28 @@ def _cat_all(repo: Path) -> float:
 
 def steps(work: Path, args: argparse.Namespace) -> dict[str, Callable[[], float]]:
     out: dict[str, Callable[[], float]] = {}
+
+    def add(label: str, argv: list[str], ok: Sequence[int] = (0,), expect: bytes = b"") -> None:
+        for tag, src in SOURCES.items():
+            out[f"{label}{tag}"] = lambda src=src: timed(argv, ok, expect, src)
+
     if args.only in (None, "diff"):
         repo = diff_repo(work, args.keys)
-        label = f"diff {args.keys:,} keys"
+        label = f"{args.keys:,} keys:"
         key = f"k{args.keys // 2}".encode()
         floor = ["git", "-C", str(repo), "diff", "stg", "dev"]
-        out[f"{label}: floor git diff stg dev"] = lambda: timed(floor, expect=key)
+        out[f"{label} floor git diff stg dev"] = lambda: timed(floor, expect=key)
         for fmt in FORMATS:
-            argv = gitops(repo, "diff", "dev", "stg", "--no-fetch", "-o", fmt)
             shown = b"1 change" if fmt == "brief" else key  # brief names files, not keys
-            out[f"{label}: gitops diff -o {fmt}"] = lambda argv=argv, shown=shown: timed(argv, expect=shown)
+            argv = gitops(repo, "diff", "dev", "stg", "--no-fetch", "-o", fmt)
+            add(f"{label} gitops diff -o {fmt}", argv, expect=shown)
+        add(f"{label} gitops validate", gitops(repo, "validate", "--no-fetch"), (0, 1), b"dev")
+        add(f"{label} gitops parity", gitops(repo, "parity", "--no-fetch"), (0, 1), b"stg")
     if args.only in (None, "validate"):
         repo = validate_repo(work, args.files)
-        label = f"validate {args.files:,} files"
-        out[f"{label}: floor ls-tree + cat-file"] = lambda: _cat_all(repo)
-        argv = gitops(repo, "validate", "--no-fetch")
-        out[f"{label}: gitops validate"] = lambda: timed(argv, ok=(0, 1), expect=b"dev")
+        label = f"{args.files:,} files:"
+        out[f"{label} floor ls-tree + cat-file"] = lambda: _cat_all(repo)
+        add(f"{label} gitops validate", gitops(repo, "validate", "--no-fetch"), (0, 1), b"dev")
     return out
 
 
@@ -183,10 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=300_000)
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--only", choices=("diff", "validate"))
-    parser.add_argument("--src", type=Path, help="run the gitops_promote package under this directory")
+    parser.add_argument("--before", type=Path, help="also time the gitops_promote package under this directory")
     args = parser.parse_args(argv)
-    if args.src:
-        SOURCES[0] = args.src.resolve()
+    if args.before:
+        SOURCES[" (before)"] = args.before.resolve()
     with tempfile.TemporaryDirectory(prefix="gitops-hostile-") as tmp:
         build = time.perf_counter()
         todo = steps(Path(tmp), args)

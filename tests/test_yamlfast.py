@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, get_path, load_documents, load_first
 from gitops_promote.core import yamlfast
 from gitops_promote.core.yamldiff import diff_file
 from gitops_promote.core.yamlload import MAX_EXPANDED_NODES, load, version_note
@@ -223,3 +224,38 @@ def test_long_integers_keep_their_limit() -> None:
     loaded = load("v.yaml", b"a: " + b"1" * 4400 + b"\n")
     assert loaded.fatal and "4,400 digits" in loaded.problems[0].message
 
+
+
+def nodes_load(text: str) -> list[Any] | str:
+    try:
+        return [(typed(d.data), d.duplicates, positions(d)) for d in load_documents(text)]
+    except YamlSyntaxError as exc:
+        return f"{exc.message} at {exc.line}:{exc.column}"
+
+
+def positions(doc: Any, path: tuple[Any, ...] = ()) -> list[Any]:
+    """(path, line, column) of every key: what validation's findings point at."""
+    found = [(path, doc.position(path))]
+    data = get_path(doc.data, path)[1]
+    if isinstance(data, dict):
+        for key in data:
+            found += positions(doc, (*path, key))
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(documents())
+def test_validation_reads_generated_files_as_pyyaml_reads_them(text: str) -> None:
+    """adapters/yaml_nodes.py: the same data, duplicates (in its order) and key positions,
+    whether the node tree was built up front (PyYAML) or on demand (the fast reader)."""
+    slow = text + ("" if text.endswith("\n") or not text else "\n") + "# é\n"
+    assert nodes_load(text) == nodes_load(slow), text
+    fast_first, slow_first = (_first(load_first, t) for t in (text, slow))
+    assert fast_first == slow_first, text
+
+
+def _first(load_first: Any, text: str) -> Any:
+    try:
+        return typed(load_first(text))
+    except Exception as exc:  # the same error either way
+        return type(exc).__name__

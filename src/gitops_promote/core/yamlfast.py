@@ -72,6 +72,7 @@ class _Mapping:
     path: tuple[str, ...]
     first: dict[str, int] = field(default_factory=dict)
     duplicates: list[Duplicate] = field(default_factory=list)
+    children: list[_Mapping] = field(default_factory=list)  # nested mappings, in order
 
 
 @dataclass
@@ -85,6 +86,16 @@ class Read:
     scalars: list[Scalar]
     nodes: int
     root: tuple[int, int]
+    mapping: _Mapping | None = None  # the root mapping, for walks in another order
+
+    def duplicates_depth_first(self) -> list[Duplicate]:
+        """The duplicates in the order of a last-in-first-out walk (adapters/yaml_nodes.py's)."""
+        found, stack = [], [self.mapping] if self.mapping else []
+        while stack:
+            current = stack.pop()
+            found += current.duplicates
+            stack += current.children
+        return found
 
 
 def read(text: str, note: Any) -> Read | None:
@@ -148,7 +159,7 @@ class _Reader:
             return Read([], [], [], 0, (0, 0))  # blank lines and comments only: no document at all
         duplicates = [d for m in self.mappings for d in m.duplicates]
         root = self.mappings[0]
-        return Read([root.data], duplicates, self.scalars, self.nodes, (root.line, root.indent + 1))
+        return Read([root.data], duplicates, self.scalars, self.nodes, (root.line, root.indent + 1), root)
 
     def _mapping_for(self, indent: int, number: int) -> _Mapping:
         """The mapping a key at `indent` belongs to: a new one under a key without a value
@@ -159,6 +170,7 @@ class _Reader:
         if pending is not None and indent > pending.indent:
             child = self._open(indent, number, (*pending.path, self.pending_key))
             pending.data[self.pending_key] = child.data
+            pending.children.append(child)
             return child
         while self.stack and self.stack[-1].indent > indent:
             self.stack.pop()
