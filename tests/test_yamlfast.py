@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, get_path, load_documents, load_first
-from gitops_promote.core import yamlfast
+from gitops_promote.core import yamlfast, yamlload
 from gitops_promote.core.yamldiff import diff_file
-from gitops_promote.core.yamlload import MAX_EXPANDED_NODES, load, version_note
+from gitops_promote.core.yamlload import load, version_note
 
 GOOD_KEYS = ["a", "b", "image", "tag", "a.b", "_x", "k-1", "y", "n", "x/y", "nO"]
 ODD_KEYS = ["no", "on", "true", "Null", "~", "1", "é", "a b", '"q"']
@@ -205,12 +205,18 @@ def test_hostile_plain_files_diff_the_same_on_both_paths() -> None:
     assert "hunter" not in repr(fast.changes)
 
 
-def test_too_many_nodes_is_refused_at_once_on_the_fast_path() -> None:
-    keys = MAX_EXPANDED_NODES // 2  # + the root: one node over
-    loaded = load("v.yaml", big_values(keys))
+@pytest.mark.parametrize("nodes", [False, True], ids=["fast", "pyyaml"])
+def test_too_many_nodes_is_refused_and_says_why(monkeypatch: pytest.MonkeyPatch, nodes: bool) -> None:
+    """The node limit (1,000,000; 100 here, to stay fast) holds on both paths, and a plain file
+    over it is not blamed on aliases."""
+    monkeypatch.setattr(yamlload, "MAX_EXPANDED_NODES", 100)
+    loaded = load("v.yaml", big_values(50), nodes=nodes)  # 50 keys + 50 values + the root
     assert loaded.fatal and not loaded.documents
-    assert "more than 1,000,000 nodes" in loaded.problems[0].message
+    assert "has more than 100 nodes (keys and values)" in loaded.problems[0].message
     assert loaded.problems[0].location is not None and loaded.problems[0].location.line == 1
+    assert not load("v.yaml", big_values(49), nodes=nodes).fatal
+    bomb = b"a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    assert "aliases expand" in load("v.yaml", bomb, nodes=nodes).problems[0].message
 
 
 def test_deep_nesting_is_refused_as_pyyaml_refuses_it() -> None:
