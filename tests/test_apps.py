@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitops_promote.core.apps import App, Scope, covers, discover, parse_trailer, resolve, scope_for
 from gitops_promote.core.backport import ALREADY, CONFLICT, MERGE, TAKE, decide
@@ -72,3 +74,34 @@ def test_backport_decisions(
     base: TreeEntry | None, ours: TreeEntry | None, theirs: TreeEntry | None, expected: str
 ) -> None:
     assert decide(base, ours, theirs) == expected
+
+
+APP_DIRS = st.lists(st.sampled_from(["apps/api", "apps/api/sub", "services/api", "apps/web", ".", "web"]), unique=True)
+ANY_PATH = st.sampled_from(
+    [
+        "apps/api/values.yaml",
+        "apps/api/sub/x.yaml",
+        "services/api/values.yaml",
+        "argocd/prd/apps/api.yaml",
+        "argocd/stg/apps/web/extra.yaml",
+        "argocd/prd/root.yaml",
+        "web/Chart.yaml",
+        "README.md",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(APP_DIRS, st.lists(ANY_PATH, max_size=12))
+def test_grouping_by_lookup_is_grouping_by_trying_every_app(dirs: list[str], paths: list[str]) -> None:
+    """The indexed grouping gives what the first-matching-app rule gives (its definition)."""
+    from gitops_promote.core.apps import _belongs, group_by_app
+
+    apps = [App(d) for d in dirs]
+    expected: dict[str, list[str]] = {}
+    for path in paths:
+        owner = next((a.path for a in apps if _belongs(path, a)), "")
+        expected.setdefault(owner, []).append(path)
+    order = {a.path: i for i, a in enumerate(apps)}
+    expected = dict(sorted(expected.items(), key=lambda item: order.get(item[0], len(order))))
+    assert group_by_app(paths, apps) == expected

@@ -57,12 +57,41 @@ def test_delta_plan_equals_the_listing_plan(
         with pytest.raises(RefusedError):
             plan_delta(records(source, target), OWNED.owns)
         return
-    delta = plan_delta(records(source, target), OWNED.owns)
+    delta = plan_delta(records(source, target), OWNED.owns, source=source)
     assert delta.actions == expected.actions
-    applied = {p: e for p, e in source.items() if p not in delta.changes}
-    applied |= {p: e for p, e in delta.changes.items() if e is not None}
-    assert applied == expected.entries
-    assert delta.changes_target == expected.changes_target(target)
+    assert applied(source, delta.changes) == expected.entries == dict(delta.entries)
+    assert delta.changes_target(target) == expected.changes_target(target)
+
+
+def applied(source: dict[str, TreeEntry], changes: dict[str, TreeEntry | None]) -> dict[str, TreeEntry]:
+    result = {p: e for p, e in source.items() if p not in changes}
+    return result | {p: e for p, e in changes.items() if e is not None}
+
+
+SCOPES = st.sets(st.sampled_from(["apps/a", "apps/b", "apps/c"]), min_size=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees, trees, SCOPES)
+def test_a_scoped_delta_plan_equals_the_scoped_listing_plan(
+    source_files: dict[str, TreeEntry], target_files: dict[str, TreeEntry], apps: set[str]
+) -> None:
+    """--app: the same actions, the same tree and the same clash refusals as `plan_tree`."""
+    source, target = valid(source_files), valid(target_files)
+
+    def scope(path: str) -> bool:
+        return any(path.startswith(app + "/") for app in apps)
+
+    try:
+        expected = plan_tree(source, target, OWNED.owns, scope)
+    except RefusedError:
+        with pytest.raises(RefusedError):
+            plan_delta(records(source, target), OWNED.owns, scope, source)
+        return
+    delta = plan_delta(records(source, target), OWNED.owns, scope, source)
+    assert delta.actions == expected.actions
+    assert applied(source, delta.changes) == expected.entries
+    assert delta.changes_target(target) == expected.changes_target(target)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -74,7 +103,9 @@ def test_diff_tree_plan_and_index_free_writer_give_the_floors_tree(tmp_path: Pat
         delta = plan_delta(repo.tree_diff("refs/heads/dev", "refs/heads/stg"), owned.owns)
         tree = repo.write_tree_from(repo.tree_of("refs/heads/dev"), delta.changes)
     assert tree == tree_floor.promote(repo_path, dry_run=True).tree
-    assert delta.changes_target == (tree != git(repo_path, "rev-parse", "refs/heads/stg^{tree}"))
+    assert delta.changes_target(repo.ls_tree("refs/heads/stg")) == (
+        tree != git(repo_path, "rev-parse", "refs/heads/stg^{tree}")
+    )
 
 
 def test_records_of_a_real_diff_include_the_directories(tmp_path: Path) -> None:
@@ -82,3 +113,18 @@ def test_records_of_a_real_diff_include_the_directories(tmp_path: Path) -> None:
     with Repository(repo_path) as repo:
         found = repo.tree_diff("refs/heads/dev", "refs/heads/stg")
     assert any(r.is_tree_record for r in found) and any(not r.is_tree_record for r in found)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_changed_among_is_the_diff_restricted_to_the_paths_asked(tmp_path: Path, seed: int) -> None:
+    """The in-process walk that prunes equal trees answers what diff-tree answers."""
+    repo_path = build_random(tmp_path / "repo.git", seed)
+    with Repository(repo_path) as repo:
+        dev, stg = repo.resolve_commit("refs/heads/dev"), repo.resolve_commit("refs/heads/stg")
+        assert dev and stg
+        every = sorted({*repo.ls_tree(dev), *repo.ls_tree(stg), "apps/none/x.yaml", "top-level-absent"})
+        expected = repo.changed_paths(dev, stg)
+        assert repo.changed_among(dev, stg, every) == expected & set(every)
+        some = every[::3]
+        assert repo.changed_among(stg, dev, some) == expected & set(some)
+        assert repo.changed_among(dev, dev, every) == set()

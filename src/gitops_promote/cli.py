@@ -1,10 +1,13 @@
 """The `gitops` command line: options in, one command call, a renderer, an exit code.
 
 Command modules, renderers and heavy libraries are imported inside the callbacks so that
-`gitops --help` stays fast. Every exit code is decided in `_run` (docs/exit-codes.md).
-"""
+`gitops --help` stays fast (tests/test_import_budget.py pins what it may import). Every exit
+code is decided in `_run` (docs/exit-codes.md).
 
-from __future__ import annotations
+No `from __future__ import annotations` here, unlike everywhere else: Typer reads every
+callback's annotations, and string annotations cost it an `eval` each (about 15 ms of every
+start-up for these ~100 parameters); evaluated once at definition time they cost almost nothing.
+"""
 
 import enum
 import io
@@ -19,7 +22,6 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from gitops_promote import ISSUES_URL, __version__
-from gitops_promote.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, GitopsError
 
 OUTPUT_VARIABLE = "GITOPS_OUTPUT"
 
@@ -228,6 +230,7 @@ def _run(body: Callable[[], int | None], show_refused: Callable[[Any], None] | N
     shown through `show_refused` first: the JSON object still reaches stdout, a dry run still
     shows its changes.
     """
+    from gitops_promote.errors import EXIT_INTERRUPTED, GitopsError
     from gitops_promote.render import console
 
     console.reset()
@@ -252,6 +255,7 @@ def _run(body: Callable[[], int | None], show_refused: Callable[[Any], None] | N
 def _internal_error(exc: BaseException) -> NoReturn:
     import traceback  # only on this path: 5 ms of every start-up otherwise
 
+    from gitops_promote.errors import EXIT_INTERNAL
     from gitops_promote.render import console
 
     # A plain traceback: rich's would print local variables, which may hold secrets.
@@ -264,12 +268,19 @@ def _internal_error(exc: BaseException) -> NoReturn:
 
 
 def _emit(output: Output, result: Any, render_text: Callable[[Any], None]) -> None:
+    if not _json(output, result):
+        render_text(result)
+
+
+def _json(output: Output, result: Any) -> bool:
+    """Print `result` as JSON if that is the output asked for. The callers import their text
+    renderer only when this says no: those renderers draw tables with rich; JSON needs none of it."""
+    if output is not Output.json:
+        return False
     from gitops_promote.render import console
 
-    if output is Output.json:
-        console.print_json(result.to_json())
-    else:
-        render_text(result)
+    console.print_json(result.to_json())
+    return True
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -283,9 +294,12 @@ def envs(
 
     def body() -> None:
         from gitops_promote.commands import envs as command
-        from gitops_promote.render import envs as render
 
-        _emit(output, command.run(_repo_path(ctx), registry, remote), render.text)
+        result = command.run(_repo_path(ctx), registry, remote)
+        if not _json(output, result):
+            from gitops_promote.render import envs as render
+
+            render.text(result)
 
     _run(body)
 
@@ -350,9 +364,7 @@ def promote(
     def body() -> int:
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
-        from gitops_promote.core.fanout import promote_each
         from gitops_promote.render import console
-        from gitops_promote.render import fanout as render_fanout
 
         if attest is not None and not (target or plan):
             from gitops_promote.errors import UsageError
@@ -380,6 +392,9 @@ def promote(
             if attest is not None:
                 _attest_promotion(ctx, result, attest, plan, registry)
             return 0
+        from gitops_promote.core.fanout import promote_each
+        from gitops_promote.render import fanout as render_fanout
+
         fanout = promote_each(source or "", [t for t in targets if t], promote_one)
         _emit(output, fanout, render_fanout.text)
         return fanout.exit_code
@@ -608,14 +623,16 @@ def validate(
     def body() -> int:
         from gitops_promote.commands import validate as command
         from gitops_promote.render import console
-        from gitops_promote.render import validate as render
 
         request = command.ValidateRequest(tuple(envs or ()), registry, remote, fetch, worktree)
         with console.status("validating: reading each environment's files…"):
             result = command.run(_repo_path(ctx), request)
         if output is ValidateOutput.json:
             console.print_json(result.to_json())
-        elif output is ValidateOutput.github:
+            return result.exit_code
+        from gitops_promote.render import validate as render  # text and annotations only: it imports rich
+
+        if output is ValidateOutput.github:
             render.github(result)
         else:
             render.text(result)
@@ -661,11 +678,13 @@ def status(
     def body() -> None:
         from gitops_promote.commands import status as command
         from gitops_promote.render import console
-        from gitops_promote.render import status as render
 
         with console.status("reading every environment: fetching, comparing branches…"):
             result = command.run(_repo_path(ctx), registry, remote, fetch)
-        _emit(output, result, render.text)
+        if not _json(output, result):
+            from gitops_promote.render import status as render
+
+            render.text(result)
 
     _run(body)
 
@@ -689,13 +708,15 @@ def parity(
     def body() -> int:
         from gitops_promote.commands import parity as command
         from gitops_promote.render import console
-        from gitops_promote.render import parity as render
 
         with console.status("comparing every environment: fetching, reading each branch…"):
             report = command.run(_repo_path(ctx), registry, remote, fetch)
         if output is ParityOutput.json:
             console.print_json(report.to_json())
-        elif output is ParityOutput.markdown:
+            return report.exit_code(strict)
+        from gitops_promote.render import parity as render  # text and markdown only: it imports rich
+
+        if output is ParityOutput.markdown:
             render.markdown(report)
         else:
             render.text(report)
@@ -721,11 +742,13 @@ def history(
     def body() -> None:
         from gitops_promote.commands import history as command
         from gitops_promote.render import console
-        from gitops_promote.render import history as render
 
         with console.status(f"reading the history of {env}…"):
             result = command.run(_repo_path(ctx), env, limit, registry, remote, fetch)
-        _emit(output, result, render.text)
+        if not _json(output, result):
+            from gitops_promote.render import history as render
+
+            render.text(result)
 
     _run(body)
 
@@ -758,11 +781,14 @@ def rollback(
 
     def body() -> None:
         from gitops_promote.commands import rollback as command
-        from gitops_promote.render import rollback as render
 
         request = command.RollbackRequest(env, to, steps, registry, remote, fetch)
         options = command.RollbackOptions(dry_run, push, with_env_files, reason, override_freeze, sign)
-        _emit(output, command.run(_repo_path(ctx), request, options), render.text)
+        result = command.run(_repo_path(ctx), request, options)
+        if not _json(output, result):
+            from gitops_promote.render import rollback as render
+
+            render.text(result)
 
     _run(body)
 
@@ -800,11 +826,14 @@ def backport(
 
     def body() -> None:
         from gitops_promote.commands import backport as command
-        from gitops_promote.render import backport as render
 
         request = command.BackportRequest(env, to, registry, remote, fetch)
         options = command.BackportOptions(dry_run, push, pr)
-        _emit(output, command.run(_repo_path(ctx), request, options), render.text)
+        result = command.run(_repo_path(ctx), request, options)
+        if not _json(output, result):
+            from gitops_promote.render import backport as render
+
+            render.text(result)
 
     _run(body)
 
@@ -835,10 +864,12 @@ def verify(
 
     def body() -> int:
         from gitops_promote.commands import verify as command
-        from gitops_promote.render import verify as render
 
         result = command.run(_repo_path(ctx), command.VerifyRequest(env, since, depth, registry, remote, fetch))
-        _emit(output, result, render.text)
+        if not _json(output, result):
+            from gitops_promote.render import verify as render
+
+            render.text(result)
         return result.exit_code
 
     _run(body)
@@ -913,9 +944,17 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
+        from gitops_promote.errors import EXIT_INTERRUPTED
+
         sys.stderr.write("interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     finally:
-        from gitops_promote.adapters.git import remove_private_dirs
+        _sweep_private_dirs()
 
-        remove_private_dirs()
+
+def _sweep_private_dirs() -> None:
+    """Remove the git adapter's leftover private directories, if this run loaded it at all:
+    importing it only to find nothing would cost `--help` a third of its time."""
+    git = sys.modules.get("gitops_promote.adapters.git")
+    if git is not None:
+        git.remove_private_dirs()

@@ -27,7 +27,7 @@ from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
 from gitops_promote.core.tree import Tree, TreeEntry
 from gitops_promote.core.treediff import DiffRecord
-from gitops_promote.errors import GitError, UsageError
+from gitops_promote.errors import ConfigError, GitError, UsageError
 
 ZERO_SHA = "0" * 40  # SHA-1's null id; a Repository's own is `repo.zero_sha` (SHA-256: 64 zeros)
 OBJECT_ID_LENGTH = {"sha1": 40, "sha256": 64}
@@ -108,6 +108,8 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 _GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
+_DIFF_RECORD = re.compile(rb":(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0([^\0]*)\0")
+_RAW_RECORD = re.compile(rb"commit ([0-9a-f]+)\0|:[0-7]+ [0-7]+ [0-9a-f]+ [0-9a-f]+ ([A-Z])[0-9]*\0([^\0]*)\0")
 _LS_TREE_RECORD = re.compile(rb"(\d{6}) [a-z]+ ([0-9a-f]+)\t([^\0]*)\0")
 
 
@@ -210,7 +212,8 @@ class Repository:
         # small files read by (commit, path): commits are immutable, so this never goes stale
         self._files_at: dict[tuple[str, str], bytes | None] = {}
         self._branch_refs: list[str] | None = None
-        self._remotes: list[str] | None = None
+        self._config: dict[str, list[str | None]] | None = None
+        self._trees: dict[str, treewriter.RawEntries | None] = {}  # parsed tree objects by id
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -302,36 +305,18 @@ class Repository:
             )
         return found
 
-    def ls_tree(self, commit: str) -> dict[str, TreeEntry]:
-        """Every blob, symlink and gitlink of a commit's tree, by path."""
-        out = self.run(["ls-tree", "-r", "-z", "--full-tree", commit], what="list a tree")
+    def ls_tree(self, commit: str, under: Sequence[str] = ()) -> dict[str, TreeEntry]:
+        """Every blob, symlink and gitlink of a commit's tree, by path; with `under`, only those
+        at or below these paths (literal pathspecs: a listing the size of those directories)."""
+        pathspecs = ["--", *under] if under else []
+        out = self.run(
+            ["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit, *pathspecs], what="list a tree"
+        )
         # One regex pass: the listing of a 14,000-file repository is parsed in a few ms.
         return {
             path.decode("utf-8", "surrogateescape"): TreeEntry(mode.decode(), sha.decode())
             for mode, sha, path in _LS_TREE_RECORD.findall(out)
         }
-
-    def ls_tree_pair(self, base: str, other: str) -> tuple[dict[str, TreeEntry], dict[str, TreeEntry]]:
-        """Both commits' listings: `base` listed in full, `other` derived from `diff-tree`.
-
-        Two environment branches share almost every file, so the second listing costs only
-        their differences instead of another 14,000 entries to parse.
-        """
-        first = self.ls_tree(base)
-        second = dict(first)
-        out = self.run(
-            ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--end-of-options", base, other],
-            what="compare two trees",
-        )
-        fields = out.split(b"\0")
-        for meta, raw_path in zip(fields[0:-1:2], fields[1::2], strict=True):
-            _old_mode, new_mode, _old_sha, new_sha, status = meta[1:].decode().split(" ")
-            path = raw_path.decode("utf-8", "surrogateescape")
-            if status == "D":
-                del second[path]
-            else:
-                second[path] = TreeEntry(new_mode, new_sha)
-        return first, second
 
     def tree_diff(self, source: str, target: str) -> list[DiffRecord]:
         """Every path that differs between two trees, directories included (`diff-tree -r -t`).
@@ -344,17 +329,12 @@ class Repository:
             ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target],
             what="compare two trees",
         )
-        fields = out.split(b"\0")
+        # One regex pass (no per-record splitting and decoding of the metadata)
         records = []
-        for meta, raw_path in zip(fields[0:-1:2], fields[1::2], strict=True):
-            src_mode, dst_mode, src_sha, dst_sha, _status = meta[1:].decode().split(" ")
-            records.append(
-                DiffRecord(
-                    _decode(raw_path),
-                    None if src_mode == "000000" else TreeEntry(src_mode, src_sha),
-                    None if dst_mode == "000000" else TreeEntry(dst_mode, dst_sha),
-                )
-            )
+        for src_mode, dst_mode, src_sha, dst_sha, raw_path in _DIFF_RECORD.findall(out):
+            old = None if src_mode == b"000000" else TreeEntry(src_mode.decode(), src_sha.decode())
+            new = None if dst_mode == b"000000" else TreeEntry(dst_mode.decode(), dst_sha.decode())
+            records.append(DiffRecord(raw_path.decode("utf-8", "surrogateescape"), old, new))
         return records
 
     def tree_of(self, commit: str) -> str:
@@ -421,8 +401,14 @@ class Repository:
             raise RuntimeError(f"git wrote trees {written[:3]}..., expected {[t.oid for t in trees][:3]}...")
         return trees[-1].oid
 
-    def _read_trees(self, ids: Sequence[str]) -> dict[str, bytes | None]:
-        return {oid: got[1] if got and got[0] == "tree" else None for oid, got in self.objects.read_many(ids).items()}
+    def _read_trees(self, ids: Sequence[str]) -> dict[str, treewriter.RawEntries | None]:
+        """Parsed trees by id, each read and parsed once per run (an id names one content:
+        the 20,000-entry `apps/` tree is on the way to every lookup)."""
+        cache = self._trees
+        wanted = [oid for oid in dict.fromkeys(ids) if oid not in cache]
+        for oid, got in self.objects.read_many(wanted).items() if wanted else ():
+            cache[oid] = treewriter.parse_tree(got[1], self.id_length // 2) if got and got[0] == "tree" else None
+        return {oid: cache[oid] for oid in ids}
 
     def ls_path(self, commit: str, path: str) -> TreeEntry | None:
         return self.entries_at(commit, [path])[path]
@@ -442,6 +428,38 @@ class Repository:
             raw = found.get(parent, {}).get(_encode(name))
             result[path] = None if raw is None else TreeEntry(_decode(raw[0]).rjust(6, "0"), raw[1].hex())
         return result
+
+    def changed_among(self, old: str, new: str, paths: Iterable[str]) -> set[str]:
+        """Which of `paths` have another entry in `new` than in `old`.
+
+        Both trees are walked down together, one depth at a time through the run's cat-file
+        session, and only into directories whose ids differ: thousands of paths of which one
+        changed cost the trees on the way to that one (a diff-tree, restricted, in-process).
+        """
+        wanted = list(dict.fromkeys(paths))
+        dirs = treewriter.touched_directories(wanted)
+        sides: dict[str, tuple[str | None, str | None]] = {"": (self.tree_of(old), self.tree_of(new))}
+        parsed: dict[str, tuple[treewriter.RawEntries, treewriter.RawEntries]] = {}
+        for depth in range(max(d.count("/") + 1 if d else 0 for d in dirs) + 1):
+            level = [d for d in sides if (d.count("/") + 1 if d else 0) == depth]
+            trees = self._read_trees([oid for d in level for oid in sides[d] if oid])
+            for directory in level:
+                a, b = sides[directory]
+                parsed[directory] = (trees.get(a) or {} if a else {}, trees.get(b) or {} if b else {})
+            for directory in [d for d in dirs if d and d.count("/") == depth and d.rpartition("/")[0] in parsed]:
+                key = _encode(directory.rpartition("/")[2])
+                a_entries, b_entries = parsed[directory.rpartition("/")[0]]
+                before, after = a_entries.get(key), b_entries.get(key)
+                if before != after:  # the same id on both sides: nothing under it changed
+                    sides[directory] = (_tree_id(before), _tree_id(after))
+        changed = set()
+        for path in wanted:
+            parent, _, name = path.rpartition("/")
+            if parent in parsed:
+                a_entries, b_entries = parsed[parent]
+                if a_entries.get(_encode(name)) != b_entries.get(_encode(name)):
+                    changed.add(path)
+        return changed
 
     def blob_id(self, data: bytes) -> str:
         """The id `data` has (or would have) as a blob, without writing it."""
@@ -531,9 +549,24 @@ class Repository:
         raise GitError(f"git could not create the promotion commit: {message}")
 
     def config_bool(self, key: str) -> bool:
-        """A boolean setting as git reads it (repository, global and system config)."""
-        out = self._run_raw(["config", "--type=bool", "--get", key], ok_codes=(0, 1), what=f"read {key}")
-        return _decode(out or b"").strip() == "true"
+        """A boolean setting as git reads it (the last value wins; a bare key is true)."""
+        values = self.config().get(key.lower())
+        if not values:
+            return False
+        value = values[-1]
+        if value is None:
+            return True
+        text = value.strip().lower()
+        if text in ("true", "yes", "on"):
+            return True
+        if text in ("false", "no", "off", ""):
+            return False
+        try:
+            return int(text, 0) != 0
+        except ValueError:
+            raise ConfigError(
+                f"git setting {key}={value!r} is not a boolean", hint=f"fix it: git config {key} true"
+            ) from None
 
     def signing_configured(self) -> bool:
         """Would `git commit` sign here? (commit.gpgSign; commit-tree itself ignores it.)"""
@@ -777,15 +810,35 @@ class Repository:
         self._in_work_tree(["read-tree", "--reset", "-u", "HEAD"], "check out " + branch)
 
     # ---- remotes --------------------------------------------------------------------------
+    def config(self) -> dict[str, list[str | None]]:
+        """Every setting git reads here (system, global, repository, includes), from one
+        `git config -z --list` per run: remotes, signing and identity are asked of it.
+        Keys as git prints them (section and name lower-case); None: a key without `=`."""
+        if self._config is None:
+            out = self._run_raw(["config", "-z", "--list"], ok_codes=(0, 1), what="read the configuration") or b""
+            found: dict[str, list[str | None]] = {}
+            for record in out.split(b"\0"):
+                if record:
+                    key, newline, value = _decode(record).partition("\n")
+                    found.setdefault(key, []).append(value if newline else None)
+            self._config = found
+        return self._config
+
     def remotes(self) -> list[str]:
-        if self._remotes is None:  # asked by every planned step of status and parity
-            self._remotes = _decode(self.run(["remote"])).split()
-        return list(self._remotes)
+        names = (key[len("remote.") :].rpartition(".")[0] for key in self.config() if key.startswith("remote."))
+        return list(dict.fromkeys(name for name in names if name))
+
+    def identity_configured(self) -> bool:
+        """Does git have a name and an e-mail to record without guessing one (`git var` not needed)?"""
+        config = self.config()
+        return all(
+            os.environ.get(f"GIT_COMMITTER_{what.upper()}") or (config.get(f"user.{what}") or [None])[-1]
+            for what in ("name", "email")
+        )
 
     def remote_url(self, remote: str) -> str:
         """The URL configured for `remote`, as written (before any url.*.insteadOf rewriting)."""
-        out = self._run_raw(["config", "--get", f"remote.{remote}.url"], ok_codes=(0, 1))
-        return _decode(out or b"").strip()
+        return (self.config().get(f"remote.{remote}.url") or [None])[-1] or ""
 
     def remote_heads(self, remote: str, branches: Sequence[str]) -> dict[str, str]:
         """branch -> sha on the remote, for the branches that exist there."""
@@ -811,20 +864,16 @@ class Repository:
         self._full_history()
         args = ["log", "-z", "--first-parent", "-m", "--root", "--raw", "--no-renames", "--no-abbrev"]
         args += ["--format=commit %H", f"--max-count={count}", "--end-of-options", tip, "--"]
-        tokens = self.run(args, what="read history").split(b"\0")
+        out = self.run(args, what="read history")
         found: dict[str, list[tuple[str, str]]] = {}
         current: list[tuple[str, str]] = []
-        i = 0
-        while i < len(tokens):
-            token = tokens[i].lstrip(b"\n")
-            if token.startswith(b":") and i + 1 < len(tokens):
-                status = _decode(token).split(" ")[-1][:1]
-                current.append((_decode(tokens[i + 1]), status))
-                i += 2
-                continue
-            if token.startswith(b"commit "):
-                current = found.setdefault(_decode(token[len(b"commit ") :]).strip(), [])
-            i += 1
+        # One regex pass over `commit <id>` lines and `:<modes> <ids> <status>\0<path>\0`
+        # records: the root commit of a 140,000-file repository lists every file.
+        for commit, status, path in _RAW_RECORD.findall(out):
+            if commit:
+                current = found.setdefault(commit.decode(), [])
+            else:
+                current.append((path.decode("utf-8", "surrogateescape"), status.decode()))
         return found
 
     def changed_paths(self, old: str, new: str) -> set[str]:
@@ -899,6 +948,10 @@ class Repository:
 # client (fetch first, non-fast-forward), or by the server when two pushes update the branch at
 # the same moment ("cannot lock ref 'refs/heads/stg': is at X but expected Y").
 _LOST_RACE = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref")
+
+
+def _tree_id(entry: tuple[bytes, bytes] | None) -> str | None:
+    return entry[1].hex() if entry is not None and entry[0] == treewriter.TREE_MODE else None
 
 
 def _lost_race(porcelain: str) -> bool:

@@ -19,7 +19,7 @@ from gitops_promote.core.tree import TreeEntry
 TREE_MODE = b"40000"
 # name -> (raw mode, binary object id), as in a git tree object
 RawEntries = dict[bytes, tuple[bytes, bytes]]
-ReadTrees = Callable[[Sequence[str]], Mapping[str, bytes | None]]  # tree ids -> raw tree objects
+ReadTrees = Callable[[Sequence[str]], Mapping[str, "RawEntries | None"]]  # tree ids -> parsed tree objects
 
 
 class TreeClash(Exception):
@@ -86,15 +86,14 @@ def base_entries(read_trees: ReadTrees, base_tree: str, dirs: set[str]) -> dict[
 
     Read one depth at a time: a directory's id is in its parent's entries.
     """
-    id_bytes = len(base_tree) // 2
     found: dict[str, RawEntries] = {}
     ids = {"": base_tree}
     for depth in range(max(_depth(d) for d in dirs) + 1):
         level = [d for d in dirs if _depth(d) == depth]
-        raws = read_trees([ids[d] for d in level if d in ids])
+        trees = read_trees([ids[d] for d in level if d in ids])
         for directory in level:
-            raw = raws.get(ids[directory]) if directory in ids else None
-            found[directory] = parse_tree(raw, id_bytes) if raw is not None else {}
+            parsed = trees.get(ids[directory]) if directory in ids else None
+            found[directory] = parsed if parsed is not None else {}
         for directory in [d for d in dirs if _depth(d) == depth + 1]:
             parent, _, name = directory.rpartition("/")
             entry = found[parent].get(_encode(name))

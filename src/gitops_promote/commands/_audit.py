@@ -8,12 +8,14 @@ the one committed in the promoted commit, united with the target's own (at the f
 
 from __future__ import annotations
 
+from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._context import environment, govern_step, registry_at
 from gitops_promote.core.paths import EnvSpecificPaths
-from gitops_promote.core.promotion import TreePlan, plan_tree
+from gitops_promote.core.promotion import plan_tree
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.treediff import DeltaPlan
 
 
 class Trees:
@@ -47,7 +49,7 @@ def expected_promotion(
     parent: str,
     promoted: str,
     apps: tuple[str, ...] = (),
-) -> TreePlan:
+) -> DeltaPlan:
     """The plan `promote` makes for `promoted` (of `source`) on top of `parent` (the target's
     tip then), for `apps` when it was a partial promotion: `_engine.plan_step`, the same
     computation `prepare()` runs."""
@@ -57,7 +59,7 @@ def expected_promotion(
     governance = govern_step(repo, chosen, False, (src, dst), (promoted, parent))
     registry = governance.registry
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
-    return plan_step(repo, governance, (src, dst), (trees(promoted), trees(parent)), apps).plan
+    return plan_step(repo, governance, (src, dst), treeview.pair(repo, promoted, parent), apps).plan
 
 
 def expected_rollbacks(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import CommitInfo, Repository
+from gitops_promote.adapters.treeview import TreeView
 from gitops_promote.commands._context import (
     BranchRefs,
     Governance,
@@ -27,7 +29,18 @@ from gitops_promote.commands._context import (
 from gitops_promote.commands._envkeys import KeyRules, carry_env_keys, same_ignoring_keys
 from gitops_promote.commands._stepfiles import StepTrees
 from gitops_promote.core import notices
-from gitops_promote.core.apps import PROMOTED_APPS, Scope, covers, parse_trailer, scope_for, touching
+from gitops_promote.core.apps import (
+    PROMOTED_APPS,
+    App,
+    Scope,
+    chart_files_above,
+    covers,
+    discover,
+    names_an_app,
+    parse_trailer,
+    scope_for,
+    touching,
+)
 from gitops_promote.core.backport import BACKPORTED_COMMITS, parse_commits, without_backported
 from gitops_promote.core.drift import (
     PROMOTED_COMMIT,
@@ -38,11 +51,12 @@ from gitops_promote.core.drift import (
     find_drift,
 )
 from gitops_promote.core.freeze import FreezeDecision, check_promotion_allowed
+from gitops_promote.core.helm import chart_dirs
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.paths import EnvSpecificPaths
-from gitops_promote.core.promotion import TreePlan, plan_tree
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.treediff import DeltaPlan, DiffRecord, plan_delta
 from gitops_promote.errors import ConfigError, GitError, RefusedError, UsageError
 
 # How the base of a step was found (LastPromotion.kind)
@@ -123,9 +137,9 @@ class Prepared:
     source_commit: str
     target_commit: str
     owned: EnvSpecificPaths
-    source_tree: dict[str, TreeEntry]
-    target_tree: dict[str, TreeEntry]
-    plan: TreePlan
+    source_tree: TreeView
+    target_tree: TreeView
+    plan: DeltaPlan
     base: LastPromotion | None
     commits: tuple[CommitInfo, ...]
     drift: tuple[Drift, ...]
@@ -290,8 +304,9 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     )
     registry = governance.registry
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
-    source_tree, target_tree = repo.ls_tree_pair(source_commit, target_commit)
-    step = plan_step(repo, governance, (src, dst), (source_tree, target_tree), request.apps)
+    differences = treeview.pair(repo, source_commit, target_commit)  # one diff-tree, no listing
+    _records, source_tree, target_tree = differences
+    step = plan_step(repo, governance, (src, dst), differences, request.apps)
     owned, scope, plan, key_rules, blobs, merge = (
         step.owned,
         step.scope,
@@ -350,7 +365,7 @@ class StepPlan:
 
     owned: EnvSpecificPaths
     scope: Scope | None
-    plan: TreePlan
+    plan: DeltaPlan
     key_rules: KeyRules
     blobs: BlobCache
     trees: StepTrees
@@ -360,16 +375,21 @@ def plan_step(
     repo: Repository,
     governance: Governance,
     step: tuple[Environment, Environment],
-    trees: tuple[dict[str, TreeEntry], dict[str, TreeEntry]],
+    differences: tuple[list[DiffRecord], TreeView, TreeView],
     apps: tuple[str, ...] = (),
 ) -> StepPlan:
     """Rules a–d, env-specific keys, the target's own registry entry and a removed app's
-    Applications: the one computation `prepare()` and `gitops verify` share."""
+    Applications: the one computation `prepare()` and `gitops verify` share.
+
+    Planned from the paths that differ between the two trees (`treeview.pair`): a one-file
+    change costs one file, whatever the size of the repository (docs/promotion-rules.md, "How a
+    step is computed").
+    """
     src, dst = step
-    source_tree, target_tree = trees
+    records, source_tree, target_tree = differences
     owned = _owned_paths(governance, dst)
-    scope = scope_for(apps, source_tree, target_tree)
-    plan = plan_tree(source_tree, target_tree, owned.owns, scope.contains if scope else None)
+    scope = scope_for(apps, source_tree, target_tree)  # --app lists both trees to find the apps
+    plan = plan_delta(records, owned.owns, scope.contains if scope else None, source_tree)
     key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
     blobs = BlobCache()
     blobs.new.update(carry_env_keys(repo, key_rules, source_tree, target_tree, plan))
@@ -377,6 +397,19 @@ def plan_step(
     merge.carry_registry_entry()
     merge.remove_orphaned_applications()
     return StepPlan(owned, scope, plan, key_rules, blobs, merge)
+
+
+def apps_holding(prepared: Prepared, paths: Iterable[str]) -> list[App]:
+    """The apps (as `core.apps.discover` finds them on either side) that hold any of `paths`,
+    by looking up the Chart.yaml files above them; an Application file named after its app
+    needs the app listing."""
+    wanted = list(paths)
+    if any(names_an_app(p) for p in wanted):
+        return discover(prepared.source_tree, prepared.target_tree)
+    charts = chart_files_above(wanted)
+    prepared.source_tree.prefetch(charts)
+    prepared.target_tree.prefetch(charts)
+    return [App(d) for d in chart_dirs(p for p in charts if p in prepared.source_tree or p in prepared.target_tree)]
 
 
 def _example_step(registry: Registry) -> str:
@@ -432,11 +465,12 @@ def last_promotion(
     its apps: for the other apps, and for the whole branch, the last promotion that carried them
     is the base, so that a direct change made before the partial promotion is still drift.
     """
-    common = repo.merge_base(target_commit, source_commit)
     rollback: tuple[str, str] | None = None
-    for commit in repo.log([target_commit], first_parent=True, limit=BASE_SEARCH_LIMIT):
-        if commit.sha == common:
-            break
+    # The first-parent walk stops where the target's line reaches the source's history (a
+    # manual fast-forward: the common ancestor), so the merge base is only asked for when no
+    # promotion is found on the way (one process fewer on every everyday step).
+    walk = repo.log([target_commit, f"^{source_commit}"], first_parent=True, limit=BASE_SEARCH_LIMIT)
+    for commit in walk:
         trailers = commit.trailers()
         if trailers.get(ROLLED_BACK_TO) and rollback is None:
             rollback = (commit.sha, trailers[ROLLED_BACK_TO][0])
@@ -447,6 +481,7 @@ def last_promotion(
         found = _promotion_point(repo, commit, trailers, source_commit, source)
         if found is not None:
             return _with_rollback(repo, found, rollback)
+    common = repo.merge_base(target_commit, source_commit)
     if common is None:
         return None
     return _with_rollback(repo, LastPromotion(common, common, COMMON_ANCESTOR), rollback)
@@ -501,11 +536,13 @@ def detect_drift(
     base: LastPromotion | None,
     target_commit: str,
     source_commit: str,
-    target_tree: dict[str, TreeEntry],
-    plan: TreePlan,
+    target_tree: Mapping[str, TreeEntry],
+    plan: DeltaPlan,
     owned: EnvSpecificPaths,
     same_content: SameContent | None = None,
 ) -> list[Drift]:
+    if base is not None and base.commit == target_commit:
+        return []  # nothing was committed on the target since it took the source's content
     since_target = [f"^{base.commit}"] if base else []
     touched_by_commit = repo.touched_paths([*since_target, target_commit])
     rollbacks = _rollback_commits(repo, since_target, target_commit) if touched_by_commit else set()
@@ -554,6 +591,8 @@ def ignoring_env_keys(repo: Repository, rules: KeyRules) -> SameContent | None:
 
 def require_git_identity(repo: Repository, commit: str = "the promotion commit") -> None:
     """commit-tree needs an author; say how to set one instead of git's terse message."""
+    if repo.identity_configured():
+        return  # user.name and user.email are set: nothing for git to guess, no process
     try:
         # one `git var`: both identities come from the same user.* settings (issue 11)
         repo.run(["var", "GIT_COMMITTER_IDENT"], what="find the committer identity")

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.core.paths import Glob, compile_glob, expand
-from gitops_promote.core.promotion import MODIFIED, FileAction, TreePlan
+from gitops_promote.core.promotion import MODIFIED, FileAction
 from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.treediff import DeltaPlan
 
 
 @dataclass
@@ -41,16 +42,21 @@ def carry_env_keys(
     rules: KeyRules,
     source: Mapping[str, TreeEntry],
     target: Mapping[str, TreeEntry],
-    plan: TreePlan,
+    plan: DeltaPlan,
 ) -> dict[str, bytes]:
-    """Rewrite the plan's entries for files with env-specific keys; return the new blobs."""
+    """Rewrite the plan's entries for files with env-specific keys; return the new blobs.
+
+    Only a file that differs between the trees can need merging: where both sides hold the
+    same blob, the source's copy already carries the target's values.
+    """
     new_blobs: dict[str, bytes] = {}
     if not rules.rules:
         return new_blobs
-    for path, entry in list(plan.entries.items()):
-        keys = rules.keys_for(path)
-        in_target = target.get(path)
-        if not keys or in_target is None or entry != source.get(path) or entry == in_target or entry.kind != "blob":
+    for path in sorted(plan.files):
+        entry, keys, in_target = plan.entries.get(path), rules.keys_for(path), target.get(path)
+        if entry is None or not keys or in_target is None or entry != source.get(path) or entry == in_target:
+            continue
+        if entry.kind != "blob":
             continue
         merged = _merged(repo, path, entry, in_target, keys)
         merged_id = repo.blob_id(merged)
@@ -67,7 +73,7 @@ def _merged(repo: Repository, path: str, entry: TreeEntry, in_target: TreeEntry,
     return carry_keys(repo.read_blob(entry.sha), repo.read_blob(in_target.sha), keys, path)
 
 
-def _update_action(plan: TreePlan, path: str, changed: bool, keys: tuple[str, ...]) -> None:
+def _update_action(plan: DeltaPlan, path: str, changed: bool, keys: tuple[str, ...]) -> None:
     """The file is `modified` (naming the kept keys) only if the merged bytes differ from the target's."""
     plan.actions = [a for a in plan.actions if a.path != path]
     if changed:

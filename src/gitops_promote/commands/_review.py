@@ -9,13 +9,15 @@ from the remote just before, so a concurrent re-run is detected, not overwritten
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from gitops_promote.adapters import github
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared
-from gitops_promote.core.forge import ForgeRepo, compare_url, parse_remote_url, pr_branch
 from gitops_promote.errors import GitError, UsageError
 from gitops_promote.render.console import md, md_code
+
+if TYPE_CHECKING:
+    from gitops_promote.core.forge import ForgeRepo
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 
@@ -38,6 +40,8 @@ def check_options(prepared: Prepared, push: bool) -> None:
 
 
 def target(repo: Repository, prepared: Prepared) -> PrTarget:
+    from gitops_promote.core.forge import compare_url, parse_remote_url, pr_branch  # promote --pr only
+
     branch = pr_branch(prepared.source.branch, prepared.target.branch)
     assert prepared.refs.remote is not None
     forge = parse_remote_url(repo.remote_url(prepared.refs.remote))
@@ -77,6 +81,8 @@ def delete_if_contained(repo: Repository, prepared: Prepared, tip: str) -> list[
     remote = prepared.refs.remote
     if remote is None:
         return []
+    from gitops_promote.core.forge import pr_branch
+
     branch = pr_branch(prepared.source.branch, prepared.target.branch)
     sha = repo.remote_heads(remote, [branch]).get(branch)
     if sha is None or repo.resolve_commit(sha) is None or not repo.is_ancestor(sha, tip):
@@ -91,6 +97,8 @@ def open_pull_request(prepared: Prepared, pr: PrTarget) -> tuple[str | None, lis
     """Open or update the pull request with gh when it is installed and logged in."""
     if pr.forge is None or pr.forge.kind != "github":
         return None, []
+    from gitops_promote.adapters import github  # only when a pull request can be opened
+
     gh = github.executable()
     if gh is None or not github.authenticated(gh, pr.forge.host):
         return None, []

@@ -6,26 +6,31 @@ Called once by `_engine.prepare()` while it builds the step; nothing here writes
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gitops_promote.adapters.git import Repository
+from gitops_promote.adapters.treeview import TreeView
 from gitops_promote.commands._context import GOVERNED_BY_BOOTSTRAP, GOVERNED_BY_OVERRIDE, Governance
 from gitops_promote.commands._envkeys import KeyRules, same_ignoring_keys
 from gitops_promote.core import notices
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.paths import EnvSpecificPaths, is_yaml_path
-from gitops_promote.core.promotion import DELETED, KEPT, MODIFIED, ORPHANED, SEEDED, FileAction, TreePlan
+from gitops_promote.core.promotion import DELETED, KEPT, MODIFIED, ORPHANED, SEEDED, FileAction
 from gitops_promote.core.registry import REGISTRY_FILE, Environment, parse_registry
 from gitops_promote.core.registry_entry import carry_own_entry, entry_line, without_entry
 from gitops_promote.core.tree import TreeEntry, iter_parents
+from gitops_promote.core.treediff import DeltaPlan
 
 if TYPE_CHECKING:
     from gitops_promote.commands._engine import BlobCache, LastPromotion
+    from gitops_promote.core.validation.files import RepoIndex
 
 MAX_LISTED_KEYS = 10
+MAX_PATHS_WALKED = 256  # beyond this many kept files, one diff-tree is cheaper than walking trees
 REGISTRY_ENTRY_KEY = "environments[{env}]"  # how the kept entry shows among a file's kept keys
 
 
@@ -35,13 +40,15 @@ class StepTrees:
     governance: Governance
     source: Environment
     target: Environment
-    source_tree: dict[str, TreeEntry]
-    target_tree: dict[str, TreeEntry]
-    plan: TreePlan
+    source_tree: TreeView
+    target_tree: TreeView
+    plan: DeltaPlan
     owned: EnvSpecificPaths
     key_rules: KeyRules
     blobs: BlobCache
     orphaned_apps: dict[str, str] = field(default_factory=dict)  # Application path -> its removed app
+    _result_dirs: set[str] | None = None  # the promoted tree's directories, when a removal needs them
+    _changed_paths: list[str] | None = None  # the plan's changed paths, sorted (result_has_dir)
 
     # ---- the target's own registry entry -------------------------------------------------
     def carry_registry_entry(self) -> None:
@@ -71,9 +78,11 @@ class StepTrees:
     def _read(self, paths: Iterable[str]) -> dict[str, bytes]:
         """The result tree's blobs for `paths`, by id: merged blobs exist only in memory so far."""
         shas = {self.plan.entries[p].sha for p in paths}
-        found = {sha: self.blobs.new[sha] for sha in shas if sha in self.blobs.new}
-        found.update(self.repo.read_blobs(sha for sha in shas if sha not in found))
-        return found
+        known = (self.blobs.new, self.blobs.contents)
+        found = {sha: cache[sha] for sha in shas for cache in known if sha in cache}
+        read = self.repo.read_blobs(sha for sha in shas if sha not in found)
+        self.blobs.contents.update(read)  # `diff` compares the same files: read once
+        return found | read
 
     def same_content(self, path: str, version: str | None, upstream: set[str | None]) -> bool:
         """Drift guard: equal once the target's own parts (env keys, registry entry) are ignored."""
@@ -99,7 +108,7 @@ class StepTrees:
         removed = self._removed_dirs()
         if not removed:
             return
-        for path, document in self._kept_applications():
+        for path, document in self._kept_applications(removed):
             gone = [p for p in _source_paths(document) if p in removed]
             if gone:
                 del self.plan.entries[path]
@@ -110,19 +119,76 @@ class StepTrees:
 
     def _removed_dirs(self) -> set[str]:
         """Directories of the target that hold no file at all once the promotion is written."""
-        from gitops_promote.core.promotion import directories_of
-
         gone = [a.path for a in self.plan.actions if a.action in (DELETED, ORPHANED)]
         candidates = {d for path in gone for d in iter_parents(path)}
-        remaining = directories_of(self.plan.entries) if candidates else set()
-        return candidates - remaining
+        return {d for d in candidates if not self.result_has_dir(d)}
 
-    def _kept_applications(self) -> list[tuple[str, object]]:
-        """(path, parsed document) of the target's own YAML files that declare an Application."""
+    def _layout_applications(self, names: set[str]) -> dict[str, TreeEntry]:
+        """The target's files at its layout's Application paths for apps named `names`:
+        looked up through the run's cat-file session; only a directory found there is listed."""
+        base = f"argocd/{self.target.codename}/apps/"
+        wanted = sorted(f"{base}{name}{suffix}" for name in names for suffix in (".yaml", ".yml", ""))
+        self.target_tree.prefetch(wanted)
+        found = {p: e for p in wanted if (e := self.target_tree.get(p)) is not None}
+        directories = [p for p in wanted if self.target_tree.is_dir(p)]
+        if directories:
+            found.update(self.repo.ls_tree(self.target_tree.commit, directories))
+        return found
+
+    def result_has_dir(self, directory: str) -> bool:
+        """Does the promoted tree hold a file under `directory`?
+
+        The plan only adds the target's files to the source's tree, so the source's directories
+        stay, plus those of the files it adds; only a plan that removes some of the source's
+        files (--app, a removed app's Application) needs the promoted tree listed to be sure.
+        """
+        if directory == "":
+            return True
+        under = self._changes_under(directory + "/")
+        if any(e is not None for e in under):
+            return True
+        if None not in under:
+            return self.source_tree.is_dir(directory)
+        if self._result_dirs is None:
+            from gitops_promote.core.promotion import directories_of
+
+            self._result_dirs = directories_of(dict(self.plan.entries))
+        return directory in self._result_dirs
+
+    def _changes_under(self, prefix: str) -> list[TreeEntry | None]:
+        """The plan's changes below a directory, by bisection of the sorted changed paths
+        (re-sorted only when a path was added: thousands of directories are asked about)."""
+        changes = self.plan.changes
+        if self._changed_paths is None or len(self._changed_paths) != len(changes):
+            self._changed_paths = sorted(changes)
+        paths = self._changed_paths
+        found = []
+        for index in range(bisect.bisect_left(paths, prefix), len(paths)):
+            if not paths[index].startswith(prefix):
+                break
+            found.append(changes[paths[index]])
+        return found
+
+    def _kept_applications(self, removed: set[str]) -> list[tuple[str, object]]:
+        """(path, parsed document) of the target's own YAML files that declare an Application
+        deploying from a directory the promotion removes.
+
+        Looked for where such a file can be without listing the tree (docs/repository-layout.md):
+        among the target's own files that differ between the branches, and at the layout's
+        Application of each removed directory's app (`argocd/<env>/apps/<name>.yaml`, or a
+        directory `argocd/<env>/apps/<name>/`). A path neither differing nor changed is the
+        target's in the promoted tree too.
+        """
+        plan = self.plan
+        candidates = {p: e for p, (_, e) in plan.files.items() if e is not None}
+        candidates.update(self._layout_applications({d.rsplit("/", 1)[-1] for d in removed}))
         paths = [
             p
-            for p, e in self.plan.entries.items()
-            if e.kind == "blob" and self.target_tree.get(p) == e and self.owned.owns(p) and is_yaml_path(p)
+            for p, entry in sorted(candidates.items())
+            if entry.kind == "blob"
+            and self.owned.owns(p)
+            and is_yaml_path(p)
+            and ((p not in plan.files and p not in plan.changes) or plan.entries.get(p) == entry)
         ]
         blobs = self._read(paths)
         found: list[tuple[str, object]] = []
@@ -144,7 +210,7 @@ class StepTrees:
         # Missing keys are news only where the source's copy changed since the last promotion.
         kept = [a.path for a in self.plan.actions if a.action == KEPT and is_yaml_path(a.path)]
         if kept and base is not None:
-            fresh = self.repo.changed_paths(base.pending_since, source_commit)
+            fresh = self._changed_since(base.pending_since, source_commit, kept)
             kept = [path for path in kept if path in fresh]
         kept_blobs, kept_set = self._kept_file_blobs(kept), set(kept)
         for action in self.plan.actions:
@@ -172,6 +238,14 @@ class StepTrees:
             )
         found += self.result_findings()
         return found
+
+    def _changed_since(self, old: str, new: str, paths: list[str]) -> set[str]:
+        """Which of `paths` changed between two commits: a few are looked up in-process (only
+        the trees on their way that differ are read), many by one diff-tree, which walks the
+        same trees in C."""
+        if len(paths) <= MAX_PATHS_WALKED:
+            return self.repo.changed_among(old, new, paths)
+        return self.repo.changed_paths(old, new)
 
     def _governance_warnings(self) -> list[Warning]:
         src, dst = self.source, self.target
@@ -269,21 +343,27 @@ class StepTrees:
         paths = self._applications_to_check()
         if not paths:
             return []
-        after = self._application_errors(self.plan.entries, paths, self._read(paths))
+        from gitops_promote.core.validation.files import RepoIndex
+
+        after_index = RepoIndex(_Lookup(self.plan.entries.__contains__), _Lookup(self.result_has_dir))
+        after = self._application_errors(self.plan.entries, after_index, paths, self._read(paths))
         before_paths = [p for p in paths if p in self.target_tree]
         target_blobs = self.repo.read_blobs(self.target_tree[p].sha for p in before_paths)
-        before = set(self._application_errors(self.target_tree, before_paths, target_blobs))
+        before_index = RepoIndex(_Lookup(self.target_tree.__contains__), _Lookup(self._target_has_dir))
+        before = set(self._application_errors(self.target_tree, before_index, before_paths, target_blobs))
         return [
             Warning(notices.INVALID_RESULT, path, message) for path, message in after if (path, message) not in before
         ]
 
+    def _target_has_dir(self, directory: str) -> bool:
+        return directory == "" or self.target_tree.is_dir(directory)
+
     def _application_errors(
-        self, tree: dict[str, TreeEntry], paths: list[str], blobs: dict[str, bytes]
+        self, tree: Mapping[str, TreeEntry], index: RepoIndex, paths: list[str], blobs: dict[str, bytes]
     ) -> list[tuple[str, str]]:
         from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, decode, load_documents
-        from gitops_promote.core.validation import ERROR, RepoIndex, check_application_env
+        from gitops_promote.core.validation import ERROR, check_application_env
 
-        index = RepoIndex.of(tree)
         found = []
         for path in paths:
             try:
@@ -298,22 +378,36 @@ class StepTrees:
 
     def _applications_to_check(self) -> list[str]:
         """Applications the promotion writes, and, when it removes files, the kept ones too."""
-        entries = self.plan.entries
-        removes = any(a.action in (DELETED, ORPHANED) for a in self.plan.actions)
+        plan, entries = self.plan, self.plan.entries
         # Cost follows the change: only a removal makes the target's kept files worth a look.
-        candidates = entries if removes else {a.path for a in self.plan.actions if a.action != KEPT}
+        candidates = {a.path for a in plan.actions if a.action != KEPT}
+        if any(a.action in (DELETED, ORPHANED) for a in plan.actions):
+            candidates |= {p for p in {*plan.files, *plan.changes} if entries.get(p) != self.target_tree.get(p)}
+            # A kept Application a removal breaks is the target's own: among the differing
+            # files, or the layout's Application of an app that lost files.
+            removed = [a.path for a in plan.actions if a.action in (DELETED, ORPHANED)]
+            names = {parent.rsplit("/", 1)[-1] for path in removed for parent in iter_parents(path)}
+            layout = self._layout_applications(names)
+            candidates |= {p for p in {*plan.files, *layout} if self.owned.owns(p) and p in entries}
         paths = [
             p
-            for p in candidates
-            if p in entries
-            and entries[p].kind == "blob"
-            and is_yaml_path(p)
-            and (removes is False or self.owned.owns(p) or self.target_tree.get(p) != entries[p])
+            for p in sorted(candidates)
+            if (entry := entries.get(p)) is not None and entry.kind == "blob" and is_yaml_path(p)
         ]
         if not paths:
             return []
         blobs = self._read(paths)
         return [p for p in paths if b"Application" in blobs.get(self.plan.entries[p].sha, b"")]
+
+
+class _Lookup:
+    """A container asked by a function: `RepoIndex`'s questions answered by tree lookups."""
+
+    def __init__(self, contains: Callable[[str], bool]) -> None:
+        self._contains = contains
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and self._contains(item)
 
 
 def _entry_fields(env: Environment) -> tuple[object, ...]:

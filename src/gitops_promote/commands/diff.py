@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
+from gitops_promote.core.apps import chart_files_above
 from gitops_promote.core.diffmodel import DiffReport, FileDiff, FileReport
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import KEPT, MODIFIED, FileAction
@@ -74,6 +75,7 @@ def _prefetch(prepared: Prepared) -> None:
         for entry in (prepared.target_tree.get(action.path), prepared.plan.entries.get(action.path)):
             if entry is not None and entry.kind == "blob" and entry.sha not in prepared.new_blobs:
                 wanted.append(entry.sha)
+    wanted = [sha for sha in wanted if sha not in prepared.blobs.contents]  # read by the step already
     sizes = prepared.repo.blob_sizes(wanted)
     prepared.blobs.sizes.update(sizes)
     small = [sha for sha in wanted if sizes.get(sha, 0) <= MAX_DIFF_BYTES]
@@ -119,8 +121,9 @@ def _short(entry: TreeEntry | None) -> str:
 def _size(prepared: Prepared, entry: TreeEntry | None) -> int | None:
     if entry is None or entry.kind != "blob":
         return None
-    if entry.sha in prepared.new_blobs:
-        return len(prepared.new_blobs[entry.sha])
+    for cache in (prepared.new_blobs, prepared.blobs.contents):
+        if entry.sha in cache:
+            return len(cache[entry.sha])
     if entry.sha not in prepared.blobs.sizes:
         prepared.blobs.sizes.update(prepared.repo.blob_sizes([entry.sha]))
     return prepared.blobs.sizes[entry.sha]
@@ -136,10 +139,13 @@ def _read(prepared: Prepared, entry: TreeEntry | None) -> bytes | None:
 
 
 def _app_dirs(prepared: Prepared) -> set[str]:
-    """Directories holding a Chart.yaml, on either side."""
+    """Directories holding a Chart.yaml, on either side, above the files the diff shows:
+    looked up, not found by listing both trees."""
+    charts = chart_files_above(a.path for a in prepared.plan.actions)
+    prepared.target_tree.prefetch(charts)
+    prepared.source_tree.prefetch(charts)
     return {
         path.rsplit("/", 1)[0] if "/" in path else ""
-        for tree in (prepared.target_tree, prepared.plan.entries)
-        for path in tree
-        if path.endswith("/Chart.yaml") or path == "Chart.yaml"
+        for path in charts
+        if path in prepared.target_tree or path in prepared.plan.entries
     }

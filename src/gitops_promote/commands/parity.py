@@ -56,8 +56,8 @@ def run(
                 pairs[downstream] = pair_report(repo, prepared)
                 warnings |= {w.message: w for w in prepared.warnings if not w.path}
                 # the planned step already listed both branches: no third listing of either
-                trees.setdefault(upstream, prepared.source_tree)
-                trees.setdefault(downstream, prepared.target_tree)
+                trees.setdefault(upstream, prepared.source_tree.listing())
+                trees.setdefault(downstream, prepared.target_tree.listing())
         trees.update({name: repo.ls_tree(sha) for name, sha in heads.items() if sha and name not in trees})
         trees = {e.codename: trees[e.codename] for e in envs if e.codename in trees}  # registry order
         apps = chart_dirs({p for tree in trees.values() for p in tree if p.endswith(CHART_FILE)})

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.adapters.treewriter import changes_between
 from gitops_promote.commands import _review as pr
 from gitops_promote.commands._context import bootstrap_registry, next_targets
 from gitops_promote.commands._engine import (
@@ -294,7 +293,8 @@ def _write_commit(
     repo: Repository, prepared: Prepared, trailers: tuple[tuple[str, str], ...], sign: bool | None = None
 ) -> str:
     repo.write_blobs(list(prepared.new_blobs.values()))
-    changes = changes_between(prepared.source_tree, prepared.plan.entries)
+    # only the paths the plan changes: the trees on their way are rewritten, nothing is listed
+    changes = {p: e for p, e in prepared.plan.changes.items() if e != prepared.source_tree.get(p)}
     tree = repo.write_tree_from(repo.tree_of(prepared.source_commit), changes)
     message = commit_message(prepared, trailers)
     # A partial promotion merges only some apps: recording the source as a parent would tell

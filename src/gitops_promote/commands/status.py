@@ -23,11 +23,12 @@ from gitops_promote.commands._engine import (
     PROMOTION,
     BranchSync,
     Prepared,
+    apps_holding,
     current_time,
     prepare_step,
     sync_existing,
 )
-from gitops_promote.core.apps import discover, group_by_app
+from gitops_promote.core.apps import group_by_app
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.forge import open_review_branches, pr_branch
 from gitops_promote.core.freeze import FreezeDecision, Occurrence, current_and_next
@@ -172,7 +173,7 @@ def _review_branches(
 
 def pending_of(prepared: Prepared) -> Pending:
     changes = [a for a in prepared.plan.actions if a.action != KEPT]
-    apps = discover(prepared.source_tree, prepared.target_tree)
+    apps = apps_holding(prepared, (a.path for a in changes))
     by_app = {app: len(paths) for app, paths in group_by_app((a.path for a in changes), apps).items() if app}
     return Pending(prepared.source.codename, prepared.source_commit, changes, list(prepared.commits), by_app)
 

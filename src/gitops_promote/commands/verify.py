@@ -177,7 +177,7 @@ class _Auditor:
         except GitopsError as exc:
             message = f"the promotion rules cannot be applied to it: {exc.message}"
             return [*found, AuditFinding(commit.sha, audit.TREE_MISMATCH, message)]
-        found += audit.tree_finding(commit.sha, plan.entries, self.trees(commit.sha))
+        found += audit.tree_finding(commit.sha, dict(plan.entries), self.trees(commit.sha))
         return found + self._promoted_signatures(commit.sha, parent, source, promoted)
 
     def _origin(self, commit: CommitInfo, source: str, promoted: str) -> list[AuditFinding]:

@@ -18,12 +18,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gitops_promote.core.lookup import closest, node_position
 from gitops_promote.core.paths import REGISTRY_FILE
 from gitops_promote.errors import ConfigError, Location, Problem
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 
 class Environment(Protocol):
@@ -241,6 +243,8 @@ def _local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
 
 
 def _weekly_occurrences(window: Window, weekly: Weekly, after: datetime, before: datetime) -> Iterator[Occurrence]:
+    from zoneinfo import ZoneInfo  # only for a registry with weekly windows
+
     zone = ZoneInfo(weekly.timezone)
     # Start one week early: an occurrence that started last week may still be running.
     first = _utc(after).astimezone(zone).date() - timedelta(days=8)
@@ -465,6 +469,8 @@ class _Parser:
         return WeeklyTime(DAYS.index(day), int(match.group(2)) * 60 + int(match.group(3)))
 
     def zone(self, node: dict[Any, Any], what: str) -> str | None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only for a registry with weekly windows
+
         value = node["timezone"]
         try:
             if not isinstance(value, str) or not value.strip():

@@ -11,7 +11,6 @@ and are not trusted.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -96,6 +95,8 @@ def read_bounded(path: Path) -> bytes:
 
 def parse(data: bytes, name: str) -> PlanFields:
     """Check a plan's bytes; `name` is how messages refer to the file."""
+    import json  # only with a saved plan: a plain promotion does without
+
     try:
         doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -158,5 +159,7 @@ def _kind(value: object) -> str:
 
 
 def _short(value: object) -> str:
+    import json
+
     text = json.dumps(value, ensure_ascii=True) if value is not None else "missing"
     return text if len(text) <= 60 else text[:59] + "…"

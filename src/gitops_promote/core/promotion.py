@@ -20,6 +20,14 @@ from gitops_promote.errors import RefusedError
 
 ADDED, MODIFIED, DELETED, KEPT, SEEDED, ORPHANED = "added", "modified", "deleted", "kept", "seeded", "orphaned"
 ACTIONS = (ADDED, MODIFIED, DELETED, KEPT, SEEDED, ORPHANED)
+CLASH_HINT = (
+    "an environment-specific file of the target sits where the source now has a "
+    "directory; move or delete it on the target branch, then promote again"
+)
+SCOPED_CLASH_HINT = (
+    "a file of the target outside the apps promoted sits where an app now has a directory; "
+    "promote without --app, or move the file on the target branch first"
+)
 
 
 @dataclass(frozen=True)
@@ -101,8 +109,7 @@ def _refuse_clashes_in(entries: Mapping[str, TreeEntry]) -> None:
     if clashes:
         raise RefusedError(
             "the promotion would need both a file and a directory at " + ", ".join(repr(c) for c in clashes[:5]),
-            hint="a file of the target outside the apps promoted sits where an app now has a directory; "
-            "promote without --app, or move the file on the target branch first",
+            hint=SCOPED_CLASH_HINT,
         )
 
 
@@ -166,6 +173,5 @@ def _refuse_conflicts(
     if clashes:
         raise RefusedError(
             "the promotion would need both a file and a directory at " + ", ".join(repr(c) for c in clashes[:5]),
-            hint="an environment-specific file of the target sits where the source now has a "
-            "directory; move or delete it on the target branch, then promote again",
+            hint=CLASH_HINT,
         )

@@ -12,19 +12,31 @@ Pure functions over plain data; tests/test_treediff.py checks it against `plan_t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import bisect
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from gitops_promote.core.promotion import ADDED, DELETED, KEPT, MODIFIED, ORPHANED, SEEDED, FileAction
+from gitops_promote.core.promotion import (
+    ADDED,
+    CLASH_HINT,
+    DELETED,
+    KEPT,
+    MODIFIED,
+    ORPHANED,
+    SCOPED_CLASH_HINT,
+    SEEDED,
+    FileAction,
+)
 from gitops_promote.core.tree import TreeEntry, iter_parents
 from gitops_promote.errors import RefusedError
 
 MODE_TREE = "040000"
 
 
-@dataclass(frozen=True)
-class DiffRecord:
-    """One line of `diff-tree -r -t -z`: a path (file or directory) and both sides' entries."""
+class DiffRecord(NamedTuple):
+    """One line of `diff-tree -r -t -z`: a path (file or directory) and both sides' entries.
+    A named tuple: a step between branches that differ in every app makes 100,000 of them."""
 
     path: str
     source: TreeEntry | None  # None: the source has nothing at this path
@@ -35,19 +47,74 @@ class DiffRecord:
         return any(e is not None and e.mode == MODE_TREE for e in (self.source, self.target))
 
 
+class ResultTree(MutableMapping[str, TreeEntry]):
+    """The tree a promotion writes: the source's tree with the plan's changes applied.
+
+    A lookup is the change at that path, else the source's entry, so reading one path never
+    lists a tree. Writing a path (a merged env-key file, the target's registry entry) or
+    deleting it (a removed app's Application) records a change. Iterating walks the source's
+    whole listing: only commands that show every file do that.
+    """
+
+    def __init__(self, source: Mapping[str, TreeEntry], changes: dict[str, TreeEntry | None]) -> None:
+        self.source = source
+        self.changes = changes
+
+    def __getitem__(self, path: str) -> TreeEntry:
+        entry = self.changes[path] if path in self.changes else self.source.get(path)
+        if entry is None:
+            raise KeyError(path)
+        return entry
+
+    def get(self, path: str, default: TreeEntry | None = None) -> TreeEntry | None:  # type: ignore[override]
+        entry = self.changes[path] if path in self.changes else self.source.get(path)
+        return default if entry is None else entry
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.get(path) is not None
+
+    def __setitem__(self, path: str, entry: TreeEntry) -> None:
+        self.changes[path] = entry
+
+    def __delitem__(self, path: str) -> None:
+        if path not in self:
+            raise KeyError(path)
+        self.changes[path] = None
+
+    def __iter__(self) -> Iterator[str]:
+        for path in self.source:
+            if self.changes.get(path, self.source.get(path)) is not None:
+                yield path
+        yield from (p for p, e in self.changes.items() if e is not None and self.source.get(p) is None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass
 class DeltaPlan:
-    """What a promotion does, relative to the source's tree."""
+    """What a promotion does, relative to the source's tree, planned from the differing paths."""
 
-    changes: dict[str, TreeEntry | None]  # path -> the entry put into the source's tree (None: removed)
-    actions: list[FileAction] = field(default_factory=list)
-    changes_target: bool = False
+    entries: ResultTree  # the promoted tree (lookups, and the place later steps record changes)
     # the files that differ, both sides: lookups for drift, diff and env-key merging
-    files: dict[str, tuple[TreeEntry | None, TreeEntry | None]] = field(default_factory=dict)
+    files: dict[str, tuple[TreeEntry | None, TreeEntry | None]]
+    actions: list[FileAction] = field(default_factory=list)
+
+    @property
+    def changes(self) -> dict[str, TreeEntry | None]:
+        """path -> the entry put into the source's tree (None: removed)."""
+        return self.entries.changes
 
     def entry(self, path: str, source: TreeEntry | None) -> TreeEntry | None:
         """The promoted tree's entry at `path`, given the source's entry there."""
         return self.changes[path] if path in self.changes else source
+
+    def changes_target(self, target: Mapping[str, TreeEntry]) -> bool:
+        """Does the promoted tree differ from the target's? Only differing or changed paths can."""
+        return any(self.entries.get(p) != target.get(p) for p in {*self.files, *self.changes})
+
+    def count(self, action: str) -> int:
+        return sum(1 for a in self.actions if a.action == action)
 
 
 Sides = tuple[TreeEntry | None, TreeEntry | None]  # (source, target)
@@ -69,24 +136,35 @@ def split(records: Iterable[DiffRecord]) -> tuple[dict[str, Sides], dict[str, se
     return files, in_source
 
 
-def plan_delta(records: Iterable[DiffRecord], owned: Callable[[str], bool]) -> DeltaPlan:
-    """Rules a-d (docs/promotion-rules.md) over the differing paths only."""
+def plan_delta(
+    records: Iterable[DiffRecord],
+    owned: Callable[[str], bool],
+    scope: Callable[[str], bool] | None = None,
+    source: Mapping[str, TreeEntry] | None = None,
+) -> DeltaPlan:
+    """Rules a-d (docs/promotion-rules.md) over the differing paths only.
+
+    `scope(path)`, when given, says whether the promotion carries `path` (--app): a differing
+    path outside it keeps the target's entry, or stays absent. `source` answers lookups of
+    paths that do not differ (the result tree's `get`); without it only the differing paths
+    can be looked up.
+    """
     files, in_source = split(records)
-    plan = DeltaPlan({}, files=files)
+    known = {path: sides[0] for path, sides in files.items() if sides[0] is not None}
+    plan = DeltaPlan(ResultTree(source if source is not None else known, {}), files)
     for path in sorted(files):
-        source, target = files[path]
-        action = _owned(path, source, target, in_source, plan) if owned(path) else _common(source, target)
+        in_src, in_dst = files[path]
+        if scope is not None and not scope(path):
+            plan.changes[path] = in_dst  # outside the apps promoted: the target's, untouched
+            continue
+        action = _owned(path, in_dst, in_source, plan) if owned(path) else _common(in_src, in_dst)
         if action:
             plan.actions.append(FileAction(path, action))
-        if plan.entry(path, source) != target:
-            plan.changes_target = True
-    _refuse_clashes(plan, in_source)
+    _refuse_clashes(plan, in_source, scoped=scope is not None)
     return plan
 
 
-def _owned(
-    path: str, source: TreeEntry | None, target: TreeEntry | None, in_source: Mapping[str, set[str]], plan: DeltaPlan
-) -> str:
+def _owned(path: str, target: TreeEntry | None, in_source: Mapping[str, set[str]], plan: DeltaPlan) -> str:
     if target is None:
         return SEEDED  # rule b: the source's copy, already in the source's tree
     directory = path.rpartition("/")[0]
@@ -100,17 +178,33 @@ def _common(source: TreeEntry | None, target: TreeEntry | None) -> str:
     return DELETED if source is None else ADDED if target is None else MODIFIED
 
 
-def _refuse_clashes(plan: DeltaPlan, in_source: Mapping[str, set[str]]) -> None:
-    """A kept file where the source has a directory, or under a path where it has a file."""
+def _refuse_clashes(plan: DeltaPlan, in_source: Mapping[str, set[str]], *, scoped: bool) -> None:
+    """A file the plan puts where the result still has a directory, or under a path where the
+    result has a file. Every such file or directory differs between the trees, so the
+    differing paths alone decide (a directory of the source at a kept file's path holds only
+    files the target lacks)."""
+    differing = sorted(plan.files)
     clashes = []
-    for path in plan.changes:
-        if "tree" in in_source.get(path, set()):
+    for path, entry in plan.changes.items():
+        if entry is None:
+            continue
+        if "tree" in in_source.get(path, set()) and _result_has_file_under(path, differing, plan):
             clashes.append(path)
-        clashes += [parent for parent in iter_parents(path) if "file" in in_source.get(parent, set())]
+        clashes += [p for p in iter_parents(path) if p in plan.files and plan.entries.get(p) is not None]
     if clashes:
         raise RefusedError(
             "the promotion would need both a file and a directory at "
             + ", ".join(repr(c) for c in sorted(set(clashes))[:5]),
-            hint="an environment-specific file of the target sits where the source now has a "
-            "directory; move or delete it on the target branch, then promote again",
+            hint=SCOPED_CLASH_HINT if scoped else CLASH_HINT,
         )
+
+
+def _result_has_file_under(directory: str, differing: list[str], plan: DeltaPlan) -> bool:
+    prefix = directory + "/"
+    start = bisect.bisect_left(differing, prefix)
+    for path in differing[start:]:
+        if not path.startswith(prefix):
+            return False
+        if plan.entries.get(path) is not None:
+            return True
+    return False

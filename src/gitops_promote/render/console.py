@@ -28,11 +28,10 @@ text is written as it is, without importing or running rich: a promotion's 2,000
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -113,9 +112,62 @@ _JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI}{_OTHER}]")
 
 
 def json_text(data: Any, indent: int | None = 2) -> str:
-    """JSON text: valid UTF-8, no raw control or bidi character, undecodable bytes as \\udcXX."""
-    text = json.dumps(data, indent=indent, sort_keys=False, ensure_ascii=False)
+    """JSON text: valid UTF-8, no raw control or bidi character, undecodable bytes as \\udcXX.
+
+    Indented, except that an object or array holding no other object or array is written on
+    one line by the C encoder: a history of 140,000 files is 140,000 one-line records, written
+    in a fraction of the time the pure-Python indenting encoder takes (docs/json-output.md).
+    """
+    text = _indented(data, 0) if indent else _compact(data)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+@cache
+def _encoder() -> Callable[[Any], str]:
+    """One line of JSON for a value, by the C encoder built once (JSONEncoder.encode builds
+    one per call: most of the time of 140,000 small records)."""
+    import json
+    import json.encoder as impl
+
+    slow = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), check_circular=False)
+    make = getattr(impl, "c_make_encoder", None)
+    if make is None:
+        return slow.encode
+
+    def default(value: Any) -> Any:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    fast = make(None, default, impl.encode_basestring, None, ": ", ", ", False, False, True)
+    return lambda value: "".join(fast(value, 0)) if isinstance(value, (dict, list, tuple)) else slow.encode(value)
+
+
+def _compact(value: Any) -> str:
+    return _encoder()(value)
+
+
+def _indented(value: Any, depth: int) -> str:
+    if isinstance(value, dict):
+        if not any(isinstance(v, (dict, list, tuple)) and v for v in value.values()):
+            return _compact(value)
+        items = [
+            f"{_compact(k if isinstance(k, str) else _compact(k))}: {_indented(v, depth + 1)}" for k, v in value.items()
+        ]
+        return _block("{", items, "}", depth)
+    if isinstance(value, (list, tuple)):
+        if not any(isinstance(v, (dict, list, tuple)) and v for v in value):
+            return _compact(value)
+        return _block("[", [_indented(v, depth + 1) for v in value], "]", depth)
+    return _compact(value)
+
+
+def _key(key: Any) -> str:
+    """A key as json.dumps writes it: a string (numbers, booleans and null spelled as JSON)."""
+    return _compact(key if isinstance(key, str) else _compact(key))
+
+
+def _block(opening: str, items: list[str], closing: str, depth: int) -> str:
+    inner = "\n" + "  " * (depth + 1)
+    return opening + inner + ("," + inner).join(items) + "\n" + "  " * depth + closing
 
 
 def print_json(data: Any) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-
 from gitops_promote.commands.promote import PromoteResult
 from gitops_promote.core.fanout import FanoutResult, TargetOutcome
 from gitops_promote.render import console
@@ -38,12 +36,12 @@ def verdict(outcome: TargetOutcome) -> str:
 
 def summary(fanout: FanoutResult) -> None:
     """One line per target on stdout (it is the command's data), the overall outcome on stderr."""
-    out = console.out()
-    out.print(Text(f"\npromotion of {fanout.source} into {len(fanout.outcomes)} environment(s):"))
     width = max((len(o.target) for o in fanout.outcomes), default=0)
+    rows = [(f"\npromotion of {fanout.source} into {len(fanout.outcomes)} environment(s):", "")]
     for outcome in fanout.outcomes:
         style = "green" if outcome.error is None else "bold red"
-        out.print(Text(f"  {outcome.target:<{width}}  {verdict(outcome)}", style=style))
+        rows.append((f"  {outcome.target:<{width}}  {verdict(outcome)}", style))
+    console.lines(rows)
     failed = [o.target for o in fanout.outcomes if o.error is not None]
     if failed:
         console.message(f"{len(failed)} of {len(fanout.outcomes)} not promoted: {', '.join(failed)}", "bold red")

@@ -7,8 +7,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import jsonschema
-
 from gitops_promote.adapters.yaml_nodes import (
     Document,
     get_path,
@@ -62,6 +60,8 @@ def _openapi_to_jsonschema(node: Any) -> Any:
 @cache
 def argocd_validator(kind: str) -> Any:
     """A compiled validator per kind, built once per process (the ApplicationSet schema is big)."""
+    import jsonschema  # only when a schema is checked: promote's Application checks need none
+
     resource = resources.files("gitops_promote").joinpath("data", "argocd", ARGOCD_KINDS[kind])
     shipped = json.loads(resource.read_text(encoding="utf-8"))
     schema = _openapi_to_jsonschema(shipped["schema"])

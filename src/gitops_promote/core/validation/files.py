@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
 from gitops_promote.adapters.yaml_nodes import (
@@ -63,10 +63,11 @@ class Files:
 
 @dataclass(frozen=True)
 class RepoIndex:
-    """The environment branch's paths and the directories that hold them."""
+    """The environment branch's paths and the directories that hold them (any container:
+    a promotion asks its tree views by lookup instead of indexing every path)."""
 
-    paths: frozenset[str]
-    dirs: frozenset[str]
+    paths: Container[str]
+    dirs: Container[str]
 
     @classmethod
     def of(cls, paths: Iterable[str]) -> RepoIndex:

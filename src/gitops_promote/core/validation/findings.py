@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from gitops_promote.adapters.yaml_nodes import (
     DataPath,
 )
 from gitops_promote.core import secrets
 from gitops_promote.errors import Location, Problem
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 ERROR, WARNING, NOTICE = "error", "warning", "notice"
 

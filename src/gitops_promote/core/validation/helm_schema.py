@@ -6,15 +6,14 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-import jsonschema
-from referencing.exceptions import Unresolvable
-
 from gitops_promote.core.validation.apps import ValueLayer, locate
 from gitops_promote.core.validation.findings import ERROR, Finding, make_finding, schema_error_path
 
 
 def _schema_validator(schema: dict[str, Any]) -> Any:
     """The draft the schema declares; Draft 7 when it names none we know (nginx: `schema#`)."""
+    import jsonschema  # only when a chart has a values schema
+
     known = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     declared = schema.get("$schema", "")
     cls = known if declared.rstrip("#") in _known_meta_schemas() else jsonschema.Draft7Validator
@@ -23,6 +22,8 @@ def _schema_validator(schema: dict[str, Any]) -> Any:
 
 @lru_cache(maxsize=1)
 def _known_meta_schemas() -> frozenset[str]:
+    import jsonschema
+
     names = set()
     for cls in (
         jsonschema.Draft4Validator,
@@ -38,6 +39,9 @@ def _known_meta_schemas() -> frozenset[str]:
 def check_values_schema(
     schema_path: str, schema: dict[str, Any], values: Any, layers: Sequence[ValueLayer]
 ) -> list[Finding]:
+    import jsonschema
+    from referencing.exceptions import Unresolvable
+
     findings = []
     try:
         validator = _schema_validator(schema)

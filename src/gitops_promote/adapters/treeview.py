@@ -1,0 +1,93 @@
+"""A commit's tree read by path, on demand: what a step needs without listing 140,000 files.
+
+`pair()` starts from one `diff-tree -r -t` between the source and the target: every path it
+names is known on both sides, and every path it does not name is the same on both, so one
+lookup (through the run's cat-file session, `Repository.entries_at`) answers for both views.
+Iterating a view lists its whole tree once (`ls-tree -r`): only commands that show every file
+(`--app` discovery, `verify`, `backport`) do that, and the git-process tests count it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.treediff import MODE_TREE, DiffRecord
+
+if TYPE_CHECKING:
+    from gitops_promote.adapters.git import Repository
+
+
+class TreeView(Mapping[str, TreeEntry]):
+    """Files (blobs, symlinks, gitlinks) of `commit` by path; directories only via `is_dir`."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        commit: str,
+        known: dict[str, TreeEntry | None] | None = None,
+        shared: dict[str, TreeEntry | None] | None = None,
+    ) -> None:
+        self.repo, self.commit = repo, commit
+        self._known = known if known is not None else {}  # this side of the differing paths
+        self._shared = shared if shared is not None else {}  # paths equal on both sides
+        self._listing: dict[str, TreeEntry] | None = None
+
+    # ---- lookups --------------------------------------------------------------------------
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Look up many paths in one round (directories on the way are read once)."""
+        missing = [p for p in dict.fromkeys(paths) if p not in self._known and p not in self._shared]
+        if missing and self._listing is not None:
+            self._shared.update((p, self._listing.get(p)) for p in missing)
+        elif missing:
+            self._shared.update(self.repo.entries_at(self.commit, missing))
+
+    def _entry(self, path: str) -> TreeEntry | None:
+        if path in self._known:
+            return self._known[path]
+        if path not in self._shared:
+            self.prefetch([path])
+        return self._shared[path]
+
+    def get(self, path: str, default: TreeEntry | None = None) -> TreeEntry | None:  # type: ignore[override]
+        entry = self._entry(path)
+        return default if entry is None or entry.mode == MODE_TREE else entry
+
+    def __getitem__(self, path: str) -> TreeEntry:
+        entry = self.get(path)
+        if entry is None:
+            raise KeyError(path)
+        return entry
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self.get(path) is not None
+
+    def is_dir(self, path: str) -> bool:
+        entry = self._entry(path)
+        return entry is not None and entry.mode == MODE_TREE
+
+    # ---- the whole tree (explicitly expensive) --------------------------------------------------
+    def listing(self) -> dict[str, TreeEntry]:
+        if self._listing is None:
+            self._listing = self.repo.ls_tree(self.commit)
+        return self._listing
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.listing())
+
+    def __len__(self) -> int:
+        return len(self.listing())
+
+
+def pair(repo: Repository, source: str, target: str) -> tuple[list[DiffRecord], TreeView, TreeView]:
+    """The differences between two commits' trees, and a view of each that shares lookups."""
+    records = repo.tree_diff(source, target)
+    shared: dict[str, TreeEntry | None] = {}
+    source_side: dict[str, TreeEntry | None] = {}
+    target_side: dict[str, TreeEntry | None] = {}
+    for record in records:  # a file on one side and a directory on the other is two records
+        for side, entry in ((source_side, record.source), (target_side, record.target)):
+            if entry is not None or record.path not in side:
+                side[record.path] = entry
+    return records, TreeView(repo, source, source_side, shared), TreeView(repo, target, target_side, shared)
