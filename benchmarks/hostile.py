@@ -1,7 +1,7 @@
 """Time `gitops` on the hostile sizes of issue 12 beside a git floor measured in the same run.
 
     python benchmarks/hostile.py [--repeat 3] [--keys 300000] [--files 100000] [--only diff|validate]
-                                 [--before DIR]
+                                 [--all-changed] [--before DIR]
 
 Self-contained: builds two repositories with `git fast-import` in a temporary directory, runs
 the CLI from this checkout (`python -m gitops_promote`, PYTHONPATH=src) and prints a table.
@@ -12,6 +12,7 @@ change: `git archive COMMIT src | tar -x -C /tmp/before` then `--before /tmp/bef
                  them. `gitops diff dev stg -o FORMAT --no-fetch` for every format, beside
                  `git diff stg dev` of the same two commits (the floor: git reads both blobs);
                  and `gitops validate` and `gitops parity`, which read the same file.
+                 `--all-changed`: dev changes every value (300,000 changes to render).
   validate-100k  apps/many/templates/ holds FILES small manifests, one directory, on each
                  branch. `gitops validate --no-fetch` (all three branches) beside
                  `git ls-tree -r` of the three branches + `git cat-file --batch` of each
@@ -109,19 +110,20 @@ def make_repo(path: Path, base: dict[str, bytes], dev_change: dict[str, bytes]) 
     run(["git", "-C", str(path), "fast-import", "--quiet"], stream)
 
 
-def values(keys: int, changed: int | None = None) -> bytes:
-    lines = [f"k{i}: {i}{'1' if i == changed else ''}\n" for i in range(keys)]
+def values(keys: int, changed: int | None = None, every: bool = False) -> bytes:
+    """`k0: 0` ...; the value of key `changed` (or, with `every`, of every key) gets a `1`."""
+    lines = [f"k{i}: {i}{'1' if every or i == changed else ''}\n" for i in range(keys)]
     return "".join(lines).encode()
 
 
-def diff_repo(work: Path, keys: int) -> Path:
+def diff_repo(work: Path, keys: int, every: bool = False) -> Path:
     path = work / "diff.git"
     base = {
         "environments.yaml": REGISTRY.encode(),
         "apps/big/Chart.yaml": CHART.format(app="big").encode(),
         "apps/big/values.yaml": values(keys),
     }
-    make_repo(path, base, {"apps/big/values.yaml": values(keys, changed=keys // 2)})
+    make_repo(path, base, {"apps/big/values.yaml": values(keys, changed=keys // 2, every=every)})
     return path
 
 
@@ -167,13 +169,13 @@ def steps(work: Path, args: argparse.Namespace) -> dict[str, Callable[[], float]
             out[f"{label}{tag}"] = lambda src=src: timed(argv, ok, expect, src)
 
     if args.only in (None, "diff"):
-        repo = diff_repo(work, args.keys)
-        label = f"{args.keys:,} keys:"
+        repo = diff_repo(work, args.keys, args.all_changed)
+        label = f"{args.keys:,} keys{' (all changed)' if args.all_changed else ''}:"
         key = f"k{args.keys // 2}".encode()
         floor = ["git", "-C", str(repo), "diff", "stg", "dev"]
         out[f"{label} floor git diff stg dev"] = lambda: timed(floor, expect=key)
         for fmt in FORMATS:
-            shown = b"1 change" if fmt == "brief" else key  # brief names files, not keys
+            shown = b"change" if fmt == "brief" else key  # brief names files, not keys
             argv = gitops(repo, "diff", "dev", "stg", "--no-fetch", "-o", fmt)
             add(f"{label} gitops diff -o {fmt}", argv, expect=shown)
         add(f"{label} gitops validate", gitops(repo, "validate", "--no-fetch"), (0, 1), b"dev")
@@ -192,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=300_000)
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--only", choices=("diff", "validate"))
+    parser.add_argument("--all-changed", action="store_true", help="dev changes every key, not one")
     parser.add_argument("--before", type=Path, help="also time the gitops_promote package under this directory")
     args = parser.parse_args(argv)
     if args.before:
