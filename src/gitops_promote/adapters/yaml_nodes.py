@@ -17,7 +17,15 @@ from typing import Any
 
 import yaml
 
-from gitops_promote.core.yamlload import LimitExceeded, check_limits, check_size, construct_int
+from gitops_promote.core import yamlfast
+from gitops_promote.core.yamlload import (
+    MAX_EXPANDED_NODES,
+    MAX_FILE_BYTES,
+    LimitExceeded,
+    check_limits,
+    check_size,
+    construct_int,
+)
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -60,14 +68,31 @@ class DuplicateKey:
     first_line: int
 
 
+_LATER = object()  # a Document's node tree, composed when first asked for
+
+
 @dataclass
 class Document:
-    """One YAML document: its data, its node tree and the text it came from."""
+    """One YAML document: its data, its node tree and the text it came from.
+
+    Documents read by core/yamlfast.py compose their node tree only when a position is asked
+    for (an error to point at): most values files never need one.
+    """
 
     data: Any
-    node: Any
+    _node: Any = field(repr=False)
     text: str
     duplicates: list[DuplicateKey] = field(default_factory=list)
+
+    @property
+    def node(self) -> Any:
+        if self._node is _LATER:
+            loader = _Loader(self.text)
+            try:
+                self._node = loader.get_single_node()
+            finally:
+                loader.dispose()
+        return self._node
 
     def node_at(self, path: Sequence[PathPart]) -> Any | None:
         return node_at(self.node, path)
@@ -191,7 +216,7 @@ def load_documents(text: str) -> list[Document]:
     text = text.lstrip("\ufeff")
     try:
         check_size(text)
-        return _load_pyyaml(text)
+        return _load_fast(text) or _load_pyyaml(text)
     except LimitExceeded as exc:
         raise YamlSyntaxError(exc.message, exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
@@ -211,7 +236,11 @@ def load_first(text: str) -> Any:
     as fast as PyYAML's generic constructor); anything else (merge keys, sets, binary,
     recursive aliases, errors) goes the full way, so the result is always the same.
     """
-    loader = _Loader(text.lstrip("\ufeff"))
+    text = text.lstrip("\ufeff")
+    fast = _load_fast(text) if len(text) <= MAX_FILE_BYTES else None
+    if fast is not None:
+        return fast[0].data if fast else None
+    loader = _Loader(text)
     try:
         nodes = []
         while loader.check_node():
@@ -275,6 +304,20 @@ def _syntax_error(exc: Any) -> YamlSyntaxError:
     if mark is None:
         return YamlSyntaxError(str(problem))
     return YamlSyntaxError(str(problem), mark.line + 1, mark.column + 1)
+
+
+def _load_fast(text: str) -> list[Document] | None:
+    """The plain subset without PyYAML (core/yamlfast.py): same data, same duplicates; None
+    for anything else, and for a file over the node limit (PyYAML's path says so)."""
+    found = yamlfast.read(text, _no_note)
+    if found is None or found.nodes > MAX_EXPANDED_NODES:
+        return None
+    dups = [DuplicateKey(d.key, d.line, d.column, d.first_line) for d in found.duplicates_depth_first()]
+    return [Document(data, _LATER, text, dups) for data in found.documents]
+
+
+def _no_note(raw: str) -> bool:
+    return False  # YAML 1.1/1.2 notes are the diff's; validation does not ask for them
 
 
 def _load_pyyaml(text: str) -> list[Document]:

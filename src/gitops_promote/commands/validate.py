@@ -100,7 +100,9 @@ def _validate_branches(repo: Repository, request: ValidateRequest) -> ValidateRe
         "", "", registry_file=request.registry_file, remote=request.remote, fetch=request.fetch
     )
     refs = sync(repo, sync_request, [e.branch for e in envs]).refs
-    reports = [_validate_branch(repo, refs, bootstrap, env, request.registry_file is not None) for env in envs]
+    blobs: dict[str, bytes] = {}  # shared: environment branches hold mostly the same blobs
+    override = request.registry_file is not None
+    reports = [_validate_branch(repo, refs, bootstrap, env, override, blobs) for env in envs]
     return ValidateResult(reports, remote=refs.remote)
 
 
@@ -112,7 +114,7 @@ def _selected(registry: Registry, names: tuple[str, ...]) -> list[Environment]:
 
 
 def _validate_branch(
-    repo: Repository, refs: BranchRefs, bootstrap: Registry, env: Environment, override: bool
+    repo: Repository, refs: BranchRefs, bootstrap: Registry, env: Environment, override: bool, blobs: dict[str, bytes]
 ) -> EnvReport:
     ref = refs.ref(env.branch)
     commit = repo.resolve_commit(ref)
@@ -121,7 +123,7 @@ def _validate_branch(
     own = registry.get(env.codename)
     if own is None:  # the branch's registry does not know its own environment: use the bootstrap one
         registry, own = bootstrap, env
-    files = tree_files(repo, commit)
+    files = tree_files(repo, commit, blobs)
     findings = validate_tree(files, registry, own)
     return EnvReport(env.codename, env.branch, commit, ref, registry.source, findings)
 
@@ -131,11 +133,16 @@ def _validate_branch(
 PREFETCHED = (".yaml", ".yml", ".json")
 
 
-def tree_files(repo: Repository, commit: str) -> dict[str, bytes | Callable[[], bytes]]:
+def tree_files(
+    repo: Repository, commit: str, blobs: dict[str, bytes] | None = None
+) -> dict[str, bytes | Callable[[], bytes]]:
     """path -> bytes or lazy blob reader, for the regular files of a commit (links and
-    submodules skipped)."""
+    submodules skipped). `blobs` (sha -> bytes) is read from and added to: a blob that several
+    branches share is read once."""
+    blobs = {} if blobs is None else blobs
     entries = {p: e for p, e in repo.ls_tree(commit).items() if e.mode not in (MODE_GITLINK, MODE_SYMLINK)}
-    blobs = repo.read_blobs(e.sha for p, e in entries.items() if p.endswith(PREFETCHED))
+    wanted = {e.sha for p, e in entries.items() if p.endswith(PREFETCHED) and e.sha not in blobs}
+    blobs.update(repo.read_blobs(wanted))
     return {path: blobs.get(entry.sha) or _blob_reader(repo, entry.sha) for path, entry in entries.items()}
 
 

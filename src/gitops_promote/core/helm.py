@@ -25,7 +25,9 @@ def deep_merge(base: Any, overlay: Any) -> Any:
 
 def chart_dirs(paths: Iterable[str]) -> list[str]:
     """Directories holding a Chart.yaml, leaving out vendored subcharts (`<chart>/charts/*`)."""
-    dirs = sorted(posixpath.dirname(p) for p in paths if posixpath.basename(p) == "Chart.yaml")
+    dirs = sorted(
+        posixpath.dirname(p) for p in paths if p.endswith("Chart.yaml") and posixpath.basename(p) == "Chart.yaml"
+    )
     chart_set = set(dirs)
 
     def vendored(d: str) -> bool:

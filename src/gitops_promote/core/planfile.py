@@ -12,6 +12,7 @@ and are not trusted.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ PLAN_SCHEMA = 1
 MAX_PLAN_BYTES = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
 OBJECT_ID_LENGTHS = (40, 64)  # SHA-1, SHA-256
+OBJECT_FORMATS = {40: "sha1", 64: "sha256"}  # hex digits of an object name -> git's object format
 _HEX = re.compile(r"[0-9a-f]+\Z")
 _CODENAME = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?\Z")
 COMMIT_FIELDS = ("source_tip", "source_commit", "target_commit")
@@ -43,10 +45,34 @@ class PlanFields:
     def object_id_length(self) -> int:
         return len(self.target_commit)
 
+    @property
+    def commit_ids(self) -> tuple[str, str, str]:
+        return self.source_tip, self.source_commit, self.target_commit
 
-def read(path: Path) -> PlanFields:
-    """Read and check the plan at `path` (ConfigError on any problem)."""
-    return parse(read_bounded(path), str(path))
+
+def read(path: Path, id_length: int | None = None) -> PlanFields:
+    """Read and check the plan at `path` (ConfigError on any problem); with `id_length`, the
+    hex length of the repository's object names, its commit ids must have that length."""
+    fields = parse(read_bounded(path), str(path))
+    if id_length is not None:
+        check_object_format(fields.commit_ids, id_length, str(path))
+    return fields
+
+
+def check_object_format(commit_ids: Iterable[str], id_length: int, name: str = "") -> None:
+    """Refuse a plan saved in a repository of the other object format (SHA-1 vs SHA-256):
+    its commits cannot exist here, and looking them up would only say "not a commit"."""
+    lengths = sorted({len(c) for c in commit_ids})
+    if lengths == [id_length]:
+        return
+    theirs = " and ".join(f"{n} ({OBJECT_FORMATS.get(n, 'unknown')})" for n in lengths)
+    ours = OBJECT_FORMATS.get(id_length, "unknown")
+    raise ConfigError(
+        f"cannot apply the saved plan{' ' + name if name else ''}: its commit ids have {theirs} hex digits, "
+        f"but this repository's object format is {ours} ({id_length}); the object-name length does not match "
+        "this repository's object format (a plan saved in another repository?)",
+        hint=f"save the plan again in this repository: {_HINT.removeprefix('save the plan again with ')}",
+    )
 
 
 def read_bounded(path: Path) -> bytes:

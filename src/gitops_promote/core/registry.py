@@ -178,7 +178,7 @@ def _refuse_too_many(data: bytes, source: str) -> None:
     """More than MAX_ENVIRONMENTS: say so at once, before the slow positioned parse."""
     from gitops_promote.core.yamlload import load
 
-    loaded = load(source, data.removeprefix(b"\xef\xbb\xbf"))
+    loaded = load(source, data.removeprefix(b"\xef\xbb\xbf"), nodes=True)
     root = loaded.nodes[0] if loaded.nodes and not loaded.fatal else None
     for key, value in root.value if getattr(root, "id", "") == "mapping" else []:  # type: ignore[union-attr]
         if key.value == "environments" and value.id == "sequence" and len(value.value) > MAX_ENVIRONMENTS:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from difflib import SequenceMatcher
 from typing import Any
 
-from gitops_promote.core import secrets
+from gitops_promote.core import secrets, seqdiff
 from gitops_promote.core.diffmodel import (
     Change,
     DiffReport,
@@ -24,7 +24,7 @@ from gitops_promote.core.diffmodel import (
     Segment,
 )
 from gitops_promote.core.paths import is_yaml_path
-from gitops_promote.core.yamlload import Loaded, ambiguous_scalars, load
+from gitops_promote.core.yamlload import Loaded, load
 from gitops_promote.errors import Problem
 
 __all__ = ["Change", "DiffReport", "FileDiff", "FileReport", "diff_file", "is_yaml_path"]
@@ -79,8 +79,7 @@ def _text_diff(path: str, old: bytes | None, new: bytes | None, show_secrets: bo
         f"--- {_header_path('a/' + path) if old is not None else '/dev/null'}",
         f"+++ {_header_path('b/' + path) if new is not None else '/dev/null'}",
     ]
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    for group in matcher.get_grouped_opcodes(_CONTEXT_LINES):
+    for group in seqdiff.grouped(seqdiff.opcodes(a, b), _CONTEXT_LINES):
         out.append(_hunk_header(group))
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
@@ -293,6 +292,9 @@ def _diff(a: Any, b: Any, path: list[Segment], ids: dict[int, str], ctx: _Contex
         out.append(Change(list(path), "changed", a, b, dict(ids)))
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal and of the same type (`1` is not `true`, `1` is not `1.0`); NaN equals NaN."""
     if type(a) is not type(b):
@@ -305,7 +307,10 @@ def _diff_maps(
 ) -> None:
     for key, value in b.items():
         if key in a:
-            _diff(a[key], value, [*path, key], ids, ctx, out)
+            old = a[key]
+            if type(old) is type(value) and type(value) in _SCALARS and old == value:
+                continue  # the common case in a big file, without a call per key
+            _diff(old, value, [*path, key], ids, ctx, out)
         else:
             out.append(Change([*path, key], "added", None, value, dict(ids)))
     for key, value in a.items():
@@ -426,7 +431,7 @@ def _diff_ordered(
 ) -> None:
     """Ordered lists: an item that reappears elsewhere is `moved`; the rest pair up."""
     ca, cb = [_canonical(x) for x in a], [_canonical(x) for x in b]
-    opcodes = SequenceMatcher(None, ca, cb, autojunk=False).get_opcodes()
+    opcodes = seqdiff.opcodes(ca, cb)
     moves = _moves(ca, cb, opcodes)
     moved_old = set(moves.values())
     for tag, i1, i2, j1, j2 in opcodes:
@@ -447,17 +452,17 @@ def _diff_ordered(
 
 def _moves(ca: list[str], cb: list[str], opcodes: Sequence[tuple[str, int, int, int, int]]) -> dict[int, int]:
     """New index -> old index for inserted items equal to a deleted one."""
-    pool: dict[str, list[int]] = {}
+    pool: dict[str, deque[int]] = {}
     for tag, i1, i2, _j1, _j2 in opcodes:
         if tag in ("delete", "replace"):
             for i in range(i1, i2):
-                pool.setdefault(ca[i], []).append(i)
+                pool.setdefault(ca[i], deque()).append(i)
     moves: dict[int, int] = {}
     for tag, _i1, _i2, j1, j2 in opcodes:
         if tag in ("insert", "replace"):
             for j in range(j1, j2):
                 if pool.get(cb[j]):
-                    moves[j] = pool[cb[j]].pop(0)
+                    moves[j] = pool[cb[j]].popleft()  # deque: many equal items stay linear
     return moves
 
 
@@ -468,9 +473,9 @@ def _version_notes(path: str, changes: list[Change], after: Loaded, labels: list
     """Notes for changed/added plain scalars that YAML 1.1 and 1.2 read differently."""
     targets = [c for c in changes if c.op in ("changed", "added") and not c.masked]
     notes: list[str] = []
-    for index, node in enumerate(after.nodes if targets else []):
+    for index in range(len(after.documents) if targets else 0):
         prefix: tuple[Segment, ...] = (labels[index],) if labels else ()
-        for amb in ambiguous_scalars(node, prefix):
+        for amb in after.ambiguous(index, prefix):
             change = next((c for c in targets if _under(amb.path, c.path)), None)
             if change is not None:
                 shown = Change(list(amb.path), change.op, ids=change.ids).display_path()

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from gitops_promote.core import yamlfast
 from gitops_promote.errors import Location, Problem
 
 _BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -110,6 +111,14 @@ class Loaded:
     nodes: list[yaml.Node] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     fatal: bool = False  # no usable data: show the file as a line diff instead
+    # Read by core/yamlfast.py (no nodes): each document's ambiguous plain scalars.
+    found_ambiguous: list[list[Ambiguous]] | None = None
+
+    def ambiguous(self, index: int, prefix: Path = ()) -> list[Ambiguous]:
+        """Plain scalars of document `index` that YAML 1.1 and 1.2 read differently."""
+        if self.found_ambiguous is None:
+            return ambiguous_scalars(self.nodes[index], prefix)
+        return [Ambiguous((*prefix, *a.path), a.line, a.raw, a.note) for a in self.found_ambiguous[index]]
 
 
 # Typed as Any so that this module type-checks with or without types-PyYAML installed.
@@ -155,16 +164,46 @@ _ReanchoringLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
 _ReanchoringLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def load(path: str, data: bytes) -> Loaded:
-    """Load every document of `data`; problems name `path` with 1-based line and column."""
+def load(path: str, data: bytes, *, nodes: bool = False) -> Loaded:
+    """Load every document of `data`; problems name `path` with 1-based line and column.
+
+    Files in core/yamlfast.py's plain subset are read without PyYAML (same result, no
+    nodes) unless `nodes` asks for the node trees.
+    """
     try:
         check_size(data)
     except LimitExceeded as exc:
         return Loaded(problems=[Problem(exc.message, Location(path), exc.hint)], fatal=True)
+    fast = None if nodes else _load_fast(path, data)
+    if fast is not None:
+        return fast
     result = _load_with(_Loader, path, data)
     if any("found duplicate anchor" in p.message for p in result.problems):
         result = _load_with(_ReanchoringLoader, path, data)
     return result
+
+
+def _load_fast(path: str, data: bytes) -> Loaded | None:
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    found = yamlfast.read(text, version_note)
+    if found is None:
+        return None
+    if found.nodes > MAX_EXPANDED_NODES:  # refused at once, as the node walk would after composing
+        message, hint = _too_many(aliases=False)
+        return Loaded(problems=[Problem(message, Location(path, *found.root), hint)], fatal=True)
+    problems = [
+        Problem(
+            f"duplicate key {d.key!r} (first defined on line {d.first_line})",
+            Location(path, d.line, d.column),
+            DUPLICATE_HINT,
+        )
+        for d in found.duplicates
+    ]
+    ambiguous = [Ambiguous(s.path, s.line, s.raw, note) for s in found.scalars if (note := version_note(s.raw))]
+    return Loaded(found.documents, [], problems, found_ambiguous=[ambiguous] if found.documents else [])
 
 
 def _load_with(loader_class: type[Any], path: str, data: bytes) -> Loaded:
@@ -204,16 +243,28 @@ def _where(path: str, node: yaml.Node) -> Location:
     return Location(path, mark.line + 1, mark.column + 1)
 
 
+def _too_many(aliases: bool) -> tuple[str, str]:
+    """(message, hint) for a document over MAX_EXPANDED_NODES."""
+    if aliases:
+        return (
+            f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} nodes "
+            "(a 'billion laughs' document); refusing to diff it",
+            "remove the alias chain; Helm would refuse or exhaust memory on it too",
+        )
+    return (
+        f"this document has more than {MAX_EXPANDED_NODES:,} nodes (keys and values); refusing to diff it",
+        "split the file; gitops reads YAML documents up to this many nodes",
+    )
+
+
 def _check(path: str, root: yaml.Node, result: Loaded) -> None:
     """Count expanded nodes (memoised per node: an alias is the same node object)."""
     sizes: dict[int, int] = {}
     if _size(root, sizes, set(), 0, MAX_EXPANDED_NODES, MAX_DEPTH) > MAX_EXPANDED_NODES:
-        raise _Refused(
-            f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} nodes "
-            "(a 'billion laughs' document); refusing to diff it",
-            root,
-            "remove the alias chain; Helm would refuse or exhaust memory on it too",
-        )
+        # The walk stops past the limit: having met that many distinct nodes, it is the file's
+        # own size, not aliases, that is over.
+        message, hint = _too_many(aliases=len(sizes) < MAX_EXPANDED_NODES)
+        raise _Refused(message, root, hint)
     seen: set[int] = set()
     for mapping in _mappings(root, seen):
         result.problems.extend(_duplicates(path, mapping))
@@ -260,6 +311,9 @@ def _mappings(node: yaml.Node, seen: set[int]) -> Iterator[yaml.MappingNode]:
         yield from _mappings(child, seen)
 
 
+DUPLICATE_HINT = "Helm and kubectl reject duplicate keys (PyYAML keeps the last); remove one"
+
+
 def _duplicates(path: str, mapping: yaml.MappingNode) -> Iterator[Problem]:
     first: dict[tuple[str, str], int] = {}
     for key, _value in mapping.value:
@@ -271,7 +325,7 @@ def _duplicates(path: str, mapping: yaml.MappingNode) -> Iterator[Problem]:
             yield Problem(
                 f"duplicate key {key.value!r} (first defined on line {first[ident]})",
                 _where(path, key),
-                "Helm and kubectl reject duplicate keys (PyYAML keeps the last); remove one",
+                DUPLICATE_HINT,
             )
         else:
             first[ident] = line

@@ -259,6 +259,25 @@ def lines(rows: Sequence[tuple[str, str]], *, stderr: bool = False) -> None:
     (err() if stderr else out()).print(joined)
 
 
+def print_rows(target: Console, rows: Sequence[tuple[str, str]]) -> None:
+    """(text, style) rows, each a line, to `target` in one write: plain text when it would
+    style and wrap nothing (a rich print costs ~150 µs a line: 45 s for a 300,000-change
+    diff), else one rich Text."""
+    if not rows:
+        return
+    if target.color_system is None and target.soft_wrap:
+        target.file.write("".join(visible_lines(text) + "\n" for text, _style in rows))
+        return
+    from rich.text import Text
+
+    joined = Text()
+    for index, (text, style) in enumerate(rows):
+        joined.append(visible_lines(text), style=style or None)
+        if index < len(rows) - 1:
+            joined.append("\n")
+    target.print(joined, highlight=False, emoji=False)
+
+
 def message(text: str, style: str = "") -> None:
     lines([(text, style)], stderr=True)
 

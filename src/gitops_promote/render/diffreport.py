@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitops_promote.core.diffmodel import MASK, Change, DiffReport, FileDiff, FileReport
 from gitops_promote.errors import Problem
-from gitops_promote.render.console import gh_data, gh_line, gh_property, md, md_code, visible
+from gitops_promote.render.console import gh_data, gh_line, gh_property, md, md_code, print_rows, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -455,10 +455,10 @@ _CATEGORY_STYLE = {"add": "green", "change": "yellow", "delete": "red", "kept": 
 
 def to_text(report: DiffReport, console: Console) -> None:
     """Human output. Data goes in `rich.text.Text` objects: never parsed as markup."""
-    from rich.text import Text  # rich only when a human is reading
+    rows: list[tuple[str, str]] = []  # printed at once: a print per line is slow in rich
 
     def out(text: str, style: str = "") -> None:
-        console.print(Text(text, style=style), highlight=False, emoji=False)
+        rows.append((text, style))
 
     out(f"gitops diff {visible(report.source)} → {visible(report.target)}", "bold")
     for app, files in _by_app(report).items():
@@ -466,6 +466,7 @@ def to_text(report: DiffReport, console: Console) -> None:
         for f in files:
             _text_file(f, out)
     out(summary_line(report), "bold")
+    print_rows(console, rows)
 
 
 def _text_file(f: FileReport, out: Any) -> None:

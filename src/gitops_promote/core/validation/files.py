@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -21,12 +22,25 @@ class Files:
         self.app_sources = files
         self._cache: dict[str, bytes] = {}
         self._docs: dict[str, list[Document] | YamlSyntaxError] = {}
+        self._sorted: list[str] | None = None
 
     def __contains__(self, path: object) -> bool:
         return path in self.app_sources
 
     def paths(self) -> Iterable[str]:
         return self.app_sources.keys()
+
+    def under(self, directory: str) -> list[str]:
+        """The paths inside `directory` ("" for all), sorted: a bisection of one sorted list,
+        so per-app rules cost the app's files, not the repository's (apps x files)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.app_sources)
+        if not directory:
+            return self._sorted
+        prefix = directory + "/"
+        start = bisect.bisect_left(self._sorted, prefix)
+        end = bisect.bisect_left(self._sorted, prefix[:-1] + chr(ord("/") + 1), start)
+        return self._sorted[start:end]
 
     def read(self, path: str) -> bytes:
         if path not in self._cache:

@@ -58,8 +58,8 @@ def _template_claims(app: App, files: Files) -> list[str]:
     """
     if _has_persistence_toggle(app.values):
         return []
-    prefix = posixpath.join(app.dir, "templates/") if app.dir else "templates/"
-    return sorted(p for p in files.paths() if p.startswith(prefix) and _PVC.search(files.read(p)))
+    templates = posixpath.join(app.dir, "templates") if app.dir else "templates"
+    return [p for p in files.under(templates) if _PVC.search(files.read(p))]
 
 
 def check_persistence(app: App, env: Environment, files: Files) -> list[Finding]:

@@ -39,7 +39,7 @@ def validate_tree(files: Mapping[str, FileSource], registry: Registry, env: str 
     repo = RepoIndex.of(tree.paths())
     findings: list[Finding] = []
     applications: list[Document] = []
-    for path in sorted(p for p in tree.paths() if is_yaml_path(p)):
+    for path in [p for p in tree.under("") if is_yaml_path(p)]:
         findings += check_yaml(path, tree)
         docs = tree.documents(path)
         for doc in docs if isinstance(docs, list) else []:

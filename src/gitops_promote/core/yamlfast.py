@@ -1,0 +1,226 @@
+"""A line reader for the plainest YAML: block mappings of simple keys and one-line scalars.
+
+PyYAML builds a Python node (and two marks) for every scalar, and resolves each one with
+Python regular expressions: about 10 µs a key, 3 s for one 300,000-key values file even with
+the C parser. Most values files are this plain subset, which one regular expression per line
+reads exactly as PyYAML does: the same data, the same duplicate-key problems, the same YAML
+1.1/1.2 notes. Anything outside it (sequences, flow collections, anchors, tags, escapes,
+multi-line scalars, several documents, timestamps, non-ASCII or control characters, tabs,
+CR, odd indentation, keys that are not strings) returns None, and the caller uses PyYAML.
+`tests/test_yamlfast.py` checks the two agree on generated files inside and outside the subset.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+STR = "tag:yaml.org,2002:str"
+MAX_DEPTH = 200  # below the loaders' 256: deeper files take PyYAML's path and its message
+MAX_KEY = 1000  # PyYAML refuses implicit keys over 1024 characters
+MAX_AMBIGUOUS = 1000  # ambiguous_scalars stops near here; past it, let PyYAML's walk decide
+MAX_SCALAR = 100  # longer non-strings (a 4,000-digit int) take PyYAML's path and its limits
+
+# Anything but printable ASCII and LF: PyYAML rejects some of it, reads the rest its own way.
+_OUTSIDE = re.compile(r"[^\n\x20-\x7e]")
+_TOKEN = r"[A-Za-z0-9_./+=@%~^$()-]"
+_LINE = re.compile(
+    r"(?P<indent> *)(?P<key>[A-Za-z_][A-Za-z0-9_./-]*):"
+    r"(?: +(?:(?P<plain>[A-Za-z0-9_./]" + _TOKEN + r"*(?: +" + _TOKEN + r"+)*)"
+    r"|\"(?P<dq>[^\"\\]*)\"|'(?P<sq>[^']*)'))?"
+    r"(?: +#.*)? *\Z"
+)
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})\Z")
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_SIMPLE_TAGS = {
+    "tag:yaml.org,2002:null": lambda node: None,
+    "tag:yaml.org,2002:bool": _CONSTRUCTOR.construct_yaml_bool,
+    "tag:yaml.org,2002:float": _CONSTRUCTOR.construct_yaml_float,
+}
+
+
+class NotPlain(Exception):
+    """The file is outside the subset: read it with PyYAML."""
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A plain (unquoted) key or value, where the YAML 1.1/1.2 notes need it."""
+
+    path: tuple[str, ...]
+    line: int
+    raw: str
+
+
+@dataclass
+class Duplicate:
+    key: str
+    line: int
+    column: int
+    first_line: int
+
+
+@dataclass
+class _Mapping:
+    indent: int
+    line: int
+    data: dict[str, Any]
+    path: tuple[str, ...]
+    first: dict[str, int] = field(default_factory=dict)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    children: list[_Mapping] = field(default_factory=list)  # nested mappings, in order
+
+
+@dataclass
+class Read:
+    """The file's documents (none or one), its duplicate keys in PyYAML's order, its plain
+    scalars whose meaning may depend on the YAML version, its node count (no aliases: the
+    count PyYAML's limit checks) and the 1-based (line, column) of its root mapping."""
+
+    documents: list[Any]
+    duplicates: list[Duplicate]
+    scalars: list[Scalar]
+    nodes: int
+    root: tuple[int, int]
+    mapping: _Mapping | None = None  # the root mapping, for walks in another order
+
+    def duplicates_depth_first(self) -> list[Duplicate]:
+        """The duplicates in the order of a last-in-first-out walk (adapters/yaml_nodes.py's)."""
+        found, stack = [], [self.mapping] if self.mapping else []
+        while stack:
+            current = stack.pop()
+            found += current.duplicates
+            stack += current.children
+        return found
+
+
+def read(text: str, note: Any) -> Read | None:
+    """The document of `text` when it is in the subset, else None. `note(raw)` says whether a
+    plain scalar may read differently in YAML 1.1 and 1.2 (core/yamlload.version_note)."""
+    if _OUTSIDE.search(text):
+        return None
+    try:
+        return _Reader(note).run(text)
+    except NotPlain:
+        return None
+
+
+class _Reader:
+    def __init__(self, note: Any) -> None:
+        self.note = note
+        self.stack: list[_Mapping] = []
+        self.mappings: list[_Mapping] = []  # in creation order: PyYAML's pre-order walk
+        self.scalars: list[Scalar] = []
+        self.pending: _Mapping | None = None  # the mapping whose last key has no value yet
+        self.pending_key = ""
+        self.nodes = 0
+
+    def run(self, text: str) -> Read:
+        lines = text.split("\n")
+        # The hot loop (300,000 lines in a big file): one C-level regex call per line, and
+        # the common case (a key at the current mapping's indent) without other calls.
+        for number, match in enumerate(map(_LINE.match, lines), 1):
+            if match is None:
+                _skip(lines[number - 1])
+                continue
+            spaces, key, plain, dq, sq = match.groups()
+            stack = self.stack
+            if self.pending is None and stack and stack[-1].indent == len(spaces):
+                mapping = stack[-1]
+            else:
+                mapping = self._mapping_for(len(spaces), number)
+            if len(key) > MAX_KEY or (key[0] in _RESOLVERS and _resolve(key) != STR):
+                raise NotPlain()  # `true:`, `null:`, `on:` become other keys in plain(): PyYAML decides
+            self.nodes += 2
+            if len(key) <= 3:
+                self._plain(mapping, key, number, key)
+            if key in mapping.first:
+                mapping.duplicates.append(Duplicate(key, number, len(spaces) + 1, mapping.first[key]))
+            else:
+                mapping.first[key] = number
+            self.pending = None
+            if plain is not None:
+                if len(plain) <= 3 or plain[0] in "0+-":
+                    self._plain(mapping, key, number, plain)
+                if plain.isdigit() and plain[0] != "0" and len(plain) <= 18:
+                    mapping.data[key] = int(plain)  # resolved as a decimal int (no `.`, `:`, `-`)
+                else:
+                    mapping.data[key] = _construct(plain) if plain[0] in _RESOLVERS else plain
+            elif dq is not None or sq is not None:
+                mapping.data[key] = sq if dq is None else dq  # no escapes: the text between the quotes
+            else:  # `key:` alone: null, unless a deeper line opens a mapping under it
+                mapping.data[key] = None
+                self.pending, self.pending_key = mapping, key
+        if not self.mappings:
+            return Read([], [], [], 0, (0, 0))  # blank lines and comments only: no document at all
+        duplicates = [d for m in self.mappings for d in m.duplicates]
+        root = self.mappings[0]
+        return Read([root.data], duplicates, self.scalars, self.nodes, (root.line, root.indent + 1), root)
+
+    def _mapping_for(self, indent: int, number: int) -> _Mapping:
+        """The mapping a key at `indent` belongs to: a new one under a key without a value
+        when it is deeper, else an open one at exactly this indent."""
+        pending, self.pending = self.pending, None
+        if not self.stack:
+            return self._open(indent, number, ())
+        if pending is not None and indent > pending.indent:
+            child = self._open(indent, number, (*pending.path, self.pending_key))
+            pending.data[self.pending_key] = child.data
+            pending.children.append(child)
+            return child
+        while self.stack and self.stack[-1].indent > indent:
+            self.stack.pop()
+        if not self.stack or self.stack[-1].indent != indent:
+            raise NotPlain()  # an indentation PyYAML refuses or reads as a continuation
+        return self.stack[-1]
+
+    def _open(self, indent: int, number: int, path: tuple[str, ...]) -> _Mapping:
+        if len(self.stack) >= MAX_DEPTH:
+            raise NotPlain()
+        mapping = _Mapping(indent, number, {}, path)
+        self.stack.append(mapping)
+        self.mappings.append(mapping)
+        self.nodes += not path  # the root; every other mapping was counted as its key's value
+        return mapping
+
+    def _plain(self, mapping: _Mapping, key: str, number: int, raw: str) -> None:
+        """Record a plain key or value that may read differently in YAML 1.1 and 1.2."""
+        if self.note(raw):
+            self.scalars.append(Scalar((*mapping.path, key), number, raw))
+            if len(self.scalars) > MAX_AMBIGUOUS:
+                raise NotPlain()
+
+
+def _skip(line: str) -> None:
+    """A line that is not `key: ...` must be blank or a comment."""
+    stripped = line.lstrip(" ")
+    if stripped and stripped[0] != "#":
+        raise NotPlain()
+
+
+def _resolve(raw: str) -> str:
+    """The tag PyYAML's resolver gives the plain scalar `raw` (same table, same order)."""
+    for tag, regexp in _RESOLVERS.get(raw[0], ()):
+        if regexp.match(raw):
+            return str(tag)
+    return STR
+
+
+def _construct(raw: str) -> Any:
+    tag = _resolve(raw)
+    if tag == STR:
+        return raw
+    if len(raw) > MAX_SCALAR:
+        raise NotPlain()
+    if tag == "tag:yaml.org,2002:int":
+        if _DECIMAL.match(raw):  # what the int constructor gives, without building a node
+            return int(raw)
+        return _CONSTRUCTOR.construct_yaml_int(yaml.ScalarNode(tag, raw))
+    constructor = _SIMPLE_TAGS.get(tag)
+    if constructor is None:
+        raise NotPlain()  # timestamps (and their impossible-date notes), merge keys, `=`
+    return constructor(yaml.ScalarNode(tag, raw))
