@@ -169,7 +169,7 @@ def test_known_shapes_read_as_pyyaml_reads_them(text: str) -> None:
 
 def test_a_plain_values_file_takes_the_fast_path() -> None:
     """Pins that the speed-up applies: no nodes built for a plain file, but PyYAML for the rest."""
-    assert yamlfast.read("image:\n  tag: \"1.0\"\nreplicas: 2\n", version_note) is not None
+    assert yamlfast.read('image:\n  tag: "1.0"\nreplicas: 2\n', version_note) is not None
     assert load("v.yaml", b"a: 1\n").found_ambiguous is not None
     for outside in ("a: [1]\n", "a: &x 1\nb: *x\n", "a: 2024-01-01\n", "a: 1\n---\nb: 2\n", "a: \xe9\n"):
         assert yamlfast.read(outside, version_note) is None, outside
@@ -229,7 +229,6 @@ def test_deep_nesting_is_refused_as_pyyaml_refuses_it() -> None:
 def test_long_integers_keep_their_limit() -> None:
     loaded = load("v.yaml", b"a: " + b"1" * 4400 + b"\n")
     assert loaded.fatal and "4,400 digits" in loaded.problems[0].message
-
 
 
 def nodes_load(text: str) -> list[Any] | str:
