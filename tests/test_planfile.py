@@ -94,7 +94,7 @@ def test_a_plan_from_a_sha256_repository_is_refused_in_a_sha1_one(
     fields = {k: plan[k] + "0" * 24 for k in planfile.COMMIT_FIELDS}
     result = promote_with(repo, tmp_path, json.dumps(plan | fields))
     assert result.exit_code == 2, result.stderr
-    assert "does not name a commit" in result.stderr or "64-digit commit ids" in result.stderr
+    assert "the object-name length does not match this repository's object format" in result.stderr
 
 
 def test_the_untampered_plan_still_applies(saved: tuple[GitopsRepo, dict[str, Any]], tmp_path: Path) -> None:

@@ -66,12 +66,6 @@ def test_a_plan_of_the_same_object_format_reads(repos: dict[str, tuple[GitopsRep
     assert planfile.read(plan, id_length(repo)).source == "dev"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs, in commands/promote.py run() inside `with Repository(...)` before prepare(): "
-    "planfile.check_object_format((saved.source_tip, saved.source_commit, saved.target_commit), repo.id_length) "
-    "(the integrator's file); until then the --ref lookup fails first with 'does not name a commit'",
-)
 @pytest.mark.parametrize(("saved_in", "applied_in"), [("sha256", "sha1"), ("sha1", "sha256")])
 def test_promote_with_a_plan_of_the_other_object_format_exits_2(
     repos: dict[str, tuple[GitopsRepo, Path]], saved_in: str, applied_in: str

@@ -26,6 +26,12 @@ class SavedPlan:
     apps: tuple[str, ...] = ()  # the app directories planned (docs/per-app.md); () is the whole branch
 
 
+def check_object_format(saved: SavedPlan, id_length: int) -> None:
+    """A plan saved in a repository of the other object format names commits that cannot exist
+    here: say so (exit 2) before any of them is looked up."""
+    planfile.check_object_format((saved.source_tip, saved.source_commit, saved.target_commit), id_length)
+
+
 def load_saved(
     path: Path, source: str | None, target: str | None, ref: str | None, apps: tuple[str, ...] = ()
 ) -> SavedPlan:

@@ -18,7 +18,7 @@ from gitops_promote.commands._engine import (
     require_git_identity,
 )
 from gitops_promote.commands._publish import BranchMove, publish, retrying
-from gitops_promote.commands._savedplan import SavedPlan, check_unchanged, load_saved
+from gitops_promote.commands._savedplan import SavedPlan, check_object_format, check_unchanged, load_saved
 from gitops_promote.commands._signatures import refuse_unsigned
 from gitops_promote.core.apps import PROMOTED_APPS, trailer_value
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
@@ -113,6 +113,8 @@ def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> 
         request = replace(request, override_reason=options.override_reason)
     request, options = _with_saved_plan(request, options)
     with Repository(repo_path) as repo:
+        if options.saved_plan is not None:
+            check_object_format(options.saved_plan, repo.id_length)
 
         def attempt(number: int) -> PromoteResult | None:
             prepared = prepare(repo, request)
