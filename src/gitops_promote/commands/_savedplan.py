@@ -73,12 +73,6 @@ def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
         raise RefusedError(
             f"the saved plan promotes {', '.join(saved.apps) or 'every app'}, not {', '.join(planned) or 'every app'}"
         )
-    if len(saved.target_commit) != len(prepared.target_commit):
-        raise UsageError(
-            f"the saved plan names {len(saved.target_commit)}-digit commit ids; this repository uses "
-            f"{len(prepared.target_commit)} (a plan from another repository?)",
-            hint=f"save the plan in this repository with: gitops plan {saved.source} {saved.target} --save FILE",
-        )
     source_tip = prepared.source_tip
     moved = []
     if source_tip != saved.source_tip:
