@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, load_documents, load_first
+from gitops_promote.adapters.yaml_data import first_document as load_first
+from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, load_documents
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.parity import DRIFT, PENDING, SAME, PairReport, cell_state
 from gitops_promote.core.promotion import FileAction

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, get_path, load_documents, load_first
+from gitops_promote.adapters.yaml_data import first_document as load_first
+from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, get_path, load_documents
 from gitops_promote.core import yamlfast, yamlload
 from gitops_promote.core.yamldiff import diff_file
 from gitops_promote.core.yamlload import load, version_note

@@ -54,8 +54,9 @@ class _Full(Exception):
     """Leave this file to `load_documents` (what it raises or returns is the answer)."""
 
 
-def first_document(raw: bytes) -> Any:
+def first_document(raw: bytes | str) -> Any:
     """The data of the first document (None for an empty file); YamlSyntaxError otherwise.
+    The one reader of data only (no nodes, no positions): `parity`'s 100,000 files.
 
     The same data and errors as `load_documents(decode(raw))[0].data`, the limits included.
     """

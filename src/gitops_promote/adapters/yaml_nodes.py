@@ -20,7 +20,6 @@ import yaml
 from gitops_promote.core import yamlfast
 from gitops_promote.core.yamlload import (
     MAX_EXPANDED_NODES,
-    MAX_FILE_BYTES,
     LimitExceeded,
     check_limits,
     check_size,
@@ -225,75 +224,6 @@ def load_documents(text: str) -> list[Document]:
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(str(exc)) from None
     return _load_ruamel(text)
-
-
-def load_first(text: str) -> Any:
-    """The first document's data (None for an empty file), exactly as `load_documents` builds
-    it, without keeping nodes or walking them for duplicate keys: `parity` reads every app's
-    files, 100,000 of them at 20,000 apps, and needs only the data.
-
-    Plain mappings, sequences and the common scalars are built by `_plain_data` (about twice
-    as fast as PyYAML's generic constructor); anything else (merge keys, sets, binary,
-    recursive aliases, errors) goes the full way, so the result is always the same.
-    """
-    text = text.lstrip("\ufeff")
-    fast = _load_fast(text) if len(text) <= MAX_FILE_BYTES else None
-    if fast is not None:
-        return fast[0].data if fast else None
-    loader = _Loader(text)
-    try:
-        nodes = []
-        while loader.check_node():
-            nodes.append(loader.get_node())
-        datas = [_plain_data(loader, node, {}) for node in nodes]
-        return datas[0] if datas else None
-    except (yaml.YAMLError, _NotPlain):
-        pass  # the full path decides: the ruamel fallback, other tags, or the error with its position
-    finally:
-        loader.dispose()
-    found = load_documents(text)
-    return found[0].data if found else None
-
-
-class _NotPlain(Exception):
-    """A node `_plain_data` leaves to PyYAML's constructor."""
-
-
-_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
-_PLAIN_SCALARS = {f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "null", "timestamp")}
-_BUILDING = object()  # in `memo` while a collection is being built: an alias to it is recursive
-
-
-def _plain_data(loader: Any, node: Any, memo: dict[int, Any]) -> Any:
-    """The data of a node graph of plain collections and scalars, aliases shared as PyYAML does."""
-    if id(node) in memo:
-        if memo[id(node)] is _BUILDING:
-            raise _NotPlain()
-        return memo[id(node)]
-    kind = type(node)
-    if kind is yaml.ScalarNode:
-        if node.tag == _STR:
-            return node.value
-        if node.tag not in _PLAIN_SCALARS:
-            raise _NotPlain()
-        return loader.yaml_constructors[node.tag](loader, node)
-    memo[id(node)] = _BUILDING
-    data: Any
-    if kind is yaml.MappingNode and node.tag == _MAP:
-        data = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == MERGE_TAG:
-                raise _NotPlain()
-            key = _plain_data(loader, key_node, memo)
-            if not isinstance(key, (str, int, float, bool, type(None))):
-                raise _NotPlain()  # PyYAML refuses unhashable keys with a position: let it
-            data[key] = _plain_data(loader, value_node, memo)
-    elif kind is yaml.SequenceNode and node.tag == _SEQ:
-        data = [_plain_data(loader, item, memo) for item in node.value]
-    else:
-        raise _NotPlain()
-    memo[id(node)] = data
-    return data
 
 
 def _syntax_error(exc: Any) -> YamlSyntaxError:
