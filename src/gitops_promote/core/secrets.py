@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from gitops_promote.core.diffmodel import MASK, Change, Segment
@@ -78,18 +79,22 @@ def _normalise(key: str) -> str:
     return key.lower().replace("-", "").replace("_", "").replace(".", "")
 
 
+@lru_cache(maxsize=8192)
 def is_reference_key(key: str) -> bool:
-    """`secretName`, `secretKeyRef`, `existingSecret`: names a secret, does not hold one."""
+    """`secretName`, `secretKeyRef`, `existingSecret`: names a secret, does not hold one.
+    (Cached: the same few hundred keys recur in every file of a 20,000-app diff.)"""
     norm = _normalise(key)
     return norm.startswith("existing") or norm.endswith(_REFERENCE_SUFFIXES)
 
 
 def is_secret_key(key: object) -> bool:
     """Whether the value under `key` is a secret (see the module docstring)."""
-    if not isinstance(key, str):
-        return False
-    norm = _normalise(key)
-    return _SECRET_WORD.search(norm) is not None and not is_reference_key(key)
+    return isinstance(key, str) and _is_secret_word(key)
+
+
+@lru_cache(maxsize=8192)
+def _is_secret_word(key: str) -> bool:
+    return _SECRET_WORD.search(_normalise(key)) is not None and not is_reference_key(key)
 
 
 def mask_pem(text: str) -> str:
@@ -112,6 +117,16 @@ def mask_string(text: str) -> str:
     """Every rule that applies inside one string: PEM, URL passwords, secret pairs, per line."""
     if not text:
         return text
+    if len(text) <= _CACHED_STRING:
+        return _mask_short_string(text)
+    return mask_text(mask_pem(text))
+
+
+_CACHED_STRING = 200  # short values (image tags, hosts, flags) recur across files: masked once
+
+
+@lru_cache(maxsize=16384)
+def _mask_short_string(text: str) -> str:
     return mask_text(mask_pem(text))
 
 
