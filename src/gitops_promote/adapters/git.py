@@ -761,7 +761,13 @@ class Repository:
         Paths may hold any byte but NUL, so the output is split on NUL only: each commit is
         announced by an empty field (`%x00` before its id), which no path can be.
         """
+        return self.touched_paths_and_trailer(rev_range, "")[0]
+
+    def touched_paths_and_trailer(self, rev_range: Sequence[str], key: str) -> tuple[dict[str, list[str]], set[str]]:
+        """`touched_paths`, and which of those commits carry the trailer `key` (parsed as
+        `CommitInfo.trailers` parses it), from the same `git log`: one process, not two."""
         self._full_history()
+        body = "%x01%B" if key else ""
         out = self.run(
             [
                 "log",
@@ -769,14 +775,16 @@ class Repository:
                 "--name-only",
                 "--no-renames",
                 "--no-merges",
-                "--format=%x00%H",
+                f"--format=%x00%H{body}",
                 "--end-of-options",
                 *rev_range,
                 "--",
             ],
             what="read history",
         )
-        return _parse_touched(out.split(b"\0"))
+        bodies: dict[str, str] = {}
+        touched = _parse_touched(out.split(b"\0"), bodies)
+        return touched, {sha for sha, text in bodies.items() if key and key in parse_trailers(text)}
 
     # ---- working tree (gitops init, gitops validate --worktree) -----------------------------
     def _in_work_tree(self, args: Sequence[str], what: str) -> bytes:
@@ -975,14 +983,18 @@ def set_symbolic_head(git_dir: Path, branch: str) -> bool:
     return proc.returncode == 0
 
 
-def _parse_touched(fields: list[bytes]) -> dict[str, list[str]]:
-    """`["", sha, "\\npath", "path", "", sha, ...]` -> {sha: [path, ...]}."""
+def _parse_touched(fields: list[bytes], bodies: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """`["", sha, "\\npath", "path", "", sha, ...]` -> {sha: [path, ...]}; a field
+    `sha\\x01message` (the format asked for messages) fills `bodies`."""
     touched: dict[str, list[str]] = {}
     current: list[str] | None = None
     i = 0
     while i < len(fields):
         if fields[i] == b"" and i + 1 < len(fields) and fields[i + 1]:
-            current = touched.setdefault(fields[i + 1].decode(), [])
+            sha, _, message = fields[i + 1].partition(b"\x01")  # an id holds no \x01
+            current = touched.setdefault(sha.decode(), [])
+            if bodies is not None:
+                bodies[sha.decode()] = _decode(message)
             i += 2
             if i < len(fields) and fields[i].startswith(b"\n"):
                 fields[i] = fields[i][1:]  # git puts one newline between the id and the names

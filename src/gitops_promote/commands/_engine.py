@@ -544,8 +544,8 @@ def detect_drift(
     if base is not None and base.commit == target_commit:
         return []  # nothing was committed on the target since it took the source's content
     since_target = [f"^{base.commit}"] if base else []
-    touched_by_commit = repo.touched_paths([*since_target, target_commit])
-    rollbacks = _rollback_commits(repo, since_target, target_commit) if touched_by_commit else set()
+    # one log: the paths each commit changed, and which commits are rollbacks
+    touched_by_commit, rollbacks = repo.touched_paths_and_trailer([*since_target, target_commit], ROLLED_BACK_TO)
     touched: dict[str, list[str]] = {}
     for commit, paths in touched_by_commit.items():
         if commit in rollbacks:
@@ -577,10 +577,6 @@ def backported_commits(repo: Repository, since: list[str], tip: str) -> dict[str
         for sha in shas:
             found.setdefault(sha, set()).update(paths)
     return found
-
-
-def _rollback_commits(repo: Repository, since: list[str], tip: str) -> set[str]:
-    return {c.sha for c in repo.log([*since, tip], grep=f"^{ROLLED_BACK_TO}: ") if ROLLED_BACK_TO in c.trailers()}
 
 
 def ignoring_env_keys(repo: Repository, rules: KeyRules) -> SameContent | None:
