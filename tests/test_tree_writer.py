@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import random
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -21,7 +22,7 @@ from conftest import REGISTRY, git, init_repo, run_cli
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.scaffold import set_branch
-from gitops_promote.adapters.treewriter import TreeClash, changes_between
+from gitops_promote.adapters.treewriter import TreeClash
 from gitops_promote.core.tree import TreeEntry
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -245,3 +246,10 @@ def test_entries_at_reads_modes_like_ls_tree(tmp_path: Path) -> None:
         found = repo.entries_at("refs/heads/dev", [*listed, "apps/nothing/here", "environments.yaml/x"])
         assert found == {**listed, "apps/nothing/here": None, "environments.yaml/x": None}
         assert repo.ls_path("refs/heads/dev", "environments.yaml") == listed["environments.yaml"]
+
+
+def changes_between(base: Mapping[str, TreeEntry], entries: Mapping[str, TreeEntry]) -> dict[str, TreeEntry | None]:
+    """path -> new entry (None: removed) turning the listing `base` into `entries`."""
+    changes: dict[str, TreeEntry | None] = {p: e for p, e in entries.items() if base.get(p) != e}
+    changes.update((p, None) for p in base if p not in entries)
+    return changes

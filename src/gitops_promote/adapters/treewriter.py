@@ -147,13 +147,6 @@ def _finish(directory: str, entries: RawEntries, id_bytes: int, written: list[Ne
     return tree
 
 
-def changes_between(base: Mapping[str, TreeEntry], entries: Mapping[str, TreeEntry]) -> dict[str, TreeEntry | None]:
-    """path -> new entry (None: removed) turning the listing `base` into `entries`."""
-    changes: dict[str, TreeEntry | None] = {p: e for p, e in entries.items() if base.get(p) != e}
-    changes.update((p, None) for p in base if p not in entries)
-    return changes
-
-
 def mktree_input(trees: Sequence[NewTree]) -> bytes:
     """`git mktree -z --batch` input: each tree's entries, then an empty record."""
     parts: list[bytes] = []

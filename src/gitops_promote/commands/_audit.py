@@ -2,8 +2,9 @@
 
 `gitops verify` compares these trees with the commits on an environment branch; `gitops attest`
 lists the files by action of an existing promotion. Both use the rules `promote` and `rollback`
-apply (core/promotion.plan_tree, env-specific keys), with the registries those commands read:
-the one committed in the promoted commit, united with the target's own (at the first parent).
+apply (core/treediff.plan_delta for a promotion, core/promotion.plan_tree for a rollback,
+env-specific keys), with the registries those commands read: the one committed in the
+promoted commit, united with the target's own (at the first parent).
 """
 
 from __future__ import annotations

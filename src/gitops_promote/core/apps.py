@@ -79,7 +79,7 @@ def _find(wanted: str, apps: Sequence[App]) -> App:
 
 @dataclass(frozen=True)
 class Scope:
-    """The paths of some apps. `contains(path)` is the predicate `plan_tree` takes."""
+    """The paths of some apps. `contains(path)` is the predicate the planners take."""
 
     apps: tuple[App, ...]
 
