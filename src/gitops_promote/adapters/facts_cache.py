@@ -85,7 +85,7 @@ def save(git_dir: Path, facts: Mapping[str, FileFacts], shas: Iterable[str]) -> 
     # \\u escapes (the default): any text round-trips, the body is ASCII
     data = f"{FORMAT} {hashlib.sha256(body.encode()).hexdigest()}\n{body}".encode("ascii")
     if len({len(sha) for sha in ordered}) <= 1:
-        _write(git_dir, FILE_NAME, data)
+        write_kept(git_dir, FILE_NAME, data)
 
 
 def _record(facts: FileFacts) -> list[Any]:
@@ -142,10 +142,12 @@ def save_tables(git_dir: Path, keys: Mapping[str, str], tables: Mapping[str, Tab
         for r in distinct
     ]
     body = json.dumps([records, kept], separators=(",", ":"))
-    _write(git_dir, TABLES_FILE, f"{FORMAT} {hashlib.sha256(body.encode()).hexdigest()}\n{body}".encode("ascii"))
+    write_kept(git_dir, TABLES_FILE, f"{FORMAT} {hashlib.sha256(body.encode()).hexdigest()}\n{body}".encode("ascii"))
 
 
-def _write(git_dir: Path, name: str, data: bytes) -> None:
+def write_kept(git_dir: Path, name: str, data: bytes) -> None:
+    """Replace a kept file of the git directory atomically; a repository that cannot be written
+    keeps none (the next run reads again)."""
     if len(data) > MAX_BYTES:
         return
     try:

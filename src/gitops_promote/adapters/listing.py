@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from gitops_promote.adapters.facts_cache import write_kept
 from gitops_promote.adapters.git import Repository
 from gitops_promote.core.tree import MODE_GITLINK
 
@@ -81,17 +80,7 @@ def _load(git_dir: Path, names: str) -> tuple[str, NamedFiles] | None:
 
 def _save(git_dir: Path, key: str, files: NamedFiles) -> None:
     body = json.dumps([list(files), list(files.values())], separators=(",", ":")).encode("ascii")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f"{LISTING_FILE}.", dir=git_dir)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(f"{key} {hashlib.sha256(body).hexdigest()}\n".encode("ascii") + body)
-            os.replace(temporary, git_dir / LISTING_FILE)  # atomic: a concurrent run reads old or new
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass  # a read-only repository: the next run lists the tree again
+    write_kept(git_dir, LISTING_FILE, f"{key} {hashlib.sha256(body).hexdigest()}\n".encode("ascii") + body)
 
 
 def _listed(repo: Repository, commit: str, wanted: set[bytes]) -> NamedFiles:

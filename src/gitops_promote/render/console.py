@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 # Bidi controls: Arabic letter mark, LRM/RLM, embeddings/overrides, isolates.
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
@@ -249,14 +250,7 @@ def lines(rows: Sequence[tuple[str, str]], *, stderr: bool = False) -> None:
     if _plain(stream):
         stream.write("".join(visible_lines(text) + "\n" for text, _style in rows))
         return
-    from rich.text import Text
-
-    joined = Text()
-    for index, (text, style) in enumerate(rows):
-        joined.append(visible_lines(text), style=style or None)
-        if index < len(rows) - 1:
-            joined.append("\n")
-    (err() if stderr else out()).print(joined)
+    (err() if stderr else out()).print(_joined_text(rows))
 
 
 def print_rows(target: Console, rows: Sequence[tuple[str, str]]) -> None:
@@ -268,6 +262,11 @@ def print_rows(target: Console, rows: Sequence[tuple[str, str]]) -> None:
     if target.color_system is None and target.soft_wrap:
         target.file.write("".join(visible_lines(text) + "\n" for text, _style in rows))
         return
+    target.print(_joined_text(rows), highlight=False, emoji=False)
+
+
+def _joined_text(rows: Sequence[tuple[str, str]]) -> Text:
+    """The rows as one rich Text (one print instead of one per line), each escaped."""
     from rich.text import Text
 
     joined = Text()
@@ -275,7 +274,7 @@ def print_rows(target: Console, rows: Sequence[tuple[str, str]]) -> None:
         joined.append(visible_lines(text), style=style or None)
         if index < len(rows) - 1:
             joined.append("\n")
-    target.print(joined, highlight=False, emoji=False)
+    return joined
 
 
 def message(text: str, style: str = "") -> None:
