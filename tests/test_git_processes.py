@@ -97,7 +97,9 @@ def test_no_whole_tree_listing_for_a_one_file_change(
     assert not [c for c in calls if c[0] == "ls-tree" and "-r" in c and "--" not in c]
 
 
-@pytest.mark.xfail(strict=True, reason="9 today: mktree, commit-tree and update-ref are three (fast-import cannot sign nor compare-and-swap)")
+@pytest.mark.xfail(
+    strict=True, reason="9 today: mktree, commit-tree and update-ref are three (fast-import cannot sign nor CAS)"
+)
 def test_promote_spawns_at_most_eight_git_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_change: Path
 ) -> None:
