@@ -146,18 +146,28 @@ def _compact(value: Any) -> str:
     return _encoder()(value)
 
 
+_CONTAINERS = (dict, list, tuple)
+
+
+def _flat(values: Iterable[Any]) -> bool:
+    """No value is a non-empty object or array (a loop: `any()` over a generator costs twice)."""
+    for value in values:
+        if isinstance(value, _CONTAINERS) and value:
+            return False
+    return True
+
+
 def _indented(value: Any, depth: int) -> str:
     if isinstance(value, dict):
-        if not any(isinstance(v, (dict, list, tuple)) and v for v in value.values()):
+        if _flat(value.values()):
             return _compact(value)
-        items = [
-            f"{_compact(k if isinstance(k, str) else _compact(k))}: {_indented(v, depth + 1)}" for k, v in value.items()
-        ]
-        return _block("{", items, "}", depth)
+        return _block("{", [f"{_key(k)}: {_indented(v, depth + 1)}" for k, v in value.items()], "}", depth)
     if isinstance(value, (list, tuple)):
-        if not any(isinstance(v, (dict, list, tuple)) and v for v in value):
+        if _flat(value):
             return _compact(value)
-        return _block("[", [_indented(v, depth + 1) for v in value], "]", depth)
+        encode = _encoder()
+        items = [encode(v) if isinstance(v, dict) and _flat(v.values()) else _indented(v, depth + 1) for v in value]
+        return _block("[", items, "]", depth)
     return _compact(value)
 
 
