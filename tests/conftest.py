@@ -3,12 +3,15 @@ git configuration and HOME, built with git plumbing (never through a checkout)."
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +20,22 @@ from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.scaffold import FileSpec, commit_changes, commit_files, set_branch
 from gitops_promote.cli import app
 from gitops_promote.core.charts import chart_files
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """benchmarks/ is a folder of scripts, not a package: each script loaded once from its file."""
+    module_name = f"benchmarks_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, BENCHMARKS / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up while being created
+    spec.loader.exec_module(module)
+    return module
+
 
 REGISTRY = (Path(__file__).parent.parent / "environments.yaml").read_text()
 

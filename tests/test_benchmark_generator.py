@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import load_benchmark
 
 from gitops_promote.core.paths import EnvSpecificPaths
 from gitops_promote.core.promotion import plan_tree
 from gitops_promote.core.tree import TreeEntry
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 APPS = 20
-
-
-def load(name: str) -> ModuleType:
-    """benchmarks/ is a folder of scripts, not a package: load the module from its file."""
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    spec.loader.exec_module(module)
-    return module
-
-
-make_repo = load("make_repo")
-floor = load("floor")
+make_repo = load_benchmark("make_repo")
+floor = load_benchmark("floor")
 
 
 def listing(repo: Path, rev: str) -> dict[str, TreeEntry]:

@@ -3,20 +3,13 @@ arguments and runs the real git (real git, just counted; no mock)."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import load_benchmark, run_cli
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-_spec = importlib.util.spec_from_file_location("benchmarks_make_repo_counts", BENCHMARKS / "make_repo.py")
-assert _spec and _spec.loader
-make_repo = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = make_repo
-_spec.loader.exec_module(make_repo)
+make_repo = load_benchmark("make_repo")
 
 COMMANDS = {
     "promote": ["promote", "dev", "stg", "--no-push"],

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import load_benchmark, run_cli
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-_spec = importlib.util.spec_from_file_location("benchmarks_make_repo_kept", BENCHMARKS / "make_repo.py")
-assert _spec and _spec.loader
-make_repo = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = make_repo
-_spec.loader.exec_module(make_repo)
+make_repo = load_benchmark("make_repo")
 
 
 @pytest.fixture(scope="module")

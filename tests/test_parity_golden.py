@@ -10,17 +10,15 @@ name each commit by the label the test gave it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import GitopsRepo, git, make_gitops_repo, run_cli
+from conftest import GitopsRepo, git, load_benchmark, make_gitops_repo, run_cli
 
 from gitops_promote.core.charts import chart_files
 
@@ -174,12 +172,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def _make_repo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmarks_make_repo_golden", BENCHMARKS / "make_repo.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("make_repo")
 
 
 @pytest.mark.parametrize("one_change", [False, True], ids=["std-40", "one-40"])

@@ -10,36 +10,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from conftest import REGISTRY, git, init_repo, run_cli
+from conftest import REGISTRY, git, init_repo, load_benchmark, run_cli
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.scaffold import set_branch
 from gitops_promote.adapters.treewriter import TreeClash
 from gitops_promote.core.tree import TreeEntry
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    spec.loader.exec_module(module)
-    return module
-
-
-tree_floor = load("tree_floor")
-floor = load("floor")
-make_repo = load("make_repo")
+tree_floor = load_benchmark("tree_floor")
+floor = load_benchmark("floor")
+make_repo = load_benchmark("make_repo")
 
 FAKE_COMMITS = [f"{i:x}" * 40 for i in range(1, 4)]  # submodule commits need not exist here
 
