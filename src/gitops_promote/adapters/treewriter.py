@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from gitops_promote.core.promotion import directories_of
 from gitops_promote.core.tree import TreeEntry
 
 TREE_MODE = b"40000"
@@ -68,13 +69,7 @@ def tree_id(body: bytes, id_bytes: int) -> bytes:
 
 def touched_directories(paths: Iterable[str]) -> set[str]:
     """Every directory on the way to a changed path, the root ("") included."""
-    dirs = {""}
-    for path in paths:
-        parent = path.rpartition("/")[0]
-        while parent and parent not in dirs:
-            dirs.add(parent)
-            parent = parent.rpartition("/")[0]
-    return dirs
+    return directories_of(paths) | {""}
 
 
 def _depth(directory: str) -> int:

@@ -406,10 +406,17 @@ def apps_holding(prepared: Prepared, paths: Iterable[str]) -> list[App]:
     wanted = list(paths)
     if any(names_an_app(p) for p in wanted):
         return discover(prepared.source_tree, prepared.target_tree)
-    charts = chart_files_above(wanted)
+    return [App(d) for d in chart_dirs(charts_above(prepared, wanted, (prepared.source_tree, prepared.target_tree)))]
+
+
+def charts_above(prepared: Prepared, paths: Iterable[str], trees: Iterable[Mapping[str, TreeEntry]]) -> list[str]:
+    """The Chart.yaml files above `paths` that any of `trees` holds, looked up in one round
+    (both views share their lookups; the promoted tree reads through the source's)."""
+    charts = chart_files_above(paths)
     prepared.source_tree.prefetch(charts)
     prepared.target_tree.prefetch(charts)
-    return [App(d) for d in chart_dirs(p for p in charts if p in prepared.source_tree or p in prepared.target_tree)]
+    chosen = list(trees)
+    return [c for c in charts if any(c in tree for tree in chosen)]
 
 
 def _example_step(registry: Registry) -> str:

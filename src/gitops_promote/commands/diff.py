@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands._engine import Prepared, PromotionRequest, prepare
-from gitops_promote.core.apps import chart_files_above
+from gitops_promote.commands._engine import Prepared, PromotionRequest, charts_above, prepare
 from gitops_promote.core.diffmodel import DiffReport, FileDiff, FileReport
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import KEPT, MODIFIED, FileAction
@@ -141,11 +140,6 @@ def _read(prepared: Prepared, entry: TreeEntry | None) -> bytes | None:
 def _app_dirs(prepared: Prepared) -> set[str]:
     """Directories holding a Chart.yaml, on either side, above the files the diff shows:
     looked up, not found by listing both trees."""
-    charts = chart_files_above(a.path for a in prepared.plan.actions)
-    prepared.target_tree.prefetch(charts)
-    prepared.source_tree.prefetch(charts)
-    return {
-        path.rsplit("/", 1)[0] if "/" in path else ""
-        for path in charts
-        if path in prepared.target_tree or path in prepared.plan.entries
-    }
+    paths = (a.path for a in prepared.plan.actions)
+    charts = charts_above(prepared, paths, (prepared.target_tree, prepared.plan.entries))
+    return {path.rsplit("/", 1)[0] if "/" in path else "" for path in charts}

@@ -12,7 +12,7 @@ outside it keeps the target's entry (or stays absent).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gitops_promote.core.tree import TreeEntry
@@ -58,8 +58,8 @@ class TreePlan:
         return sum(1 for a in self.actions if a.action == action)
 
 
-def directories_of(tree: Mapping[str, TreeEntry]) -> set[str]:
-    """Every directory that holds a path of `tree` (written out: it runs on 14,000 paths)."""
+def directories_of(tree: Iterable[str]) -> set[str]:
+    """Every directory that holds one of the paths (written out: it runs on 14,000 paths)."""
     dirs: set[str] = set()
     for path in tree:
         parent = path.rpartition("/")[0]
