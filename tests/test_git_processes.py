@@ -18,8 +18,8 @@ COMMANDS = {
     "status": ["status"],
     "history": ["history", "stg"],
 }
-# Where the counts stand; the target for promote is 8 (see the strict xfail below).
-BOUNDS = {"promote": 9, "plan": 6, "diff": 6, "status": 17, "history": 5}
+# Where the counts stand; the target for promote is 8.
+BOUNDS = {"promote": 8, "plan": 5, "diff": 5, "status": 12, "history": 5}
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +90,6 @@ def test_no_whole_tree_listing_for_a_one_file_change(
     assert not [c for c in calls if c[0] == "ls-tree" and "-r" in c and "--" not in c]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="9 today: mktree, commit-tree and update-ref are three (fast-import cannot sign nor CAS)"
-)
 def test_promote_spawns_at_most_eight_git_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_change: Path
 ) -> None:

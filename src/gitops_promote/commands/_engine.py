@@ -512,8 +512,9 @@ def _promotion_point(
 def _with_rollback(repo: Repository, found: LastPromotion, rollback: tuple[str, str] | None) -> LastPromotion:
     if rollback is None:
         return found
-    restored = repo.log([rollback[1]], limit=1) if repo.resolve_commit(rollback[1]) else []
-    promoted = restored[0].trailers().get(PROMOTED_COMMIT, []) if restored else []
+    named = repo.resolve_commit(rollback[1])
+    restored = repo.commit_infos([named]).get(named) if named else None
+    promoted = restored.trailers().get(PROMOTED_COMMIT, []) if restored else []
     restored_source = repo.resolve_commit(promoted[0]) if promoted else None
     return LastPromotion(found.commit, found.source_commit, found.kind, rollback[0], restored_source, found.record)
 
@@ -531,8 +532,10 @@ def scoped_commits(
 
 def pending_commits(repo: Repository, base: LastPromotion | None, source_commit: str) -> list[CommitInfo]:
     """Source commits whose content the target does not have yet, newest first."""
-    exclude = [f"^{base.pending_since}"] if base else []
-    return repo.log([*exclude, source_commit])
+    if base is None:
+        return repo.log([source_commit])
+    line = repo.line_between(source_commit, base.pending_since)  # no process when no merge
+    return line if line is not None else repo.log([f"^{base.pending_since}", source_commit])
 
 
 SameContent = Callable[[str, "str | None", "set[str | None]"], bool]
