@@ -939,8 +939,13 @@ class Repository:
         return found
 
     def changed_paths(self, old: str, new: str) -> set[str]:
-        """Paths of files whose entry differs between two commits (one diff-tree, no listing)."""
-        return {r.path for r in self.tree_diff(old, new) if not r.is_tree_record}
+        """Paths of files whose entry differs between two commits (one diff-tree, no listing;
+        names only: thousands of differing files are one split, not thousands of records)."""
+        out = self.run(
+            ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--name-only", "--end-of-options", old, new],
+            what="compare two trees",
+        )
+        return set(_decode(out).split("\0")) - {""}
 
     def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
         """(commits only in `local`, commits only in `upstream`)."""
