@@ -112,10 +112,21 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 _GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
 _DIFF_RECORD = re.compile(rb":(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0([^\0]*)\0")
-# `commit <id>` lines and `<status>\0<path>\0` records of `log -z --name-status`: read in order
-# (a path is consumed with its status, so it is never taken for a commit line)
-_NAME_STATUS_RECORD = re.compile(rb"commit ([0-9a-f]+)\0|([A-Z])\0([^\0]*)\0")
+# One field per line, the message last: an ident cannot hold a newline (a 0x1f in an author's
+# name once shifted every field after it). Read by _commit_record.
+_LOG_FORMAT = "%H%n%P%n%an <%ae>%n%aI%n%B"
+# `log -z --name-status` with _LOG_FORMAT: a commit's record (up to its NUL, an id first),
+# then its `<status>\0<path>\0` records
+_LOG_WITH_CHANGES = re.compile(rb"([0-9a-f]{40}(?:[0-9a-f]{24})?\n[^\0]*)\0\n?|([A-Z])\0([^\0]*)\0")
 _LS_TREE_RECORD = re.compile(rb"(\d{6}) [a-z]+ ([0-9a-f]+)\t([^\0]*)\0")
+
+
+def _commit_record(record: bytes) -> CommitInfo:
+    sha, parents, author, date, body = _decode(record).split("\n", 4)
+    date = date[:-1] + "+00:00" if date.endswith("Z") else date  # newer gits write UTC as Z
+    # Subjects are shown in every format and copied into promotion commits: a secret pasted
+    # into one (`set password=x`) is masked by the one masker, like a diff line.
+    return CommitInfo(sha, mask_subject(body.split("\n", 1)[0]), author, date, body, tuple(parents.split()))
 
 
 def _is_object_id(name: str, length: int) -> bool:
@@ -701,9 +712,7 @@ class Repository:
         """Commits of a range (e.g. ["^base", "tip"]), newest first; `no_walk`: just those commits,
         in the order given (several heads in one process)."""
         self._full_history()
-        # One field per line, the message last: an ident cannot hold a newline (a 0x1f in an
-        # author's name once shifted every field after it).
-        args = ["log", "-z", "--format=%H%n%P%n%an <%ae>%n%aI%n%B"]
+        args = ["log", "-z", f"--format={_LOG_FORMAT}"]
         if no_walk:
             args.append("--no-walk=unsorted")
         if first_parent:
@@ -714,17 +723,7 @@ class Repository:
             args.append(f"--grep={grep}")
         args += ["--end-of-options", *rev_range, "--"]
         out = self.run(args, what="read history")
-        commits = []
-        for record in out.split(b"\0"):
-            if not record:
-                continue
-            sha, parents, author, date, body = _decode(record).split("\n", 4)
-            date = date[:-1] + "+00:00" if date.endswith("Z") else date  # newer gits write UTC as Z
-            # Subjects are shown in every format and copied into promotion commits: a secret
-            # pasted into one (`set password=x`) is masked by the one masker, like a diff line.
-            subject = mask_subject(body.split("\n", 1)[0])
-            commits.append(CommitInfo(sha, subject, author, date, body, tuple(parents.split())))
-        return commits
+        return [_commit_record(record) for record in out.split(b"\0") if record]
 
     def commit_infos(self, shas: Iterable[str]) -> dict[str, CommitInfo]:
         """What `log` says of these commits, read from their objects in one cat-file round;
@@ -920,22 +919,22 @@ class Repository:
             what="fetch from the remote",
         )
 
-    def first_parent_changes(self, tip: str, count: int) -> dict[str, list[tuple[str, str]]]:
-        """commit -> [(path, status A/M/D/T)] against its first parent (a root commit: every
-        path added), for the newest `count` commits of tip's first-parent line: one process."""
+    def log_with_changes(self, tip: str, limit: int = 0) -> list[tuple[CommitInfo, list[tuple[str, str]]]]:
+        """The first-parent line of `tip`, newest first, each commit with its changed files
+        against its first parent ([(path, status A/M/D/T)]; a root commit adds every path):
+        one `git log`, one regex pass over its output."""
         self._full_history()
-        args = ["log", "-z", "--first-parent", "-m", "--root", "--name-status", "--no-renames"]
-        args += ["--format=commit %H", f"--max-count={count}", "--end-of-options", tip, "--"]
+        args = ["log", "-z", f"--format={_LOG_FORMAT}", "--first-parent", "-m", "--root", "--name-status"]
+        args += ["--no-renames", *([f"--max-count={limit}"] if limit else []), "--end-of-options", tip, "--"]
         out = self.run(args, what="read history")
-        found: dict[str, list[tuple[str, str]]] = {}
-        current: list[tuple[str, str]] = []
-        # One regex pass: the root commit of a 140,000-file repository lists every file (the
-        # names and statuses alone are a quarter of `--raw`'s output).
-        for commit, status, path in _NAME_STATUS_RECORD.findall(out):
-            if commit:
-                current = found.setdefault(commit.decode(), [])
+        found: list[tuple[CommitInfo, list[tuple[str, str]]]] = []
+        # Read in order: a path is consumed with its status, so it is never taken for a
+        # commit (the root commit of a 140,000-file repository lists every file).
+        for record, status, path in _LOG_WITH_CHANGES.findall(out):
+            if record:
+                found.append((_commit_record(record), []))
             else:
-                current.append((path.decode("utf-8", "surrogateescape"), status.decode()))
+                found[-1][1].append((path.decode("utf-8", "surrogateescape"), status.decode()))
         return found
 
     def changed_paths(self, old: str, new: str) -> set[str]:
