@@ -31,8 +31,8 @@ from gitops_promote.errors import ConfigError, GitError, UsageError
 
 ZERO_SHA = "0" * 40  # SHA-1's null id; a Repository's own is `repo.zero_sha` (SHA-256: 64 zeros)
 OBJECT_ID_LENGTH = {"sha1": 40, "sha256": 64}
-# Commits read one by one from the cat-file session before `git log` is asked instead (one
-# round trip each, about 40 µs: a longer line is cheaper as one process).
+# Commits read one by one from the cat-file session before `git log` is asked instead: a
+# round trip each (about 0.1 ms here), so 100 of them cost what one `git log` process does.
 LINE_WALK_LIMIT = 100
 FETCH_STAMP = "gitops-last-fetch"  # in the git directory: touched after every fetch
 
