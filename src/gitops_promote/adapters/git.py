@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gitops_promote.adapters import commitobj, treewriter
+from gitops_promote.adapters import treewriter
 from gitops_promote.adapters.catfile import ObjectReader
 from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
@@ -759,6 +759,8 @@ class Repository:
     def _commit_object(self, sha: str, got: tuple[str, bytes] | None) -> CommitInfo | None:
         if got is None or got[0] != "commit" or not _is_object_id(sha, self.id_length):
             return None  # a name, not an id: git log says which commit it is
+        from gitops_promote.adapters import commitobj  # only where commits are read this way
+
         fields = commitobj.parse_commit(got[1], self.id_length)
         if fields is None:
             return None
