@@ -105,3 +105,42 @@ def test_grouping_by_lookup_is_grouping_by_trying_every_app(dirs: list[str], pat
     order = {a.path: i for i, a in enumerate(apps)}
     expected = dict(sorted(expected.items(), key=lambda item: order.get(item[0], len(order))))
     assert group_by_app(paths, apps) == expected
+
+
+CHART_FILES = st.sampled_from(
+    [
+        "Chart.yaml",
+        "apps/Chart.yaml",
+        "apps/api/Chart.yaml",
+        "apps/api/charts/redis/Chart.yaml",
+        "apps/api/templates/deployment.yaml",
+        "apps/web/Chart.yaml",
+        "apps/web/values.yaml",
+        "services/api/Chart.yaml",
+        "platform/charts/x/Chart.yaml",
+    ]
+)
+REQUESTS = st.sampled_from(
+    ["apps/api", "apps/api/", "apps/web", "services/api", "apps/api/charts/redis", "platform/charts/x", "apps/nope", "web"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(CHART_FILES), st.sets(CHART_FILES), st.lists(REQUESTS, min_size=1, max_size=3))
+def test_an_app_looked_up_by_directory_is_the_app_the_listing_finds(
+    source: set[str], target: set[str], requested: list[str]
+) -> None:
+    """--app by directory, looked up, gives the scope the listing of both trees gives; a bare
+    name or an unknown directory is left to the listing (None)."""
+    from gitops_promote.core.apps import scope_looked_up
+
+    looked_up = scope_looked_up(requested, (source, target))
+    try:
+        listed = scope_for(requested, source, target)
+    except UsageError:
+        assert looked_up is None  # the listing's error (with its hint) is what the user sees
+        return
+    if all("/" in r.rstrip("/") for r in requested):
+        assert looked_up == listed
+    else:
+        assert looked_up is None

@@ -90,6 +90,14 @@ def test_no_whole_tree_listing_for_a_one_file_change(
     assert not [c for c in calls if c[0] == "ls-tree" and "-r" in c and "--" not in c]
 
 
+def test_promote_of_one_app_by_directory_lists_no_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_change: Path
+) -> None:
+    calls = counted(tmp_path, monkeypatch, one_change, [*COMMANDS["promote"], "--app", "apps/app0001"])
+    assert not [c for c in calls if c[0] == "ls-tree"]  # its Chart.yaml is looked up
+    assert len(calls) <= BOUNDS["promote"] + 1  # and the commits are filtered by what they touched
+
+
 def test_promote_spawns_at_most_eight_git_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_change: Path
 ) -> None:

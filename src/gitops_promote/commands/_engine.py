@@ -39,6 +39,7 @@ from gitops_promote.core.apps import (
     names_an_app,
     parse_trailer,
     scope_for,
+    scope_looked_up,
     touching,
 )
 from gitops_promote.core.backport import BACKPORTED_COMMITS, parse_commits, without_backported
@@ -388,7 +389,8 @@ def plan_step(
     src, dst = step
     records, source_tree, target_tree = differences
     owned = _owned_paths(governance, dst)
-    scope = scope_for(apps, source_tree, target_tree)  # --app lists both trees to find the apps
+    # --app by directory is looked up; a bare name lists both trees to find every app
+    scope = scope_looked_up(apps, (source_tree, target_tree)) or scope_for(apps, source_tree, target_tree)
     plan = plan_delta(records, owned.owns, scope.contains if scope else None, source_tree)
     key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
     blobs = BlobCache()

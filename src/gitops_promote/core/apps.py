@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gitops_promote.core.helm import chart_dirs
@@ -153,6 +153,21 @@ def scope_for(requested: Sequence[str], *trees: Iterable[str]) -> Scope | None:
     if not requested:
         return None
     return Scope(resolve(requested, discover(*trees)))
+
+
+def scope_looked_up(requested: Sequence[str], trees: Sequence[Container[str]]) -> Scope | None:
+    """The scope of `--app` options that all name app directories (`apps/api`), found by
+    looking up their Chart.yaml and those above them in `trees` (a vendored subchart is no
+    app): no listing. None when one is a bare name (it must be unique among every app) or
+    names no app (the error's hint lists the apps): `scope_for` decides then."""
+    wanted = [w.strip().rstrip("/") for w in requested]
+    if not wanted or not all("/" in w for w in wanted):
+        return None
+    charts = chart_files_above(f"{w}/Chart.yaml" for w in wanted)
+    found = [App(d) for d in chart_dirs(c for c in charts if any(c in tree for tree in trees))]
+    if not {w for w in wanted} <= {a.path for a in found}:
+        return None
+    return Scope(resolve(requested, found))
 
 
 def touching(scope: Scope, touched: Mapping[str, Sequence[str]]) -> set[str]:
