@@ -121,7 +121,16 @@ CHART_FILES = st.sampled_from(
     ]
 )
 REQUESTS = st.sampled_from(
-    ["apps/api", "apps/api/", "apps/web", "services/api", "apps/api/charts/redis", "platform/charts/x", "apps/nope", "web"]
+    [
+        "apps/api",
+        "apps/api/",
+        "apps/web",
+        "services/api",
+        "apps/api/charts/redis",
+        "platform/charts/x",
+        "apps/nope",
+        "web",
+    ]
 )
 
 
