@@ -17,9 +17,11 @@ COMMANDS = {
     "diff": ["diff", "dev", "stg"],
     "status": ["status"],
     "history": ["history", "stg"],
+    "verify": ["verify", "stg"],  # recomputes stg's promotion and compares it with the commit
+    "attest": ["attest", "stg"],
 }
 # Where the counts stand; the target for promote is 8.
-BOUNDS = {"promote": 8, "plan": 5, "diff": 5, "status": 12, "history": 4}
+BOUNDS = {"promote": 8, "plan": 5, "diff": 5, "status": 12, "history": 4, "verify": 7, "attest": 5}
 
 
 @pytest.fixture(scope="module")

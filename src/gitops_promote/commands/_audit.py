@@ -43,7 +43,6 @@ def owned_paths(repo: Repository, registry: Registry, env: Environment, *commits
 
 def expected_promotion(
     repo: Repository,
-    trees: Trees,
     chosen: Registry,
     source: str,
     env: Environment,
@@ -61,6 +60,24 @@ def expected_promotion(
     registry = governance.registry
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
     return plan_step(repo, governance, (src, dst), treeview.pair(repo, promoted, parent), apps).plan
+
+
+def promotion_trees(
+    repo: Repository, plan: DeltaPlan, promoted: str, commit: str
+) -> tuple[dict[str, TreeEntry], dict[str, TreeEntry]]:
+    """(the tree the rules give, the commit's tree) at the only paths where they can differ.
+
+    The rules' tree is the promoted commit's plus the plan's changes, so at any other path it
+    holds what the promoted commit holds; the commit's tree differs from the promoted one only
+    at the paths one `diff-tree` names. Neither tree is listed.
+    """
+    candidates = sorted(repo.changed_paths(promoted, commit) | set(plan.changes))
+    actual = treeview.TreeView(repo, commit)
+    for view in (actual, plan.entries.source):
+        if isinstance(view, treeview.TreeView):
+            view.prefetch(candidates)  # one round of lookups, not one per path
+    expected = {p: e for p in candidates if (e := plan.entries.get(p)) is not None}
+    return expected, {p: e for p in candidates if (e := actual.get(p)) is not None}
 
 
 def expected_rollbacks(
