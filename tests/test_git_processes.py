@@ -104,3 +104,21 @@ def test_promote_spawns_at_most_eight_git_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_change: Path
 ) -> None:
     assert len(counted(tmp_path, monkeypatch, one_change, COMMANDS["promote"])) <= 8
+
+
+@pytest.fixture(scope="module")
+def promoted_twice(tmp_path_factory: pytest.TempPathFactory, one_change: Path) -> Path:
+    """stg promoted twice: a rollback has an earlier promotion to go back to."""
+    path = tmp_path_factory.mktemp("twice") / "repo.git"
+    shutil.copytree(one_change, path)
+    assert run_cli(path, "promote", "dev", "stg", "--no-push").exit_code == 0
+    return path
+
+
+@pytest.mark.parametrize("extra", [[], ["--with-env-files"]])
+def test_rollback_lists_no_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, promoted_twice: Path, extra: list[str]
+) -> None:
+    calls = counted(tmp_path, monkeypatch, promoted_twice, ["rollback", "stg", "--no-push", *extra])
+    assert not [c for c in calls if c[0] == "ls-tree"]  # planned from the difference, as a step is
+    assert not any(c[0] in ("read-tree", "update-index", "write-tree") for c in calls)  # no index
