@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import CommitInfo, Repository
-from gitops_promote.commands._audit import Trees, expected_promotion, expected_rollbacks, promotion_trees
+from gitops_promote.commands._audit import expected_promotion, promotion_trees, rollback_trees
 from gitops_promote.commands._context import BranchRefs, bootstrap_registry, environment, registry_at
 from gitops_promote.commands._engine import PromotionRequest, last_promotion, sync
 from gitops_promote.commands._signatures import allowed_signers, check_signatures
@@ -144,7 +144,6 @@ def _scope(
 class _Auditor:
     def __init__(self, repo: Repository, registry: Registry, env: Environment, refs: BranchRefs, line: set[str]):
         self.repo, self.registry, self.env, self.refs, self.line = repo, registry, env, refs, line
-        self.trees = Trees(repo)
 
     def audit(self, commit: CommitInfo) -> AuditedCommit:
         kind, source, referenced = audit.classify(commit.trailers())
@@ -245,8 +244,8 @@ class _Auditor:
         if audit.classify(info.trailers())[0] != audit.PROMOTION:
             message = f"its Rolled-Back-To {restored[:12]} is not a promotion commit"
             return [AuditFinding(commit.sha, audit.BAD_ROLLBACK, message)]
-        candidates = expected_rollbacks(self.repo, self.trees, self.registry, self.env, parent, restored)
-        return audit.rollback_finding(commit.sha, candidates, self.trees(commit.sha), restored)
+        candidates, actual = rollback_trees(self.repo, self.registry, self.env, parent, restored, commit.sha)
+        return audit.rollback_finding(commit.sha, candidates, actual, restored)
 
     def _direct(self, commit: CommitInfo, parent: str) -> list[AuditFinding]:
         """Owned paths by the registry the branch held before the commit (a commit cannot
