@@ -130,26 +130,39 @@ REQUESTS = st.sampled_from(
         "platform/charts/x",
         "apps/nope",
         "web",
+        "api",
+        "redis",
+        "x",
+        "apps",
+        "nope",
+        ".",
     ]
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.sets(CHART_FILES), st.sets(CHART_FILES), st.lists(REQUESTS, min_size=1, max_size=3))
-def test_an_app_looked_up_by_directory_is_the_app_the_listing_finds(
+def test_an_app_looked_up_is_the_app_the_listing_finds(
     source: set[str], target: set[str], requested: list[str]
 ) -> None:
-    """--app by directory, looked up, gives the scope the listing of both trees gives; a bare
-    name or an unknown directory is left to the listing (None)."""
+    """--app looked up (a directory by its Chart.yaml, a name by the charts of that name) gives
+    the scope, or the error, the listing of both trees gives; an unknown app is left to the
+    listing (None), whose error carries the hint."""
     from gitops_promote.core.apps import scope_looked_up
 
-    looked_up = scope_looked_up(requested, (source, target))
-    try:
-        listed = scope_for(requested, source, target)
-    except UsageError:
-        assert looked_up is None  # the listing's error (with its hint) is what the user sees
-        return
-    if all("/" in r.rstrip("/") for r in requested):
+    def charts_named(name: str) -> list[str]:
+        return sorted(p for p in source | target if p == f"{name}/Chart.yaml" or p.endswith(f"/{name}/Chart.yaml"))
+
+    def outcome(find: object) -> object:
+        try:
+            return find()  # type: ignore[operator]
+        except UsageError as exc:
+            return ("error", exc.message)
+
+    looked_up = outcome(lambda: scope_looked_up(requested, (source, target), charts_named))
+    listed = outcome(lambda: scope_for(requested, source, target))
+    if looked_up is not None:
         assert looked_up == listed
     else:
-        assert looked_up is None
+        # only an unknown app (or the root chart, ".") is left to the listing
+        assert isinstance(listed, tuple) or "." in [r.strip().rstrip("/") for r in requested]

@@ -100,6 +100,14 @@ def test_promote_of_one_app_by_directory_lists_no_tree(
     assert len(calls) <= BOUNDS["promote"] + 1  # and the commits are filtered by what they touched
 
 
+def test_promote_of_one_app_by_name_lists_no_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_change: Path
+) -> None:
+    calls = counted(tmp_path, monkeypatch, one_change, [*COMMANDS["promote"], "--app", "app0001"])
+    assert not [c for c in calls if c[0] == "ls-tree"]  # git searches for **/app0001/Chart.yaml
+    assert sum(c[0] == "diff-tree" for c in calls) == 3  # the step, and one search per branch
+
+
 def test_promote_spawns_at_most_eight_git_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_change: Path
 ) -> None:

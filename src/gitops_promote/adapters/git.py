@@ -96,8 +96,13 @@ def parse_trailers(message: str) -> dict[str, list[str]]:
     return found
 
 
+# How git reads pathspecs: gitops's are literal (GIT_LITERAL_PATHSPECS), and git refuses to
+# combine that with any of these, so a user's own setting would fail every call.
+_PATHSPEC_ENV = ("GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS")
+
+
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED and k not in _PATHSPEC_ENV}
     # Never prompt on a terminal for credentials: they come from git's helpers or SSH.
     env["GIT_TERMINAL_PROMPT"] = "0"
     env.setdefault("GIT_ASKPASS", "")
@@ -127,6 +132,11 @@ def _commit_record(record: bytes) -> CommitInfo:
     # Subjects are shown in every format and copied into promotion commits: a secret pasted
     # into one (`set password=x`) is masked by the one masker, like a diff line.
     return CommitInfo(sha, mask_subject(body.split("\n", 1)[0]), author, date, body, tuple(parents.split()))
+
+
+def glob_escape(text: str) -> str:
+    """`text` matched literally inside a glob pattern."""
+    return re.sub(r"([*?\[\\])", r"\\\1", text)
 
 
 def _is_object_id(name: str, length: int) -> bool:
@@ -938,6 +948,23 @@ class Repository:
             else:
                 found[-1][1].append((path.decode("utf-8", "surrogateescape"), status.decode()))
         return found
+
+    def glob_files(self, commit: str, patterns: Sequence[str]) -> list[str]:
+        """Files of `commit` that glob patterns match (`**/x/Chart.yaml`; user text escaped by
+        glob_escape, and no pattern may start with `:`).
+
+        git walks the tree in C and only the matches come back (one diff-tree against the
+        empty tree): finding `**/api/Chart.yaml` among 140,000 files lists none of them.
+        """
+        if any(p.startswith(":") for p in patterns):
+            raise ValueError("a glob pattern starting with ':' would be read as pathspec magic")
+        empty = treewriter.tree_id(b"", self.id_length // 2).hex()
+        args = ["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--end-of-options", empty, commit, "--"]
+        # every pathspec of this call is a glob (no `:(magic)` prefix is read from the
+        # patterns: they start with the caller's text only after its own `**/`)
+        globs = {"GIT_LITERAL_PATHSPECS": "0", "GIT_GLOB_PATHSPECS": "1"}
+        out = self.run([*args, *patterns], env=globs, what="find files")
+        return sorted(set(_decode(out).split("\0")) - {""})
 
     def changed_paths(self, old: str, new: str) -> set[str]:
         """Paths of files whose entry differs between two commits (one diff-tree, no listing;
