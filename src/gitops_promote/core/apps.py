@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from gitops_promote.core.helm import chart_dirs
 from gitops_promote.core.tree import iter_parents
+from gitops_promote.core.words import listed
 from gitops_promote.errors import UsageError
 
 PROMOTED_APPS = "Promoted-Apps"  # trailer: the app directories a partial promotion carried
@@ -82,9 +83,8 @@ MAX_APPS_LISTED = 20  # in an unknown app's hint: a repository may hold 20,000
 
 
 def _listed(apps: Sequence[App]) -> str:
-    shown = ", ".join(a.path for a in apps[:MAX_APPS_LISTED])
-    more = len(apps) - MAX_APPS_LISTED
-    return f"{shown}, and {more:,} more (gitops parity lists every app)" if more > 0 else shown
+    shown = listed([a.path for a in apps], MAX_APPS_LISTED)
+    return shown + " (gitops parity lists every app)" if len(apps) > MAX_APPS_LISTED else shown
 
 
 @dataclass(frozen=True)
