@@ -8,16 +8,17 @@ The shapes are documented in docs/diff-format.md.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from gitops_promote.core.diffmodel import MASK, Change, DiffReport, FileDiff, FileReport
 from gitops_promote.errors import Problem
-from gitops_promote.render.console import gh_data, gh_line, gh_property, md, md_code, print_rows, visible
+from gitops_promote.render.console import gh_data, gh_line, gh_property, json_text, md, md_code, print_rows, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -134,6 +135,53 @@ def to_json(report: DiffReport) -> dict[str, Any]:
         "summary": counts(report),
         "files": [_file_json(f) for f in report.sorted_files()],
     }
+
+
+def json_chunks(
+    head: DiffReport, summary: dict[str, int], files: Iterable[FileReport], tail: dict[str, Any]
+) -> Iterator[str]:
+    """`console.print_json` of `{**to_json(report), **tail}` in pieces, a file record at a time.
+
+    Each value goes through the one JSON seam (`console.json_text`); the pieces are joined as
+    its indenting writer joins them (a value at depth d is its own text with every line break
+    followed by 2·d more spaces: a JSON string never holds a raw line break). The whole text
+    is never built: 40,000 files' records are written as they are made.
+    test_diff_stream.py checks the pieces join to exactly what `print_json` writes.
+    """
+    fields = {
+        "schema": SCHEMA_VERSION,
+        "source": head.source,
+        "target": head.target,
+        "source_commit": head.source_commit,
+        "target_commit": head.target_commit,
+        "summary": summary,
+    }
+    pending = iter(files)
+    first = next(pending, None)  # made before anything is written: a refusal comes first
+    yield "{" + "".join(f"\n  {json_text(k)}: {_at_depth(v, 1)}," for k, v in fields.items())
+    yield '\n  "files": '
+    yield from _json_items(() if first is None else itertools.chain((first,), pending))
+    yield "".join(f",\n  {json_text(k)}: {_at_depth(v, 1)}" for k, v in tail.items()) + "\n}\n"
+
+
+_RECORDS_PER_CHUNK = 256  # one write per few hundred records, not per record
+
+
+def _json_items(files: Iterable[FileReport]) -> Iterator[str]:
+    """The `files` array at depth 1: `[]`, or one record per line-indented item."""
+    chunk: list[str] = []
+    first = True
+    for f in files:
+        chunk.append(("[\n    " if first else ",\n    ") + _at_depth(_file_json(f), 2))
+        first = False
+        if len(chunk) >= _RECORDS_PER_CHUNK:
+            yield "".join(chunk)
+            chunk.clear()
+    yield "".join(chunk) + ("[]" if first else "\n  ]")
+
+
+def _at_depth(value: Any, depth: int) -> str:
+    return json_text(value).replace("\n", "\n" + "  " * depth)
 
 
 def _file_json(f: FileReport) -> dict[str, Any]:
