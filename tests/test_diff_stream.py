@@ -25,7 +25,7 @@ from gitops_promote.core.diffmodel import DiffReport, FileReport
 from gitops_promote.core.yamldiff import diff_file
 from gitops_promote.errors import GitError
 from gitops_promote.render import console
-from gitops_promote.render.diffreport import counts, json_chunks, to_json
+from gitops_promote.render.diffreport import _scalar_texts, counts, json_chunks, to_json
 
 
 def _printed(data: Any) -> str:
@@ -46,7 +46,9 @@ def _streamed(report: DiffReport, tail: dict[str, Any]) -> str:
 # Paths, apps and file contents with what the seam must escape: controls, line breaks, bidi
 # overrides, quotes, backslashes, undecodable bytes (surrogate escapes), non-ASCII.
 _HOSTILE = st.text(
-    alphabet=st.sampled_from([*'ab/.:= -"\\\n\t{}[]', "\x1b", "\x7f", "\x85", "\u202e", "\u2028", "\udcff", "é", "日"]),
+    alphabet=st.sampled_from(
+        [*'ab/.:=, -"\\\n\t{}[]', "\x1b", "\x7f", "\x85", "\u202e", "\u2028", "\udcff", "é", "日"]
+    ),
     max_size=12,
 )
 _YAML = st.sampled_from(
@@ -150,3 +152,10 @@ def test_one_readable_file_is_enough(gitops_repo: GitopsRepo, tmp_path: Path) ->
     streamed = command.run(gitops_repo.path, _request(), stream=True)
     paths = [f.path for f in streamed.files()]
     assert paths == sorted(paths, key=lambda p: (p.split("/")[1], p)) and "apps/api/values.yaml" in paths
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_HOSTILE, st.none(), st.booleans(), st.integers()), max_size=8))
+def test_scalars_split_from_one_pass_of_the_seam(values: list[Any]) -> None:
+    """A `", "` or `\\"` inside a string never splits it: each text is what the seam gives alone."""
+    assert _scalar_texts(values) == [console.json_text(v, indent=None) for v in values]

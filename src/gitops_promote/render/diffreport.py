@@ -191,11 +191,26 @@ def _record_text(record: dict[str, Any]) -> str:
     if not (record["changes"] or record["errors"] or record["notes"]):
         return json_text(record)  # no nested object or array: one line
     keys = _record_keys()
+    scalars = iter(_scalar_texts([v for v in record.values() if not isinstance(v, list)]))
     parts = [
-        keys[key] + (_at_depth(value, 3) if isinstance(value, list) else json_text(value, indent=None))
+        keys[key] + (_at_depth(value, 3) if isinstance(value, list) else next(scalars))
         for key, value in record.items()
     ]
     return "{" + ",".join(parts) + "\n    }"
+
+
+# One JSON value of an array of scalars as the encoder writes it: a string (escapes kept
+# whole, so a `", "` inside one never splits it) or a number, `true`, `false`, `null`.
+_SCALAR_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^,\[\] ]+')
+
+
+def _scalar_texts(values: list[Any]) -> list[str]:
+    """The JSON text of each scalar, from one pass of the seam over all of them (a call per
+    value was most of the time of 20,000 records)."""
+    texts = _SCALAR_TOKEN.findall(json_text(values, indent=None))
+    if len(texts) != len(values):  # cannot happen for scalars; never guess if it did
+        return [json_text(v, indent=None) for v in values]
+    return texts
 
 
 @cache
