@@ -193,8 +193,7 @@ def _record_text(record: dict[str, Any]) -> str:
     keys = _record_keys()
     scalars = iter(_scalar_texts([v for v in record.values() if not isinstance(v, list)]))
     parts = [
-        keys[key] + (_at_depth(value, 3) if isinstance(value, list) else next(scalars))
-        for key, value in record.items()
+        keys[key] + (_at_depth(value, 3) if isinstance(value, list) else next(scalars)) for key, value in record.items()
     ]
     return "{" + ",".join(parts) + "\n    }"
 
