@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -191,7 +192,7 @@ def _load_fast(path: str, data: bytes) -> Loaded | None:
         text = data.decode("ascii")
     except UnicodeDecodeError:
         return None
-    found = yamlfast.read(text, version_note)
+    found = yamlfast.read(text, _known_note)
     if found is None:
         return None
     if found.nodes > MAX_EXPANDED_NODES:  # refused at once, as the node walk would after composing
@@ -205,7 +206,7 @@ def _load_fast(path: str, data: bytes) -> Loaded | None:
         )
         for d in found.duplicates
     ]
-    ambiguous = [Ambiguous(s.path, s.line, s.raw, note) for s in found.scalars if (note := version_note(s.raw))]
+    ambiguous = [Ambiguous(s.path, s.line, s.raw, note) for s in found.scalars if (note := _known_note(s.raw))]
     return Loaded(found.documents, [], problems, found_ambiguous=[ambiguous] if found.documents else [])
 
 
@@ -502,6 +503,10 @@ def version_note(raw: str) -> str | None:
     if _SEXAGESIMAL.match(raw):
         return f"a base-60 integer in YAML 1.1 but the string {raw!r} in YAML 1.2"
     return None
+
+
+# The same short plain scalars (`1`, `on`, `y`) recur in every values file: each is asked once.
+_known_note = lru_cache(maxsize=4096)(version_note)
 
 
 @dataclass(frozen=True)

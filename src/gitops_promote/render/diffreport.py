@@ -193,9 +193,14 @@ def _record_text(record: dict[str, Any]) -> str:
     keys = _record_keys()
     scalars = iter(_scalar_texts([v for v in record.values() if not isinstance(v, list)]))
     parts = [
-        keys[key] + (_at_depth(value, 3) if isinstance(value, list) else next(scalars)) for key, value in record.items()
+        keys[key] + (_list_text(value) if isinstance(value, list) else next(scalars)) for key, value in record.items()
     ]
     return "{" + ",".join(parts) + "\n    }"
+
+
+def _list_text(value: list[Any]) -> str:
+    """A record's list at depth 3 (`[]` as the seam writes an empty one: most errors and notes)."""
+    return _at_depth(value, 3) if value else "[]"
 
 
 # One JSON value of an array of scalars as the encoder writes it: a string (escapes kept
