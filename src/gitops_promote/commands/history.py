@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands._branchlog import Entry, entries, open_branch, with_files
-from gitops_promote.core.notices import Warning
-from gitops_promote.core.registry import Environment
+from gitops_promote.commands._branchlog import entries_with_files, open_branch
 from gitops_promote.errors import UsageError
-
-DEFAULT_LIMIT = 20
-
-
-@dataclass
-class HistoryResult:
-    environment: Environment
-    branch_ref: str
-    head: str
-    entries: list[Entry] = field(default_factory=list)
-    limit: int = DEFAULT_LIMIT
-    more: bool = False
-    warnings: list[Warning] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "environment": self.environment.codename,
-            "branch": self.environment.branch,
-            "ref": self.branch_ref,
-            "head": self.head,
-            "limit": self.limit,
-            "more": self.more,
-            "entries": [e.to_json() for e in self.entries],
-            "warnings": [w.to_json() for w in self.warnings],
-        }
+from gitops_promote.results.history import DEFAULT_LIMIT, HistoryResult
 
 
 def run(
@@ -51,7 +23,8 @@ def run(
     with Repository(repo_path) as repo:
         branch = open_branch(repo, env_name, registry_file, remote, fetch)
         env, head = branch.environment, branch.head
-        found = entries(repo, head, limit=limit + 1 if limit else 0)
-        more = bool(limit) and len(found) > limit
-        found = with_files(repo, found[:limit] if limit else found)
+        found = entries_with_files(repo, head, limit=limit)
+        # more to show exactly when the last one shown has a first parent (no extra entry is
+        # read: it could be a first commit listing every file)
+        more = bool(limit) and len(found) == limit and bool(found[-1].parents)
         return HistoryResult(env, branch.refs.ref(env.branch), head, found, limit, more, list(branch.warnings))

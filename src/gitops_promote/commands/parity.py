@@ -23,7 +23,7 @@ from gitops_promote.adapters import facts_cache
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.listing import NamedFiles, named_files
 from gitops_promote.adapters.yaml_data import YamlSyntaxError, first_document
-from gitops_promote.commands._branchlog import MERGE, entries
+from gitops_promote.commands._branchlog import entries
 from gitops_promote.commands._context import bootstrap_registry
 from gitops_promote.commands._engine import Prepared, prepare_step, sync_existing
 from gitops_promote.core.helm import chart_dirs
@@ -41,6 +41,7 @@ from gitops_promote.core.parity import (
     file_facts,
 )
 from gitops_promote.core.promotion import KEPT
+from gitops_promote.results.history import MERGE
 
 VALUES_FILE = "values.yaml"
 

@@ -10,10 +10,10 @@ and-swap, retries, `--no-push`) is promote's own code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import _branchlog as history
 from gitops_promote.commands._context import bootstrap_registry, registry_at
@@ -23,10 +23,13 @@ from gitops_promote.core.apps import Scope, scope_of
 from gitops_promote.core.drift import ROLLED_BACK_TO
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.paths import EnvSpecificPaths
-from gitops_promote.core.promotion import FileAction, plan_tree
+from gitops_promote.core.promotion import ADDED, DELETED, MODIFIED, FileAction
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.treediff import plan_delta
 from gitops_promote.errors import UsageError
+from gitops_promote.results.history import PROMOTION, ROLLBACK, ROLLBACK_REASON, Entry
+from gitops_promote.results.rollback import RollbackResult
 
 MAX_LISTED = 10
 
@@ -51,57 +54,19 @@ class RollbackOptions:
     sign: bool | None = None  # --sign/--no-sign; None: sign as `git commit` would
 
 
-@dataclass
-class RollbackResult:
-    environment: str
-    target: history.Entry  # the promotion rolled back to
-    commit_before: str
-    commit: str | None
-    rolled_back: bool
-    pushed: bool
-    dry_run: bool
-    remote: str | None
-    with_env_files: bool
-    reason: str | None
-    files: list[FileAction]
-    freeze_override: str | None = None
-    attempts: int = 1
-    notes: list[str] = field(default_factory=list)
-    apps: list[str] | None = None  # undoing partial promotions: only their apps (None: everything)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "environment": self.environment,
-            "rolled_back_to": self.target.to_json(),
-            "commit_before": self.commit_before,
-            "commit": self.commit,
-            "rolled_back": self.rolled_back,
-            "pushed": self.pushed,
-            "dry_run": self.dry_run,
-            "remote": self.remote,
-            "with_env_files": self.with_env_files,
-            "reason": self.reason,
-            "freeze_override": self.freeze_override,
-            "files": [f.to_json() for f in self.files],
-            "attempts": self.attempts,
-            "notes": self.notes,
-            "apps": self.apps,
-        }
-
-
-def effective_promotions(entries: list[history.Entry]) -> list[history.Entry]:
+def effective_promotions(entries: list[Entry]) -> list[Entry]:
     """Promotions whose content is still in effect, newest first: a rollback to X undoes every
     promotion after X, so the next rollback goes further back than X, not to what it undid."""
-    stack: list[history.Entry] = []
+    stack: list[Entry] = []
     skip_to: str | None = None
     for entry in entries:
         if skip_to is not None:
             if entry.commit != skip_to:
                 continue
             skip_to = None
-        if entry.kind == history.ROLLBACK:
+        if entry.kind == ROLLBACK:
             skip_to = entry.rolled_back_to
-        elif entry.kind == history.PROMOTION:
+        elif entry.kind == PROMOTION:
             stack.append(entry)
     return stack
 
@@ -131,7 +96,7 @@ def _attempt(
     registry = _registry(repo, request, env, head)
     target = choose_target(repo, env, head, request)
     scope = undone_scope(history.entries(repo, head), target)
-    entries, files = _plan(repo, registry, env, head, target.commit, options.with_env_files, scope)
+    rolled = _plan(repo, registry, env, head, target.commit, options.with_env_files, scope)
     result = RollbackResult(
         env.codename,
         target,
@@ -143,11 +108,11 @@ def _attempt(
         refs.remote if options.push else None,
         options.with_env_files,
         options.reason,
-        files,
+        rolled.actions,
     )
     result.notes += [w.message for w in branch.warnings]
     result.apps = list(scope.paths) if scope else None
-    if entries == repo.ls_tree(head):
+    if not rolled.differs:
         result.commit = head
         return result
     decision = freeze_gate(repo, env, head, request.registry_file, freeze_reason, registry)
@@ -158,7 +123,9 @@ def _attempt(
         return result
     require_git_identity(repo, "the rollback commit")
     message = commit_message(env, target, options, result)
-    new_commit = repo.commit_tree(repo.write_tree(entries), [head], message, options.sign)
+    earlier = repo.tree_of(target.commit)
+    tree = earlier if rolled.changes is None else repo.write_tree_from(earlier, rolled.changes)
+    new_commit = repo.commit_tree(tree, [head], message, options.sign)
     published = publish(
         repo, BranchMove(refs, env.branch, head, new_commit, f"gitops rollback {env.codename}"), options.push
     )
@@ -177,9 +144,9 @@ def _registry(repo: Repository, request: RollbackRequest, env: Environment, head
     return registry_at(repo, head, env.branch) or bootstrap
 
 
-def choose_target(repo: Repository, env: Environment, head: str, request: RollbackRequest) -> history.Entry:
+def choose_target(repo: Repository, env: Environment, head: str, request: RollbackRequest) -> Entry:
     entries = history.entries(repo, head)
-    valid = [e for e in entries if e.kind == history.PROMOTION and e.commit != head]
+    valid = [e for e in entries if e.kind == PROMOTION and e.commit != head]
     if request.to is not None:
         wanted = repo.resolve_commit(request.to) if not request.to.startswith("-") else None
         found = next((e for e in valid if e.commit == wanted), None)
@@ -195,7 +162,7 @@ def choose_target(repo: Repository, env: Environment, head: str, request: Rollba
     return stack[steps]
 
 
-def _invalid_target(env: Environment, message: str, valid: list[history.Entry]) -> UsageError:
+def _invalid_target(env: Environment, message: str, valid: list[Entry]) -> UsageError:
     if not valid:
         return UsageError(message, hint=f"{env.codename} has no earlier promotion to roll back to")
     lines = [
@@ -213,10 +180,10 @@ def _invalid_target(env: Environment, message: str, valid: list[history.Entry]) 
     )
 
 
-def undone_scope(entries: list[history.Entry], target: history.Entry) -> Scope | None:
+def undone_scope(entries: list[Entry], target: Entry) -> Scope | None:
     """The apps a rollback to `target` restores: when every promotion it undoes was partial,
     only their apps (the others never moved); else everything (None)."""
-    undone: list[history.Entry] = []
+    undone: list[Entry] = []
     for entry in effective_promotions(entries):
         if entry.commit == target.commit:
             break
@@ -224,6 +191,16 @@ def undone_scope(entries: list[history.Entry], target: history.Entry) -> Scope |
     if not undone or any(e.apps is None for e in undone):
         return None
     return scope_of(dict.fromkeys(a for e in undone for a in e.apps or ()))
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    """The rolled-back tree, as changes to the earlier promotion's tree (None: that tree as it
+    is), its files by action, and whether it differs from the branch's tip."""
+
+    changes: dict[str, TreeEntry | None] | None
+    actions: list[FileAction]
+    differs: bool
 
 
 def _plan(
@@ -234,24 +211,30 @@ def _plan(
     target: str,
     with_env_files: bool,
     scope: Scope | None = None,
-) -> tuple[dict[str, TreeEntry], list[FileAction]]:
+) -> RolledBack:
     """The rolled-back tree: the target's content, the environment's own files kept (inside
-    the scope, when the promotions undone were partial)."""
-    current, earlier = repo.ls_tree(head), repo.ls_tree(target)
+    the scope, when the promotions undone were partial). Planned from the difference between
+    the two trees, as a promotion is (the earlier promotion is the source): no listing."""
+    records, earlier, current = treeview.pair(repo, target, head)
     if with_env_files and scope is None:
-        return earlier, history.changed_files(current, earlier)
+        files = sorted((r for r in records if not r.is_tree_record), key=lambda r: r.path)
+        return RolledBack(None, [_restored(r.path, r.target, r.source) for r in files], bool(records))
     if with_env_files:
         assert scope is not None
-        plan = plan_tree(earlier, current, lambda _path: False, scope.contains)
-        return plan.entries, plan.actions
-    owned: EnvSpecificPaths = registry.owned_paths(env.codename)
-    if (then := registry_at(repo, target, env.branch)) is not None:
-        owned = owned.union(then.env_specific)
-    plan = plan_tree(earlier, current, owned.owns, scope.contains if scope else None)
-    return plan.entries, plan.actions
+        plan = plan_delta(records, lambda _path: False, scope.contains, earlier)
+    else:
+        owned: EnvSpecificPaths = registry.owned_paths(env.codename)
+        if (then := registry_at(repo, target, env.branch)) is not None:
+            owned = owned.union(then.env_specific)
+        plan = plan_delta(records, owned.owns, scope.contains if scope else None, earlier)
+    return RolledBack(plan.changes, plan.actions, plan.changes_target(current))
 
 
-def commit_message(env: Environment, target: history.Entry, options: RollbackOptions, result: RollbackResult) -> str:
+def _restored(path: str, now: TreeEntry | None, then: TreeEntry | None) -> FileAction:
+    return FileAction(path, ADDED if now is None else DELETED if then is None else MODIFIED)
+
+
+def commit_message(env: Environment, target: Entry, options: RollbackOptions, result: RollbackResult) -> str:
     source = f"{target.source} {(target.source_commit or '')[:7]}"
     lines = [f"Roll back {env.codename} to {target.commit[:7]} (promotion of {source})", ""]
     kept = (
@@ -264,7 +247,7 @@ def commit_message(env: Environment, target: history.Entry, options: RollbackOpt
         lines += [f"Only {', '.join(result.apps)}: the promotions undone carried no other app.", ""]
     lines.append(f"{ROLLED_BACK_TO}: {target.commit}")
     if options.reason:
-        lines.append(f"{history.ROLLBACK_REASON}: {' '.join(options.reason.split())}")
+        lines.append(f"{ROLLBACK_REASON}: {' '.join(options.reason.split())}")
     if result.freeze_override:
         lines.append(f"{FREEZE_OVERRIDE}: {result.freeze_override}")
     return "\n".join(lines) + "\n"
