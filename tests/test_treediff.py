@@ -128,3 +128,7 @@ def test_changed_among_is_the_diff_restricted_to_the_paths_asked(tmp_path: Path,
         some = every[::3]
         assert repo.changed_among(stg, dev, some) == expected & set(some)
         assert repo.changed_among(dev, dev, every) == set()
+        # within a budget of trees read the answer is the same; past it, None (diff-tree then)
+        assert repo.changed_among(dev, stg, every, max_trees=10_000) == expected & set(every)
+        assert repo.changed_among(dev, stg, every, max_trees=1) is None
+        assert repo.changed_among(dev, dev, every, max_trees=2) == set()  # the two roots only

@@ -460,20 +460,28 @@ class Repository:
             result[path] = None if raw is None else TreeEntry(_decode(raw[0]).rjust(6, "0"), raw[1].hex())
         return result
 
-    def changed_among(self, old: str, new: str, paths: Iterable[str]) -> set[str]:
+    def changed_among(self, old: str, new: str, paths: Iterable[str], max_trees: int | None = None) -> set[str] | None:
         """Which of `paths` have another entry in `new` than in `old`.
 
         Both trees are walked down together, one depth at a time through the run's cat-file
         session, and only into directories whose ids differ: thousands of paths of which one
         changed cost the trees on the way to that one (a diff-tree, restricted, in-process).
+        None when the walk would read more than `max_trees` trees (then one `diff-tree`, in
+        C, is cheaper: changed_paths).
         """
         wanted = list(dict.fromkeys(paths))
         dirs = treewriter.touched_directories(wanted)
         sides: dict[str, tuple[str | None, str | None]] = {"": (self.tree_of(old), self.tree_of(new))}
         parsed: dict[str, tuple[treewriter.RawEntries, treewriter.RawEntries]] = {}
+        budget = max_trees
         for depth in range(max(d.count("/") + 1 if d else 0 for d in dirs) + 1):
             level = [d for d in sides if (d.count("/") + 1 if d else 0) == depth]
-            trees = self._read_trees([oid for d in level for oid in sides[d] if oid])
+            ids = [oid for d in level for oid in sides[d] if oid]
+            if budget is not None:
+                budget -= len(ids)
+                if budget < 0:
+                    return None
+            trees = self._read_trees(ids)
             for directory in level:
                 a, b = sides[directory]
                 parsed[directory] = (trees.get(a) or {} if a else {}, trees.get(b) or {} if b else {})

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from gitops_promote.results.steps import LastPromotion
 
 MAX_LISTED_KEYS = 10
-MAX_PATHS_WALKED = 256  # beyond this many kept files, one diff-tree is cheaper than walking trees
+# The missing-keys check walks the trees on the way to the kept files that changed, in-process,
+# until this many trees would be read: beyond it, one diff-tree (in C) is cheaper.
+MAX_TREES_WALKED = 512
 REGISTRY_ENTRY_KEY = "environments[{env}]"  # how the kept entry shows among a file's kept keys
 
 
@@ -242,12 +244,11 @@ class StepTrees:
         return found
 
     def _changed_since(self, old: str, new: str, paths: list[str]) -> set[str]:
-        """Which of `paths` changed between two commits: a few are looked up in-process (only
-        the trees on their way that differ are read), many by one diff-tree, which walks the
-        same trees in C."""
-        if len(paths) <= MAX_PATHS_WALKED:
-            return self.repo.changed_among(old, new, paths)
-        return self.repo.changed_paths(old, new)
+        """Which of `paths` changed between two commits: looked up in-process when few trees
+        on their way differ (one app's change among 2,000 kept files: no process), else by one
+        diff-tree."""
+        found = self.repo.changed_among(old, new, paths, max_trees=MAX_TREES_WALKED)
+        return found if found is not None else self.repo.changed_paths(old, new)
 
     def _governance_warnings(self) -> list[Warning]:
         src, dst = self.source, self.target
