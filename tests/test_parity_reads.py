@@ -213,8 +213,8 @@ def test_parity_reads_each_file_once_across_runs(gitops_repo: GitopsRepo, monkey
     cache = _cache_file(repo)
     written = cache.stat().st_mtime_ns
     parsed: list[bytes] = []
-    real = command._parse
-    monkeypatch.setattr(command, "_parse", lambda raw: parsed.append(raw) or real(raw))
+    real = command._parse_all
+    monkeypatch.setattr(command, "_parse_all", lambda contents: parsed.extend(contents) or real(contents))
     second = run_cli(repo.path, "parity", "-o", "json")
     assert (second.exit_code, second.stdout, second.stderr) == (first.exit_code, first.stdout, first.stderr)
     assert parsed == [] and cache.stat().st_mtime_ns == written  # nothing read, nothing written again

@@ -9,7 +9,7 @@ upstream is itself recognised as the last promotion).
 The matrix reads three files per app and environment (Chart.yaml, values.yaml,
 values-<env>.yaml): their blob ids come from one `ls-tree` (kept by tree id between runs) and
 a `diff-tree` per other branch (adapters/listing.py), never from the planned steps; what each
-blob says is parsed once and kept by blob id, each environment's rows are kept by tree id
+blob says is parsed once (files alike, once per shape: core/yamlshape.py) and kept by blob id, each environment's rows are kept by tree id
 (adapters/facts_cache.py), and equal cells are shared (core.parity.Matrix). At 20,000 apps
 that is 100,000 files on the first run, none on unchanged branches, and after a push the
 branch that moved.
@@ -20,9 +20,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitops_promote.adapters import facts_cache
+from gitops_promote.adapters.blob_batch import read_blobs
+from gitops_promote.adapters.file_facts import facts_of
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.listing import NamedFiles, named_files
-from gitops_promote.adapters.yaml_data import YamlSyntaxError, first_document
 from gitops_promote.commands._branchlog import MERGE, entries
 from gitops_promote.commands._context import bootstrap_registry
 from gitops_promote.commands._engine import Prepared, prepare_step, sync_existing
@@ -36,9 +37,7 @@ from gitops_promote.core.parity import (
     ParityReport,
     Table,
     Tables,
-    broken_file,
     chart_paths,
-    file_facts,
 )
 from gitops_promote.core.promotion import KEPT
 
@@ -93,8 +92,9 @@ def env_tables(repo: Repository, heads: dict[str, str]) -> dict[str, Table]:
 
 def _made(repo: Repository, trees: dict[str, NamedFiles], everything: bool) -> dict[str, Table]:
     """Each environment's rows, from what each file says: known from an earlier run (by blob
-    id), else read (every blob through the run's one `cat-file` session) and parsed once
-    however many environments and apps share it; the new knowledge is kept for the next run
+    id), else read (all of them by one `cat-file --batch --buffer`) and parsed once however
+    many environments and apps share it, files alike but for values parity does not read
+    once per shape (adapters/file_facts.py); the new knowledge is kept for the next run
     (`everything`: these are all the branches, so facts of no file of theirs are dropped)."""
     known = facts_cache.load(repo.git_dir)
     rows = Tables(known)
@@ -102,7 +102,8 @@ def _made(repo: Repository, trees: dict[str, NamedFiles], everything: bool) -> d
     missing = set().union(*(needed for _table, needed in made.values()))
     if not missing:
         return {env: table for env, (table, _needed) in made.items()}
-    new = {sha: _parse(raw) for sha, raw in repo.read_blobs(sorted(missing)).items()}
+    shas = sorted(missing)
+    new = dict(zip(shas, _parse_all(read_blobs(repo, shas)), strict=True))
     rows.learn(new)
     tables = {env: rows.complete(env, trees[env], table) for env, (table, _needed) in made.items()}
     used = {sha for files in trees.values() for sha in files.values() if sha is not None and sha in rows.facts}
@@ -113,11 +114,9 @@ def _made(repo: Repository, trees: dict[str, NamedFiles], everything: bool) -> d
     return tables
 
 
-def _parse(raw: bytes) -> FileFacts:
-    try:
-        return file_facts(first_document(raw))
-    except (YamlSyntaxError, UnicodeDecodeError, ValueError) as exc:
-        return broken_file(str(exc))
+def _parse_all(contents: list[bytes]) -> list[FileFacts]:
+    """What each file says (files alike but for values parity does not read: parsed once)."""
+    return facts_of(contents)
 
 
 def pair_report(repo: Repository, prepared: Prepared) -> PairReport:
