@@ -9,10 +9,11 @@ upstream is itself recognised as the last promotion).
 The matrix reads three files per app and environment (Chart.yaml, values.yaml,
 values-<env>.yaml): their blob ids come from one `ls-tree` (kept by tree id between runs) and
 a `diff-tree` per other branch (adapters/listing.py), never from the planned steps; what each
-blob says is parsed once (files alike, once per shape: core/yamlshape.py) and kept by blob id, each environment's rows are kept by tree id
+blob says is parsed once (files alike but for values parity does not read: once per shape,
+core/yamlshape.py) and kept by blob id, each environment's rows are kept by tree id
 (adapters/facts_cache.py), and equal cells are shared (core.parity.Matrix). At 20,000 apps
-that is 100,000 files on the first run, none on unchanged branches, and after a push the
-branch that moved.
+that is 100,000 files on the first run (a handful of shapes), none on unchanged branches, and
+after a push the branch that moved.
 """
 
 from __future__ import annotations
