@@ -89,7 +89,7 @@ def test_files_alike_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_shape_keeps_lines_quotes_and_what_parity_reads() -> None:
     raw = b'# about {x}\nhost: a.example.com # where\nversion: 1.0\nname: "q" # kept\nimage: null\n  tag: x\n'
-    assert shape(raw) == b'#__v\nhost: __v\nversion: 1.0\nname: "q" #__v\nimage: null\n  tag: x\n'
+    assert shape(raw) == b'#__v\nhost: __v #__v\nversion: 1.0\nname: "q" #__v\nimage: null\n  tag: x\n'
     assert shape(b"a: 0b_\nb: " + b"9" * 120 + b"\nc: =\nd: x\r\n") == b"a: 0b_\nb: " + b"9" * 120 + b"\nc: =\nd: x\r\n"
 
 

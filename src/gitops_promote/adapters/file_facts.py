@@ -17,17 +17,34 @@ from gitops_promote.adapters.yaml_data import YamlSyntaxError, first_document
 from gitops_promote.core.parity import FileFacts, broken_file, file_facts
 from gitops_promote.core.yamlshape import PLACEHOLDER, shapes
 
+CHUNK_BYTES = 4 * 1024 * 1024  # files shaped at once: few regex calls, a bounded copy of the text
+
 
 def facts_of(contents: Sequence[bytes]) -> list[FileFacts]:
     """The facts of each file, in order: what `read_one` says of it, without parsing each."""
     by_shape: dict[bytes, FileFacts | None] = {}
-    answers = []
-    for raw, shape in zip(contents, shapes(contents), strict=True):
-        if shape not in by_shape:
-            by_shape[shape] = _shape_facts(shape)
-        facts = by_shape[shape]
-        answers.append(read_one(raw) if facts is None else facts)
+    answers: list[FileFacts] = []
+    for start, stop in _chunks(contents):
+        chunk = contents[start:stop]
+        for raw, shape in zip(chunk, shapes(chunk), strict=True):
+            facts = by_shape.get(shape, _UNSEEN)
+            if facts is _UNSEEN:
+                facts = by_shape[shape] = _shape_facts(shape)
+            answers.append(read_one(raw) if facts is None else facts)
     return answers
+
+
+_UNSEEN = broken_file("")  # a sentinel: no shape's facts are this object
+
+
+def _chunks(contents: Sequence[bytes]) -> list[tuple[int, int]]:
+    bounds, start, size = [], 0, 0
+    for index, raw in enumerate(contents):
+        size += len(raw)
+        if size > CHUNK_BYTES:
+            bounds.append((start, index + 1))
+            start, size = index + 1, 0
+    return [*bounds, (start, len(contents))] if start < len(contents) else bounds
 
 
 def read_one(raw: bytes) -> FileFacts:

@@ -9,7 +9,6 @@ trailers on its first-parent line).
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -307,6 +306,10 @@ class Tables:
         self.facts: dict[str | None, FileFacts] = {None: ABSENT_FILE}  # None: no blob to read
         self.facts.update(facts)
         self._tags: dict[tuple[Any, Any], str | None] = {}
+        # (chart, values, env file) facts, by identity -> their row (without problems: those
+        # name paths): files alike share facts (adapters/file_facts.py), so apps share rows
+        self._shared: dict[tuple[int, int, int], Row] = {}
+        self._apps: dict[int, tuple[Files, list[str]]] = {}  # id(files) -> (files, chart directories)
 
     def learn(self, facts: Mapping[str, FileFacts]) -> None:
         self.facts.update(facts)
@@ -314,29 +317,42 @@ class Tables:
     def table(self, env: str, files: Files) -> tuple[Table, set[str]]:
         """The rows of one environment, and the blob ids whose facts are not known yet: the
         rows that need them are left out (`learn` the facts, then `complete` the table)."""
-        apps = [posixpath.dirname(p) for p in files if p == CHART_FILE or p.endswith(_CHART_IN_DIR)]
-        return self._rows(env, files, apps, {})
+        return self._rows(env, files, self._chart_dirs(files), {})
 
     def complete(self, env: str, files: Files, table: Table) -> Table:
-        apps = [posixpath.dirname(p) for p in files if p == CHART_FILE or p.endswith(_CHART_IN_DIR)]
+        apps = self._chart_dirs(files)
         table, missing = self._rows(env, files, [app for app in apps if app not in table], table)
         assert not missing, "every file was read"
         return table
 
+    def _chart_dirs(self, files: Files) -> list[str]:
+        """The directories of the Chart.yaml files, in order (as posixpath.dirname names them)."""
+        if id(files) not in self._apps:
+            cut = len(_CHART_IN_DIR)
+            found = [p[:-cut] if p != CHART_FILE else "" for p in files if p.endswith(_CHART_IN_DIR) or p == CHART_FILE]
+            self._apps[id(files)] = (files, found)  # `files` kept: its id names no other mapping
+        return self._apps[id(files)][1]
+
     def _rows(self, env: str, files: Files, apps: list[str], rows: Table) -> tuple[Table, set[str]]:
-        facts, missing = self.facts, set[str | None]()
+        facts, shared, missing = self.facts, self._shared, set[str | None]()
         for app in apps:  # named as helm.chart_dirs names them
-            chart_path, values_path, overlay_path = app_files(app, env)
-            if chart_path not in files:
+            paths = app_files(app, env)
+            if paths[0] not in files:
                 rows[app] = None
                 continue
-            blobs = (files[chart_path], files.get(values_path), files.get(overlay_path))
-            found = (facts.get(blobs[0]), facts.get(blobs[1]), facts.get(blobs[2]))
-            if found[0] is None or found[1] is None or found[2] is None:
-                missing.update(sha for sha in blobs if sha not in facts)
+            blobs = (files[paths[0]], files.get(paths[1]), files.get(paths[2]))
+            chart, values, overlay = facts.get(blobs[0]), facts.get(blobs[1]), facts.get(blobs[2])
+            if chart is None or values is None or overlay is None:
+                missing.update(blobs)
                 continue
-            rows[app] = self.row((chart_path, values_path, overlay_path), found)  # type: ignore[arg-type]
-        return rows, {sha for sha in missing if sha is not None}
+            key = (id(chart), id(values), id(overlay))
+            row = shared.get(key)
+            if row is None:
+                row = self.row(paths, (chart, values, overlay))
+                if not row.problems:
+                    shared[key] = row
+            rows[app] = row
+        return rows, {sha for sha in missing if sha is not None and sha not in facts}
 
     def row(self, paths: tuple[str, str, str], found: tuple[FileFacts, FileFacts, FileFacts]) -> Row:
         chart, values, overlay = found

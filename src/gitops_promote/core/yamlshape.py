@@ -8,8 +8,8 @@ is YAML, its key paths, `version`, `appVersion`, `image` and `image.tag`. Two by
 substitutions over all the files joined (C speed, no Python per line) turn each file into its
 shape:
 
-- a plain scalar at the end of a line after `: ` (`host: app0007.dev.example.com`, with any
-  trailing comment) becomes `: __v`; after `version:`, `appVersion:`, `image:` and `tag:` it
+- a plain scalar at the end of a line after `: ` (`host: app0007.dev.example.com`, before a
+  comment if there is one) becomes `: __v`; after `version:`, `appVersion:`, `image:` and `tag:` it
   stays as it is;
 - the text of a comment (`# dev settings for app0007`) becomes `#__v`.
 
@@ -44,13 +44,13 @@ PLACEHOLDER = "__v"
 
 _TOKEN = rb"[A-Za-z0-9_./+=@%~^$()-]"
 _COMMENT_TEXT = rb"[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]"  # printable ASCII but ' \ and "
-# A plain scalar at the end of a line, after a colon that does not end `version`, `appVersion`,
-# `image` or `tag`, with what follows it up to the line's end (spaces, a comment).
+# A plain scalar at the end of a line (or before its comment), after a colon that does not end
+# `version`, `appVersion`, `image` or `tag`.
 _VALUE = re.compile(
     rb":(?<!version:)(?<!appVersion:)(?<!image:)(?<!tag:) ++"
     rb"(?:[A-Za-z/]" + _TOKEN + rb"*+|[0-9.][A-Za-z0-9./+=@%~^$()-]{0,99}+)"
     rb"(?: ++" + _TOKEN + rb"++)*+"
-    rb"(?: ++#" + _COMMENT_TEXT + rb"*+)? *+(?=\n)"
+    rb"(?: *+(?=\n)|(?= ++#))"  # a comment stays (a plain scalar may not go on after one)
 )
 # A comment (a `#` after a space or at a line's start) up to the line's end.
 _COMMENT = re.compile(rb"#(?<=[ \n]#)" + _COMMENT_TEXT + rb"*+(?=\n)")
