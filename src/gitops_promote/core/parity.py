@@ -299,6 +299,10 @@ def chart_paths(tables: Iterable[Table]) -> set[str]:
 _CHART_IN_DIR = "/" + CHART_FILE
 
 
+# a chart directory, the paths of its Chart.yaml, values.yaml and env file, and their blob ids
+_Entry = tuple[str, tuple[str, str, str], "tuple[str | None, str | None, str | None] | None"]
+
+
 class Tables:
     """Each environment's rows from what each file says; equal answers are worked out once."""
 
@@ -309,7 +313,7 @@ class Tables:
         # (chart, values, env file) facts, by identity -> their row (without problems: those
         # name paths): files alike share facts (adapters/file_facts.py), so apps share rows
         self._shared: dict[tuple[int, int, int], Row] = {}
-        self._apps: dict[int, tuple[Files, list[str]]] = {}  # id(files) -> (files, chart directories)
+        self._files: dict[tuple[str, int], tuple[Files, list[_Entry]]] = {}  # (env, id(files)) -> entries
 
     def learn(self, facts: Mapping[str, FileFacts]) -> None:
         self.facts.update(facts)
@@ -317,30 +321,35 @@ class Tables:
     def table(self, env: str, files: Files) -> tuple[Table, set[str]]:
         """The rows of one environment, and the blob ids whose facts are not known yet: the
         rows that need them are left out (`learn` the facts, then `complete` the table)."""
-        return self._rows(env, files, self._chart_dirs(files), {})
+        return self._rows(self._entries(env, files), {})
 
     def complete(self, env: str, files: Files, table: Table) -> Table:
-        apps = self._chart_dirs(files)
-        table, missing = self._rows(env, files, [app for app in apps if app not in table], table)
+        entries = [entry for entry in self._entries(env, files) if entry[0] not in table]
+        table, missing = self._rows(entries, table)
         assert not missing, "every file was read"
         return table
 
-    def _chart_dirs(self, files: Files) -> list[str]:
-        """The directories of the Chart.yaml files, in order (as posixpath.dirname names them)."""
-        if id(files) not in self._apps:
-            cut = len(_CHART_IN_DIR)
-            found = [p[:-cut] if p != CHART_FILE else "" for p in files if p.endswith(_CHART_IN_DIR) or p == CHART_FILE]
-            self._apps[id(files)] = (files, found)  # `files` kept: its id names no other mapping
-        return self._apps[id(files)][1]
+    def _entries(self, env: str, files: Files) -> list[_Entry]:
+        """Each chart directory (in order, named as posixpath.dirname names it) with its three
+        paths and their blob ids (None: a Chart.yaml the matrix does not read there)."""
+        key = (env, id(files))
+        if key not in self._files:
+            cut, get, entries = len(_CHART_IN_DIR), files.get, []
+            for path in files:
+                if path.endswith(_CHART_IN_DIR) or path == CHART_FILE:
+                    app = path[:-cut] if path != CHART_FILE else ""
+                    paths = app_files(app, env)
+                    blobs = (files[paths[0]], get(paths[1]), get(paths[2])) if paths[0] in files else None
+                    entries.append((app, paths, blobs))
+            self._files[key] = (files, entries)  # `files` kept: its id names no other mapping
+        return self._files[key][1]
 
-    def _rows(self, env: str, files: Files, apps: list[str], rows: Table) -> tuple[Table, set[str]]:
+    def _rows(self, entries: list[_Entry], rows: Table) -> tuple[Table, set[str]]:
         facts, shared, missing = self.facts, self._shared, set[str | None]()
-        for app in apps:  # named as helm.chart_dirs names them
-            paths = app_files(app, env)
-            if paths[0] not in files:
+        for app, paths, blobs in entries:
+            if blobs is None:
                 rows[app] = None
                 continue
-            blobs = (files[paths[0]], files.get(paths[1]), files.get(paths[2]))
             chart, values, overlay = facts.get(blobs[0]), facts.get(blobs[1]), facts.get(blobs[2])
             if chart is None or values is None or overlay is None:
                 missing.update(blobs)
