@@ -5,18 +5,23 @@ tests/data/corpus; and files alike are parsed once."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import git, init_repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_parity_index import CORPUS
 from test_yaml_limits import billion_laughs
 
 from gitops_promote.adapters import file_facts
+from gitops_promote.adapters.blob_batch import BlobBatch, read_blobs
 from gitops_promote.adapters.file_facts import facts_of, read_one
+from gitops_promote.adapters.git import Repository
 from gitops_promote.core.yamlload import MAX_FILE_BYTES
 from gitops_promote.core.yamlshape import PLACEHOLDER, shape, shapes
+from gitops_promote.errors import GitError
 
 KEYS = ["a", "host", "image", "tag", "version", "appVersion", "env", "on", "1", "x.y", "<<", "? version", "- a", "-"]
 KEYS += ['"tag"', "'image'", '"version"', "k#", "a b", "null", "true"]
@@ -134,3 +139,25 @@ def test_the_real_values_files() -> None:
     # and each line of them alone, and their first lines (files cut anywhere)
     pieces = [b"\n".join(raw.split(b"\n")[:n]) for raw in contents[:60] for n in (3, 10, 40)]
     _agree(pieces)
+
+
+# ---- reading the blobs -----------------------------------------------------------------------------
+
+
+def test_blobs_are_read_in_order_and_a_missing_one_is_an_error(tmp_path: Path) -> None:
+    repo_path = init_repo(tmp_path / "repo", bare=True)
+    contents = [b"a: 1\n", b"", b"\0binary\n\n", b"no newline at the end", b"a: 1\n" * 5000]
+    shas = [git(repo_path, "hash-object", "-w", "--stdin", input=raw) for raw in contents]
+    with Repository(repo_path) as repo:
+        assert read_blobs(repo, [*shas, shas[0]]) == [*contents, contents[0]]
+        assert read_blobs(repo, []) == []
+        with pytest.raises(GitError, match="could not read blob 0{40}"):
+            read_blobs(repo, [shas[0], "0" * 40])
+        with pytest.raises(ValueError):
+            read_blobs(repo, ["--help"])
+        tree = git(repo_path, "mktree", input=f"100644 blob {shas[0]}\ta\n".encode())
+        with pytest.raises(GitError, match="could not read blob"):
+            read_blobs(repo, [tree])  # a tree is no blob
+        batch = BlobBatch(repo, shas)
+        batch.close()  # a run that failed before it needed them: git is stopped, nothing is left
+        assert batch._proc is not None and batch._proc.returncode is not None
