@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from test_parity_index import CORPUS
 from test_yaml_limits import billion_laughs
 
-from gitops_promote.adapters import facts_cache, listing
+from gitops_promote.adapters import background, facts_cache, listing
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.listing import named_files
 from gitops_promote.adapters.yaml_data import first_document
@@ -213,6 +213,7 @@ def test_parity_reads_each_file_once_across_runs(gitops_repo: GitopsRepo, monkey
     cache = _cache_file(repo)
     written = cache.stat().st_mtime_ns
     parsed: list[bytes] = []
+    monkeypatch.setattr(background, "ENABLED", False)  # parsed here, where `parsed` sees it
     real = command._parse_all
     monkeypatch.setattr(command, "_parse_all", lambda contents: parsed.extend(contents) or real(contents))
     second = run_cli(repo.path, "parity", "-o", "json")

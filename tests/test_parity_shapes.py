@@ -5,17 +5,19 @@ tests/data/corpus; and files alike are parsed once."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git, init_repo
+from conftest import GitopsRepo, git, init_repo, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_parity_index import CORPUS
 from test_yaml_limits import billion_laughs
 
-from gitops_promote.adapters import file_facts
+from gitops_promote.adapters import background, facts_cache, file_facts, listing
 from gitops_promote.adapters.blob_batch import BlobBatch, read_blobs
 from gitops_promote.adapters.file_facts import facts_of, read_one
 from gitops_promote.adapters.git import Repository
@@ -161,3 +163,49 @@ def test_blobs_are_read_in_order_and_a_missing_one_is_an_error(tmp_path: Path) -
         batch = BlobBatch(repo, shas)
         batch.close()  # a run that failed before it needed them: git is stopped, nothing is left
         assert batch._proc is not None and batch._proc.returncode is not None
+
+
+# ---- the rows made on the other core ----------------------------------------------------------------
+
+
+def test_rows_made_in_a_child_are_the_rows_made_here(gitops_repo: GitopsRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = gitops_repo
+    repo.commit(
+        "prd", {"apps/web/values-prd.yaml": "image: {tag: hotfix}\nenv: {A: 1}\n", "apps/api/values.yaml": "a: [\n"}
+    )
+    forked = _cold(repo)
+    monkeypatch.setattr(background, "ENABLED", False)
+    assert _cold(repo) == forked
+    assert "not valid YAML" in forked  # the problem, with the file's line and column, from either
+    monkeypatch.setattr(background, "ENABLED", True)
+    assert run_cli(repo.path, "parity", "-o", "json").stdout == forked  # warm: from the kept files
+
+
+def _cold(repo: GitopsRepo) -> str:
+    git_dir = Path(git(repo.path, "rev-parse", "--absolute-git-dir"))
+    for name in (facts_cache.FILE_NAME, facts_cache.TABLES_FILE, listing.LISTING_FILE):
+        (git_dir / name).unlink(missing_ok=True)
+    result = run_cli(repo.path, "parity", "-o", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    return result.stdout
+
+
+def test_a_failing_child_leaves_the_work_to_the_caller() -> None:
+    caller = os.getpid()
+
+    def here_only() -> str:
+        if os.getpid() != caller:
+            raise RuntimeError("in the child")
+        return "here"
+
+    def boom() -> None:
+        raise ValueError("raised as without a child")
+
+    assert background.Background(here_only).result() == "here"  # the child failed: computed here
+    if background.ENABLED:
+        assert background.Background(os.getpid).result() != caller  # computed in the child
+    with pytest.raises(ValueError, match="as without a child"):
+        background.Background(boom).result()
+    start = time.monotonic()
+    background.Background(lambda: time.sleep(30)).cancel()  # stopped, not waited for
+    assert time.monotonic() - start < 10

@@ -11,6 +11,7 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -19,14 +20,17 @@ from typing import IO
 from gitops_promote.adapters.git import Repository, git_env
 from gitops_promote.errors import GitError
 
+_IDS = re.compile(r"(?:[0-9a-f]{40}\n|[0-9a-f]{64}\n)*")  # SHA-1 or SHA-256 ids, one a line
+
 
 class BlobBatch:
     """The contents of `shas` (blob ids), read by a git process started at once."""
 
     def __init__(self, repo: Repository, shas: Sequence[str]) -> None:
-        if any(not sha.isalnum() for sha in shas):
-            raise ValueError("blob ids are hexadecimal")
         self.shas = list(shas)
+        self._names = "".join(sha + "\n" for sha in self.shas)
+        if not _IDS.fullmatch(self._names):
+            raise ValueError("blob ids are hexadecimal")
         self._files: list[IO[bytes]] = []
         self._proc: subprocess.Popen[bytes] | None = None
         if self.shas:
@@ -35,9 +39,10 @@ class BlobBatch:
     def _start(self, repo: Repository) -> None:
         names, self._out, self._err = (tempfile.TemporaryFile() for _ in range(3))
         self._files = [names, self._out, self._err]
-        names.write("".join(f"{sha}\n" for sha in self.shas).encode("ascii"))
+        names.write(self._names.encode("ascii"))
         names.seek(0)
-        argv = repo._git_argv(["cat-file", "--batch", "--buffer"])  # the flags of every git call (no hooks)
+        # the flags of every git call of the run (no hooks)
+        argv = repo._git_argv(["cat-file", "--batch=%(objecttype) %(objectsize)", "--buffer"])
         try:
             self._proc = subprocess.Popen(  # noqa: S603 - argument list, no shell
                 argv, stdin=names, stdout=self._out, stderr=self._err, cwd=repo.git_dir, env=git_env()
@@ -78,16 +83,15 @@ def read_blobs(repo: Repository, shas: Sequence[str]) -> list[bytes]:
 
 
 def split_batch(out: bytes, shas: Sequence[str]) -> list[bytes]:
-    """The bodies of `cat-file --batch` output (`<id> <type> <size>` LF body LF, per object)."""
+    """The bodies of `cat-file --batch='%(objecttype) %(objectsize)'` output (`blob <size>` LF
+    body LF per object, in the order asked; `<id> missing` for an object that is not there)."""
     contents = []
-    position = 0
+    position, find = 0, out.find
     for sha in shas:
-        end = out.find(b"\n", position)
-        header = out[position:end].split(b" ")
-        if end < 0 or len(header) != 3 or header[0] != sha.encode() or header[1] != b"blob":
+        end = find(b"\n", position)
+        if out[position : position + 5] != b"blob " or not out[position + 5 : end].isdigit():
             raise GitError(f"git could not read blob {sha}", hint="check the repository with git fsck")
-        start = end + 1
-        position = start + int(header[2])
-        contents.append(out[start:position])
+        position = end + 1 + int(out[position + 5 : end])
+        contents.append(out[end + 1 : position])
         position += 1  # the LF after the body
     return contents

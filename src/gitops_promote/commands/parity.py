@@ -24,10 +24,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gitops_promote.adapters import facts_cache
-from gitops_promote.adapters.blob_batch import BlobBatch
+from gitops_promote.adapters.background import Background
+from gitops_promote.adapters.blob_batch import read_blobs
 from gitops_promote.adapters.file_facts import facts_of
 from gitops_promote.adapters.git import Repository
-from gitops_promote.adapters.listing import NamedFiles, named_files
+from gitops_promote.adapters.listing import named_files
 from gitops_promote.commands._branchlog import MERGE, entries
 from gitops_promote.commands._context import bootstrap_registry
 from gitops_promote.commands._engine import Prepared, prepare_step, sync_existing
@@ -61,7 +62,7 @@ def run(
         present = {e.codename: sha for e in envs if (sha := heads[e.codename])}  # registry order
         pairs: dict[str, PairReport] = {}
         warnings = {w.message: w for w in synced.warnings}
-        with _EnvTables(repo, present) as reading:  # git reads the new blobs while the steps are planned
+        with _EnvTables(repo, present) as reading:  # rows made on the other core while the steps are planned
             for upstream, downstream in registry.allowed_steps():
                 # A downstream fed by a group is compared with the group's first environment.
                 if heads[upstream] and heads[downstream] and downstream not in pairs:
@@ -98,56 +99,67 @@ class _EnvTables:
     """env -> its rows: kept by tree id from an earlier run, else made from the branch (only
     the branches that moved since are read again).
 
-    Made in two halves: on entry the moved branches are listed and the blobs whose facts no
-    earlier run kept are handed to git (adapters/blob_batch.py), which reads them on the other
-    core while the caller plans its steps; `tables()` then parses what git read.
+    The rows are made on the other core (adapters/background.py) while the caller plans its
+    steps: listing the moved branches, reading their new blobs (adapters/blob_batch.py) and
+    parsing them is most of a cold run, and none of it needs the steps.
     """
 
     def __init__(self, repo: Repository, heads: dict[str, str]) -> None:
-        self.repo, self.heads = repo, heads
-        self.keys = {env: f"{repo.tree_of(commit)} {env}" for env, commit in heads.items()}
-        self.kept = facts_cache.load_tables(repo.git_dir, self.keys)
+        self.heads = heads
+        trees = {env: repo.tree_of(commit) for env, commit in heads.items()}
+        keys = {env: f"{tree} {env}" for env, tree in trees.items()}
+        self.kept = facts_cache.load_tables(repo.git_dir, keys)
         moved = {env: commit for env, commit in heads.items() if env not in self.kept}
-        self.everything = len(moved) == len(heads)  # all the branches: facts of no file of theirs are dropped
-        names = {CHART_FILE, VALUES_FILE, *(f"values-{env}.yaml" for env in heads)}  # the same key every run
-        self.trees: dict[str, NamedFiles] = named_files(repo, moved, names) if moved else {}
-        self.known = facts_cache.load(repo.git_dir) if moved else {}
-        self.rows = Tables(self.known)
-        self.made = {env: self.rows.table(env, files) for env, files in self.trees.items()}
-        missing = set().union(*(needed for _table, needed in self.made.values()))
-        self.batch = BlobBatch(repo, sorted(missing))
+        self.made: Background[dict[str, Table]] | None = None
+        if moved:
+            # the child must not talk to the run's cat-file session, which this process goes on using
+            self.made = Background(
+                lambda: _made(repo, moved, trees, keys, self.kept, len(moved) == len(heads)),
+                before_child=lambda: setattr(repo, "objects", None),
+            )
 
     def __enter__(self) -> _EnvTables:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.batch.close()
+        if self.made is not None:
+            self.made.cancel()
 
     def tables(self) -> dict[str, Table]:
-        if not self.trees:
-            return self.kept
-        made = self._made()
-        tables = {env: self.kept[env] if env in self.kept else made[env] for env in self.heads}  # registry order
-        facts_cache.save_tables(self.repo.git_dir, self.keys, tables)
-        return tables
+        return self.kept if self.made is None else self.made.result()
 
-    def _made(self) -> dict[str, Table]:
-        """Each moved environment's rows, from what each file says: known from an earlier run
-        (by blob id), else read by git (all of them at once) and parsed once however many
-        environments and apps share it, files alike but for values parity does not read once
-        per shape (adapters/file_facts.py); the new knowledge is kept for the next run."""
-        if not self.batch.shas:
-            return {env: table for env, (table, _needed) in self.made.items()}
-        new = dict(zip(self.batch.shas, _parse_all(self.batch.contents()), strict=True))
-        rows, trees, known = self.rows, self.trees, self.known
+
+def _made(
+    repo: Repository,
+    moved: dict[str, str],
+    trees: dict[str, str],
+    keys: dict[str, str],
+    kept: dict[str, Table],
+    everything: bool,
+) -> dict[str, Table]:
+    """Every environment's rows, those of the `moved` ones made from what each file says:
+    known from an earlier run (by blob id), else read by git (all of them at once) and parsed
+    once however many environments and apps share it, files alike but for values parity does
+    not read once per shape (adapters/file_facts.py). The new knowledge is kept for the next
+    run (`everything`: these are all the branches, so facts of no file of theirs are dropped)."""
+    names = {CHART_FILE, VALUES_FILE, *(f"values-{env}.yaml" for env in trees)}  # the same key every run
+    files_of = named_files(repo, moved, names, trees)
+    known = facts_cache.load(repo.git_dir)
+    rows = Tables(known)
+    made = {env: rows.table(env, files) for env, files in files_of.items()}
+    missing = list(set().union(*(needed for _table, needed in made.values())))  # in no order: git's choice
+    if missing:
+        new = dict(zip(missing, _parse_all(read_blobs(repo, missing)), strict=True))
         rows.learn(new)
-        tables = {env: rows.complete(env, trees[env], table) for env, (table, _needed) in self.made.items()}
-        used = {sha for files in trees.values() for sha in files.values() if sha is not None and sha in rows.facts}
-        if self.everything or len(known) > 4 * len(used):
-            facts_cache.save(self.repo.git_dir, {sha: rows.facts[sha] for sha in used}, sorted(used))
+        made = {env: (rows.complete(env, files_of[env], table), set()) for env, (table, _needed) in made.items()}
+        used = {sha for files in files_of.values() for sha in files.values() if sha is not None and sha in rows.facts}
+        if everything or len(known) > 4 * len(used):
+            facts_cache.save(repo.git_dir, {sha: rows.facts[sha] for sha in used}, sorted(used))
         else:  # the other branches' files are not listed here: keep what is known of them
-            facts_cache.save(self.repo.git_dir, {**known, **new}, sorted(known.keys() | new.keys()))
-        return tables
+            facts_cache.save(repo.git_dir, {**known, **new}, sorted(known.keys() | new.keys()))
+    tables = {env: kept[env] if env in kept else made[env][0] for env in trees}  # registry order
+    facts_cache.save_tables(repo.git_dir, keys, tables)
+    return tables
 
 
 def _parse_all(contents: list[bytes]) -> list[FileFacts]:

@@ -321,7 +321,10 @@ class Tables:
     def table(self, env: str, files: Files) -> tuple[Table, set[str]]:
         """The rows of one environment, and the blob ids whose facts are not known yet: the
         rows that need them are left out (`learn` the facts, then `complete` the table)."""
-        return self._rows(self._entries(env, files), {})
+        entries = self._entries(env, files)
+        if len(self.facts) == 1:  # nothing known (a cold run): every blob is needed, no row is made yet
+            return {}, {sha for _app, _paths, blobs in entries if blobs for sha in blobs if sha is not None}
+        return self._rows(entries, {})
 
     def complete(self, env: str, files: Files, table: Table) -> Table:
         entries = [entry for entry in self._entries(env, files) if entry[0] not in table]
