@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +216,13 @@ def test_parity_reads_each_file_once_across_runs(gitops_repo: GitopsRepo, monkey
     parsed: list[bytes] = []
     monkeypatch.setattr(background, "ENABLED", False)  # parsed here, where `parsed` sees it
     real = command._parse_all
-    monkeypatch.setattr(command, "_parse_all", lambda contents: parsed.extend(contents) or real(contents))
+
+    def recording(chunks: Iterable[list[bytes]]) -> list[FileFacts]:
+        read = [list(chunk) for chunk in chunks]
+        parsed.extend(raw for chunk in read for raw in chunk)
+        return real(read)
+
+    monkeypatch.setattr(command, "_parse_all", recording)
     second = run_cli(repo.path, "parity", "-o", "json")
     assert (second.exit_code, second.stdout, second.stderr) == (first.exit_code, first.stdout, first.stderr)
     assert parsed == [] and cache.stat().st_mtime_ns == written  # nothing read, nothing written again

@@ -11,15 +11,18 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from typing import IO
 
 from gitops_promote.adapters.git import Repository, git_env
 from gitops_promote.errors import GitError
 
+READ_BYTES = 4 * 1024 * 1024  # git's answers taken at a time
 _IDS = re.compile(r"(?:[0-9a-f]{40}\n|[0-9a-f]{64}\n)*")  # SHA-1 or SHA-256 ids, one a line
 
 
@@ -53,19 +56,42 @@ class BlobBatch:
 
     def contents(self) -> list[bytes]:
         """The blobs, in the order of `shas` (waits for git)."""
+        return [raw for chunk in self.chunks() for raw in chunk]
+
+    def chunks(self, size: int = READ_BYTES) -> Iterator[list[bytes]]:
+        """The blobs in order, a list at a time as git writes them (about `size` bytes each):
+        the caller parses the first while git reads the next."""
         if self._proc is None:
-            return []
+            return
         try:
-            code = self._proc.wait()
-            self._out.seek(0)
-            out = self._out.read()
-            if code != 0:
-                self._err.seek(0)
-                message = self._err.read().decode("utf-8", "replace").strip() or f"exit status {code}"
-                raise GitError(f"git could not read blobs: {message}")
+            yield from self._follow(self._proc, self._out.fileno(), size)
         finally:
             self.close()
-        return split_batch(out, self.shas)
+
+    def _follow(self, proc: subprocess.Popen[bytes], fd: int, size: int) -> Iterator[list[bytes]]:
+        # os.pread: git writes through the same open file, whose offset a read would move
+        read, tail, index = 0, b"", 0
+        while index < len(self.shas):
+            exited = proc.poll() is not None
+            data = os.pread(fd, size, read)
+            if not data:
+                if exited:
+                    break
+                time.sleep(0.002)  # git is still reading its pack
+                continue
+            read += len(data)
+            out = tail + data if tail else data
+            found, used = split_some(out, self.shas, index)
+            tail, index = out[used:], index + len(found)
+            if found:
+                yield found
+        code = proc.wait()
+        if code != 0:
+            self._err.seek(0)
+            message = self._err.read().decode("utf-8", "replace").strip() or f"exit status {code}"
+            raise GitError(f"git could not read blobs: {message}")
+        if index < len(self.shas):
+            raise GitError(f"git could not read blob {self.shas[index]}", hint="check the repository with git fsck")
 
     def close(self) -> None:
         """Stop git if it still runs (a run that failed before it needed the blobs)."""
@@ -83,15 +109,30 @@ def read_blobs(repo: Repository, shas: Sequence[str]) -> list[bytes]:
 
 
 def split_batch(out: bytes, shas: Sequence[str]) -> list[bytes]:
-    """The bodies of `cat-file --batch='%(objecttype) %(objectsize)'` output (`blob <size>` LF
-    body LF per object, in the order asked; `<id> missing` for an object that is not there)."""
-    contents = []
-    position, find = 0, out.find
-    for sha in shas:
+    """The bodies of `cat-file --batch='%(objecttype) %(objectsize)'` output, all of `shas`."""
+    found, _used = split_some(out, shas, 0)
+    if len(found) < len(shas):
+        raise GitError(f"git could not read blob {shas[len(found)]}", hint="check the repository with git fsck")
+    return found
+
+
+def split_some(out: bytes, shas: Sequence[str], index: int) -> tuple[list[bytes], int]:
+    """The bodies `out` holds whole from `shas[index]` on (`blob <size>` LF body LF per object,
+    in the order asked; `<id> missing` for an object that is not there), and how many of its
+    bytes they took."""
+    contents: list[bytes] = []
+    position, find, length, count = 0, out.find, len(out), len(shas) - index
+    while len(contents) < count:
         end = find(b"\n", position)
+        if end < 0:
+            break
         if out[position : position + 5] != b"blob " or not out[position + 5 : end].isdigit():
-            raise GitError(f"git could not read blob {sha}", hint="check the repository with git fsck")
-        position = end + 1 + int(out[position + 5 : end])
-        contents.append(out[end + 1 : position])
-        position += 1  # the LF after the body
-    return contents
+            raise GitError(
+                f"git could not read blob {shas[index + len(contents)]}", hint="check the repository with git fsck"
+            )
+        stop = end + 1 + int(out[position + 5 : end])
+        if stop >= length:
+            break  # the body, or the LF after it, is still to come
+        contents.append(out[end + 1 : stop])
+        position = stop + 1
+    return contents, position

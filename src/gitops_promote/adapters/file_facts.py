@@ -10,7 +10,7 @@ placeholder (a value the shape does not keep).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gitops_promote.adapters.yaml_data import YamlSyntaxError, first_document
@@ -22,10 +22,14 @@ CHUNK_BYTES = 4 * 1024 * 1024  # files shaped at once: few regex calls, a bounde
 
 def facts_of(contents: Sequence[bytes]) -> list[FileFacts]:
     """The facts of each file, in order: what `read_one` says of it, without parsing each."""
+    return facts_of_chunks(contents[start:stop] for start, stop in _chunks(contents))
+
+
+def facts_of_chunks(chunks: Iterable[Sequence[bytes]]) -> list[FileFacts]:
+    """`facts_of` of the files of every chunk, one after another (as git reads them)."""
     by_shape: dict[bytes, FileFacts | None] = {}
     answers: list[FileFacts] = []
-    for start, stop in _chunks(contents):
-        chunk = contents[start:stop]
+    for chunk in chunks:
         for raw, shape in zip(chunk, shapes(chunk), strict=True):
             facts = by_shape.get(shape, _UNSEEN)
             if facts is _UNSEEN:

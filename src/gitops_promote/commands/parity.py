@@ -19,14 +19,14 @@ after a push the branch that moved.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from gitops_promote.adapters import facts_cache
 from gitops_promote.adapters.background import Background
-from gitops_promote.adapters.blob_batch import read_blobs
-from gitops_promote.adapters.file_facts import facts_of
+from gitops_promote.adapters.blob_batch import BlobBatch
+from gitops_promote.adapters.file_facts import facts_of_chunks
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.listing import named_files
 from gitops_promote.commands._branchlog import MERGE, entries
@@ -149,7 +149,7 @@ def _made(
     made = {env: rows.table(env, files) for env, files in files_of.items()}
     missing = list(set().union(*(needed for _table, needed in made.values())))  # in no order: git's choice
     if missing:
-        new = dict(zip(missing, _parse_all(read_blobs(repo, missing)), strict=True))
+        new = dict(zip(missing, _parse_all(BlobBatch(repo, missing).chunks()), strict=True))
         rows.learn(new)
         made = {env: (rows.complete(env, files_of[env], table), set()) for env, (table, _needed) in made.items()}
         used = {sha for files in files_of.values() for sha in files.values() if sha is not None and sha in rows.facts}
@@ -162,9 +162,10 @@ def _made(
     return tables
 
 
-def _parse_all(contents: list[bytes]) -> list[FileFacts]:
-    """What each file says (files alike but for values parity does not read: parsed once)."""
-    return facts_of(contents)
+def _parse_all(chunks: Iterable[list[bytes]]) -> list[FileFacts]:
+    """What each file says, parsed as git reads them (files alike but for values parity does
+    not read: once)."""
+    return facts_of_chunks(chunks)
 
 
 def pair_report(repo: Repository, prepared: Prepared) -> PairReport:
