@@ -152,7 +152,11 @@ def _made(
         new = dict(zip(missing, _parse_all(BlobBatch(repo, missing).chunks()), strict=True))
         rows.learn(new)
         made = {env: (rows.complete(env, files_of[env], table), set()) for env, (table, _needed) in made.items()}
-        used = {sha for files in files_of.values() for sha in files.values() if sha is not None and sha in rows.facts}
+        if known:
+            listed = (sha for files in files_of.values() for sha in files.values())
+            used = {sha for sha in listed if sha is not None and sha in rows.facts}
+        else:  # only what was read is known: each of it was read for these files
+            used = set(new)
         if everything or len(known) > 4 * len(used):
             facts_cache.save(repo.git_dir, {sha: rows.facts[sha] for sha in used}, sorted(used))
         else:  # the other branches' files are not listed here: keep what is known of them
