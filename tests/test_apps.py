@@ -105,3 +105,64 @@ def test_grouping_by_lookup_is_grouping_by_trying_every_app(dirs: list[str], pat
     order = {a.path: i for i, a in enumerate(apps)}
     expected = dict(sorted(expected.items(), key=lambda item: order.get(item[0], len(order))))
     assert group_by_app(paths, apps) == expected
+
+
+CHART_FILES = st.sampled_from(
+    [
+        "Chart.yaml",
+        "apps/Chart.yaml",
+        "apps/api/Chart.yaml",
+        "apps/api/charts/redis/Chart.yaml",
+        "apps/api/templates/deployment.yaml",
+        "apps/web/Chart.yaml",
+        "apps/web/values.yaml",
+        "services/api/Chart.yaml",
+        "platform/charts/x/Chart.yaml",
+    ]
+)
+REQUESTS = st.sampled_from(
+    [
+        "apps/api",
+        "apps/api/",
+        "apps/web",
+        "services/api",
+        "apps/api/charts/redis",
+        "platform/charts/x",
+        "apps/nope",
+        "web",
+        "api",
+        "redis",
+        "x",
+        "apps",
+        "nope",
+        ".",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(CHART_FILES), st.sets(CHART_FILES), st.lists(REQUESTS, min_size=1, max_size=3))
+def test_an_app_looked_up_is_the_app_the_listing_finds(
+    source: set[str], target: set[str], requested: list[str]
+) -> None:
+    """--app looked up (a directory by its Chart.yaml, a name by the charts of that name) gives
+    the scope, or the error, the listing of both trees gives; an unknown app is left to the
+    listing (None), whose error carries the hint."""
+    from gitops_promote.core.apps import scope_looked_up
+
+    def charts_named(name: str) -> list[str]:
+        return sorted(p for p in source | target if p == f"{name}/Chart.yaml" or p.endswith(f"/{name}/Chart.yaml"))
+
+    def outcome(find: object) -> object:
+        try:
+            return find()  # type: ignore[operator]
+        except UsageError as exc:
+            return ("error", exc.message)
+
+    looked_up = outcome(lambda: scope_looked_up(requested, (source, target), charts_named))
+    listed = outcome(lambda: scope_for(requested, source, target))
+    if looked_up is not None:
+        assert looked_up == listed
+    else:
+        # only an unknown app (or the root chart, ".") is left to the listing
+        assert isinstance(listed, tuple) or "." in [r.strip().rstrip("/") for r in requested]

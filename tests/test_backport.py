@@ -159,3 +159,17 @@ def test_a_trailer_alone_does_not_hide_drift(hotfixed: GitopsRepo) -> None:
     refused = run_cli(repo.path, "promote", "stg", "prd")
     assert refused.exit_code == 1 and PATH in refused.stderr
     assert repo.head("prd") == hotfix
+
+
+def test_a_hotfix_where_dev_has_a_file_or_a_directory_is_refused_and_writes_nothing(hotfixed: GitopsRepo) -> None:
+    """Taking a drifted path must not replace dev's directory (or dev's file above it): the
+    backport is refused naming the path, and dev stays as it was."""
+    repo = hotfixed
+    repo.commit("prd", {"apps/api/extra/hotfix.yaml": "a: 1\n", "apps/api/conf": "b: 2\n"}, "INC-43: two files")
+    repo.commit("dev", {"apps/api/extra": "a file on dev\n", "apps/api/conf/dev.yaml": "c: 3\n"}, "dev: clash")
+    dev = repo.head("dev")
+    result = run_cli(repo.path, "backport", "prd")
+    assert result.exit_code == 1, result.stderr
+    assert "apps/api/conf" in result.stderr and "apps/api/extra/hotfix.yaml" in result.stderr
+    assert repo.head("dev") == dev
+    assert repo.read("dev", "apps/api/conf/dev.yaml") == b"c: 3\n"

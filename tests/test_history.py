@@ -37,6 +37,10 @@ def test_history_lists_promotions_newest_first(tmp_path: Path, monkeypatch: pyte
 
     limited = run_cli(repo.path, "history", "stg", "--limit", "1", "-o", "json").json()
     assert [e["commit"] for e in limited["entries"]] == [second] and limited["more"] is True
+    every = len(entries)  # down to the first commit: nothing more, though the limit is reached
+    exact = run_cli(repo.path, "history", "stg", "--limit", str(every), "-o", "json").json()
+    assert len(exact["entries"]) == every and exact["more"] is False
+    assert run_cli(repo.path, "history", "stg", "--limit", str(every - 1), "-o", "json").json()["more"] is True
     assert "--limit 0" in run_cli(repo.path, "history", "stg", "--limit", "1").stderr
 
 
@@ -58,21 +62,26 @@ def test_history_of_an_unknown_environment_is_a_usage_error(tmp_path: Path) -> N
 
 
 def test_files_per_entry_come_from_one_log_and_match_the_tree_comparison(tmp_path: Path) -> None:
-    """history's files (one `git log --raw`) equal a comparison of each commit's tree with its
-    first parent's, through promotions (merges), direct commits, deletions and the root."""
+    """history's files (one `git log --name-status`) equal a comparison of each commit's tree
+    with its first parent's, through promotions (merges), direct commits, deletions, the root,
+    and a file whose name looks like the start of a commit's record."""
     from conftest import make_gitops_repo
 
     from gitops_promote.adapters.git import Repository
-    from gitops_promote.commands._branchlog import changed_files, entries, with_files
+    from gitops_promote.commands._branchlog import changed_files, entries, entries_with_files
 
     repo = make_gitops_repo(tmp_path / "repo", bare=True)
     repo.commit("dev", {"apps/api/values.yaml": "x: 1\n", "apps/new/a.yaml": "a: 1\n"}, "dev change")
     assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0
     repo.commit("stg", {"apps/api/values-stg.yaml": "y: 2\n", "apps/web/values.yaml": None}, "direct, deletion")
     repo.commit("stg", {}, "empty")
+    repo.commit("stg", {"0123456789abcdef0123456789abcdef01234567\nM": "z: 1\n"}, "a name like a record")
     with Repository(repo.path) as git_repo:
-        found = with_files(git_repo, entries(git_repo, repo.head("stg")))
-        assert len(found) >= 4
+        found = entries_with_files(git_repo, repo.head("stg"))
+        assert [(e.commit, e.subject, e.parents) for e in found] == [
+            (e.commit, e.subject, e.parents) for e in entries(git_repo, repo.head("stg"))
+        ]
+        assert len(found) >= 5
         for entry in found:
             before = git_repo.ls_tree(entry.parents[0]) if entry.parents else {}
             assert entry.files == changed_files(before, git_repo.ls_tree(entry.commit)), entry.subject

@@ -217,3 +217,60 @@ def test_verify_and_attest_recompute_a_partial_promotion_for_its_apps(repo: Gito
     attested = run_cli(repo.path, "attest", "stg", "--file", str(statement))
     assert attested.exit_code == 0, attested.stderr
     assert statement.read_text().count("apps/web") == 0
+
+
+@pytest.mark.parametrize("name", ["a*b", "a[b]", "a?b", "a\\b", ":(top)ab"])
+def test_a_name_with_glob_or_magic_characters_names_only_that_app(gitops_repo: GitopsRepo, name: str) -> None:
+    """--app by name is found by git's search for `<dir>/<name>/Chart.yaml`: the name is
+    matched literally (no wildcard, no pathspec magic), nested apps and vendored subcharts
+    included the way the listing counts them."""
+    repo = gitops_repo
+    chart = "apiVersion: v2\nname: x\nversion: 0.1.0\n"
+    apps = {f"apps/{name}/Chart.yaml": chart, "apps/ab/Chart.yaml": chart, "apps/aXb/Chart.yaml": chart}
+    apps |= {"apps/ab/charts/dep/Chart.yaml": chart}  # vendored: part of apps/ab
+    repo.commit("dev", {**apps, f"apps/{name}/values.yaml": "x: 1\n", "apps/ab/values.yaml": "y: 2\n"}, "odd names")
+    planned = run_cli(repo.path, "plan", "dev", "stg", "--app", name, "-o", "json")
+    assert planned.exit_code == 0, planned.stderr
+    assert planned.json()["apps"] == [f"apps/{name}"]
+    assert run_cli(repo.path, "plan", "dev", "stg", "--app", "dep").exit_code == 2  # a vendored subchart
+
+
+def test_glob_files_finds_files_in_a_sha256_repository(tmp_path: Path) -> None:
+    path = tmp_path / "repo.git"
+    path.mkdir()
+    git(path, "init", "-q", "--bare", "--object-format=sha256")
+    from gitops_promote.adapters.scaffold import commit_files
+
+    with Repository(path) as opened:
+        commit = commit_files(
+            opened, {"a/api/Chart.yaml": b"x", "api/Chart.yaml": b"y", "b/web/Chart.yaml": b"z"}, [], "c"
+        )
+        assert opened.glob_files(commit, ["**/api/Chart.yaml"]) == ["a/api/Chart.yaml", "api/Chart.yaml"]
+
+
+@pytest.mark.parametrize("variable", ["GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS"])
+def test_a_pathspec_setting_of_the_users_does_not_break_gitops(
+    repo: GitopsRepo, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """git refuses to combine gitops's literal pathspecs with these: they are not inherited."""
+    monkeypatch.setenv(variable, "1")
+    planned = run_cli(repo.path, "plan", "dev", "stg", "--app", "api", "-o", "json")
+    assert planned.exit_code == 0, planned.stderr
+    assert planned.json()["apps"] == ["apps/api"]
+
+
+def test_status_counts_an_application_file_for_its_app_found_by_name(repo: GitopsRepo) -> None:
+    """An Application file (`argocd/<env>/apps/<name>.yaml`) belongs to the app of that name:
+    status finds it by git's search for `**/<name>/Chart.yaml`, as the listing would."""
+    from gitops_promote.commands._engine import PromotionRequest, apps_holding, prepare
+    from gitops_promote.core.apps import discover, group_by_app
+
+    repo.commit("dev", {"argocd/stg/apps/web.yaml": argo("web", "stg", "v2"), "services/web/Chart.yaml": "v: 1\n"}, "x")
+    stg = next(e for e in run_cli(repo.path, "status", "-o", "json").json()["environments"] if e["codename"] == "stg")
+    with Repository(repo.path) as opened:
+        prepared = prepare(opened, PromotionRequest("dev", "stg", None, None, None, False))
+        changed = [a.path for a in prepared.plan.actions if a.action != "kept"]
+        listed = group_by_app(changed, discover(prepared.source_tree, prepared.target_tree))
+        assert group_by_app(changed, apps_holding(prepared, changed)) == listed
+    expected = {app: len(paths) for app, paths in listed.items() if app}
+    assert stg["pending"]["apps"] == expected and expected["apps/web"] >= 2  # its values and its Application

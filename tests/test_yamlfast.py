@@ -255,7 +255,12 @@ def test_validation_reads_generated_files_as_pyyaml_reads_them(text: str) -> Non
     """adapters/yaml_nodes.py: the same data, duplicates (in its order) and key positions,
     whether the node tree was built up front (PyYAML) or on demand (the fast reader)."""
     slow = text + ("" if text.endswith("\n") or not text else "\n") + "# é\n"
-    assert nodes_load(text) == nodes_load(slow), text
+    fast_nodes, slow_nodes = nodes_load(text), nodes_load(slow)
+    if isinstance(fast_nodes, str) and isinstance(slow_nodes, str):
+        # the same error; where it is reported can move with the comment appended (an
+        # unclosed quoted scalar runs on to the end of the stream)
+        fast_nodes, slow_nodes = fast_nodes.rsplit(" at ", 1)[0], slow_nodes.rsplit(" at ", 1)[0]
+    assert fast_nodes == slow_nodes, text
     fast_first, slow_first = (_first(load_first, t) for t in (text, slow))
     assert fast_first == slow_first, text
 

@@ -31,6 +31,9 @@ from gitops_promote.errors import ConfigError, GitError, UsageError
 
 ZERO_SHA = "0" * 40  # SHA-1's null id; a Repository's own is `repo.zero_sha` (SHA-256: 64 zeros)
 OBJECT_ID_LENGTH = {"sha1": 40, "sha256": 64}
+# Commits read one by one from the cat-file session before `git log` is asked instead: a
+# round trip each (about 0.1 ms here), so 100 of them cost what one `git log` process does.
+LINE_WALK_LIMIT = 100
 FETCH_STAMP = "gitops-last-fetch"  # in the git directory: touched after every fetch
 
 # Variables that would point git at another repository, index, object store, config, graft
@@ -93,8 +96,13 @@ def parse_trailers(message: str) -> dict[str, list[str]]:
     return found
 
 
+# How git reads pathspecs: gitops's are literal (GIT_LITERAL_PATHSPECS), and git refuses to
+# combine that with any of these, so a user's own setting would fail every call.
+_PATHSPEC_ENV = ("GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS")
+
+
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED and k not in _PATHSPEC_ENV}
     # Never prompt on a terminal for credentials: they come from git's helpers or SSH.
     env["GIT_TERMINAL_PROMPT"] = "0"
     env.setdefault("GIT_ASKPASS", "")
@@ -109,8 +117,30 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 _GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
 _DIFF_RECORD = re.compile(rb":(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0([^\0]*)\0")
-_RAW_RECORD = re.compile(rb"commit ([0-9a-f]+)\0|:[0-7]+ [0-7]+ [0-9a-f]+ [0-9a-f]+ ([A-Z])[0-9]*\0([^\0]*)\0")
+# One field per line, the message last: an ident cannot hold a newline (a 0x1f in an author's
+# name once shifted every field after it). Read by _commit_record.
+_LOG_FORMAT = "%H%n%P%n%an <%ae>%n%aI%n%B"
+# `log -z --name-status` with _LOG_FORMAT: a commit's record (up to its NUL, an id first),
+# then its `<status>\0<path>\0` records
+_LOG_WITH_CHANGES = re.compile(rb"([0-9a-f]{40}(?:[0-9a-f]{24})?\n[^\0]*)\0\n?|([A-Z])\0([^\0]*)\0")
 _LS_TREE_RECORD = re.compile(rb"(\d{6}) [a-z]+ ([0-9a-f]+)\t([^\0]*)\0")
+
+
+def _commit_record(record: bytes) -> CommitInfo:
+    sha, parents, author, date, body = _decode(record).split("\n", 4)
+    date = date[:-1] + "+00:00" if date.endswith("Z") else date  # newer gits write UTC as Z
+    # Subjects are shown in every format and copied into promotion commits: a secret pasted
+    # into one (`set password=x`) is masked by the one masker, like a diff line.
+    return CommitInfo(sha, mask_subject(body.split("\n", 1)[0]), author, date, body, tuple(parents.split()))
+
+
+def glob_escape(text: str) -> str:
+    """`text` matched literally inside a glob pattern."""
+    return re.sub(r"([*?\[\\])", r"\\\1", text)
+
+
+def _is_object_id(name: str, length: int) -> bool:
+    return len(name) == length and name.isascii() and all(c in "0123456789abcdef" for c in name)
 
 
 def _decode(raw: bytes) -> str:
@@ -594,7 +624,9 @@ class Repository:
                     "--no-show-signature",  # log.showSignature=true would mix gpg's text into stdout
                     "--no-walk=unsorted",
                     "--stdin",
-                    "--format=%H%x1f%G?%x1f%GK%x1f%GS%x1f%an <%ae>",
+                    # one field per line: an ident cannot hold a newline, and the signer
+                    # (from the key, the signer's words) comes last, whatever it holds
+                    "--format=%H%n%G?%n%GK%n%an <%ae>%n%GS",
                 ],
                 stdin=("\n".join(commits) + "\n").encode(),
                 what="check signatures",
@@ -602,7 +634,7 @@ class Repository:
         found = {}
         for record in out.split(b"\0"):
             if record.strip():
-                sha, code, key, signer, author = _decode(record.strip(b"\n")).split("\x1f")
+                sha, code, key, author, signer = _decode(record.lstrip(b"\n")).split("\n", 4)
                 found[sha] = SignatureStatus(sha, author, code, key, signer)
         self._signed_but_unchecked(found)
         return [found[c] for c in commits if c in found]
@@ -690,7 +722,7 @@ class Repository:
         """Commits of a range (e.g. ["^base", "tip"]), newest first; `no_walk`: just those commits,
         in the order given (several heads in one process)."""
         self._full_history()
-        args = ["log", "-z", "--format=%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%B"]
+        args = ["log", "-z", f"--format={_LOG_FORMAT}"]
         if no_walk:
             args.append("--no-walk=unsorted")
         if first_parent:
@@ -701,16 +733,49 @@ class Repository:
             args.append(f"--grep={grep}")
         args += ["--end-of-options", *rev_range, "--"]
         out = self.run(args, what="read history")
-        commits = []
-        for record in out.split(b"\0"):
-            if not record:
-                continue
-            sha, parents, author, date, body = _decode(record).split("\x1f", 4)
-            # Subjects are shown in every format and copied into promotion commits: a secret
-            # pasted into one (`set password=x`) is masked by the one masker, like a diff line.
-            subject = mask_subject(body.split("\n", 1)[0])
-            commits.append(CommitInfo(sha, subject, author, date, body, tuple(parents.split())))
-        return commits
+        return [_commit_record(record) for record in out.split(b"\0") if record]
+
+    def commit_infos(self, shas: Iterable[str]) -> dict[str, CommitInfo]:
+        """What `log` says of these commits, read from their objects in one cat-file round;
+        a commit whose object git log would have to interpret is read by one `git log`."""
+        wanted = list(dict.fromkeys(shas))
+        found = {sha: self._commit_object(sha, got) for sha, got in self.objects.read_many(wanted).items()}
+        unread = [sha for sha, info in found.items() if info is None]
+        if unread:
+            found.update((c.sha, c) for c in self.log(unread, no_walk=True))
+        return {sha: info for sha, info in found.items() if info is not None}
+
+    def line_between(self, tip: str, stop: str, limit: int = LINE_WALK_LIMIT) -> list[CommitInfo] | None:
+        """`log ^stop tip` when the commits between are a line of single-parent commits (the
+        everyday case: commits on dev since the last promotion), read parent by parent from
+        the cat-file session instead of a `git log` process. None when git log must answer:
+        a merge on the way, more than `limit` commits, grafts, or an object git would have to
+        interpret."""
+        self._full_history()
+        if (self.git_dir / "info" / "grafts").exists():
+            return None  # git log honours grafts; the objects do not know them
+        line: list[CommitInfo] = []
+        current = tip
+        while current != stop:
+            if len(line) == limit:
+                return None
+            info = self._commit_object(current, self.objects.read_many([current])[current])
+            if info is None or len(info.parents) != 1:
+                return None  # a root or a merge: `^stop` excludes by reachability, git decides
+            line.append(info)
+            current = info.parents[0]
+        return line
+
+    def _commit_object(self, sha: str, got: tuple[str, bytes] | None) -> CommitInfo | None:
+        if got is None or got[0] != "commit" or not _is_object_id(sha, self.id_length):
+            return None  # a name, not an id: git log says which commit it is
+        from gitops_promote.adapters import commitobj  # only where commits are read this way
+
+        fields = commitobj.parse_commit(got[1], self.id_length)
+        if fields is None:
+            return None
+        subject = mask_subject(fields.body.split("\n", 1)[0])
+        return CommitInfo(sha, subject, fields.author, fields.date, fields.body, fields.parents)
 
     def committer_dates(self, tip: str) -> dict[str, str]:
         """commit -> committer date (ISO 8601) along the first-parent line of `tip`.
@@ -866,27 +931,49 @@ class Repository:
             what="fetch from the remote",
         )
 
-    def first_parent_changes(self, tip: str, count: int) -> dict[str, list[tuple[str, str]]]:
-        """commit -> [(path, status A/M/D/T)] against its first parent (a root commit: every
-        path added), for the newest `count` commits of tip's first-parent line: one process."""
+    def log_with_changes(self, tip: str, limit: int = 0) -> list[tuple[CommitInfo, list[tuple[str, str]]]]:
+        """The first-parent line of `tip`, newest first, each commit with its changed files
+        against its first parent ([(path, status A/M/D/T)]; a root commit adds every path):
+        one `git log`, one regex pass over its output."""
         self._full_history()
-        args = ["log", "-z", "--first-parent", "-m", "--root", "--raw", "--no-renames", "--no-abbrev"]
-        args += ["--format=commit %H", f"--max-count={count}", "--end-of-options", tip, "--"]
+        args = ["log", "-z", f"--format={_LOG_FORMAT}", "--first-parent", "-m", "--root", "--name-status"]
+        args += ["--no-renames", *([f"--max-count={limit}"] if limit else []), "--end-of-options", tip, "--"]
         out = self.run(args, what="read history")
-        found: dict[str, list[tuple[str, str]]] = {}
-        current: list[tuple[str, str]] = []
-        # One regex pass over `commit <id>` lines and `:<modes> <ids> <status>\0<path>\0`
-        # records: the root commit of a 140,000-file repository lists every file.
-        for commit, status, path in _RAW_RECORD.findall(out):
-            if commit:
-                current = found.setdefault(commit.decode(), [])
+        found: list[tuple[CommitInfo, list[tuple[str, str]]]] = []
+        # Read in order: a path is consumed with its status, so it is never taken for a
+        # commit (the root commit of a 140,000-file repository lists every file).
+        for record, status, path in _LOG_WITH_CHANGES.findall(out):
+            if record:
+                found.append((_commit_record(record), []))
             else:
-                current.append((path.decode("utf-8", "surrogateescape"), status.decode()))
+                found[-1][1].append((path.decode("utf-8", "surrogateescape"), status.decode()))
         return found
 
+    def glob_files(self, commit: str, patterns: Sequence[str]) -> list[str]:
+        """Files of `commit` that glob patterns match (`**/x/Chart.yaml`; user text escaped by
+        glob_escape, and no pattern may start with `:`).
+
+        git walks the tree in C and only the matches come back (one diff-tree against the
+        empty tree): finding `**/api/Chart.yaml` among 140,000 files lists none of them.
+        """
+        if any(p.startswith(":") for p in patterns):
+            raise ValueError("a glob pattern starting with ':' would be read as pathspec magic")
+        empty = treewriter.tree_id(b"", self.id_length // 2).hex()
+        args = ["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--end-of-options", empty, commit, "--"]
+        # every pathspec of this call is a glob (no `:(magic)` prefix is read from the
+        # patterns: they start with the caller's text only after its own `**/`)
+        globs = {"GIT_LITERAL_PATHSPECS": "0", "GIT_GLOB_PATHSPECS": "1"}
+        out = self.run([*args, *patterns], env=globs, what="find files")
+        return sorted(set(_decode(out).split("\0")) - {""})
+
     def changed_paths(self, old: str, new: str) -> set[str]:
-        """Paths of files whose entry differs between two commits (one diff-tree, no listing)."""
-        return {r.path for r in self.tree_diff(old, new) if not r.is_tree_record}
+        """Paths of files whose entry differs between two commits (one diff-tree, no listing;
+        names only: thousands of differing files are one split, not thousands of records)."""
+        out = self.run(
+            ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--name-only", "--end-of-options", old, new],
+            what="compare two trees",
+        )
+        return set(_decode(out).split("\0")) - {""}
 
     def ahead_behind(self, local: str, upstream: str) -> tuple[int, int]:
         """(commits only in `local`, commits only in `upstream`)."""

@@ -2,34 +2,22 @@
 
 `gitops verify` compares these trees with the commits on an environment branch; `gitops attest`
 lists the files by action of an existing promotion. Both use the rules `promote` and `rollback`
-apply (core/treediff.plan_delta for a promotion, core/promotion.plan_tree for a rollback,
-env-specific keys), with the registries those commands read: the one committed in the
-promoted commit, united with the target's own (at the first parent).
+apply (core/treediff.plan_delta, env-specific keys), with the registries those commands read:
+the one committed in the promoted commit, united with the target's own (at the first parent).
+The trees are compared only at the paths where they can differ: none is listed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._context import environment, govern_step, registry_at
 from gitops_promote.core.paths import EnvSpecificPaths
-from gitops_promote.core.promotion import plan_tree
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
-from gitops_promote.core.treediff import DeltaPlan
-
-
-class Trees:
-    """Tree listings by commit: consecutive commits of a branch share one side."""
-
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
-        self._trees: dict[str, dict[str, TreeEntry]] = {}
-
-    def __call__(self, commit: str) -> dict[str, TreeEntry]:
-        if commit not in self._trees:
-            self._trees[commit] = self.repo.ls_tree(commit)
-        return self._trees[commit]
+from gitops_promote.core.treediff import DeltaPlan, plan_delta
 
 
 def owned_paths(repo: Repository, registry: Registry, env: Environment, *commits: str) -> EnvSpecificPaths:
@@ -43,7 +31,6 @@ def owned_paths(repo: Repository, registry: Registry, env: Environment, *commits
 
 def expected_promotion(
     repo: Repository,
-    trees: Trees,
     chosen: Registry,
     source: str,
     env: Environment,
@@ -63,11 +50,39 @@ def expected_promotion(
     return plan_step(repo, governance, (src, dst), treeview.pair(repo, promoted, parent), apps).plan
 
 
-def expected_rollbacks(
-    repo: Repository, trees: Trees, fallback: Registry, env: Environment, parent: str, restored: str
-) -> list[dict[str, TreeEntry]]:
-    """The trees a rollback to `restored` may have: env files kept (default), or restored too."""
+def promotion_trees(
+    repo: Repository, plan: DeltaPlan, promoted: str, commit: str
+) -> tuple[dict[str, TreeEntry], dict[str, TreeEntry]]:
+    """(the tree the rules give, the commit's tree) at the only paths where they can differ.
+
+    The rules' tree is the promoted commit's plus the plan's changes, so at any other path it
+    holds what the promoted commit holds; the commit's tree differs from the promoted one only
+    at the paths one `diff-tree` names. Neither tree is listed.
+    """
+    candidates = sorted(repo.changed_paths(promoted, commit) | set(plan.changes))
+    actual = treeview.TreeView(repo, commit)
+    for view in (actual, plan.entries.source):
+        if isinstance(view, treeview.TreeView):
+            view.prefetch(candidates)  # one round of lookups, not one per path
+    expected = {p: e for p in candidates if (e := plan.entries.get(p)) is not None}
+    return expected, {p: e for p in candidates if (e := actual.get(p)) is not None}
+
+
+def rollback_trees(
+    repo: Repository, fallback: Registry, env: Environment, parent: str, restored: str, commit: str
+) -> tuple[list[dict[str, TreeEntry]], dict[str, TreeEntry]]:
+    """(the trees a rollback to `restored` may have: env files kept (default) or restored too;
+    the rollback commit's tree), at the only paths where they can differ (as promotion_trees)."""
     registry = registry_at(repo, parent, env.branch) or fallback
     owned = owned_paths(repo, registry, env, restored)
-    kept = plan_tree(trees(restored), trees(parent), owned.owns).entries
-    return [kept, trees(restored)]
+    records, restored_tree, _parent_tree = treeview.pair(repo, restored, parent)
+    kept = plan_delta(records, owned.owns, None, restored_tree)
+    candidates = sorted(repo.changed_paths(restored, commit) | set(kept.changes))
+    actual = treeview.TreeView(repo, commit)
+    for view in (actual, restored_tree):
+        view.prefetch(candidates)
+
+    def at(tree: Mapping[str, TreeEntry]) -> dict[str, TreeEntry]:
+        return {p: e for p in candidates if (e := tree.get(p)) is not None}
+
+    return [at(kept.entries), at(restored_tree)], at(actual)

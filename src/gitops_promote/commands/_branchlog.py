@@ -88,6 +88,19 @@ def entries(repo: Repository, tip: str, *, limit: int = 0, since: str | None = N
     return [classify(c) for c in repo.log(rev_range, first_parent=True, limit=limit)]
 
 
+def entries_with_files(repo: Repository, tip: str, *, limit: int = 0) -> list[Entry]:
+    """The newest `limit` entries of the first-parent line, each with its changed files
+    against its first parent, from one `git log --name-status`: cost follows the change, not
+    the size of the trees."""
+    actions = {"A": ADDED, "D": DELETED}
+    found = []
+    for commit, changes in repo.log_with_changes(tip, limit):
+        entry = classify(commit)
+        entry.files = [FileAction(path, actions.get(status, MODIFIED)) for path, status in sorted(changes)]
+        found.append(entry)
+    return found
+
+
 def changed_files(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> list[FileAction]:
     actions = []
     for path in sorted(set(before) | set(after)):
@@ -95,20 +108,6 @@ def changed_files(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> 
         if old != new:
             actions.append(FileAction(path, ADDED if old is None else DELETED if new is None else MODIFIED))
     return actions
-
-
-def with_files(repo: Repository, found: list[Entry]) -> list[Entry]:
-    """Each entry's changed files against its first parent, from one `git log --raw` of the
-    first-parent line (the entries are its newest commits): cost follows the change, not the
-    size of the trees."""
-    if not found:
-        return found
-    changes = repo.first_parent_changes(found[0].commit, len(found))
-    actions = {"A": ADDED, "D": DELETED}
-    for entry in found:
-        listed = sorted(changes.get(entry.commit, []))
-        entry.files = [FileAction(path, actions.get(status, MODIFIED)) for path, status in listed]
-    return found
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gitops_promote.adapters import treeview
-from gitops_promote.adapters.git import CommitInfo, Repository
+from gitops_promote.adapters.git import CommitInfo, Repository, glob_escape
 from gitops_promote.adapters.treeview import TreeView
 from gitops_promote.commands._context import (
     BranchRefs,
@@ -33,12 +33,12 @@ from gitops_promote.core.apps import (
     PROMOTED_APPS,
     App,
     Scope,
+    application_of,
     chart_files_above,
     covers,
-    discover,
-    names_an_app,
     parse_trailer,
     scope_for,
+    scope_looked_up,
     touching,
 )
 from gitops_promote.core.backport import BACKPORTED_COMMITS, parse_commits, without_backported
@@ -388,7 +388,11 @@ def plan_step(
     src, dst = step
     records, source_tree, target_tree = differences
     owned = _owned_paths(governance, dst)
-    scope = scope_for(apps, source_tree, target_tree)  # --app lists both trees to find the apps
+    # --app is looked up (a bare name by git's search for <dir>/<name>/Chart.yaml); only an
+    # unknown app lists both trees, for the error's hint
+    commits = (source_tree.commit, target_tree.commit)
+    scope = scope_looked_up(apps, (source_tree, target_tree), lambda name: _charts_named(repo, commits, [name]))
+    scope = scope or scope_for(apps, source_tree, target_tree)
     plan = plan_delta(records, owned.owns, scope.contains if scope else None, source_tree)
     key_rules = KeyRules.build(_key_patterns(governance), dst.codename)
     blobs = BlobCache()
@@ -399,14 +403,24 @@ def plan_step(
     return StepPlan(owned, scope, plan, key_rules, blobs, merge)
 
 
+def _charts_named(repo: Repository, commits: tuple[str, ...], names: Iterable[str]) -> list[str]:
+    """The `<dir>/<name>/Chart.yaml` files of the commits, for every name: one search by git
+    per commit (no listing)."""
+    patterns = [f"**/{glob_escape(name)}/Chart.yaml" for name in sorted(set(names))]
+    if not patterns:
+        return []
+    return sorted({path for commit in dict.fromkeys(commits) for path in repo.glob_files(commit, patterns)})
+
+
 def apps_holding(prepared: Prepared, paths: Iterable[str]) -> list[App]:
-    """The apps (as `core.apps.discover` finds them on either side) that hold any of `paths`,
-    by looking up the Chart.yaml files above them; an Application file named after its app
-    needs the app listing."""
+    """The apps (as `core.apps.discover` finds them on either side) that hold any of `paths`:
+    the Chart.yaml files above them, looked up, and for an Application file named after its
+    app (`argocd/<env>/apps/<name>.yaml`) the apps of that name, which git searches for."""
     wanted = list(paths)
-    if any(names_an_app(p) for p in wanted):
-        return discover(prepared.source_tree, prepared.target_tree)
-    return [App(d) for d in chart_dirs(charts_above(prepared, wanted, (prepared.source_tree, prepared.target_tree)))]
+    names = {name for path in wanted if (name := application_of(path)) is not None}
+    named = _charts_named(prepared.repo, (prepared.source_commit, prepared.target_commit), names)
+    trees = (prepared.source_tree, prepared.target_tree)
+    return [App(d) for d in chart_dirs(charts_above(prepared, [*wanted, *named], trees))]
 
 
 def charts_above(prepared: Prepared, paths: Iterable[str], trees: Iterable[Mapping[str, TreeEntry]]) -> list[str]:
@@ -512,8 +526,9 @@ def _promotion_point(
 def _with_rollback(repo: Repository, found: LastPromotion, rollback: tuple[str, str] | None) -> LastPromotion:
     if rollback is None:
         return found
-    restored = repo.log([rollback[1]], limit=1) if repo.resolve_commit(rollback[1]) else []
-    promoted = restored[0].trailers().get(PROMOTED_COMMIT, []) if restored else []
+    named = repo.resolve_commit(rollback[1])
+    restored = repo.commit_infos([named]).get(named) if named else None
+    promoted = restored.trailers().get(PROMOTED_COMMIT, []) if restored else []
     restored_source = repo.resolve_commit(promoted[0]) if promoted else None
     return LastPromotion(found.commit, found.source_commit, found.kind, rollback[0], restored_source, found.record)
 
@@ -531,8 +546,10 @@ def scoped_commits(
 
 def pending_commits(repo: Repository, base: LastPromotion | None, source_commit: str) -> list[CommitInfo]:
     """Source commits whose content the target does not have yet, newest first."""
-    exclude = [f"^{base.pending_since}"] if base else []
-    return repo.log([*exclude, source_commit])
+    if base is None:
+        return repo.log([source_commit])
+    line = repo.line_between(source_commit, base.pending_since)  # no process when no merge
+    return line if line is not None else repo.log([f"^{base.pending_since}", source_commit])
 
 
 SameContent = Callable[[str, "str | None", "set[str | None]"], bool]

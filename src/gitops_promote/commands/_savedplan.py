@@ -100,5 +100,5 @@ def check_unchanged(saved: SavedPlan, prepared: Prepared) -> None:
 
 def _applied(prepared: Prepared, saved: SavedPlan) -> bool:
     """The target's tip is the promotion of exactly the planned commit, on the planned tip."""
-    tip = prepared.repo.log([prepared.target_commit], limit=1)
-    return bool(tip) and tip[0].parents[:1] == (saved.target_commit,) and saved.source_commit in tip[0].body
+    tip = prepared.repo.commit_infos([prepared.target_commit]).get(prepared.target_commit)
+    return tip is not None and tip.parents[:1] == (saved.target_commit,) and saved.source_commit in tip.body

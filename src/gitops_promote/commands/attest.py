@@ -18,7 +18,7 @@ from typing import Any
 
 from gitops_promote import __version__
 from gitops_promote.adapters.git import CommitInfo, Repository
-from gitops_promote.commands._audit import Trees, expected_promotion
+from gitops_promote.commands._audit import expected_promotion
 from gitops_promote.commands._context import bootstrap_registry, environment, registry_at
 from gitops_promote.commands._engine import PromotionRequest, sync
 from gitops_promote.core import audit
@@ -62,7 +62,7 @@ def run(repo_path: Path, request: AttestRequest) -> AttestResult:
                 hint=f"gitops verify {env.codename} audits the branch; attest only what it finds clean",
             )
         apps = parse_trailer(commit.trailers().get(PROMOTED_APPS, [""])[0])
-        plan = expected_promotion(repo, Trees(repo), registry, source, env, commit.parents[0], promoted, apps)
+        plan = expected_promotion(repo, registry, source, env, commit.parents[0], promoted, apps)
         src = registry.get(source)
         facts = PromotionFacts(
             source=source,

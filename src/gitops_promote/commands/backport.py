@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._context import BranchRefs, bootstrap_registry, environment
 from gitops_promote.commands._engine import (
@@ -37,7 +38,7 @@ from gitops_promote.core.backport import (
 )
 from gitops_promote.core.forge import compare_url, parse_remote_url
 from gitops_promote.core.registry import Environment, Registry
-from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.tree import TreeEntry, iter_parents
 from gitops_promote.errors import GitError, RefusedError, UsageError
 
 REVIEW_PREFIX = "backport/"
@@ -156,7 +157,7 @@ def _attempt(repo: Repository, request: BackportRequest, options: BackportOption
     prepared = prepare(repo, step, synced=synced)
     to_commit = repo.resolve_commit(refs.ref(to.branch))
     assert to_commit is not None  # sync checked it
-    to_tree = repo.ls_tree(to_commit)
+    to_tree = treeview.TreeView(repo, to_commit)  # only the drifted paths are looked up
     found = _changes(repo, prepared, to_tree)
     commits = _commits(repo, prepared)
     result = BackportResult(
@@ -172,6 +173,8 @@ def _attempt(repo: Repository, request: BackportRequest, options: BackportOption
         notes=[w.message for w in synced.warnings],
     )
     merged = _merge(repo, env, to, found)
+    if clashes := _clashes(to_tree, found):
+        raise BackportConflict(env.codename, to.codename, clashes)
     if all(c.decision == ALREADY for c in found):
         return result  # nothing drifted, or the fixes are there already
     result.target_commit = None
@@ -180,14 +183,19 @@ def _attempt(repo: Repository, request: BackportRequest, options: BackportOption
     if options.dry_run:
         return result
     require_git_identity(repo)
-    new_commit = _write(repo, to_commit, to_tree, found, merged, _message(env, to, commits))
+    new_commit = _write(repo, to_tree, found, merged, _message(env, to, commits))
     return _publish(repo, refs, env, to, to_commit, new_commit, options, result)
 
 
-def _changes(repo: Repository, prepared: Prepared, to_tree: dict[str, TreeEntry]) -> list[PathChange]:
+def _changes(repo: Repository, prepared: Prepared, to_tree: treeview.TreeView) -> list[PathChange]:
+    """The drifted paths on the base, the drifted branch and the receiving one (lookups)."""
     base_commit = prepared.base.commit if prepared.base else None
-    base_tree = repo.ls_tree(base_commit) if base_commit else {}
-    return changes(prepared.drift, base_tree, prepared.target_tree, to_tree)
+    base_tree = treeview.TreeView(repo, base_commit) if base_commit else None
+    paths = [d.path for d in prepared.drift]
+    for view in (base_tree, prepared.target_tree, to_tree):
+        if isinstance(view, treeview.TreeView):
+            view.prefetch(paths)
+    return changes(prepared.drift, base_tree if base_tree is not None else {}, prepared.target_tree, to_tree)
 
 
 def _commits(repo: Repository, prepared: Prepared) -> list[dict[str, str]]:
@@ -215,24 +223,28 @@ def _merge(repo: Repository, env: Environment, to: Environment, found: list[Path
 
 
 def _write(
-    repo: Repository,
-    parent: str,
-    tree: dict[str, TreeEntry],
-    found: list[PathChange],
-    merged: dict[str, bytes],
-    message: str,
+    repo: Repository, to_tree: treeview.TreeView, found: list[PathChange], merged: dict[str, bytes], message: str
 ) -> str:
-    entries = dict(tree)
+    """The receiving branch's tree with the drifted paths taken or merged: only the trees on
+    those paths are written again (no index, no listing)."""
+    written: dict[str, TreeEntry | None] = {}
     for change in found:
         if change.path in merged:
             assert change.ours is not None
-            entries[change.path] = TreeEntry(change.ours.mode, repo.write_blob(merged[change.path]))
+            written[change.path] = TreeEntry(change.ours.mode, repo.write_blob(merged[change.path]))
         elif change.decision != ALREADY:
-            if change.theirs is None:
-                entries.pop(change.path, None)
-            else:
-                entries[change.path] = change.theirs
-    return repo.commit_tree(repo.write_tree(entries, base=(parent, tree)), [parent], message)
+            written[change.path] = change.theirs
+    parent = to_tree.commit
+    return repo.commit_tree(repo.write_tree_from(repo.tree_of(parent), written), [parent], message)
+
+
+def _clashes(to_tree: treeview.TreeView, found: list[PathChange]) -> list[str]:
+    """Drifted paths the receiving branch has a directory at, or a file above: taking them
+    would replace a directory or a file (nothing is written; the user decides)."""
+    paths = [c.path for c in found if c.decision != ALREADY]
+    parents = sorted({d for p in paths for d in iter_parents(p)})
+    to_tree.prefetch([*paths, *parents])
+    return sorted(p for p in paths if to_tree.is_dir(p) or any(d in to_tree for d in iter_parents(p)))
 
 
 def _message(env: Environment, to: Environment, commits: list[dict[str, str]]) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands._branchlog import Entry, entries, open_branch, with_files
+from gitops_promote.commands._branchlog import Entry, entries_with_files, open_branch
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.registry import Environment
 from gitops_promote.errors import UsageError
@@ -51,7 +51,8 @@ def run(
     with Repository(repo_path) as repo:
         branch = open_branch(repo, env_name, registry_file, remote, fetch)
         env, head = branch.environment, branch.head
-        found = entries(repo, head, limit=limit + 1 if limit else 0)
-        more = bool(limit) and len(found) > limit
-        found = with_files(repo, found[:limit] if limit else found)
+        found = entries_with_files(repo, head, limit=limit)
+        # more to show exactly when the last one shown has a first parent (no extra entry is
+        # read: it could be a first commit listing every file)
+        more = bool(limit) and len(found) == limit and bool(found[-1].parents)
         return HistoryResult(env, branch.refs.ref(env.branch), head, found, limit, more, list(branch.warnings))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import _branchlog as history
 from gitops_promote.commands._context import bootstrap_registry, registry_at
@@ -23,9 +24,10 @@ from gitops_promote.core.apps import Scope, scope_of
 from gitops_promote.core.drift import ROLLED_BACK_TO
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.paths import EnvSpecificPaths
-from gitops_promote.core.promotion import FileAction, plan_tree
+from gitops_promote.core.promotion import ADDED, DELETED, MODIFIED, FileAction
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.treediff import plan_delta
 from gitops_promote.errors import UsageError
 
 MAX_LISTED = 10
@@ -131,7 +133,7 @@ def _attempt(
     registry = _registry(repo, request, env, head)
     target = choose_target(repo, env, head, request)
     scope = undone_scope(history.entries(repo, head), target)
-    entries, files = _plan(repo, registry, env, head, target.commit, options.with_env_files, scope)
+    rolled = _plan(repo, registry, env, head, target.commit, options.with_env_files, scope)
     result = RollbackResult(
         env.codename,
         target,
@@ -143,11 +145,11 @@ def _attempt(
         refs.remote if options.push else None,
         options.with_env_files,
         options.reason,
-        files,
+        rolled.actions,
     )
     result.notes += [w.message for w in branch.warnings]
     result.apps = list(scope.paths) if scope else None
-    if entries == repo.ls_tree(head):
+    if not rolled.differs:
         result.commit = head
         return result
     decision = freeze_gate(repo, env, head, request.registry_file, freeze_reason, registry)
@@ -158,7 +160,9 @@ def _attempt(
         return result
     require_git_identity(repo, "the rollback commit")
     message = commit_message(env, target, options, result)
-    new_commit = repo.commit_tree(repo.write_tree(entries), [head], message, options.sign)
+    earlier = repo.tree_of(target.commit)
+    tree = earlier if rolled.changes is None else repo.write_tree_from(earlier, rolled.changes)
+    new_commit = repo.commit_tree(tree, [head], message, options.sign)
     published = publish(
         repo, BranchMove(refs, env.branch, head, new_commit, f"gitops rollback {env.codename}"), options.push
     )
@@ -226,6 +230,16 @@ def undone_scope(entries: list[history.Entry], target: history.Entry) -> Scope |
     return scope_of(dict.fromkeys(a for e in undone for a in e.apps or ()))
 
 
+@dataclass(frozen=True)
+class RolledBack:
+    """The rolled-back tree, as changes to the earlier promotion's tree (None: that tree as it
+    is), its files by action, and whether it differs from the branch's tip."""
+
+    changes: dict[str, TreeEntry | None] | None
+    actions: list[FileAction]
+    differs: bool
+
+
 def _plan(
     repo: Repository,
     registry: Registry,
@@ -234,21 +248,27 @@ def _plan(
     target: str,
     with_env_files: bool,
     scope: Scope | None = None,
-) -> tuple[dict[str, TreeEntry], list[FileAction]]:
+) -> RolledBack:
     """The rolled-back tree: the target's content, the environment's own files kept (inside
-    the scope, when the promotions undone were partial)."""
-    current, earlier = repo.ls_tree(head), repo.ls_tree(target)
+    the scope, when the promotions undone were partial). Planned from the difference between
+    the two trees, as a promotion is (the earlier promotion is the source): no listing."""
+    records, earlier, current = treeview.pair(repo, target, head)
     if with_env_files and scope is None:
-        return earlier, history.changed_files(current, earlier)
+        files = sorted((r for r in records if not r.is_tree_record), key=lambda r: r.path)
+        return RolledBack(None, [_restored(r.path, r.target, r.source) for r in files], bool(records))
     if with_env_files:
         assert scope is not None
-        plan = plan_tree(earlier, current, lambda _path: False, scope.contains)
-        return plan.entries, plan.actions
-    owned: EnvSpecificPaths = registry.owned_paths(env.codename)
-    if (then := registry_at(repo, target, env.branch)) is not None:
-        owned = owned.union(then.env_specific)
-    plan = plan_tree(earlier, current, owned.owns, scope.contains if scope else None)
-    return plan.entries, plan.actions
+        plan = plan_delta(records, lambda _path: False, scope.contains, earlier)
+    else:
+        owned: EnvSpecificPaths = registry.owned_paths(env.codename)
+        if (then := registry_at(repo, target, env.branch)) is not None:
+            owned = owned.union(then.env_specific)
+        plan = plan_delta(records, owned.owns, scope.contains if scope else None, earlier)
+    return RolledBack(plan.changes, plan.actions, plan.changes_target(current))
+
+
+def _restored(path: str, now: TreeEntry | None, then: TreeEntry | None) -> FileAction:
+    return FileAction(path, ADDED if now is None else DELETED if then is None else MODIFIED)
 
 
 def commit_message(env: Environment, target: history.Entry, options: RollbackOptions, result: RollbackResult) -> str:

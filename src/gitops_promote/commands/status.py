@@ -190,12 +190,12 @@ def _fill_from_step(repo: Repository, row: EnvStatus, prepared: Prepared) -> Non
         row.last_promotion = partial
     if base is None or base.kind not in (PROMOTION, HAND_MERGE):
         return
-    entry = classify(base.record or repo.log([base.commit], limit=1)[0])
+    entry = classify(base.record or repo.commit_infos([base.commit])[base.commit])
     if base.kind == HAND_MERGE:
         entry.source, entry.source_commit = prepared.source.codename, base.source_commit
     row.last_promotion = partial or entry
     if base.rollback:
-        row.rollback = classify(repo.log([base.rollback], limit=1)[0])
+        row.rollback = classify(repo.commit_infos([base.rollback])[base.rollback])
 
 
 def _newer_partial_promotion(repo: Repository, prepared: Prepared) -> Entry | None:
@@ -209,11 +209,11 @@ def _newer_partial_promotion(repo: Repository, prepared: Prepared) -> Entry | No
 
 
 def _rows(repo: Repository, synced: BranchSync, envs: list[Environment]) -> list[EnvStatus]:
-    """One row per environment, every head commit read in one `git log --no-walk`."""
+    """One row per environment, every head commit read in one round of the cat-file session."""
     refs = {env.codename: synced.refs.ref(env.branch) for env in envs}
     heads = {name: repo.resolve_commit(ref) for name, ref in refs.items()}
     wanted = list(dict.fromkeys(sha for sha in heads.values() if sha))
-    infos = {c.sha: c for c in repo.log(wanted, no_walk=True)} if wanted else {}
+    infos = repo.commit_infos(wanted)
     rows = []
     for env in envs:
         head = heads[env.codename]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_promote.adapters.git import CommitInfo, Repository
-from gitops_promote.commands._audit import Trees, expected_promotion, expected_rollbacks
+from gitops_promote.commands._audit import expected_promotion, promotion_trees, rollback_trees
 from gitops_promote.commands._context import BranchRefs, bootstrap_registry, environment, registry_at
 from gitops_promote.commands._engine import PromotionRequest, last_promotion, sync
 from gitops_promote.commands._signatures import allowed_signers, check_signatures
@@ -144,7 +144,6 @@ def _scope(
 class _Auditor:
     def __init__(self, repo: Repository, registry: Registry, env: Environment, refs: BranchRefs, line: set[str]):
         self.repo, self.registry, self.env, self.refs, self.line = repo, registry, env, refs, line
-        self.trees = Trees(repo)
 
     def audit(self, commit: CommitInfo) -> AuditedCommit:
         kind, source, referenced = audit.classify(commit.trailers())
@@ -173,11 +172,11 @@ class _Auditor:
         found = self._origin(commit, source, promoted)
         try:
             apps = _promoted_apps(commit)
-            plan = expected_promotion(self.repo, self.trees, self.registry, source, self.env, parent, promoted, apps)
+            plan = expected_promotion(self.repo, self.registry, source, self.env, parent, promoted, apps)
         except GitopsError as exc:
             message = f"the promotion rules cannot be applied to it: {exc.message}"
             return [*found, AuditFinding(commit.sha, audit.TREE_MISMATCH, message)]
-        found += audit.tree_finding(commit.sha, dict(plan.entries), self.trees(commit.sha))
+        found += audit.tree_finding(commit.sha, *promotion_trees(self.repo, plan, promoted, commit.sha))
         return found + self._promoted_signatures(commit.sha, parent, source, promoted)
 
     def _origin(self, commit: CommitInfo, source: str, promoted: str) -> list[AuditFinding]:
@@ -245,14 +244,14 @@ class _Auditor:
         if audit.classify(info.trailers())[0] != audit.PROMOTION:
             message = f"its Rolled-Back-To {restored[:12]} is not a promotion commit"
             return [AuditFinding(commit.sha, audit.BAD_ROLLBACK, message)]
-        candidates = expected_rollbacks(self.repo, self.trees, self.registry, self.env, parent, restored)
-        return audit.rollback_finding(commit.sha, candidates, self.trees(commit.sha), restored)
+        candidates, actual = rollback_trees(self.repo, self.registry, self.env, parent, restored, commit.sha)
+        return audit.rollback_finding(commit.sha, candidates, actual, restored)
 
     def _direct(self, commit: CommitInfo, parent: str) -> list[AuditFinding]:
         """Owned paths by the registry the branch held before the commit (a commit cannot
         make its own edit legitimate by adding an env_specific pattern)."""
         registry = registry_at(self.repo, parent, self.env.branch) or self.registry
-        changed = audit.differing_paths(self.trees(parent), self.trees(commit.sha))
+        changed = sorted(self.repo.changed_paths(parent, commit.sha))  # one diff-tree, no listing
         return audit.direct_edit_findings(commit.sha, changed, registry.owned_paths(self.env.codename).owns)
 
 

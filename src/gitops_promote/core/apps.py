@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gitops_promote.core.helm import chart_dirs
@@ -46,10 +46,11 @@ def chart_files_above(paths: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-def names_an_app(path: str) -> bool:
-    """An Argo CD Application file of the layout (`argocd/<env>/apps/<name>.yaml`): the app it
-    belongs to is found by name, so only a listing of the apps can say which it is."""
-    return _ARGOCD_APP.match(path) is not None
+def application_of(path: str) -> str | None:
+    """The app name of an Argo CD Application file of the layout (`argocd/<env>/apps/<name>.yaml`
+    or a file under `argocd/<env>/apps/<name>/`): it belongs to the app of that name."""
+    match = _ARGOCD_APP.match(path)
+    return match.group("name") if match is not None else None
 
 
 def resolve(requested: Sequence[str], apps: Sequence[App]) -> tuple[App, ...]:
@@ -153,6 +154,39 @@ def scope_for(requested: Sequence[str], *trees: Iterable[str]) -> Scope | None:
     if not requested:
         return None
     return Scope(resolve(requested, discover(*trees)))
+
+
+def scope_looked_up(
+    requested: Sequence[str],
+    trees: Sequence[Container[str]],
+    charts_named: Callable[[str], Iterable[str]] | None = None,
+) -> Scope | None:
+    """The scope of `--app` options found without listing the trees.
+
+    A directory (`apps/api`) is found by looking up its Chart.yaml and those above it in
+    `trees` (a vendored subchart is no app). A bare name (`api`) needs every app of that name:
+    `charts_named(name)` gives the `<dir>/<name>/Chart.yaml` paths of both trees (a search git
+    makes), and the lookups above them leave out vendored subcharts, so `resolve` sees every
+    app that could match. None when an option names no app: `scope_for` decides then, with
+    the listing's hint.
+    """
+    wanted = [w.strip().rstrip("/") for w in requested]
+    charts: list[str] = []
+    for w in wanted:
+        if "/" in w:
+            charts.append(f"{w}/Chart.yaml")
+        elif charts_named is not None and w not in ("", "."):
+            charts.extend(charts_named(w))
+        else:
+            return None
+    if not wanted:
+        return None
+    above = chart_files_above(charts)
+    found = [App(d) for d in chart_dirs(c for c in above if any(c in tree for tree in trees))]
+    paths, names = {a.path for a in found}, {a.name for a in found}
+    if not all(w in paths or ("/" not in w and w in names) for w in wanted):
+        return None
+    return Scope(resolve(requested, found))
 
 
 def touching(scope: Scope, touched: Mapping[str, Sequence[str]]) -> set[str]:

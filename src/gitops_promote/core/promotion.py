@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from gitops_promote.core.tree import TreeEntry
 from gitops_promote.errors import RefusedError
@@ -30,8 +31,10 @@ SCOPED_CLASH_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class FileAction:
+class FileAction(NamedTuple):
+    """What a step (or a commit) does to one path. A tuple: a history lists 140,000 of them
+    for a repository's first commit, and a frozen dataclass costs three times as much to make."""
+
     path: str
     action: str
     # env_specific_keys: keys of this promoted file that kept the target's values
