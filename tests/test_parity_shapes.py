@@ -21,6 +21,7 @@ from gitops_promote.adapters import background, facts_cache, file_facts, listing
 from gitops_promote.adapters.blob_batch import BlobBatch, read_blobs
 from gitops_promote.adapters.file_facts import facts_of, read_one
 from gitops_promote.adapters.git import Repository
+from gitops_promote.commands import parity as command
 from gitops_promote.core.yamlload import MAX_FILE_BYTES
 from gitops_promote.core.yamlshape import PLACEHOLDER, shape, shapes
 from gitops_promote.errors import GitError
@@ -177,9 +178,14 @@ def test_rows_made_in_a_child_are_the_rows_made_here(gitops_repo: GitopsRepo, mo
     repo.commit(
         "prd", {"apps/web/values-prd.yaml": "image: {tag: hotfix}\nenv: {A: 1}\n", "apps/api/values.yaml": "a: [\n"}
     )
+    here: list[int] = []  # the pids that made rows in this process (a child's list is its own)
+    real = command._made
+    monkeypatch.setattr(command, "_made", lambda *args: here.append(os.getpid()) or real(*args))
     forked = _cold(repo)
+    assert here == [] or not background.ENABLED  # the child made them: it used no cat-file session
     monkeypatch.setattr(background, "ENABLED", False)
     assert _cold(repo) == forked
+    assert here == [os.getpid()]
     assert "not valid YAML" in forked  # the problem, with the file's line and column, from either
     monkeypatch.setattr(background, "ENABLED", True)
     assert run_cli(repo.path, "parity", "-o", "json").stdout == forked  # warm: from the kept files
