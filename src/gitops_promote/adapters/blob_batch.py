@@ -54,6 +54,12 @@ class BlobBatch:
             self.close()
             raise GitError("git is not installed or not on PATH", hint="install git") from exc
 
+    def __enter__(self) -> BlobBatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def contents(self) -> list[bytes]:
         """The blobs, in the order of `shas` (waits for git)."""
         return [raw for chunk in self.chunks() for raw in chunk]

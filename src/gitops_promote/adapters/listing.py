@@ -12,9 +12,10 @@ next run on the same upstream head reads it back instead of listing 140,000 entr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from gitops_promote.adapters.facts_cache import write_kept
@@ -28,16 +29,22 @@ _GITLINK = MODE_GITLINK.encode()
 
 
 def named_files(
-    repo: Repository, commits: Mapping[str, str], names: Collection[str], trees: Mapping[str, str] | None = None
+    repo: Repository,
+    commits: Mapping[str, str],
+    names: Collection[str],
+    trees: Mapping[str, str] | None = None,
+    later: list[Callable[[], None]] | None = None,
 ) -> dict[str, NamedFiles]:
     """key -> the files of `commits[key]` whose base name is one of `names` (in commit order).
-    `trees` (key -> tree id of the commit), when known, spares asking for the first one."""
+    `trees` (key -> tree id of the commit), when known, spares asking for the first one; with
+    `later`, the listing is kept by a function put there (for the caller to call while git
+    works) instead of at once."""
     wanted = {name.encode() for name in names}
     found: dict[str, NamedFiles] = {}
     first: tuple[str, NamedFiles] | None = None
     for key, commit in commits.items():
         if first is None:
-            first = (commit, _first(repo, commit, wanted, trees[key] if trees else repo.tree_of(commit)))
+            first = (commit, _first(repo, commit, wanted, trees[key] if trees else repo.tree_of(commit), later))
             found[key] = first[1]
         else:
             found[key] = _derived(repo, first, commit, wanted)
@@ -52,7 +59,9 @@ LISTING_FILE = "gitops-parity-listing"
 _FORMAT = "gitops-parity-listing 1"
 
 
-def _first(repo: Repository, commit: str, wanted: set[bytes], tree: str) -> NamedFiles:
+def _first(
+    repo: Repository, commit: str, wanted: set[bytes], tree: str, later: list[Callable[[], None]] | None
+) -> NamedFiles:
     """The first commit's files: kept from the last run when its tree is the same, derived from
     the kept tree by `diff-tree` when the branch moved (a push changes a few files), else listed."""
     names = hashlib.sha256(b"\0".join(sorted(wanted))).hexdigest()[:16]  # which files: ASCII, no space
@@ -60,7 +69,11 @@ def _first(repo: Repository, commit: str, wanted: set[bytes], tree: str) -> Name
     if kept is not None and kept[0] == tree:
         return kept[1]
     files = _derived(repo, kept, commit, wanted) if kept is not None else _listed(repo, commit, wanted)
-    _save(repo.git_dir, f"{_FORMAT} {names} {tree}", files)
+    keep = functools.partial(_save, repo.git_dir, f"{_FORMAT} {names} {tree}", files)
+    if later is None:
+        keep()
+    else:
+        later.append(keep)
     return files
 
 

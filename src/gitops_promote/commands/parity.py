@@ -19,7 +19,7 @@ after a push the branch that moved.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -143,13 +143,17 @@ def _made(
     not read once per shape (adapters/file_facts.py). The new knowledge is kept for the next
     run (`everything`: these are all the branches, so facts of no file of theirs are dropped)."""
     names = {CHART_FILE, VALUES_FILE, *(f"values-{env}.yaml" for env in trees)}  # the same key every run
-    files_of = named_files(repo, moved, names, trees)
+    later: list[Callable[[], None]] = []  # the listing's kept file, written while git reads the blobs
+    files_of = named_files(repo, moved, names, trees, later)
     known = facts_cache.load(repo.git_dir)
     rows = Tables(known)
     made = {env: rows.table(env, files) for env, files in files_of.items()}
     missing = list(set().union(*(needed for _table, needed in made.values())))  # in no order: git's choice
+    with BlobBatch(repo, missing) as batch:
+        for keep in later:
+            keep()
+        new = dict(zip(missing, _parse_all(batch.chunks()), strict=True))
     if missing:
-        new = dict(zip(missing, _parse_all(BlobBatch(repo, missing).chunks()), strict=True))
         rows.learn(new)
         made = {env: (rows.complete(env, files_of[env], table), set()) for env, (table, _needed) in made.items()}
         if known:
