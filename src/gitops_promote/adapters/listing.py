@@ -34,11 +34,13 @@ def named_files(
     names: Collection[str],
     trees: Mapping[str, str] | None = None,
     later: list[Callable[[], None]] | None = None,
+    first_listed: Callable[[str, NamedFiles], None] = lambda _key, _files: None,
 ) -> dict[str, NamedFiles]:
     """key -> the files of `commits[key]` whose base name is one of `names` (in commit order).
     `trees` (key -> tree id of the commit), when known, spares asking for the first one; with
     `later`, the listing is kept by a function put there (for the caller to call while git
-    works) instead of at once."""
+    works) instead of at once; `first_listed(key, files)` is called with the first listing as
+    soon as it is made (the caller may start reading its files while the others are derived)."""
     wanted = {name.encode() for name in names}
     found: dict[str, NamedFiles] = {}
     first: tuple[str, NamedFiles] | None = None
@@ -46,6 +48,7 @@ def named_files(
         if first is None:
             first = (commit, _first(repo, commit, wanted, trees[key] if trees else repo.tree_of(commit), later))
             found[key] = first[1]
+            first_listed(key, first[1])
         else:
             found[key] = _derived(repo, first, commit, wanted)
     return found

@@ -28,7 +28,7 @@ from gitops_promote.adapters.background import Background
 from gitops_promote.adapters.blob_batch import BlobBatch
 from gitops_promote.adapters.file_facts import facts_of_chunks
 from gitops_promote.adapters.git import Repository
-from gitops_promote.adapters.listing import named_files
+from gitops_promote.adapters.listing import NamedFiles, named_files
 from gitops_promote.commands._branchlog import MERGE, entries
 from gitops_promote.commands._context import bootstrap_registry
 from gitops_promote.commands._engine import Prepared, prepare_step, sync_existing
@@ -144,15 +144,28 @@ def _made(
     run (`everything`: these are all the branches, so facts of no file of theirs are dropped)."""
     names = {CHART_FILE, VALUES_FILE, *(f"values-{env}.yaml" for env in trees)}  # the same key every run
     later: list[Callable[[], None]] = []  # the listing's kept file, written while git reads the blobs
-    files_of = named_files(repo, moved, names, trees, later)
     known = facts_cache.load(repo.git_dir)
     rows = Tables(known)
-    made = {env: rows.table(env, files) for env, files in files_of.items()}
-    missing = list(set().union(*(needed for _table, needed in made.values())))  # in no order: git's choice
-    with BlobBatch(repo, missing) as batch:
+    made: dict[str, tuple[Table, set[str]]] = {}
+    batches: list[BlobBatch] = []
+
+    def read_first(env: str, files: NamedFiles) -> None:
+        """The first branch's blobs (most of them) read while the others are listed."""
+        made[env] = rows.table(env, files)
+        batches.append(BlobBatch(repo, list(made[env][1])))
+
+    try:
+        files_of = named_files(repo, moved, names, trees, later, read_first)
+        made |= {env: rows.table(env, files) for env, files in files_of.items() if env not in made}
+        first = set(batches[0].shas) if batches else set()
+        batches.append(BlobBatch(repo, list(set().union(*(needed for _table, needed in made.values())) - first)))
         for keep in later:
             keep()
-        new = dict(zip(missing, _parse_all(batch.chunks()), strict=True))
+        missing = [sha for batch in batches for sha in batch.shas]  # in no order: git's choice
+        new = dict(zip(missing, _parse_all(chunk for batch in batches for chunk in batch.chunks()), strict=True))
+    finally:
+        for batch in batches:
+            batch.close()
     if missing:
         rows.learn(new)
         made = {env: (rows.complete(env, files_of[env], table), set()) for env, (table, _needed) in made.items()}
