@@ -6,6 +6,7 @@ tests/data/corpus; and files alike are parsed once."""
 from __future__ import annotations
 
 import os
+import posixpath
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from gitops_promote.adapters.blob_batch import BlobBatch, read_blobs
 from gitops_promote.adapters.file_facts import facts_of, read_one
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import parity as command
+from gitops_promote.core import parity as core_parity
+from gitops_promote.core.parity import Tables
 from gitops_promote.core.yamlload import MAX_FILE_BYTES
 from gitops_promote.core.yamlshape import PLACEHOLDER, shape, shapes
 from gitops_promote.errors import GitError
@@ -219,3 +222,22 @@ def test_a_failing_child_leaves_the_work_to_the_caller() -> None:
     start = time.monotonic()
     background.Background(lambda: time.sleep(30)).cancel()  # stopped, not waited for
     assert time.monotonic() - start < 10
+
+
+def test_the_chart_directories_of_a_table_are_those_of_their_chart_files() -> None:
+    files: dict[str, str | None] = {
+        "apps/a/Chart.yaml": "1" * 40,
+        "Chart.yaml": "2" * 40,  # the root chart: listed, not read
+        "apps/bChart.yaml": "3" * 40,  # no Chart.yaml
+        "apps/a/values-dev.yaml": "4" * 40,
+        "x/y/Chart.yaml": None,  # a submodule: there, nothing to read
+        "Chart.yaml.bak": "5" * 40,
+    }
+    tables = Tables({})
+    table, needed = tables.table("dev", files)
+    assert (table, needed) == ({}, {"1" * 40, "4" * 40})
+    tables.learn({sha: core_parity.file_facts({"version": sha[0]}) for sha in needed})
+    done = tables.complete("dev", files, table)
+    assert list(done) == [posixpath.dirname(p) for p in files if posixpath.basename(p) == "Chart.yaml"]
+    assert done[""] is None and done["apps/a"] is not None and done["apps/a"].version == "1"
+    assert done["x/y"] is not None and done["x/y"].version is None

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import methodcaller
 from typing import Any, NamedTuple
 
 from gitops_promote.core.drift import Drift
@@ -299,6 +300,9 @@ def chart_paths(tables: Iterable[Table]) -> set[str]:
 _CHART_IN_DIR = "/" + CHART_FILE
 
 
+_ENDS_CHART = methodcaller("endswith", CHART_FILE)
+
+
 # a chart directory, the paths of its Chart.yaml, values.yaml and env file, and their blob ids
 _Entry = tuple[str, tuple[str, str, str], "tuple[str | None, str | None, str | None] | None"]
 
@@ -337,13 +341,15 @@ class Tables:
         paths and their blob ids (None: a Chart.yaml the matrix does not read there)."""
         key = (env, id(files))
         if key not in self._files:
-            cut, get, entries = len(_CHART_IN_DIR), files.get, []
-            for path in files:
-                if path.endswith(_CHART_IN_DIR) or path == CHART_FILE:
-                    app = path[:-cut] if path != CHART_FILE else ""
-                    paths = app_files(app, env)
-                    blobs = (files[paths[0]], get(paths[1]), get(paths[2])) if paths[0] in files else None
-                    entries.append((app, paths, blobs))
+            cut, overlay, get = len(CHART_FILE), f"values-{env}.yaml", files.get
+            entries: list[_Entry] = []
+            for path in filter(_ENDS_CHART, files):  # in C; then "xChart.yaml" left out here
+                if path == CHART_FILE:  # the root chart: named as app_files names it, not read
+                    entries.append(("", app_files("", env), None))
+                elif path[-cut - 1] == "/":
+                    base = path[:-cut]  # "apps/x/"
+                    found = (files[path], get(base + "values.yaml"), get(base + overlay))
+                    entries.append((base[:-1], (path, base + "values.yaml", base + overlay), found))
             self._files[key] = (files, entries)  # `files` kept: its id names no other mapping
         return self._files[key][1]
 
