@@ -3,10 +3,10 @@
 `gitops parity` reads 100,000 blobs on a cold run. The run's `cat-file` session answers
 object by object (a header line, then the body, each read in Python, git flushing its output
 after every object): 1.6 s for 100,000 blobs. Here git gets every id at once from a file and
-writes every answer, buffered, into another (0.4 s of git's own time): it runs on the other
-core while the command plans its steps, and the one byte string it wrote is then cut at the
-sizes its headers give. Both files are anonymous (unlinked at once): an interrupted run
-leaves nothing behind.
+writes every answer, buffered, into another (0.4 s of git's own time), started as soon as the
+ids are known; `chunks()` follows that file as git writes it (`blob <size>` headers cut it
+into bodies), so the caller parses the first blobs while git reads the next. Both files are
+anonymous (unlinked at once): an interrupted run leaves nothing behind.
 """
 
 from __future__ import annotations

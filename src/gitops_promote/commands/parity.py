@@ -14,6 +14,10 @@ core/yamlshape.py) and kept by blob id, each environment's rows are kept by tree
 (adapters/facts_cache.py), and equal cells are shared (core.parity.Matrix). At 20,000 apps
 that is 100,000 files on the first run (a handful of shapes), none on unchanged branches, and
 after a push the branch that moved.
+
+The rows of the branches that moved are made in a forked child (adapters/background.py) while
+this process plans the steps: the two halves of a cold run on two cores, the same rows either
+way (where there is no fork, or the child fails, they are made here).
 """
 
 from __future__ import annotations
