@@ -79,7 +79,7 @@ class BlobBatch:
         read, tail, index = 0, b"", 0
         while index < len(self.shas):
             exited = proc.poll() is not None
-            data = os.pread(fd, size, read)
+            data = _read_at(fd, size, read, proc)
             if not data:
                 if exited:
                     break
@@ -107,6 +107,16 @@ class BlobBatch:
         for handle in self._files:
             handle.close()
         self._files = []
+
+
+def _read_at(fd: int, size: int, offset: int, proc: subprocess.Popen[bytes]) -> bytes:
+    """Up to `size` bytes of the file at `offset`, its offset left where git's writes need it."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    proc.wait()  # no pread (Windows): the whole answer once git is done
+    with open(os.dup(fd), "rb") as whole:  # noqa: SIM115 - a duplicate, closed here
+        whole.seek(offset)
+        return whole.read(size)
 
 
 def read_blobs(repo: Repository, shas: Sequence[str]) -> list[bytes]:
