@@ -63,6 +63,8 @@ COMMANDS = {
     "plan": ["plan", "dev", "stg", "--output", "json"],
     "status": ["status", "--output", "json"],
     "history": ["history", "stg", "--output", "json"],
+    "plan --app": ["plan", "dev", "stg", "--app", "app0001", "--output", "json"],  # by name: git's search
+    "verify": ["verify", "stg", "--output", "json"],  # stg's promotion recomputed and compared
     "parity": ["parity", "--output", "json"],
     # parity keeps what each file says in the git directory (docs/commands/parity.md): this
     # step deletes those files first, as in a fresh clone (a CI job), the row above keeps them

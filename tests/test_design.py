@@ -125,3 +125,30 @@ def test_helpers_are_defined_once() -> None:
     for name in ("is_yaml_path", "_position", "_closest", "parse_repo_url", "parse_remote_url"):
         homes = [p for p in SRC.rglob("*.py") if re.search(rf"^def {name}\(", p.read_text(), re.M)]
         assert len(homes) <= 1, f"{name} is defined in {homes}"
+
+
+def _imports_of(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+@pytest.mark.parametrize("layer", ["render", "results", "core", "adapters"])
+def test_layers_below_the_commands_never_import_them(layer: str) -> None:
+    """Renderers draw result objects (results/), which commands build: no renderer, result,
+    core or adapter module imports a command module (docs/design.md, the layers)."""
+    offenders = {
+        str(path.relative_to(SRC)): sorted(m for m in _imports_of(path) if m.startswith("gitops_promote.commands"))
+        for path in (SRC / layer).rglob("*.py")
+    }
+    assert {p: m for p, m in offenders.items() if m} == {}
+
+
+def test_core_never_imports_the_cli_framework_or_the_terminal() -> None:
+    for path in (SRC / "core").rglob("*.py"):
+        imported = {m.split(".")[0] for m in _imports_of(path)}
+        assert not imported & {"typer", "click", "rich"}, path

@@ -365,6 +365,7 @@ def promote(
         from gitops_promote.commands import promote as command
         from gitops_promote.commands._engine import PromotionRequest, override_reason
         from gitops_promote.render import console
+        from gitops_promote.results.promote import PromoteResult
 
         if attest is not None and not (target or plan):
             from gitops_promote.errors import UsageError
@@ -378,7 +379,7 @@ def promote(
             dry_run=dry_run, push=push, discard_drift=discard_drift, pr=pr, plan_file=plan, sign=sign
         )
 
-        def promote_one(into: str | None) -> command.PromoteResult:
+        def promote_one(into: str | None) -> PromoteResult:
             request = PromotionRequest(source or "", into or "", ref, registry, remote, fetch, freeze_reason, apps)
             activity = _promote_activity(source or "the plan's source", into or "its target", dry_run, push, pr)
             with console.status(activity):

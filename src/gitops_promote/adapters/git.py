@@ -34,6 +34,7 @@ OBJECT_ID_LENGTH = {"sha1": 40, "sha256": 64}
 # Commits read one by one from the cat-file session before `git log` is asked instead: a
 # round trip each (about 0.1 ms here), so 100 of them cost what one `git log` process does.
 LINE_WALK_LIMIT = 100
+DEFAULT_REMOTE = "origin"  # the remote gitops uses when the repository has it
 FETCH_STAMP = "gitops-last-fetch"  # in the git directory: touched after every fetch
 
 # Variables that would point git at another repository, index, object store, config, graft

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gitops_promote.adapters.git import CommitInfo, Repository
 from gitops_promote.commands._context import BranchRefs, bootstrap_registry, environment, registry_at
@@ -22,44 +21,8 @@ from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import ADDED, DELETED, MODIFIED, FileAction
 from gitops_promote.core.registry import Environment
 from gitops_promote.core.tree import TreeEntry
-
-ROLLBACK_REASON = "Rollback-Reason"
-PROMOTION, ROLLBACK, MERGE, DIRECT = "promotion", "rollback", "merge", "direct"
-
-
-@dataclass
-class Entry:
-    """One commit of an environment branch's first-parent line."""
-
-    commit: str
-    kind: str
-    subject: str
-    author: str
-    date: str
-    parents: tuple[str, ...]
-    source: str | None = None  # promotion: the environment it came from
-    source_commit: str | None = None  # promotion: the commit of the source it promoted
-    rolled_back_to: str | None = None
-    reason: str | None = None  # rollback: Rollback-Reason
-    freeze_override: str | None = None
-    files: list[FileAction] | None = None  # None: not computed
-    apps: tuple[str, ...] | None = None  # promotion: Promoted-Apps (None: the whole branch)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "commit": self.commit,
-            "kind": self.kind,
-            "subject": self.subject,
-            "author": self.author,
-            "date": self.date,
-            "source": self.source,
-            "source_commit": self.source_commit,
-            "rolled_back_to": self.rolled_back_to,
-            "reason": self.reason,
-            "freeze_override": self.freeze_override,
-            "files": None if self.files is None else [f.to_json() for f in self.files],
-            "apps": None if self.apps is None else list(self.apps),
-        }
+from gitops_promote.results.history import DIRECT, MERGE, ROLLBACK, ROLLBACK_REASON, Entry
+from gitops_promote.results.steps import PROMOTION
 
 
 def classify(commit: CommitInfo) -> Entry:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-from gitops_promote.adapters.git import Repository
+from gitops_promote.adapters.git import DEFAULT_REMOTE, Repository
 from gitops_promote.core.lookup import closest
 from gitops_promote.core.registry import REGISTRY_FILE, Environment, Registry, parse_registry
 from gitops_promote.errors import ConfigError, UsageError
@@ -199,9 +199,6 @@ def _require_same_branch(codename: str, registries: list[Registry], texts: dict[
 def _refuse_option_like(value: str, what: str) -> None:
     if value.startswith("-") or any(ord(c) < 0x20 for c in value):
         raise UsageError(f"invalid {what} name {value!r}", hint=f"{what} names never start with '-'")
-
-
-DEFAULT_REMOTE = "origin"
 
 
 def check_remote_name(repo: Repository, remote: str | None) -> str | None:

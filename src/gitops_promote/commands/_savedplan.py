@@ -13,8 +13,6 @@ from gitops_promote.commands._engine import Prepared
 from gitops_promote.core import planfile
 from gitops_promote.errors import RefusedError, UsageError
 
-PLAN_SCHEMA = planfile.PLAN_SCHEMA
-
 
 @dataclass(frozen=True)
 class SavedPlan:

@@ -26,8 +26,9 @@ from gitops_promote.core.tree import TreeEntry, iter_parents
 from gitops_promote.core.treediff import DeltaPlan
 
 if TYPE_CHECKING:
-    from gitops_promote.commands._engine import BlobCache, LastPromotion
+    from gitops_promote.commands._engine import BlobCache
     from gitops_promote.core.validation.files import RepoIndex
+    from gitops_promote.results.steps import LastPromotion
 
 MAX_LISTED_KEYS = 10
 MAX_PATHS_WALKED = 256  # beyond this many kept files, one diff-tree is cheaper than walking trees

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -18,15 +17,9 @@ from gitops_promote.commands import plan, promote
 from gitops_promote.commands._engine import PromotionRequest
 from gitops_promote.core.charts import ENV_VALUES, chart_files
 from gitops_promote.errors import UsageError
+from gitops_promote.results.demo import DemoResult
 
 AUTHOR = {"GIT_AUTHOR_NAME": "Demo Developer", "GIT_AUTHOR_EMAIL": "dev@example.com"}
-
-
-@dataclass
-class DemoResult:
-    path: Path
-    plan: plan.PlanResult
-    promotion: promote.PromoteResult
 
 
 def run(path: Path | None) -> DemoResult:

@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands._branchlog import Entry, entries_with_files, open_branch
-from gitops_promote.core.notices import Warning
-from gitops_promote.core.registry import Environment
+from gitops_promote.commands._branchlog import entries_with_files, open_branch
 from gitops_promote.errors import UsageError
-
-DEFAULT_LIMIT = 20
-
-
-@dataclass
-class HistoryResult:
-    environment: Environment
-    branch_ref: str
-    head: str
-    entries: list[Entry] = field(default_factory=list)
-    limit: int = DEFAULT_LIMIT
-    more: bool = False
-    warnings: list[Warning] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "environment": self.environment.codename,
-            "branch": self.environment.branch,
-            "ref": self.branch_ref,
-            "head": self.head,
-            "limit": self.limit,
-            "more": self.more,
-            "entries": [e.to_json() for e in self.entries],
-            "warnings": [w.to_json() for w in self.warnings],
-        }
+from gitops_promote.results.history import DEFAULT_LIMIT, HistoryResult
 
 
 def run(

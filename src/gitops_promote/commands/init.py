@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from gitops_promote.adapters.git import Repository, init_repository, set_symbolic_head
+from gitops_promote.adapters.git import DEFAULT_REMOTE, Repository, init_repository, set_symbolic_head
 from gitops_promote.adapters.scaffold import commit_files, set_branch
-from gitops_promote.commands._context import DEFAULT_REMOTE
 from gitops_promote.commands._engine import require_git_identity
 from gitops_promote.core.registry import CODENAME, parse_registry
 from gitops_promote.core.scaffold_repo import (
@@ -28,6 +26,7 @@ from gitops_promote.core.scaffold_repo import (
     repository_files,
 )
 from gitops_promote.errors import GitError, UsageError
+from gitops_promote.results.init import InitResult
 
 COMMIT_MESSAGE = "gitops init: environments, apps {apps}, Argo CD app of apps per environment"
 
@@ -40,37 +39,6 @@ class InitRequest:
     repo_url: str | None = None  # what Argo CD clones (default: the remote URL, else a placeholder)
     cwd: Path = Path(".")  # where a relative --remote path is relative to
     envs: tuple[str, ...] = ()  # --envs: codenames in order, "a+b" for a group (default dev,stg,prd)
-
-
-@dataclass
-class InitResult:
-    path: Path
-    commit: str
-    branches: list[str]
-    checked_out: str
-    apps: list[str]
-    repo_url: str
-    repo_url_placeholder: bool
-    files: list[str]
-    remote_url: str | None = None
-    pushed: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "commit": self.commit,
-            "branches": self.branches,
-            "checked_out": self.checked_out,
-            "apps": self.apps,
-            "repo_url": self.repo_url,
-            "repo_url_placeholder": self.repo_url_placeholder,
-            "remote": DEFAULT_REMOTE if self.remote_url else None,
-            "remote_url": self.remote_url,
-            "pushed": self.pushed,
-            "notes": self.notes,
-            "files": self.files,
-        }
 
 
 def run(request: InitRequest) -> InitResult:

@@ -33,7 +33,7 @@ from gitops_promote.adapters.blob_batch import BlobBatch
 from gitops_promote.adapters.file_facts import facts_of_chunks
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.listing import NamedFiles, named_files
-from gitops_promote.commands._branchlog import MERGE, entries
+from gitops_promote.commands._branchlog import entries
 from gitops_promote.commands._context import bootstrap_registry
 from gitops_promote.commands._engine import Prepared, prepare_step, sync_existing
 from gitops_promote.core.helm import chart_dirs
@@ -49,6 +49,7 @@ from gitops_promote.core.parity import (
     chart_paths,
 )
 from gitops_promote.core.promotion import KEPT
+from gitops_promote.results.history import MERGE
 
 VALUES_FILE = "values.yaml"
 

@@ -10,9 +10,8 @@ and-swap, retries, `--no-push`) is promote's own code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import Repository
@@ -29,6 +28,8 @@ from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
 from gitops_promote.core.treediff import plan_delta
 from gitops_promote.errors import UsageError
+from gitops_promote.results.history import PROMOTION, ROLLBACK, ROLLBACK_REASON, Entry
+from gitops_promote.results.rollback import RollbackResult
 
 MAX_LISTED = 10
 
@@ -53,57 +54,19 @@ class RollbackOptions:
     sign: bool | None = None  # --sign/--no-sign; None: sign as `git commit` would
 
 
-@dataclass
-class RollbackResult:
-    environment: str
-    target: history.Entry  # the promotion rolled back to
-    commit_before: str
-    commit: str | None
-    rolled_back: bool
-    pushed: bool
-    dry_run: bool
-    remote: str | None
-    with_env_files: bool
-    reason: str | None
-    files: list[FileAction]
-    freeze_override: str | None = None
-    attempts: int = 1
-    notes: list[str] = field(default_factory=list)
-    apps: list[str] | None = None  # undoing partial promotions: only their apps (None: everything)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "environment": self.environment,
-            "rolled_back_to": self.target.to_json(),
-            "commit_before": self.commit_before,
-            "commit": self.commit,
-            "rolled_back": self.rolled_back,
-            "pushed": self.pushed,
-            "dry_run": self.dry_run,
-            "remote": self.remote,
-            "with_env_files": self.with_env_files,
-            "reason": self.reason,
-            "freeze_override": self.freeze_override,
-            "files": [f.to_json() for f in self.files],
-            "attempts": self.attempts,
-            "notes": self.notes,
-            "apps": self.apps,
-        }
-
-
-def effective_promotions(entries: list[history.Entry]) -> list[history.Entry]:
+def effective_promotions(entries: list[Entry]) -> list[Entry]:
     """Promotions whose content is still in effect, newest first: a rollback to X undoes every
     promotion after X, so the next rollback goes further back than X, not to what it undid."""
-    stack: list[history.Entry] = []
+    stack: list[Entry] = []
     skip_to: str | None = None
     for entry in entries:
         if skip_to is not None:
             if entry.commit != skip_to:
                 continue
             skip_to = None
-        if entry.kind == history.ROLLBACK:
+        if entry.kind == ROLLBACK:
             skip_to = entry.rolled_back_to
-        elif entry.kind == history.PROMOTION:
+        elif entry.kind == PROMOTION:
             stack.append(entry)
     return stack
 
@@ -181,9 +144,9 @@ def _registry(repo: Repository, request: RollbackRequest, env: Environment, head
     return registry_at(repo, head, env.branch) or bootstrap
 
 
-def choose_target(repo: Repository, env: Environment, head: str, request: RollbackRequest) -> history.Entry:
+def choose_target(repo: Repository, env: Environment, head: str, request: RollbackRequest) -> Entry:
     entries = history.entries(repo, head)
-    valid = [e for e in entries if e.kind == history.PROMOTION and e.commit != head]
+    valid = [e for e in entries if e.kind == PROMOTION and e.commit != head]
     if request.to is not None:
         wanted = repo.resolve_commit(request.to) if not request.to.startswith("-") else None
         found = next((e for e in valid if e.commit == wanted), None)
@@ -199,7 +162,7 @@ def choose_target(repo: Repository, env: Environment, head: str, request: Rollba
     return stack[steps]
 
 
-def _invalid_target(env: Environment, message: str, valid: list[history.Entry]) -> UsageError:
+def _invalid_target(env: Environment, message: str, valid: list[Entry]) -> UsageError:
     if not valid:
         return UsageError(message, hint=f"{env.codename} has no earlier promotion to roll back to")
     lines = [
@@ -217,10 +180,10 @@ def _invalid_target(env: Environment, message: str, valid: list[history.Entry]) 
     )
 
 
-def undone_scope(entries: list[history.Entry], target: history.Entry) -> Scope | None:
+def undone_scope(entries: list[Entry], target: Entry) -> Scope | None:
     """The apps a rollback to `target` restores: when every promotion it undoes was partial,
     only their apps (the others never moved); else everything (None)."""
-    undone: list[history.Entry] = []
+    undone: list[Entry] = []
     for entry in effective_promotions(entries):
         if entry.commit == target.commit:
             break
@@ -271,7 +234,7 @@ def _restored(path: str, now: TreeEntry | None, then: TreeEntry | None) -> FileA
     return FileAction(path, ADDED if now is None else DELETED if then is None else MODIFIED)
 
 
-def commit_message(env: Environment, target: history.Entry, options: RollbackOptions, result: RollbackResult) -> str:
+def commit_message(env: Environment, target: Entry, options: RollbackOptions, result: RollbackResult) -> str:
     source = f"{target.source} {(target.source_commit or '')[:7]}"
     lines = [f"Roll back {env.codename} to {target.commit[:7]} (promotion of {source})", ""]
     kept = (
@@ -284,7 +247,7 @@ def commit_message(env: Environment, target: history.Entry, options: RollbackOpt
         lines += [f"Only {', '.join(result.apps)}: the promotions undone carried no other app.", ""]
     lines.append(f"{ROLLED_BACK_TO}: {target.commit}")
     if options.reason:
-        lines.append(f"{history.ROLLBACK_REASON}: {' '.join(options.reason.split())}")
+        lines.append(f"{ROLLBACK_REASON}: {' '.join(options.reason.split())}")
     if result.freeze_override:
         lines.append(f"{FREEZE_OVERRIDE}: {result.freeze_override}")
     return "\n".join(lines) + "\n"

@@ -8,19 +8,14 @@ step: all read from the one model of the step (`_engine.prepare`), as `promote` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from gitops_promote.adapters.git import CommitInfo, Repository
-from gitops_promote.commands._branchlog import PROMOTION as PROMOTION_ENTRY
-from gitops_promote.commands._branchlog import Entry, classify, entries
+from gitops_promote.adapters.git import Repository
+from gitops_promote.commands._branchlog import classify, entries
 from gitops_promote.commands._context import BranchRefs, bootstrap_registry, registry_at
 from gitops_promote.commands._engine import (
     BASE_SEARCH_LIMIT,
-    HAND_MERGE,
-    PROMOTION,
     BranchSync,
     Prepared,
     apps_holding,
@@ -29,100 +24,14 @@ from gitops_promote.commands._engine import (
     sync_existing,
 )
 from gitops_promote.core.apps import group_by_app
-from gitops_promote.core.drift import Drift
 from gitops_promote.core.forge import open_review_branches, pr_branch
-from gitops_promote.core.freeze import FreezeDecision, Occurrence, current_and_next
-from gitops_promote.core.notices import Warning
-from gitops_promote.core.promotion import KEPT, FileAction
+from gitops_promote.core.freeze import current_and_next
+from gitops_promote.core.promotion import KEPT
 from gitops_promote.core.registry import Environment, Registry
-
-
-@dataclass
-class Pending:
-    """What promoting `upstream` into the environment would change."""
-
-    upstream: str
-    upstream_commit: str
-    files: list[FileAction]
-    commits: list[CommitInfo]
-    apps: dict[str, int] = field(default_factory=dict)  # app directory -> its files pending
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "upstream": self.upstream,
-            "upstream_commit": self.upstream_commit,
-            "files": [f.to_json() for f in self.files],
-            "apps": self.apps,
-            "commits": [{"sha": c.sha, "subject": c.subject, "author": c.author, "date": c.date} for c in self.commits],
-        }
-
-
-@dataclass
-class Freeze:
-    current: list[Occurrence] = field(default_factory=list)
-    next: Occurrence | None = None
-
-    @property
-    def frozen(self) -> bool:
-        return any(o.window.kind == "freeze" for o in self.current)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "frozen": self.frozen,
-            "current": [o.to_json() for o in self.current],
-            "next": self.next.to_json() if self.next else None,
-        }
-
-
-@dataclass
-class EnvStatus:
-    environment: Environment
-    ref: str | None
-    head: CommitInfo | None
-    last_promotion: Entry | None = None
-    rollback: Entry | None = None  # a rollback made after the last promotion
-    pending: Pending | None = None  # None: first environment, or a branch is missing
-    drift: list[Drift] = field(default_factory=list)
-    freeze: Freeze = field(default_factory=Freeze)
-    decision: FreezeDecision | None = None  # would a promotion into it be allowed now
-    warnings: list[Warning] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        head = self.head
-        return {
-            **self.environment.to_json(),
-            "ref": self.ref,
-            "head": None
-            if head is None
-            else {"sha": head.sha, "subject": head.subject, "author": head.author, "date": head.date},
-            "last_promotion": self.last_promotion.to_json() if self.last_promotion else None,
-            "rollback": self.rollback.to_json() if self.rollback else None,
-            "pending": self.pending.to_json() if self.pending else None,
-            "drift": [d.to_json() for d in self.drift],
-            "freeze": self.freeze.to_json(),
-            "promotion_allowed": self.decision.to_json() if self.decision else None,
-            "warnings": [w.to_json() for w in self.warnings],
-        }
-
-
-@dataclass
-class StatusResult:
-    registry: Registry
-    remote: str | None
-    now: datetime
-    environments: list[EnvStatus]
-    review_branches: list[str] = field(default_factory=list)  # open promote/* branches (--pr)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "registry": self.registry.source,
-            "remote": self.remote,
-            "now": self.now.isoformat(),
-            "order": list(self.registry.order),
-            "positions": [list(group) for group in self.registry.positions],
-            "environments": [e.to_json() for e in self.environments],
-            "review_branches": self.review_branches,
-        }
+from gitops_promote.results.history import PROMOTION as PROMOTION_ENTRY
+from gitops_promote.results.history import Entry
+from gitops_promote.results.status import EnvStatus, Freeze, Pending, StatusResult
+from gitops_promote.results.steps import HAND_MERGE, PROMOTION
 
 
 def run(

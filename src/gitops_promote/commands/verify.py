@@ -11,10 +11,9 @@ own files. Exit 0 when clean, 1 with findings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from gitops_promote.adapters.git import CommitInfo, Repository
 from gitops_promote.commands._audit import expected_promotion, promotion_trees, rollback_trees
@@ -24,8 +23,9 @@ from gitops_promote.commands._signatures import allowed_signers, check_signature
 from gitops_promote.core import audit
 from gitops_promote.core.audit import AuditedCommit, AuditFinding
 from gitops_promote.core.registry import Environment, Registry
-from gitops_promote.core.signatures import SignaturePolicy, SignatureStatus, judge
-from gitops_promote.errors import EXIT_OK, EXIT_REFUSED, ConfigError, GitopsError, UsageError
+from gitops_promote.core.signatures import SignatureStatus, judge
+from gitops_promote.errors import ConfigError, GitopsError, UsageError
+from gitops_promote.results.verify import VerifyResult
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
 
@@ -38,40 +38,6 @@ class VerifyRequest:
     registry_file: Path | None = None
     remote: str | None = None
     fetch: bool = True
-
-
-@dataclass
-class VerifyResult:
-    environment: str
-    branch: str
-    ref: str
-    head: str
-    scope: str
-    policy: SignaturePolicy | None
-    commits: list[AuditedCommit] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def findings(self) -> list[AuditFinding]:
-        return [f for c in self.commits for f in c.findings]
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_REFUSED if self.findings else EXIT_OK
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "environment": self.environment,
-            "branch": self.branch,
-            "ref": self.ref,
-            "head": self.head,
-            "scope": self.scope,
-            "policy": None if self.policy is None else self.policy.to_json(),
-            "clean": not self.findings,
-            "commits": [c.to_json() for c in self.commits],
-            "findings": [f.to_json() for f in self.findings],
-            "notes": self.notes,
-        }
 
 
 def run(repo_path: Path, request: VerifyRequest) -> VerifyResult:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from gitops_promote.commands.backport import BackportResult
 from gitops_promote.core.backport import ALREADY, MERGE, TAKE
 from gitops_promote.render import console
+from gitops_promote.results.backport import BackportResult
 
 ACTION_TEXT = {TAKE: "apply", MERGE: "merge", ALREADY: "already there"}
 ACTION_STYLE = {TAKE: "yellow", MERGE: "magenta", ALREADY: "green"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.rule import Rule
 from rich.text import Text
 
-from gitops_promote.commands.demo import DemoResult
 from gitops_promote.render import console
 from gitops_promote.render import plan as plan_render
 from gitops_promote.render import promote as promote_render
+from gitops_promote.results.demo import DemoResult
 
 # The tutorial for one's own repository, in the docs of the repository the package comes from.
 TUTORIAL_URL = "https://github.com/gitops-promote/gitops-promote/blob/main/docs/tutorial.md"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gitops_promote.commands.envs import EnvsResult
 from gitops_promote.render import console
 from gitops_promote.render.console import visible
 from gitops_promote.render.fit import Column, dropped_note, fit
+from gitops_promote.results.envs import EnvsResult
 
 # A narrow terminal gives up backups, then audience, then avail., then persistence.
 COLUMNS = (

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gitops_promote.commands.promote import PromoteResult
 from gitops_promote.core.fanout import FanoutResult, TargetOutcome
 from gitops_promote.render import console
 from gitops_promote.render import promote as render_promote
+from gitops_promote.results.promote import PromoteResult
 
 
 def text(fanout: FanoutResult) -> None:

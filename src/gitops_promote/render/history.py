@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from gitops_promote.commands._branchlog import MERGE, PROMOTION, ROLLBACK, Entry
-from gitops_promote.commands.history import HistoryResult
 from gitops_promote.render import console
 from gitops_promote.render.console import visible
 from gitops_promote.render.fit import Column, dropped_note, fit
 from gitops_promote.render.status import author_name, short_date
+from gitops_promote.results.history import MERGE, PROMOTION, ROLLBACK, Entry, HistoryResult
 
 KIND_STYLE = {PROMOTION: "green", ROLLBACK: "magenta", MERGE: "red", "direct": "yellow"}
 

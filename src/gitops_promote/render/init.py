@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gitops_promote.commands.init import InitResult
 from gitops_promote.render import console
 from gitops_promote.render.console import visible
+from gitops_promote.results.init import InitResult
 
 
 def text(result: InitResult) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gitops_promote.commands.plan import PlanResult
 from gitops_promote.core.promotion import ACTIONS
 from gitops_promote.render import console
 from gitops_promote.render.console import md, md_code, visible
 from gitops_promote.render.promote import file_action_rows
+from gitops_promote.results.plan import PlanResult
 
 
 def text(result: PlanResult, verbose: bool = False) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gitops_promote.commands.promote import PromoteResult
 from gitops_promote.core.promotion import ACTIONS, KEPT, FileAction
 from gitops_promote.render import console
 from gitops_promote.render.console import visible
+from gitops_promote.results.promote import PromoteResult
 
 ACTION_STYLE = {
     "added": "green",

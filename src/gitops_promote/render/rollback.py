@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from gitops_promote.commands.rollback import RollbackResult
 from gitops_promote.render import console
 from gitops_promote.render.console import visible
 from gitops_promote.render.promote import print_file_actions
+from gitops_promote.results.rollback import RollbackResult
 
 
 def text(result: RollbackResult) -> None:

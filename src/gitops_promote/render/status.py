@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 
 from rich.text import Text
 
-from gitops_promote.commands._branchlog import Entry
-from gitops_promote.commands.status import EnvStatus, Freeze, StatusResult
 from gitops_promote.core.freeze import Occurrence
 from gitops_promote.render import console
 from gitops_promote.render.console import visible
 from gitops_promote.render.fit import Column, dropped_note, fit
+from gitops_promote.results.history import Entry
+from gitops_promote.results.status import EnvStatus, Freeze, StatusResult
 
 
 def short_date(iso: str) -> str:

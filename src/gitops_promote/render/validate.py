@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from gitops_promote.commands.validate import EnvReport, ValidateResult
 from gitops_promote.core.validation import ERROR, NOTICE, WARNING, Finding
 from gitops_promote.render import console
 from gitops_promote.render.console import gh_data, gh_property, visible
+from gitops_promote.results.validate import EnvReport, ValidateResult
 
 _STYLE = {ERROR: "red", WARNING: "yellow", NOTICE: "cyan"}
 

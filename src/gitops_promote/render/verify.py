@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from gitops_promote.commands.verify import VerifyResult
 from gitops_promote.core.audit import AuditedCommit
 from gitops_promote.render import console
 from gitops_promote.render.console import visible
+from gitops_promote.results.verify import VerifyResult
 
 KIND_STYLE = {"promotion": "green", "rollback": "magenta", "direct": "yellow"}
 
