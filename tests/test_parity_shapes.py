@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import posixpath
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -206,24 +207,30 @@ def _cold(repo: GitopsRepo) -> str:
     return result.stdout
 
 
-def test_a_failing_child_leaves_the_work_to_the_caller() -> None:
+def test_a_failing_child_leaves_the_work_to_the_caller(tmp_path: Path) -> None:
     caller = os.getpid()
+    finished = tmp_path / "finished"
 
-    def here_only() -> str:
+    def here_only() -> tuple[str, Callable[[], None]]:
         if os.getpid() != caller:
             raise RuntimeError("in the child")
-        return "here"
+        return "here", lambda: finished.write_text("here")
 
-    def boom() -> None:
+    def boom() -> tuple[None, Callable[[], None]]:
         raise ValueError("raised as without a child")
 
     assert background.Background(here_only).result() == "here"  # the child failed: computed here
+    assert finished.read_text() == "here"
     if background.ENABLED:
-        assert background.Background(os.getpid).result() != caller  # computed in the child
+        # the value handed over first, then the child finishes; close() waits for it
+        work = background.Background(lambda: (os.getpid(), lambda: (time.sleep(0.5), finished.write_text("child"))))
+        assert work.result() != caller and finished.read_text() == "here"
+        work.close()
+        assert finished.read_text() == "child"
     with pytest.raises(ValueError, match="as without a child"):
         background.Background(boom).result()
     start = time.monotonic()
-    background.Background(lambda: time.sleep(30)).cancel()  # stopped, not waited for
+    background.Background(lambda: (time.sleep(30), lambda: None)).close()  # stopped, not waited for
     assert time.monotonic() - start < 10
 
 

@@ -28,64 +28,83 @@ T = TypeVar("T")
 ENABLED = sys.platform.startswith("linux") and hasattr(os, "fork")  # macOS: fork is unsafe with its frameworks
 
 
-class Background(Generic[T]):
-    """`function()`, computed in a forked child when possible; `result()` waits for it."""
+Finish = Callable[[], None]  # what is left to do once the value is known (writing kept files)
 
-    def __init__(self, function: Callable[[], T], before_child: Callable[[], None] = lambda: None) -> None:
+
+class Background(Generic[T]):
+    """`function()` -> (value, finish), computed in a forked child when possible: `result()`
+    gets the value as soon as the child has it, while the child goes on with `finish()`;
+    `close()` waits for that (or stops a child whose value nobody asked for)."""
+
+    def __init__(self, function: Callable[[], tuple[T, Finish]], before_child: Finish = lambda: None) -> None:
         self._function = function
         self._pid: int | None = None
         self._answer: IO[bytes] | None = None
+        self._ready: int | None = None  # the pipe the child says it answered on
+        self._answered = False
         if ENABLED:
             self._fork(before_child)
 
-    def _fork(self, before_child: Callable[[], None]) -> None:
+    def _fork(self, before_child: Finish) -> None:
         answer = tempfile.TemporaryFile()
+        ready, said = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()  # nothing buffered here is written twice
         try:
             pid = os.fork()
         except OSError:
             answer.close()
+            os.close(ready)
+            os.close(said)
             return  # no child (a process limit): `result()` computes it here
-        if pid == 0:  # the child: compute, answer, leave without running anything of the parent's
+        if pid == 0:  # the child: compute, answer, finish, leave without running anything of the parent's
             code = 1
             try:
+                os.close(ready)
                 before_child()
-                pickle.dump(self._function(), answer, protocol=pickle.HIGHEST_PROTOCOL)
+                value, finish = self._function()
+                pickle.dump(value, answer, protocol=pickle.HIGHEST_PROTOCOL)
                 answer.flush()
+                os.write(said, b".")
+                finish()
                 code = 0
             finally:
                 os._exit(code)
-        self._pid, self._answer = pid, answer
+        os.close(said)
+        self._pid, self._answer, self._ready = pid, answer, ready
 
     def result(self) -> T:
         """The function's value (raises what the function raises)."""
-        if self._pid is not None and self._answer is not None:
+        if self._answer is not None and self._ready is not None:
             answer, self._answer = self._answer, None
             with answer:
-                if self._wait() == 0:
+                self._answered = os.read(self._ready, 1) == b"."  # nothing: the child died first
+                os.close(self._ready)
+                self._ready = None
+                if self._answered:
                     answer.seek(0)
                     try:
                         return pickle.load(answer)  # type: ignore[no-any-return]
                     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-                        pass
-        return self._function()  # no child, or it failed: the same computation, here
+                        self._answered = False
+            self.close()
+        value, finish = self._function()  # no child, or it failed: the same computation, here
+        finish()
+        return value
 
-    def _wait(self) -> int:
-        pid, self._pid = self._pid, None
-        if pid is None:
-            return -1
-        _pid, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status)
-
-    def cancel(self) -> None:
-        """Stop the child if it still runs (the caller failed and will not ask for the result)."""
+    def close(self) -> None:
+        """Wait for the child to finish (stop it first when its value was never taken)."""
         if self._pid is not None:
-            try:
-                os.kill(self._pid, 9)
-            except ProcessLookupError:
-                pass
-            self._wait()
+            if not self._answered:
+                try:
+                    os.kill(self._pid, 9)
+                except ProcessLookupError:
+                    pass
+            pid, self._pid = self._pid, None
+            os.waitpid(pid, 0)
+        if self._ready is not None:
+            os.close(self._ready)
+            self._ready = None
         if self._answer is not None:
             self._answer.close()
             self._answer = None

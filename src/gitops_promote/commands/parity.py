@@ -77,9 +77,10 @@ def run(
                     pairs[downstream] = pair_report(repo, prepared)
                     warnings |= {w.message: w for w in prepared.warnings if not w.path}
             tables = reading.tables()
-        apps = chart_dirs(chart_paths(tables.values()))
-        states = {name: pair.app_states(apps) for name, pair in pairs.items()}
-        cells, gaps = Matrix(registry.order).build(apps, tables, states)
+            # the matrix made while the child writes the kept files (`with` waits for it)
+            apps = chart_dirs(chart_paths(tables.values()))
+            states = {name: pair.app_states(apps) for name, pair in pairs.items()}
+            cells, gaps = Matrix(registry.order).build(apps, tables, states)
         missing = [name for name, sha in heads.items() if sha is None]
         order = [e.codename for e in envs]
         pair_list = [pairs[d] for d in order if d in pairs]
@@ -128,7 +129,7 @@ class _EnvTables:
 
     def __exit__(self, *exc: object) -> None:
         if self.made is not None:
-            self.made.cancel()
+            self.made.close()
 
     def tables(self) -> dict[str, Table]:
         return self.kept if self.made is None else self.made.result()
@@ -141,12 +142,12 @@ def _made(
     keys: dict[str, str],
     kept: dict[str, Table],
     everything: bool,
-) -> dict[str, Table]:
+) -> tuple[dict[str, Table], Callable[[], None]]:
     """Every environment's rows, those of the `moved` ones made from what each file says:
     known from an earlier run (by blob id), else read by git (all of them at once) and parsed
     once however many environments and apps share it, files alike but for values parity does
     not read once per shape (adapters/file_facts.py). The new knowledge is kept for the next
-    run (`everything`: these are all the branches, so facts of no file of theirs are dropped)."""
+    run, written by the function returned beside the rows (once they are handed over)."""
     names = {CHART_FILE, VALUES_FILE, *(f"values-{env}.yaml" for env in trees)}  # the same key every run
     later: list[Callable[[], None]] = []  # the listing's kept file, written while git reads the blobs
     known = facts_cache.load(repo.git_dir)
@@ -164,28 +165,44 @@ def _made(
         made |= {env: rows.table(env, files) for env, files in files_of.items() if env not in made}
         first = set(batches[0].shas) if batches else set()
         batches.append(BlobBatch(repo, list(set().union(*(needed for _table, needed in made.values())) - first)))
-        for keep in later:
-            keep()
+        for write in later:
+            write()
         missing = [sha for batch in batches for sha in batch.shas]  # in no order: git's choice
         new = dict(zip(missing, _parse_all(chunk for batch in batches for chunk in batch.chunks()), strict=True))
     finally:
         for batch in batches:
             batch.close()
-    if missing:
-        rows.learn(new)
-        made = {env: (rows.complete(env, files_of[env], table), set()) for env, (table, _needed) in made.items()}
-        if known:
-            listed = (sha for files in files_of.values() for sha in files.values())
-            used = {sha for sha in listed if sha is not None and sha in rows.facts}
-        else:  # only what was read is known: each of it was read for these files
-            used = set(new)
-        if everything or len(known) > 4 * len(used):
-            facts_cache.save(repo.git_dir, {sha: rows.facts[sha] for sha in used}, sorted(used))
-        else:  # the other branches' files are not listed here: keep what is known of them
-            facts_cache.save(repo.git_dir, {**known, **new}, sorted(known.keys() | new.keys()))
+    rows.learn(new)
+    made = {env: (rows.complete(env, files_of[env], table), set()) for env, (table, _needed) in made.items()}
     tables = {env: kept[env] if env in kept else made[env][0] for env in trees}  # registry order
-    facts_cache.save_tables(repo.git_dir, keys, tables)
-    return tables
+
+    def keep() -> None:  # once the rows are handed over
+        if missing:
+            _keep_facts(repo, rows, known, new, files_of, everything)
+        facts_cache.save_tables(repo.git_dir, keys, tables)
+
+    return tables, keep
+
+
+def _keep_facts(
+    repo: Repository,
+    rows: Tables,
+    known: dict[str, FileFacts],
+    new: dict[str, FileFacts],
+    files_of: dict[str, NamedFiles],
+    everything: bool,
+) -> None:
+    """The facts kept for the next run: those of this run's files (`everything`: these are all
+    the branches), or what was known besides when other branches' files are not listed here."""
+    if known:
+        listed = (sha for files in files_of.values() for sha in files.values())
+        used = {sha for sha in listed if sha is not None and sha in rows.facts}
+    else:  # only what was read is known: each of it was read for these files
+        used = set(new)
+    if everything or len(known) > 4 * len(used):
+        facts_cache.save(repo.git_dir, {sha: rows.facts[sha] for sha in used}, sorted(used))
+    else:
+        facts_cache.save(repo.git_dir, {**known, **new}, sorted(known.keys() | new.keys()))
 
 
 def _parse_all(chunks: Iterable[list[bytes]]) -> list[FileFacts]:
