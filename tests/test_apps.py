@@ -166,3 +166,11 @@ def test_an_app_looked_up_is_the_app_the_listing_finds(
     else:
         # only an unknown app (or the root chart, ".") is left to the listing
         assert isinstance(listed, tuple) or "." in [r.strip().rstrip("/") for r in requested]
+
+
+def test_an_unknown_apps_hint_lists_twenty_apps_and_counts_the_rest() -> None:
+    apps = [App(f"apps/app{i:05d}") for i in range(20_000)]
+    with pytest.raises(UsageError) as info:
+        resolve(["nope"], apps)
+    assert info.value.hint.endswith("apps/app00019 … and 19,980 more (gitops parity lists every app)")
+    assert "apps/app00020" not in info.value.hint

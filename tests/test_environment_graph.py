@@ -292,4 +292,4 @@ def test_large_groups_are_checked_without_listing_every_step() -> None:
     assert promotion_step(registry, "e7", "e300")[1].codename == "e300"
     with pytest.raises(UsageError) as info:
         promotion_step(registry, "e1", "e2")
-    assert "… and 39980 more" in info.value.hint and len(info.value.hint) < 1000
+    assert "… and 39,980 more" in info.value.hint and len(info.value.hint) < 1000

@@ -135,3 +135,40 @@ def test_text_diff_masks_but_still_shows_the_change() -> None:
     d = diff_file("chart/templates/secret.yaml", b"a: 1\npassword: old\n", b"a: 1\npassword: new\n")
     assert "-password: ***" in d.text_diff and "+password: ***" in d.text_diff
     assert "old" not in d.text_diff.replace("--- a/", "") and "new" not in d.text_diff
+
+
+# ---- the shortcuts of the masker are exact -------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from gitops_promote.core import secrets  # noqa: E402
+from gitops_promote.core.diffmodel import Change  # noqa: E402
+
+# Characters every rule looks at, plus letters a key or a PEM label is made of.
+_PIECES = [
+    *"pastwordkeyTOKEN:=-/@ \n\t\"'{},#|",
+    *("password", "token", "name", "value", "data", "-----BEGIN ", "-----END ", "KEY-----", "://", "kind: Secret"),
+]
+_MASKER_TEXT = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MASKER_TEXT)
+def test_mask_string_shortcut_is_the_full_masker(text: str) -> None:
+    """Strings without `:`, `=` or `-----BEGIN` skip every regex: the same result as running them."""
+    assert secrets.mask_string(text) == secrets.mask_text(secrets.mask_pem(text))
+
+
+@pytest.mark.parametrize("value", [1, 2.5, True, False, None, "app0001.dev.example.com", "1.1.0"])
+def test_nothing_to_mask_keeps_the_change(value: object) -> None:
+    change = Change(["image", "tag"], "changed", value, value)
+    assert secrets.mask_change(change) is change  # no copy when nothing is masked
+
+
+@pytest.mark.parametrize("value", [1, True, None, "x", "1.1.0"])
+def test_scalars_inside_a_secret_are_still_masked(value: object) -> None:
+    masked = secrets.mask_change(Change(["db", "password"], "changed", value, value))
+    assert masked.masked and masked.old == secrets.mask_all(value) and masked.new == secrets.mask_all(value)
+    leaf = value if value is None or isinstance(value, bool) else "***"
+    assert secrets.mask_value(value, inside_secret=True) == leaf

@@ -137,3 +137,27 @@ def test_every_gitops_command_named_in_a_message_exists() -> None:
             text = "".join(p for p in parts if isinstance(p, str))
             wrong += [f"{path.name}: gitops {word}" for word in named.findall(text) if word not in commands | {"from"}]
     assert len(wrong) == 0, wrong
+
+
+def test_many_things_are_named_by_the_first_few_and_a_count() -> None:
+    """One wording for every capped list (apps, steps, paths, keys, refusals)."""
+    from gitops_promote.core.words import listed
+
+    assert listed(["a", "b"], 2) == "a, b"
+    assert listed(["a", "b", "c"], 2) == "a, b … and 1 more"
+    assert listed([f"p{i}" for i in range(1_502)], 2, "\n  ") == "p0\n  p1\n  … and 1,500 more"
+
+
+def test_a_drift_refusal_names_fifty_paths_and_counts_the_rest(gitops_repo: GitopsRepo) -> None:
+    repo = gitops_repo
+    assert run_cli(repo.path, "promote", "dev", "stg").exit_code == 0
+    repo.commit("stg", {f"apps/api/templates/hotfix{i:03d}.yaml": "a: 1\n" for i in range(120)}, "stg: 120 files")
+    repo.commit("dev", NEW_API, "api 1.1.0")
+    refused = run_cli(repo.path, "promote", "dev", "stg")
+    assert refused.exit_code == 1
+    assert "120 path(s) were changed directly on stg" in refused.stderr
+    refusal = refused.stderr[refused.stderr.index("error: refusing") :]  # after a warning per path
+    assert "hotfix049.yaml" in refusal and "hotfix050.yaml" not in refusal
+    assert "… and 70 more" in refusal
+    plan = run_cli(repo.path, "plan", "dev", "stg", "-o", "json").json()
+    assert len(plan["drift"]) == 120  # the plan lists every one

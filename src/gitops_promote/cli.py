@@ -470,14 +470,15 @@ def diff(
         if show_secrets and os.environ.get("CI"):
             console.warning("--show-secrets in CI: secret values will appear in the job log")
         request = PromotionRequest(source, target, ref, registry, remote, fetch, apps=tuple(app_names or ()))
-        with console.status(f"diffing {source} against {target}: fetching, reading both trees…"):
-            result = command.run(_repo_path(ctx), request, show_secrets=show_secrets)
         chosen = output or (DiffOutput.text if sys.stdout.isatty() else DiffOutput.brief)
+        streamed = chosen is DiffOutput.json  # each file compared as its record is written
+        with console.status(f"diffing {source} against {target}: fetching, reading both trees…"):
+            result = command.run(_repo_path(ctx), request, show_secrets=show_secrets, stream=streamed)
         if chosen is not DiffOutput.json:
             for warning in result.branch_warnings:
                 console.warning(console.visible(warning.message))
         if chosen is DiffOutput.json:
-            console.print_json(result.to_json())
+            console.write_chunks(result.json_chunks())
         elif chosen is DiffOutput.brief:
             console.write(render.to_brief(result.report))
         elif chosen is DiffOutput.markdown:

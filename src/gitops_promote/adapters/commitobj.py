@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-# "Name <email> 1700000000 +0530", nothing git would have to trim, split or guess
-_IDENT = re.compile(rb"([^<>\n ](?:[^<>\n]*[^<>\n ])?) <([^<>\n]*)> (\d{1,12}) ([+-])(\d\d)(\d\d)")
+# "Name <email> 1700000000 +0530", nothing git would have to trim, split or guess (git trims
+# white space at the end of a name: a name that starts or ends with any is left to it)
+_IDENT = re.compile(rb"([^<>\s](?:[^<>\n]*[^<>\s])?) <([^<>\n]*)> (\d{1,12}) ([+-])(\d\d)(\d\d)")
 _HEADER = re.compile(rb"([a-z-]+) ([^\n]*)")
 _LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from gitops_promote.adapters.git import DEFAULT_REMOTE, Repository
 from gitops_promote.core.lookup import closest
 from gitops_promote.core.registry import REGISTRY_FILE, Environment, Registry, parse_registry
+from gitops_promote.core.words import listed
 from gitops_promote.errors import ConfigError, UsageError
 
 
@@ -91,8 +92,7 @@ MAX_LISTED_STEPS = 20
 
 def _listed(steps: list[str]) -> str:
     """The steps for a hint; a registry with large groups has too many to name them all."""
-    more = len(steps) - MAX_LISTED_STEPS
-    return ", ".join(steps[:MAX_LISTED_STEPS]) + (f" … and {more} more" if more > 0 else "")
+    return listed(steps, MAX_LISTED_STEPS)
 
 
 def _why_refused(registry: Registry, src: Environment, dst: Environment) -> str:

@@ -24,6 +24,7 @@ from gitops_promote.core.registry import REGISTRY_FILE, Environment, parse_regis
 from gitops_promote.core.registry_entry import carry_own_entry, entry_line, without_entry
 from gitops_promote.core.tree import TreeEntry, iter_parents
 from gitops_promote.core.treediff import DeltaPlan
+from gitops_promote.core.words import listed
 
 if TYPE_CHECKING:
     from gitops_promote.commands._engine import BlobCache
@@ -330,11 +331,9 @@ class StepTrees:
         missing = sorted(keys(source.documents) - keys(target.documents))
         if not missing:
             return []
-        listed = ", ".join(missing[:MAX_LISTED_KEYS])
-        if len(missing) > MAX_LISTED_KEYS:
-            listed += f" and {len(missing) - MAX_LISTED_KEYS} more"
+        keys_listed = listed(missing, MAX_LISTED_KEYS)
         src, dst = self.source.codename, self.target.codename
-        return [Warning(notices.MISSING_KEYS, path, f"{src}'s copy sets {listed}, which {dst}'s own copy lacks")]
+        return [Warning(notices.MISSING_KEYS, path, f"{src}'s copy sets {keys_listed}, which {dst}'s own copy lacks")]
 
     # ---- the promoted tree must stay valid -----------------------------------------------------
     def result_findings(self) -> list[Warning]:

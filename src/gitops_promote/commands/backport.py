@@ -38,6 +38,7 @@ from gitops_promote.core.backport import (
 from gitops_promote.core.forge import compare_url, parse_remote_url
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry, iter_parents
+from gitops_promote.core.words import listed
 from gitops_promote.errors import GitError, RefusedError, UsageError
 from gitops_promote.results.backport import BackportFile, BackportResult
 
@@ -60,11 +61,14 @@ class BackportOptions:
     pr: bool = False  # push to backport/<env>-to-<to> for review instead of the branch
 
 
+MAX_LISTED_PATHS = 50  # in the refusal (`gitops plan` shows every drifted path)
+
+
 class BackportConflict(RefusedError):
     def __init__(self, source: str, target: str, paths: list[str]) -> None:
         super().__init__(
             f"cannot backport {source} to {target}: {len(paths)} path(s) do not apply cleanly "
-            f"(changed on {target} too):\n  " + "\n  ".join(paths),
+            f"(changed on {target} too):\n  " + listed(paths, MAX_LISTED_PATHS, "\n  "),
             hint=f"nothing was written; make the change on {target} by hand (gitops plan shows the "
             f"drift on {source}), or backport to another environment with --to",
         )

@@ -7,14 +7,15 @@ kept env files are listed but their content (and the source's copy) is never sho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared, PromotionRequest, charts_above, prepare
 from gitops_promote.core.diffmodel import DiffReport, FileDiff, FileReport
 from gitops_promote.core.notices import Warning
-from gitops_promote.core.promotion import KEPT, MODIFIED, FileAction
+from gitops_promote.core.promotion import ADDED, DELETED, KEPT, MODIFIED, ORPHANED, SEEDED, FileAction
 from gitops_promote.core.tree import TreeEntry, app_of
 from gitops_promote.errors import GitError
 
@@ -24,14 +25,46 @@ MAX_DIFF_BYTES = 5 * 1024 * 1024
 
 @dataclass
 class DiffResult:
-    report: DiffReport
+    """What the diff found. The file reports are made one at a time, in the renderers' order
+    (`files()`): the JSON is written as they are made (`json_chunks`), so a diff of 40,000
+    files never holds every parsed document, change and record at once. `report` makes
+    them all, for the renderers that need the whole report (text, Markdown, GitHub)."""
+
+    head: DiffReport  # source, target and commits; its `files` stay empty
     changes_target: bool
     warnings: list[Warning] = field(default_factory=list)
+    summary: dict[str, int] = field(default_factory=dict)  # files per category, from the plan
+    make: Callable[[], Iterator[FileReport]] = field(default=lambda: _nothing(), repr=False)
+    _report: DiffReport | None = field(default=None, repr=False)
+
+    @property
+    def report(self) -> DiffReport:
+        if self._report is None:
+            report = replace(self.head, files=[])
+            report.files.extend(self.files())
+            self._report = report
+            self.make = _nothing  # what made the reports (the step, its trees and blobs) can go
+        return self._report
+
+    def files(self) -> Iterator[FileReport]:
+        """The file reports by app, then path; GitError when every changed YAML file failed to
+        parse (raised before the first report: nothing is written for such a diff)."""
+        if self._report is not None:
+            return iter(self._report.files)
+        return _checked(self.make())
 
     def to_json(self) -> dict[str, object]:
         from gitops_promote.render.diffreport import to_json
 
         return {**to_json(self.report), "warnings": [w.to_json() for w in self.warnings]}
+
+    def json_chunks(self) -> Iterator[str]:
+        """The text of `console.json_text(self.to_json())` plus its newline, in pieces, each
+        file's record made, written and dropped in turn."""
+        from gitops_promote.render.diffreport import json_chunks
+
+        tail = {"warnings": [w.to_json() for w in self.warnings]}
+        return json_chunks(self.head, self.summary, self.files(), tail)
 
     @property
     def branch_warnings(self) -> list[Warning]:
@@ -39,30 +72,67 @@ class DiffResult:
         return [w for w in self.warnings if not w.path]
 
 
-def run(repo_path: Path, request: PromotionRequest, *, show_secrets: bool = False) -> DiffResult:
+def run(repo_path: Path, request: PromotionRequest, *, show_secrets: bool = False, stream: bool = False) -> DiffResult:
+    """The diff of a promotion. With `stream`, the files are compared while the result is
+    rendered (`DiffResult.files`, `json_chunks`); else here, and `report` is ready."""
     with Repository(repo_path) as repo:
         prepared = prepare(repo, request)
-        report = build_report(prepared, show_secrets)
-    compared = [f for f in report.files if f.diff is not None]
-    if compared and all(_unreadable(f) for f in compared):
+        apps = _app_dirs(prepared)
+        _prefetch(prepared)  # every blob the diff reads: nothing is read once the repository closes
+        changes_target = prepared.changes_target
+    head = DiffReport(
+        prepared.source.codename, prepared.target.codename, prepared.source_commit, prepared.target_commit
+    )
+    actions = sorted(((app_of(a.path, apps), a) for a in prepared.plan.actions), key=lambda x: (x[0], x[1].path))
+
+    def make() -> Iterator[FileReport]:
+        for app, action in actions:
+            yield _file_report(prepared, action, app, show_secrets)
+
+    result = DiffResult(head, changes_target, list(prepared.warnings), _summary(a for _app, a in actions), make)
+    if not stream:
+        result.report  # noqa: B018 - compared now: a parse failure of every file is an error here
+    return result
+
+
+def _nothing() -> Iterator[FileReport]:
+    return iter(())
+
+
+def _summary(actions: Iterable[FileAction]) -> dict[str, int]:
+    """Files per category (render/diffreport.counts), from the plan: a modified file stays a
+    change whether or not its diff turns out formatting-only."""
+    result = {"add": 0, "change": 0, "delete": 0, "kept": 0}
+    for action in actions:
+        result[_CATEGORY[action.action]] += 1
+    return result
+
+
+_CATEGORY = {ADDED: "add", SEEDED: "add", MODIFIED: "change", DELETED: "delete", ORPHANED: "delete", KEPT: "kept"}
+
+
+def _checked(reports: Iterator[FileReport]) -> Iterator[FileReport]:
+    """`reports`, held back until a compared file is readable: when none is (and some file
+    was compared), GitError before anything is shown."""
+    held: list[FileReport] = []
+    readable = False
+    for report in reports:
+        if not readable and report.diff is not None and not _unreadable(report):
+            readable = True
+            yield from held
+            held.clear()
+        if readable:
+            yield report
+        else:
+            held.append(report)
+    if not readable and any(f.diff is not None for f in held):
         raise GitError("nothing could be compared: every changed YAML file failed to parse")
-    return DiffResult(report, prepared.changes_target, list(prepared.warnings))
+    yield from held
 
 
 def _unreadable(report: FileReport) -> bool:
     diff = report.diff
     return diff is not None and diff.kind == "yaml" and bool(diff.errors) and not diff.changes
-
-
-def build_report(prepared: Prepared, show_secrets: bool) -> DiffReport:
-    report = DiffReport(
-        prepared.source.codename, prepared.target.codename, prepared.source_commit, prepared.target_commit
-    )
-    apps = _app_dirs(prepared)
-    _prefetch(prepared)
-    for action in prepared.plan.actions:
-        report.files.append(_file_report(prepared, action, apps, show_secrets))
-    return report
 
 
 def _prefetch(prepared: Prepared) -> None:
@@ -81,9 +151,8 @@ def _prefetch(prepared: Prepared) -> None:
     prepared.blobs.contents.update(prepared.repo.read_blobs(small))
 
 
-def _file_report(prepared: Prepared, action: FileAction, apps: set[str], show_secrets: bool) -> FileReport:
+def _file_report(prepared: Prepared, action: FileAction, app: str, show_secrets: bool) -> FileReport:
     path = action.path
-    app = app_of(path, apps)
     if action.action == KEPT:
         return FileReport(path, app, "kept")
     old, new = prepared.target_tree.get(path), prepared.plan.entries.get(path)

@@ -22,10 +22,12 @@ from gitops_promote.core.apps import PROMOTED_APPS, trailer_value
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.notices import INVALID_RESULT, Warning
+from gitops_promote.core.words import listed
 from gitops_promote.errors import RefusedError, UsageError
 from gitops_promote.results.promote import PromoteResult
 
 MAX_SUBJECTS = 50
+MAX_LISTED_PATHS = 50  # in a refusal (JSON and `gitops plan` list every one)
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ class DriftRefused(RefusedError):
         lines = [f"{visible(d.path)} (changed by {', '.join(c[:12] for c in d.commits)})" for d in drift]
         super().__init__(
             f"refusing to promote: {len(drift)} path(s) were changed directly on {target} and "
-            "would be overwritten:\n  " + "\n  ".join(lines),
+            "would be overwritten:\n  " + listed(lines, MAX_LISTED_PATHS, "\n  "),
             hint=f"bring them upstream first (gitops backport {target}, or commit them to {result.source}), "
             f"or overwrite them: gitops promote {result.source} {target} --discard-drift",
         )
@@ -206,7 +208,8 @@ class InvalidResult(RefusedError):
     def __init__(self, target: str, findings: list[Warning], result: PromoteResult) -> None:
         lines = [f"{w.path}: {w.message}" for w in findings]
         super().__init__(
-            f"refusing to promote: {target} would not pass validation afterwards:\n  " + "\n  ".join(lines),
+            f"refusing to promote: {target} would not pass validation afterwards:\n  "
+            + listed(lines, MAX_LISTED_PATHS, "\n  "),
             hint="fix the source (or the target's own files) so that every Application's valueFiles exist "
             "and its targetRevision is its environment's branch, then promote again",
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from gitops_promote.core.helm import chart_dirs
 from gitops_promote.core.tree import iter_parents
+from gitops_promote.core.words import listed
 from gitops_promote.errors import UsageError
 
 PROMOTED_APPS = "Promoted-Apps"  # trailer: the app directories a partial promotion carried
@@ -67,7 +68,7 @@ def _find(wanted: str, apps: Sequence[App]) -> App:
     by_name = [a for a in apps if a.name == wanted]
     if by_path or len(by_name) == 1:
         return (by_path or by_name)[0]
-    listing = ", ".join(a.path for a in apps) or "(none: no directory holds a Chart.yaml)"
+    listing = _listed(apps) or "(none: no directory holds a Chart.yaml)"
     if by_name:
         raise UsageError(
             f"--app {wanted!r} names several apps: {', '.join(a.path for a in by_name)}",
@@ -76,6 +77,14 @@ def _find(wanted: str, apps: Sequence[App]) -> App:
     close = difflib.get_close_matches(wanted, [a.name for a in apps] + [a.path for a in apps], n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise UsageError(f"unknown app {wanted!r}", hint=f"{hint}apps: {listing}")
+
+
+MAX_APPS_LISTED = 20  # in an unknown app's hint: a repository may hold 20,000
+
+
+def _listed(apps: Sequence[App]) -> str:
+    shown = listed([a.path for a in apps], MAX_APPS_LISTED)
+    return shown + " (gitops parity lists every app)" if len(apps) > MAX_APPS_LISTED else shown
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, ROLLED_BACK_TO
 from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.words import listed
 
 PROMOTION, ROLLBACK, DIRECT = "promotion", "rollback", "direct"
 
@@ -142,5 +143,4 @@ def direct_edit_findings(commit: str, changed: Sequence[str], owned: Callable[[s
 
 
 def _listed(paths: Sequence[str]) -> str:
-    shown = ", ".join(paths[:MAX_PATHS])
-    return shown + (f" and {len(paths) - MAX_PATHS} more" if len(paths) > MAX_PATHS else "")
+    return listed(paths, MAX_PATHS)

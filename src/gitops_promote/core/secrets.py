@@ -115,11 +115,18 @@ def is_template_only(value: str) -> bool:
 
 def mask_string(text: str) -> str:
     """Every rule that applies inside one string: PEM, URL passwords, secret pairs, per line."""
-    if not text:
+    if not text or not _may_hold_secret(text):
         return text
     if len(text) <= _CACHED_STRING:
         return _mask_short_string(text)
     return mask_text(mask_pem(text))
+
+
+def _may_hold_secret(text: str) -> bool:
+    """Whether any rule of `mask_string` can match: each needs a `:` or `=` (a pair, a key
+    line, a URL's `://`, `kind: Secret`) or a PEM `-----BEGIN`. Most values (image tags,
+    hosts, numbers as text) have none, and are returned as they are without a regex."""
+    return ":" in text or "=" in text or "-----BEGIN" in text
 
 
 _CACHED_STRING = 200  # short values (image tags, hosts, flags) recur across files: masked once
@@ -147,6 +154,11 @@ def mask_all(value: Any) -> Any:
 
 def mask_value(value: Any, *, inside_secret: bool = False) -> Any:
     """Mask a (sub)tree of plain data: secret keys, Secret objects, env pairs, strings."""
+    kind = type(value)
+    if kind in _UNMASKED_SCALARS and not inside_secret:
+        return value  # a number, boolean or null outside a secret: nothing to hide
+    if kind is str and not inside_secret:
+        return mask_string(value)
     if isinstance(value, Mapping):
         return _mask_mapping(value, inside_secret)
     if isinstance(value, list):
@@ -158,7 +170,12 @@ def mask_value(value: Any, *, inside_secret: bool = False) -> Any:
     return value
 
 
+_UNMASKED_SCALARS = frozenset((int, float, bool, type(None)))
+
+
 def _is_secret_object(value: Any) -> bool:
+    if type(value) is dict:  # plain data: spares the slower ABC check
+        return value.get("kind") == "Secret"
     return isinstance(value, Mapping) and value.get("kind") == "Secret"
 
 
@@ -194,21 +211,24 @@ def is_secret_path(
     """
     if secret_doc and len(path) > doc_depth and path[doc_depth] in _SECRET_DOC_KEYS:
         return True
-    if any(_in_secret_object(doc, path[doc_depth:]) for doc in docs):
-        return True
+    inner = path[doc_depth:]
+    for doc in docs:  # loops, not any() over generators: this runs for every change
+        if _in_secret_object(doc, inner):
+            return True
     leaf = next((s for s in reversed(path) if isinstance(s, str)), None)
     if leaf is not None and is_reference_key(leaf):
         return False
-    if any(is_secret_key(s) for s in path[doc_depth:]):
-        return True
-    return _is_env_secret(path, ids)
+    for segment in inner:
+        if is_secret_key(segment):
+            return True
+    return bool(ids) and _is_env_secret(path, ids)
 
 
 def _in_secret_object(doc: Any, path: Sequence[Segment]) -> bool:
     """Whether `path` walks through the `data`/`stringData` of a `kind: Secret` inside `doc`."""
     node = doc
     for seg in path:
-        if _is_secret_object(node) and seg in _SECRET_DOC_KEYS:
+        if seg in _SECRET_DOC_KEYS and _is_secret_object(node):
             return True
         try:
             node = node[seg]
@@ -227,14 +247,17 @@ def _is_env_secret(path: list[Segment], ids: Mapping[int, str]) -> bool:
 
 
 def mask_change(change: Change, *, secret_doc: bool = False, doc_depth: int = 0, docs: Sequence[Any] = ()) -> Change:
-    """A copy of `change` whose old/new carry no secret."""
+    """`change` with old/new that carry no secret (a copy when anything was masked)."""
     if change.op == "moved":
         return change
     if is_secret_path(change.path, change.ids, secret_doc=secret_doc, doc_depth=doc_depth, docs=docs):
         # Whole subtree: a reference key nested under a secret path is rare, and a leak is
         # worse than an over-masked `secretName`.
         return replace(change, old=mask_all(change.old), new=mask_all(change.new), masked=True)
-    return replace(change, old=mask_value(change.old), new=mask_value(change.new))
+    old, new = mask_value(change.old), mask_value(change.new)
+    if old is change.old and new is change.new:
+        return change  # nothing was masked (most changes): no copy
+    return replace(change, old=old, new=new)
 
 
 # ---- text, line by line ---------------------------------------------------------------------

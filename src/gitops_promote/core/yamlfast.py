@@ -64,7 +64,7 @@ class Duplicate:
     first_line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class _Mapping:
     indent: int
     line: int

@@ -185,6 +185,12 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json_text(data) + "\n")
 
 
+def write_chunks(chunks: Iterable[str]) -> None:
+    """Text made in pieces (a streamed JSON report, each piece already through json_text)."""
+    for chunk in chunks:
+        sys.stdout.write(chunk)
+
+
 # ---- consoles -----------------------------------------------------------------------------
 
 

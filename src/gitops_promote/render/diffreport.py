@@ -8,16 +8,18 @@ The shapes are documented in docs/diff-format.md.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from gitops_promote.core.diffmodel import MASK, Change, DiffReport, FileDiff, FileReport
 from gitops_promote.errors import Problem
-from gitops_promote.render.console import gh_data, gh_line, gh_property, md, md_code, print_rows, visible
+from gitops_promote.render.console import gh_data, gh_line, gh_property, json_text, md, md_code, print_rows, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -134,6 +136,92 @@ def to_json(report: DiffReport) -> dict[str, Any]:
         "summary": counts(report),
         "files": [_file_json(f) for f in report.sorted_files()],
     }
+
+
+def json_chunks(
+    head: DiffReport, summary: dict[str, int], files: Iterable[FileReport], tail: dict[str, Any]
+) -> Iterator[str]:
+    """`console.print_json` of `{**to_json(report), **tail}` in pieces, a file record at a time.
+
+    Each value goes through the one JSON seam (`console.json_text`); the pieces are joined as
+    its indenting writer joins them (a value at depth d is its own text with every line break
+    followed by 2·d more spaces: a JSON string never holds a raw line break). The whole text
+    is never built: 40,000 files' records are written as they are made.
+    test_diff_stream.py checks the pieces join to exactly what `print_json` writes.
+    """
+    fields = {
+        "schema": SCHEMA_VERSION,
+        "source": head.source,
+        "target": head.target,
+        "source_commit": head.source_commit,
+        "target_commit": head.target_commit,
+        "summary": summary,
+    }
+    pending = iter(files)
+    first = next(pending, None)  # made before anything is written: a refusal comes first
+    yield "{" + "".join(f"\n  {json_text(k)}: {_at_depth(v, 1)}," for k, v in fields.items())
+    yield '\n  "files": '
+    yield from _json_items(() if first is None else itertools.chain((first,), pending))
+    yield "".join(f",\n  {json_text(k)}: {_at_depth(v, 1)}" for k, v in tail.items()) + "\n}\n"
+
+
+_RECORDS_PER_CHUNK = 256  # one write per few hundred records, not per record
+
+
+def _json_items(files: Iterable[FileReport]) -> Iterator[str]:
+    """The `files` array at depth 1: `[]`, or one record per line-indented item."""
+    chunk: list[str] = []
+    first = True
+    for f in files:
+        chunk.append(("[\n    " if first else ",\n    ") + _record_text(_file_json(f)))
+        first = False
+        if len(chunk) >= _RECORDS_PER_CHUNK:
+            yield "".join(chunk)
+            chunk.clear()
+    yield "".join(chunk) + ("[]" if first else "\n  ]")
+
+
+def _at_depth(value: Any, depth: int) -> str:
+    return json_text(value).replace("\n", "\n" + "  " * depth)
+
+
+def _record_text(record: dict[str, Any]) -> str:
+    """A file's record at depth 2, as `_at_depth(record, 2)` writes it, with fewer calls: its
+    keys are written once per run, its scalars without the indenting writer's walk."""
+    if not (record["changes"] or record["errors"] or record["notes"]):
+        return json_text(record)  # no nested object or array: one line
+    keys = _record_keys()
+    scalars = iter(_scalar_texts([v for v in record.values() if not isinstance(v, list)]))
+    parts = [
+        keys[key] + (_list_text(value) if isinstance(value, list) else next(scalars)) for key, value in record.items()
+    ]
+    return "{" + ",".join(parts) + "\n    }"
+
+
+def _list_text(value: list[Any]) -> str:
+    """A record's list at depth 3 (`[]` as the seam writes an empty one: most errors and notes)."""
+    return _at_depth(value, 3) if value else "[]"
+
+
+# One JSON value of an array of scalars as the encoder writes it: a string (escapes kept
+# whole, so a `", "` inside one never splits it) or a number, `true`, `false`, `null`.
+_SCALAR_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^,\[\] ]+')
+
+
+def _scalar_texts(values: list[Any]) -> list[str]:
+    """The JSON text of each scalar, from one pass of the seam over all of them (a call per
+    value was most of the time of 20,000 records)."""
+    texts = _SCALAR_TOKEN.findall(json_text(values, indent=None))
+    if len(texts) != len(values):  # cannot happen for scalars; never guess if it did
+        return [json_text(v, indent=None) for v in values]
+    return texts
+
+
+@cache
+def _record_keys() -> dict[str, str]:
+    """`\n      "path": ` and the like: the keys of a record, through the seam, once."""
+    keys = _file_json(FileReport("", "", "kept"))
+    return {key: "\n      " + json_text(key, indent=None) + ": " for key in keys}
 
 
 def _file_json(f: FileReport) -> dict[str, Any]:
