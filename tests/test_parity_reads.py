@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from test_parity_index import CORPUS
 from test_yaml_limits import billion_laughs
 
-from gitops_promote.adapters import facts_cache, listing
+from gitops_promote.adapters import background, facts_cache, listing
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.listing import named_files
 from gitops_promote.adapters.yaml_data import first_document
@@ -213,8 +214,15 @@ def test_parity_reads_each_file_once_across_runs(gitops_repo: GitopsRepo, monkey
     cache = _cache_file(repo)
     written = cache.stat().st_mtime_ns
     parsed: list[bytes] = []
-    real = command._parse
-    monkeypatch.setattr(command, "_parse", lambda raw: parsed.append(raw) or real(raw))
+    monkeypatch.setattr(background, "ENABLED", False)  # parsed here, where `parsed` sees it
+    real = command._parse_all
+
+    def recording(chunks: Iterable[list[bytes]]) -> list[FileFacts]:
+        read = [list(chunk) for chunk in chunks]
+        parsed.extend(raw for chunk in read for raw in chunk)
+        return real(read)
+
+    monkeypatch.setattr(command, "_parse_all", recording)
     second = run_cli(repo.path, "parity", "-o", "json")
     assert (second.exit_code, second.stdout, second.stderr) == (first.exit_code, first.stdout, first.stderr)
     assert parsed == [] and cache.stat().st_mtime_ns == written  # nothing read, nothing written again

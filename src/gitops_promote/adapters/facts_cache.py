@@ -79,12 +79,17 @@ def save(git_dir: Path, facts: Mapping[str, FileFacts], shas: Iterable[str]) -> 
     (all of one length, concatenated) names its answer by index.
     """
     ordered = sorted(shas)
+    answers = list(map(facts.__getitem__, ordered))
+    # files alike share one FileFacts object (adapters/file_facts.py): number the objects
+    # (C-level maps over 100,000 blobs), then the distinct values among them (a handful)
     table: dict[FileFacts, int] = {}
-    indexes = [table.setdefault(facts[sha], len(table)) for sha in ordered]
+    objects = dict(zip(map(id, answers), answers, strict=True))
+    by_object = {key: table.setdefault(f, len(table)) for key, f in objects.items()}
+    indexes = list(map(by_object.__getitem__, map(id, answers)))
     body = json.dumps([[_record(f) for f in table], "".join(ordered), indexes], separators=(",", ":"))
     # \\u escapes (the default): any text round-trips, the body is ASCII
     data = f"{FORMAT} {hashlib.sha256(body.encode()).hexdigest()}\n{body}".encode("ascii")
-    if len({len(sha) for sha in ordered}) <= 1:
+    if len(set(map(len, ordered))) <= 1:
         write_kept(git_dir, FILE_NAME, data)
 
 

@@ -12,9 +12,10 @@ next run on the same upstream head reads it back instead of listing 140,000 entr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from gitops_promote.adapters.facts_cache import write_kept
@@ -27,15 +28,27 @@ NamedFiles = dict[str, str | None]
 _GITLINK = MODE_GITLINK.encode()
 
 
-def named_files(repo: Repository, commits: Mapping[str, str], names: Collection[str]) -> dict[str, NamedFiles]:
-    """key -> the files of `commits[key]` whose base name is one of `names` (in commit order)."""
+def named_files(
+    repo: Repository,
+    commits: Mapping[str, str],
+    names: Collection[str],
+    trees: Mapping[str, str] | None = None,
+    later: list[Callable[[], None]] | None = None,
+    first_listed: Callable[[str, NamedFiles], None] = lambda _key, _files: None,
+) -> dict[str, NamedFiles]:
+    """key -> the files of `commits[key]` whose base name is one of `names` (in commit order).
+    `trees` (key -> tree id of the commit), when known, spares asking for the first one; with
+    `later`, the listing is kept by a function put there (for the caller to call while git
+    works) instead of at once; `first_listed(key, files)` is called with the first listing as
+    soon as it is made (the caller may start reading its files while the others are derived)."""
     wanted = {name.encode() for name in names}
     found: dict[str, NamedFiles] = {}
     first: tuple[str, NamedFiles] | None = None
     for key, commit in commits.items():
         if first is None:
-            first = (commit, _first(repo, commit, wanted))
+            first = (commit, _first(repo, commit, wanted, trees[key] if trees else repo.tree_of(commit), later))
             found[key] = first[1]
+            first_listed(key, first[1])
         else:
             found[key] = _derived(repo, first, commit, wanted)
     return found
@@ -49,16 +62,21 @@ LISTING_FILE = "gitops-parity-listing"
 _FORMAT = "gitops-parity-listing 1"
 
 
-def _first(repo: Repository, commit: str, wanted: set[bytes]) -> NamedFiles:
+def _first(
+    repo: Repository, commit: str, wanted: set[bytes], tree: str, later: list[Callable[[], None]] | None
+) -> NamedFiles:
     """The first commit's files: kept from the last run when its tree is the same, derived from
     the kept tree by `diff-tree` when the branch moved (a push changes a few files), else listed."""
-    tree = repo.tree_of(commit)
     names = hashlib.sha256(b"\0".join(sorted(wanted))).hexdigest()[:16]  # which files: ASCII, no space
     kept = _load(repo.git_dir, names)
     if kept is not None and kept[0] == tree:
         return kept[1]
     files = _derived(repo, kept, commit, wanted) if kept is not None else _listed(repo, commit, wanted)
-    _save(repo.git_dir, f"{_FORMAT} {names} {tree}", files)
+    keep = functools.partial(_save, repo.git_dir, f"{_FORMAT} {names} {tree}", files)
+    if later is None:
+        keep()
+    else:
+        later.append(keep)
     return files
 
 
@@ -85,14 +103,16 @@ def _save(git_dir: Path, key: str, files: NamedFiles) -> None:
 
 def _listed(repo: Repository, commit: str, wanted: set[bytes]) -> NamedFiles:
     out = repo.run(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", commit], what="list a tree")
-    files: NamedFiles = {}
-    # "<mode> <type> <id>\t<path>": split on NUL once, look inside only the records wanted
-    for record in out.split(b"\0"):
-        meta, _tab, path = record.partition(b"\t")
-        if path and _base(path) in wanted:
-            sha = None if meta.startswith(_GITLINK) else meta.rpartition(b" ")[2].decode()
-            files[path.decode("utf-8", "surrogateescape")] = sha
-    return files
+    # "<mode> <type> <id>\t<path>" NUL: decoded once (the separators are ASCII, so each path
+    # decodes as it would alone), split once, and only the records wanted looked inside
+    names = {name.decode("utf-8", "surrogateescape") for name in wanted}
+    gitlink = MODE_GITLINK + " "
+    records = (record.partition("\t") for record in out.decode("utf-8", "surrogateescape").split("\0"))
+    return {
+        path: None if meta.startswith(gitlink) else meta.rpartition(" ")[2]
+        for meta, _tab, path in records
+        if path and path.rpartition("/")[2] in names
+    }
 
 
 def _derived(repo: Repository, first: tuple[str, NamedFiles], commit: str, wanted: set[bytes]) -> NamedFiles:

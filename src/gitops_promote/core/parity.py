@@ -9,11 +9,11 @@ trailers on its first-parent line).
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import methodcaller
 from typing import Any, NamedTuple
 
 from gitops_promote.core.drift import Drift
@@ -300,6 +300,13 @@ def chart_paths(tables: Iterable[Table]) -> set[str]:
 _CHART_IN_DIR = "/" + CHART_FILE
 
 
+_ENDS_CHART = methodcaller("endswith", CHART_FILE)
+
+
+# a chart directory, the paths of its Chart.yaml, values.yaml and env file, and their blob ids
+_Entry = tuple[str, tuple[str, str, str], "tuple[str | None, str | None, str | None] | None"]
+
+
 class Tables:
     """Each environment's rows from what each file says; equal answers are worked out once."""
 
@@ -307,6 +314,10 @@ class Tables:
         self.facts: dict[str | None, FileFacts] = {None: ABSENT_FILE}  # None: no blob to read
         self.facts.update(facts)
         self._tags: dict[tuple[Any, Any], str | None] = {}
+        # (chart, values, env file) facts, by identity -> their row (without problems: those
+        # name paths): files alike share facts (adapters/file_facts.py), so apps share rows
+        self._shared: dict[tuple[int, int, int], Row] = {}
+        self._files: dict[tuple[str, int], tuple[Files, list[_Entry]]] = {}  # (env, id(files)) -> entries
 
     def learn(self, facts: Mapping[str, FileFacts]) -> None:
         self.facts.update(facts)
@@ -314,29 +325,52 @@ class Tables:
     def table(self, env: str, files: Files) -> tuple[Table, set[str]]:
         """The rows of one environment, and the blob ids whose facts are not known yet: the
         rows that need them are left out (`learn` the facts, then `complete` the table)."""
-        apps = [posixpath.dirname(p) for p in files if p == CHART_FILE or p.endswith(_CHART_IN_DIR)]
-        return self._rows(env, files, apps, {})
+        entries = self._entries(env, files)
+        if len(self.facts) == 1:  # nothing known (a cold run): every blob is needed, no row is made yet
+            return {}, {sha for _app, _paths, blobs in entries if blobs for sha in blobs if sha is not None}
+        return self._rows(entries, {})
 
     def complete(self, env: str, files: Files, table: Table) -> Table:
-        apps = [posixpath.dirname(p) for p in files if p == CHART_FILE or p.endswith(_CHART_IN_DIR)]
-        table, missing = self._rows(env, files, [app for app in apps if app not in table], table)
+        entries = [entry for entry in self._entries(env, files) if entry[0] not in table]
+        table, missing = self._rows(entries, table)
         assert not missing, "every file was read"
         return table
 
-    def _rows(self, env: str, files: Files, apps: list[str], rows: Table) -> tuple[Table, set[str]]:
-        facts, missing = self.facts, set[str | None]()
-        for app in apps:  # named as helm.chart_dirs names them
-            chart_path, values_path, overlay_path = app_files(app, env)
-            if chart_path not in files:
+    def _entries(self, env: str, files: Files) -> list[_Entry]:
+        """Each chart directory (in order, named as posixpath.dirname names it) with its three
+        paths and their blob ids (None: a Chart.yaml the matrix does not read there)."""
+        key = (env, id(files))
+        if key not in self._files:
+            cut, overlay, get = len(CHART_FILE), f"values-{env}.yaml", files.get
+            entries: list[_Entry] = []
+            for path in filter(_ENDS_CHART, files):  # in C; then "xChart.yaml" left out here
+                if path == CHART_FILE:  # the root chart: named as app_files names it, not read
+                    entries.append(("", app_files("", env), None))
+                elif path[-cut - 1] == "/":
+                    base = path[:-cut]  # "apps/x/"
+                    found = (files[path], get(base + "values.yaml"), get(base + overlay))
+                    entries.append((base[:-1], (path, base + "values.yaml", base + overlay), found))
+            self._files[key] = (files, entries)  # `files` kept: its id names no other mapping
+        return self._files[key][1]
+
+    def _rows(self, entries: list[_Entry], rows: Table) -> tuple[Table, set[str]]:
+        facts, shared, missing = self.facts, self._shared, set[str | None]()
+        for app, paths, blobs in entries:
+            if blobs is None:
                 rows[app] = None
                 continue
-            blobs = (files[chart_path], files.get(values_path), files.get(overlay_path))
-            found = (facts.get(blobs[0]), facts.get(blobs[1]), facts.get(blobs[2]))
-            if found[0] is None or found[1] is None or found[2] is None:
-                missing.update(sha for sha in blobs if sha not in facts)
+            chart, values, overlay = facts.get(blobs[0]), facts.get(blobs[1]), facts.get(blobs[2])
+            if chart is None or values is None or overlay is None:
+                missing.update(blobs)
                 continue
-            rows[app] = self.row((chart_path, values_path, overlay_path), found)  # type: ignore[arg-type]
-        return rows, {sha for sha in missing if sha is not None}
+            key = (id(chart), id(values), id(overlay))
+            row = shared.get(key)
+            if row is None:
+                row = self.row(paths, (chart, values, overlay))
+                if not row.problems:
+                    shared[key] = row
+            rows[app] = row
+        return rows, {sha for sha in missing if sha is not None and sha not in facts}
 
     def row(self, paths: tuple[str, str, str], found: tuple[FileFacts, FileFacts, FileFacts]) -> Row:
         chart, values, overlay = found

@@ -1,0 +1,110 @@
+"""One function run on the other core: a forked child computes it while the caller goes on.
+
+`gitops parity` on a cold run spends about a second making each environment's rows (listing
+the charts, reading and parsing 100,000 files) and most of another planning the steps: two
+independent halves, and the machines it runs on (a laptop, a CI runner) have two cores or more.
+The child is a fork of this process: it inherits what the caller built (no arguments to send)
+and sends its answer back pickled, through an anonymous file.
+
+The same answer either way: where fork is missing or unsafe (not Linux), where the child fails
+for any reason (an error, a signal, an answer that does not unpickle), the function is simply
+run here, in the caller, after all — so an error is raised as without a child, and a result
+never depends on where it was computed. The function must not use anything the caller goes
+on using meanwhile (the run's `cat-file` session: a child started here finds it closed), and
+what it writes it must write atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable
+from typing import IO, Generic, TypeVar
+
+T = TypeVar("T")
+
+ENABLED = sys.platform.startswith("linux") and hasattr(os, "fork")  # macOS: fork is unsafe with its frameworks
+
+
+Finish = Callable[[], None]  # what is left to do once the value is known (writing kept files)
+
+
+class Background(Generic[T]):
+    """`function()` -> (value, finish), computed in a forked child when possible: `result()`
+    gets the value as soon as the child has it, while the child goes on with `finish()`;
+    `close()` waits for that (or stops a child whose value nobody asked for)."""
+
+    def __init__(self, function: Callable[[], tuple[T, Finish]], before_child: Finish = lambda: None) -> None:
+        self._function = function
+        self._pid: int | None = None
+        self._answer: IO[bytes] | None = None
+        self._ready: int | None = None  # the pipe the child says it answered on
+        self._answered = False
+        if ENABLED:
+            self._fork(before_child)
+
+    def _fork(self, before_child: Finish) -> None:
+        answer = tempfile.TemporaryFile()
+        ready, said = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()  # nothing buffered here is written twice
+        try:
+            pid = os.fork()
+        except OSError:
+            answer.close()
+            os.close(ready)
+            os.close(said)
+            return  # no child (a process limit): `result()` computes it here
+        if pid == 0:  # the child: compute, answer, finish, leave without running anything of the parent's
+            code = 1
+            try:
+                os.close(ready)
+                before_child()
+                value, finish = self._function()
+                pickle.dump(value, answer, protocol=pickle.HIGHEST_PROTOCOL)
+                answer.flush()
+                os.write(said, b".")
+                finish()
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(said)
+        self._pid, self._answer, self._ready = pid, answer, ready
+
+    def result(self) -> T:
+        """The function's value (raises what the function raises)."""
+        if self._answer is not None and self._ready is not None:
+            answer, self._answer = self._answer, None
+            with answer:
+                self._answered = os.read(self._ready, 1) == b"."  # nothing: the child died first
+                os.close(self._ready)
+                self._ready = None
+                if self._answered:
+                    answer.seek(0)
+                    try:
+                        return pickle.load(answer)  # type: ignore[no-any-return]
+                    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+                        self._answered = False
+            self.close()
+        value, finish = self._function()  # no child, or it failed: the same computation, here
+        finish()
+        return value
+
+    def close(self) -> None:
+        """Wait for the child to finish (stop it first when its value was never taken)."""
+        if self._pid is not None:
+            if not self._answered:
+                try:
+                    os.kill(self._pid, 9)
+                except ProcessLookupError:
+                    pass
+            pid, self._pid = self._pid, None
+            os.waitpid(pid, 0)
+        if self._ready is not None:
+            os.close(self._ready)
+            self._ready = None
+        if self._answer is not None:
+            self._answer.close()
+            self._answer = None
