@@ -20,7 +20,6 @@ from test_parity_index import CORPUS
 from test_yaml_limits import billion_laughs
 
 from gitops_promote.adapters import background, facts_cache, file_facts, listing
-from gitops_promote.adapters.blob_batch import BlobBatch, read_blobs
 from gitops_promote.adapters.file_facts import facts_of, read_one
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands import parity as command
@@ -156,23 +155,23 @@ def test_blobs_are_read_in_order_and_a_missing_one_is_an_error(tmp_path: Path, m
     contents = [b"a: 1\n", b"", b"\0binary\n\n", b"no newline at the end", b"a: 1\n" * 5000]
     shas = [git(repo_path, "hash-object", "-w", "--stdin", input=raw) for raw in contents]
     with Repository(repo_path) as repo:
-        assert read_blobs(repo, [*shas, shas[0]]) == [*contents, contents[0]]
-        assert read_blobs(repo, []) == []
+        assert repo.blob_batch([*shas, shas[0]]).contents() == [*contents, contents[0]]
+        assert repo.blob_batch([]).contents() == []
         for size in (3, 700, 1 << 20):  # answers cut anywhere: across headers, bodies, their LF
-            chunks = list(BlobBatch(repo, shas).chunks(size))
+            chunks = list(repo.blob_batch(shas).chunks(size))
             assert [raw for chunk in chunks for raw in chunk] == contents
             assert all(chunks) and (len(chunks) > 1 or size > 100)
         with monkeypatch.context() as without:
             without.delattr(os, "pread")  # Windows: read once git is done
-            assert [raw for chunk in BlobBatch(repo, shas).chunks(700) for raw in chunk] == contents
+            assert [raw for chunk in repo.blob_batch(shas).chunks(700) for raw in chunk] == contents
         with pytest.raises(GitError, match="could not read blob 0{40}"):
-            read_blobs(repo, [shas[0], "0" * 40])
+            repo.blob_batch([shas[0], "0" * 40]).contents()
         with pytest.raises(ValueError):
-            read_blobs(repo, ["--help"])
+            repo.blob_batch(["--help"]).contents()
         tree = git(repo_path, "mktree", input=f"100644 blob {shas[0]}\ta\n".encode())
         with pytest.raises(GitError, match="could not read blob"):
-            read_blobs(repo, [tree])  # a tree is no blob
-        batch = BlobBatch(repo, shas)
+            repo.blob_batch([tree]).contents()  # a tree is no blob
+        batch = repo.blob_batch(shas)
         batch.close()  # a run that failed before it needed them: git is stopped, nothing is left
         assert batch._proc is not None and batch._proc.returncode is not None
 
@@ -251,3 +250,22 @@ def test_the_chart_directories_of_a_table_are_those_of_their_chart_files() -> No
     assert list(done) == [posixpath.dirname(p) for p in files if posixpath.basename(p) == "Chart.yaml"]
     assert done[""] is None and done["apps/a"] is not None and done["apps/a"].version == "1"
     assert done["x/y"] is not None and done["x/y"].version is None
+
+
+def test_no_child_is_forked_while_another_thread_runs() -> None:
+    """A lock another thread held at the fork would stay held in the child: the function runs
+    here instead, with the same answer."""
+    import threading
+
+    from gitops_promote.adapters.background import Background
+
+    stop = threading.Event()
+    spinner = threading.Thread(target=stop.wait)
+    spinner.start()
+    try:
+        job = Background(lambda: (os.getpid(), lambda: None))
+        assert job._pid is None and job.result() == os.getpid()
+        job.close()
+    finally:
+        stop.set()
+        spinner.join()

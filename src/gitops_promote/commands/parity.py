@@ -29,7 +29,7 @@ from pathlib import Path
 
 from gitops_promote.adapters import facts_cache
 from gitops_promote.adapters.background import Background
-from gitops_promote.adapters.blob_batch import BlobBatch
+from gitops_promote.adapters.catfile import BlobBatch
 from gitops_promote.adapters.file_facts import facts_of_chunks
 from gitops_promote.adapters.git import Repository
 from gitops_promote.adapters.listing import NamedFiles, named_files
@@ -106,7 +106,7 @@ class _EnvTables:
     the branches that moved since are read again).
 
     The rows are made on the other core (adapters/background.py) while the caller plans its
-    steps: listing the moved branches, reading their new blobs (adapters/blob_batch.py) and
+    steps: listing the moved branches, reading their new blobs (Repository.blob_batch) and
     parsing them is most of a cold run, and none of it needs the steps.
     """
 
@@ -158,13 +158,13 @@ def _made(
     def read_first(env: str, files: NamedFiles) -> None:
         """The first branch's blobs (most of them) read while the others are listed."""
         made[env] = rows.table(env, files)
-        batches.append(BlobBatch(repo, list(made[env][1])))
+        batches.append(repo.blob_batch(list(made[env][1])))
 
     try:
         files_of = named_files(repo, moved, names, trees, later, read_first)
         made |= {env: rows.table(env, files) for env, files in files_of.items() if env not in made}
         first = set(batches[0].shas) if batches else set()
-        batches.append(BlobBatch(repo, list(set().union(*(needed for _table, needed in made.values())) - first)))
+        batches.append(repo.blob_batch(list(set().union(*(needed for _table, needed in made.values())) - first)))
         for write in later:
             write()
         missing = [sha for batch in batches for sha in batch.shas]  # in no order: git's choice
