@@ -44,16 +44,34 @@ PLACEHOLDER = "__v"
 
 _TOKEN = rb"[A-Za-z0-9_./+=@%~^$()-]"
 _COMMENT_TEXT = rb"[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]"  # printable ASCII but ' \ and "
+
+
+def _atomic(pattern: bytes, name: str) -> bytes:
+    """`pattern` matched possessively, never backtracked into: `(?=(p))\\1`. Python 3.10
+    (which gitops supports) has neither `*+` nor `(?>...)`; this is the same match."""
+    group = name.encode()
+    return rb"(?=(?P<" + group + rb">" + pattern + rb"))(?P=" + group + rb")"
+
+
 # A plain scalar at the end of a line (or before its comment), after a colon that does not end
 # `version`, `appVersion`, `image` or `tag`.
 _VALUE = re.compile(
-    rb":(?<!version:)(?<!appVersion:)(?<!image:)(?<!tag:) ++"
-    rb"(?:[A-Za-z/]" + _TOKEN + rb"*+|[0-9.][A-Za-z0-9./+=@%~^$()-]{0,99}+)"
-    rb"(?: ++" + _TOKEN + rb"++)*+"
-    rb"(?: *+(?=\n)|(?= ++#))"  # a comment stays (a plain scalar may not go on after one)
+    rb":(?<!version:)(?<!appVersion:)(?<!image:)(?<!tag:)"
+    + _atomic(rb" +", "gap")
+    + _atomic(
+        rb"(?:[A-Za-z/]"
+        + _atomic(_TOKEN + rb"*", "word")
+        + rb"|[0-9.]"
+        + _atomic(rb"[A-Za-z0-9./+=@%~^$()-]{0,99}", "number")
+        + rb")",
+        "first",
+    )
+    + _atomic(rb"(?:" + _atomic(rb" +", "space") + _atomic(_TOKEN + rb"+", "more") + rb")*", "rest")
+    # a comment stays (a plain scalar may not go on after one)
+    + rb"(?:" + _atomic(rb" *", "end") + rb"(?=\n)|(?=" + _atomic(rb" +", "before") + rb"#))"
 )
 # A comment (a `#` after a space or at a line's start) up to the line's end.
-_COMMENT = re.compile(rb"#(?<=[ \n]#)" + _COMMENT_TEXT + rb"*+(?=\n)")
+_COMMENT = re.compile(rb"#(?<=[ \n]#)" + _atomic(_COMMENT_TEXT + rb"*", "text") + rb"(?=\n)")
 _VALUE_SHAPE = b": " + PLACEHOLDER.encode()
 _COMMENT_SHAPE = b"#" + PLACEHOLDER.encode()
 _SEPARATOR = b"\n\0\n"  # between files: a NUL line, which no substitution touches
