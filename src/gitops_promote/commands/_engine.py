@@ -469,10 +469,27 @@ def last_promotion(
         found = _promotion_point(repo, commit, trailers, source_commit, source)
         if found is not None:
             return _with_rollback(repo, found, rollback)
-    common = repo.merge_base(target_commit, source_commit)
+    common = _common_from_walk(walk, target_commit) or repo.merge_base(target_commit, source_commit)
     if common is None:
         return None
     return _with_rollback(repo, LastPromotion(common, common, COMMON_ANCESTOR), rollback)
+
+
+def _common_from_walk(walk: list[CommitInfo], target_commit: str) -> str | None:
+    """The merge base, read off the first-parent walk where it is certain (else None: ask git).
+
+    The walk stops at the source's history. When it ran there (not cut by the limit) through
+    single-parent commits only, every commit the target shares with the source is an ancestor
+    of the last walked commit's parent, which the source has: that parent is the merge base.
+    Nothing walked: the target is in the source's history, and is the merge base itself.
+    """
+    if len(walk) >= BASE_SEARCH_LIMIT:
+        return None
+    if not walk:
+        return target_commit
+    if any(len(commit.parents) != 1 for commit in walk):
+        return None  # a merge (or a root) on the way: git decides
+    return walk[-1].parents[0]
 
 
 def _promotion_point(
