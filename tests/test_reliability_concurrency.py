@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -72,12 +73,22 @@ while not os.path.exists(stop) and i < 500:
 """
 
 
-def start_dev_mover(repo: Path, stop: Path, mode: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603
+def start_dev_mover(repo: Path, stop: Path, mode: str, watched: Path | None = None) -> subprocess.Popen[bytes]:
+    """The mover, once it has moved dev (in `watched`, the repository it writes to) at least
+    once: on a loaded machine its start-up could otherwise outlast every promotion, leaving
+    them nothing to promote (a flaky test)."""
+    watched = watched or repo
+    before = git(watched, "rev-parse", "refs/heads/dev")
+    mover = subprocess.Popen(  # noqa: S603
         [sys.executable, "-c", DEV_MOVER, str(repo), str(stop), mode],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    deadline = time.monotonic() + 60
+    while git(watched, "rev-parse", "refs/heads/dev") == before and mover.poll() is None:
+        assert time.monotonic() < deadline, "the dev mover made no commit in 60 s"
+        time.sleep(0.05)
+    return mover
 
 
 def promote_concurrently(clones: list[Path], rounds: int, *extra: str) -> list[Run]:
@@ -132,7 +143,7 @@ def test_concurrent_promotions_over_git_daemon(daemon_remote: DaemonRemote, tmp_
     clones = [r.clone.path] + [r.clone_again(tmp_path / f"clone{i}").path for i in range(1, CLONES)]
     mover_clone = r.clone_again(tmp_path / "mover")
     stop = tmp_path / "stop"
-    mover = start_dev_mover(mover_clone.path, stop, "remote")
+    mover = start_dev_mover(mover_clone.path, stop, "remote", r.remote.path)
     try:
         runs = promote_concurrently(clones, ROUNDS)
     finally:
