@@ -152,3 +152,22 @@ def test_core_never_imports_the_cli_framework_or_the_terminal() -> None:
     for path in (SRC / "core").rglob("*.py"):
         imported = {m.split(".")[0] for m in _imports_of(path)}
         assert not imported & {"typer", "click", "rich"}, path
+
+
+def test_commands_never_import_each_other() -> None:
+    """A command module (commands/<name>.py) imports the shared ones (commands/_*.py), never
+    another command: the CLI composes them (gitops demo is handed plan and promote)."""
+    commands = {p.stem for p in (SRC / "commands").glob("*.py") if not p.stem.startswith("_")}
+    offenders = {}
+    for path in (SRC / "commands").glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "gitops_promote.commands":
+                imported |= {alias.name for alias in node.names}
+            elif (
+                isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gitops_promote.commands.")
+            ):
+                imported.add(node.module.rsplit(".", 1)[1])
+        if found := sorted((imported & commands) - {path.stem}):
+            offenders[path.name] = found
+    assert offenders == {}

@@ -654,9 +654,10 @@ def demo(
 
     def body() -> None:
         from gitops_promote.commands import demo as command
+        from gitops_promote.commands import plan, promote
         from gitops_promote.render import demo as render
 
-        render.text(command.run(path))
+        render.text(command.run(path, plan.run, lambda at, request: promote.run(at, request, promote.PromoteOptions())))
 
     _run(body)
 

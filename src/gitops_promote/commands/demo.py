@@ -8,28 +8,36 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
 from gitops_promote.adapters.git import Repository, git_env
 from gitops_promote.adapters.scaffold import commit_changes, commit_files, set_branch
-from gitops_promote.commands import plan, promote
 from gitops_promote.commands._engine import PromotionRequest
 from gitops_promote.core.charts import ENV_VALUES, chart_files
 from gitops_promote.errors import UsageError
 from gitops_promote.results.demo import DemoResult
+from gitops_promote.results.plan import PlanResult
+from gitops_promote.results.promote import PromoteResult
 
 AUTHOR = {"GIT_AUTHOR_NAME": "Demo Developer", "GIT_AUTHOR_EMAIL": "dev@example.com"}
 
 
-def run(path: Path | None) -> DemoResult:
+# The two commands the demo shows, handed in by the CLI (commands never import each other).
+PlanStep = Callable[[Path, PromotionRequest], PlanResult]
+PromoteStep = Callable[[Path, PromotionRequest], PromoteResult]
+
+
+def run(path: Path | None, plan: PlanStep, promote: PromoteStep) -> DemoResult:
+    """A new repository, then `plan dev stg` and `promote dev stg` in it, as a user runs them."""
     target = _prepare_directory(path)
     _init(target)
     with Repository(target) as repo:
         build_history(repo)
     request = PromotionRequest("dev", "stg")
-    preview = plan.run(target, request)
-    promotion = promote.run(target, request, promote.PromoteOptions())
+    preview = plan(target, request)
+    promotion = promote(target, request)
     _git(target, "checkout", "--quiet", "dev")
     return DemoResult(target, preview, promotion)
 

@@ -68,7 +68,11 @@ _VALUE = re.compile(
     )
     + _atomic(rb"(?:" + _atomic(rb" +", "space") + _atomic(_TOKEN + rb"+", "more") + rb")*", "rest")
     # a comment stays (a plain scalar may not go on after one)
-    + rb"(?:" + _atomic(rb" *", "end") + rb"(?=\n)|(?=" + _atomic(rb" +", "before") + rb"#))"
+    + rb"(?:"
+    + _atomic(rb" *", "end")
+    + rb"(?=\n)|(?="
+    + _atomic(rb" +", "before")
+    + rb"#))"
 )
 # A comment (a `#` after a space or at a line's start) up to the line's end.
 _COMMENT = re.compile(rb"#(?<=[ \n]#)" + _atomic(_COMMENT_TEXT + rb"*", "text") + rb"(?=\n)")
