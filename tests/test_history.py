@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import RemoteSetup, make_gitops_repo, run_cli
 
+from gitops_promote.core.promotion import ADDED, DELETED, MODIFIED, FileAction
+from gitops_promote.core.tree import TreeEntry
+
 
 def test_history_lists_promotions_newest_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: the table's cells stay on one line
@@ -68,7 +71,7 @@ def test_files_per_entry_come_from_one_log_and_match_the_tree_comparison(tmp_pat
     from conftest import make_gitops_repo
 
     from gitops_promote.adapters.git import Repository
-    from gitops_promote.commands._branchlog import changed_files, entries, entries_with_files
+    from gitops_promote.commands._branchlog import entries, entries_with_files
 
     repo = make_gitops_repo(tmp_path / "repo", bare=True)
     repo.commit("dev", {"apps/api/values.yaml": "x: 1\n", "apps/new/a.yaml": "a: 1\n"}, "dev change")
@@ -85,3 +88,13 @@ def test_files_per_entry_come_from_one_log_and_match_the_tree_comparison(tmp_pat
         for entry in found:
             before = git_repo.ls_tree(entry.parents[0]) if entry.parents else {}
             assert entry.files == changed_files(before, git_repo.ls_tree(entry.commit)), entry.subject
+
+
+def changed_files(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> list[FileAction]:
+    """The oracle: every file whose entry differs between two listings."""
+    actions = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if old != new:
+            actions.append(FileAction(path, ADDED if old is None else DELETED if new is None else MODIFIED))
+    return actions

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import Repository
+from gitops_promote.adapters.treeview import TreeView
 from gitops_promote.commands._context import environment, govern_step, registry_at
 from gitops_promote.core.paths import EnvSpecificPaths
 from gitops_promote.core.registry import Environment, Registry
@@ -59,13 +60,8 @@ def promotion_trees(
     holds what the promoted commit holds; the commit's tree differs from the promoted one only
     at the paths one `diff-tree` names. Neither tree is listed.
     """
-    candidates = sorted(repo.changed_paths(promoted, commit) | set(plan.changes))
-    actual = treeview.TreeView(repo, commit)
-    for view in (actual, plan.entries.source):
-        if isinstance(view, treeview.TreeView):
-            view.prefetch(candidates)  # one round of lookups, not one per path
-    expected = {p: e for p in candidates if (e := plan.entries.get(p)) is not None}
-    return expected, {p: e for p in candidates if (e := actual.get(p)) is not None}
+    candidates, actual = _where_they_can_differ(repo, promoted, commit, plan)
+    return _at(plan.entries, candidates), _at(actual, candidates)
 
 
 def rollback_trees(
@@ -77,12 +73,20 @@ def rollback_trees(
     owned = owned_paths(repo, registry, env, restored)
     records, restored_tree, _parent_tree = treeview.pair(repo, restored, parent)
     kept = plan_delta(records, owned.owns, None, restored_tree)
-    candidates = sorted(repo.changed_paths(restored, commit) | set(kept.changes))
+    candidates, actual = _where_they_can_differ(repo, restored, commit, kept)
+    return [_at(kept.entries, candidates), _at(restored_tree, candidates)], _at(actual, candidates)
+
+
+def _where_they_can_differ(repo: Repository, base: str, commit: str, plan: DeltaPlan) -> tuple[list[str], TreeView]:
+    """The paths where `plan`'s tree (`base`'s plus the plan's changes) and `commit`'s tree can
+    differ, and a view of `commit`; both trees' lookups of them made in one round each."""
+    candidates = sorted(repo.changed_paths(base, commit) | set(plan.changes))
     actual = treeview.TreeView(repo, commit)
-    for view in (actual, restored_tree):
-        view.prefetch(candidates)
+    for view in (actual, plan.entries.source):
+        if isinstance(view, treeview.TreeView):
+            view.prefetch(candidates)  # one round of lookups, not one per path
+    return candidates, actual
 
-    def at(tree: Mapping[str, TreeEntry]) -> dict[str, TreeEntry]:
-        return {p: e for p in candidates if (e := tree.get(p)) is not None}
 
-    return [at(kept.entries), at(restored_tree)], at(actual)
+def _at(tree: Mapping[str, TreeEntry], paths: list[str]) -> dict[str, TreeEntry]:
+    return {p: e for p in paths if (e := tree.get(p)) is not None}

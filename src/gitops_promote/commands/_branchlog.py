@@ -20,7 +20,6 @@ from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.notices import Warning
 from gitops_promote.core.promotion import ADDED, DELETED, MODIFIED, FileAction
 from gitops_promote.core.registry import Environment
-from gitops_promote.core.tree import TreeEntry
 from gitops_promote.results.history import DIRECT, MERGE, ROLLBACK, ROLLBACK_REASON, Entry
 from gitops_promote.results.steps import PROMOTION
 
@@ -62,15 +61,6 @@ def entries_with_files(repo: Repository, tip: str, *, limit: int = 0) -> list[En
         entry.files = [FileAction(path, actions.get(status, MODIFIED)) for path, status in sorted(changes)]
         found.append(entry)
     return found
-
-
-def changed_files(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> list[FileAction]:
-    actions = []
-    for path in sorted(set(before) | set(after)):
-        old, new = before.get(path), after.get(path)
-        if old != new:
-            actions.append(FileAction(path, ADDED if old is None else DELETED if new is None else MODIFIED))
-    return actions
 
 
 @dataclass(frozen=True)
