@@ -79,12 +79,18 @@ def test_files_per_entry_come_from_one_log_and_match_the_tree_comparison(tmp_pat
     repo.commit("stg", {"apps/api/values-stg.yaml": "y: 2\n", "apps/web/values.yaml": None}, "direct, deletion")
     repo.commit("stg", {}, "empty")
     repo.commit("stg", {"0123456789abcdef0123456789abcdef01234567\nM": "z: 1\n"}, "a name like a record")
+    # names that could pass for the parts of git's output, and names whose bytes sort unlike
+    # their text (not UTF-8 beside a character outside the BMP): read and sorted by path
+    odd = ["A", "M", "\nD", "apps/x\udcff", "apps/x\U0001f600", 'apps/\t"q"\\']
+    repo.commit("stg", {name: "v: 1\n" for name in odd}, "odd names")
+    repo.commit("stg", {name: None for name in odd[:3]}, "odd names, some deleted")
     with Repository(repo.path) as git_repo:
         found = entries_with_files(git_repo, repo.head("stg"))
         assert [(e.commit, e.subject, e.parents) for e in found] == [
             (e.commit, e.subject, e.parents) for e in entries(git_repo, repo.head("stg"))
         ]
-        assert len(found) >= 5
+        assert len(found) >= 7
+        assert set(odd) <= {f.path for e in found for f in e.files or ()}
         for entry in found:
             before = git_repo.ls_tree(entry.parents[0]) if entry.parents else {}
             assert entry.files == changed_files(before, git_repo.ls_tree(entry.commit)), entry.subject

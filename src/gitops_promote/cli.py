@@ -746,7 +746,10 @@ def history(
 
         with console.status(f"reading the history of {env}…"):
             result = command.run(_repo_path(ctx), env, limit, registry, remote, fetch)
-        if not _json(output, result):
+        if output is Output.json:
+            # each entry's files as columns: a first commit's 140,000 are no 140,000 objects
+            console.print_json(result.to_json(files=lambda files: console.Records(files.columns())))
+        else:
             from gitops_promote.render import history as render
 
             render.text(result)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from gitops_promote.adapters import treewriter
 from gitops_promote.adapters.catfile import BlobBatch, ObjectReader
@@ -83,6 +84,15 @@ class CommitInfo:
         return parse_trailers(self.body)
 
 
+class CommitChanges(NamedTuple):
+    """A commit and the files it changed against its first parent, in git's order: each
+    path with its status letter (A, M, D, T)."""
+
+    commit: CommitInfo
+    paths: list[str]
+    statuses: list[str]
+
+
 def parse_trailers(message: str) -> dict[str, list[str]]:
     """Trailers of the last paragraph of a commit message (`Key: value` lines)."""
     paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
@@ -121,18 +131,41 @@ _DIFF_RECORD = re.compile(rb":(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0
 # One field per line, the message last: an ident cannot hold a newline (a 0x1f in an author's
 # name once shifted every field after it). Read by _commit_record.
 _LOG_FORMAT = "%H%n%P%n%an <%ae>%n%aI%n%B"
-# `log -z --name-status` with _LOG_FORMAT: a commit's record (up to its NUL, an id first),
-# then its `<status>\0<path>\0` records
-_LOG_WITH_CHANGES = re.compile(rb"([0-9a-f]{40}(?:[0-9a-f]{24})?\n[^\0]*)\0\n?|([A-Z])\0([^\0]*)\0")
 _LS_TREE_RECORD = re.compile(rb"(\d{6}) [a-z]+ ([0-9a-f]+)\t([^\0]*)\0")
 
 
 def _commit_record(record: bytes) -> CommitInfo:
-    sha, parents, author, date, body = _decode(record).split("\n", 4)
+    return _commit_fields(_decode(record))
+
+
+def _commit_fields(record: str) -> CommitInfo:
+    sha, parents, author, date, body = record.split("\n", 4)
     date = date[:-1] + "+00:00" if date.endswith("Z") else date  # newer gits write UTC as Z
     # Subjects are shown in every format and copied into promotion commits: a secret pasted
     # into one (`set password=x`) is masked by the one masker, like a diff line.
     return CommitInfo(sha, mask_subject(body.split("\n", 1)[0]), author, date, body, tuple(parents.split()))
+
+
+def _commits_with_changes(out: bytes) -> list[CommitChanges]:
+    """Read `log -z --name-status` with _LOG_FORMAT.
+
+    Split at every NUL, the output holds a commit's record (an id first), then, after a
+    newline, its `status`, `path` pairs: a status is one letter, a record never is. The pairs
+    are sliced off in one step, never read one by one (a repository's first commit lists
+    140,000 files).
+    """
+    tokens = _decode(out).split("\0")
+    last = len(tokens) - 1  # the output ends with a NUL: the token after it is empty
+    found, i = [], 0
+    while i < last:
+        commit, i = _commit_fields(tokens[i]), i + 1
+        start = i
+        if i < last and tokens[i].startswith("\n"):
+            tokens[i] = tokens[i][1:]
+            while i < last and len(tokens[i]) == 1:
+                i += 2
+        found.append(CommitChanges(commit, tokens[start + 1 : i : 2], tokens[start:i:2]))
+    return found
 
 
 def glob_escape(text: str) -> str:
@@ -946,23 +979,13 @@ class Repository:
             what="fetch from the remote",
         )
 
-    def log_with_changes(self, tip: str, limit: int = 0) -> list[tuple[CommitInfo, list[tuple[str, str]]]]:
+    def log_with_changes(self, tip: str, limit: int = 0) -> list[CommitChanges]:
         """The first-parent line of `tip`, newest first, each commit with its changed files
-        against its first parent ([(path, status A/M/D/T)]; a root commit adds every path):
-        one `git log`, one regex pass over its output."""
+        against its first parent (a root commit adds every path): one `git log`."""
         self._full_history()
         args = ["log", "-z", f"--format={_LOG_FORMAT}", "--first-parent", "-m", "--root", "--name-status"]
         args += ["--no-renames", *([f"--max-count={limit}"] if limit else []), "--end-of-options", tip, "--"]
-        out = self.run(args, what="read history")
-        found: list[tuple[CommitInfo, list[tuple[str, str]]]] = []
-        # Read in order: a path is consumed with its status, so it is never taken for a
-        # commit (the root commit of a 140,000-file repository lists every file).
-        for record, status, path in _LOG_WITH_CHANGES.findall(out):
-            if record:
-                found.append((_commit_record(record), []))
-            else:
-                found[-1][1].append((path.decode("utf-8", "surrogateescape"), status.decode()))
-        return found
+        return _commits_with_changes(self.run(args, what="read history"))
 
     def glob_files(self, commit: str, patterns: Sequence[str]) -> list[str]:
         """Files of `commit` that glob patterns match (`**/x/Chart.yaml`; user text escaped by

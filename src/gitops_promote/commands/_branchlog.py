@@ -8,7 +8,10 @@ trailers), or a *direct* commit. Where the last promotion of a step is has one d
 
 from __future__ import annotations
 
+import operator
+from collections import defaultdict
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from gitops_promote.adapters.git import CommitInfo, Repository
@@ -18,9 +21,9 @@ from gitops_promote.core.apps import PROMOTED_APPS, parse_trailer
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, ROLLED_BACK_TO
 from gitops_promote.core.freeze import TRAILER_KEY as FREEZE_OVERRIDE
 from gitops_promote.core.notices import Warning
-from gitops_promote.core.promotion import ADDED, DELETED, MODIFIED, FileAction
+from gitops_promote.core.promotion import ADDED, DELETED, MODIFIED
 from gitops_promote.core.registry import Environment
-from gitops_promote.results.history import DIRECT, MERGE, ROLLBACK, ROLLBACK_REASON, Entry
+from gitops_promote.results.history import DIRECT, MERGE, ROLLBACK, ROLLBACK_REASON, ChangedFiles, Entry
 from gitops_promote.results.steps import PROMOTION
 
 
@@ -54,13 +57,25 @@ def entries_with_files(repo: Repository, tip: str, *, limit: int = 0) -> list[En
     """The newest `limit` entries of the first-parent line, each with its changed files
     against its first parent, from one `git log --name-status`: cost follows the change, not
     the size of the trees."""
-    actions = {"A": ADDED, "D": DELETED}
     found = []
-    for commit, changes in repo.log_with_changes(tip, limit):
+    for commit, paths, statuses in repo.log_with_changes(tip, limit):
         entry = classify(commit)
-        entry.files = [FileAction(path, actions.get(status, MODIFIED)) for path, status in sorted(changes)]
+        entry.files = _by_path(paths, list(map(_ACTIONS.__getitem__, statuses)))
         found.append(entry)
     return found
+
+
+# git's status letters (A, D, M, T: a type change is a modification)
+_ACTIONS = defaultdict(lambda: MODIFIED, {"A": ADDED, "D": DELETED})
+
+
+def _by_path(paths: list[str], actions: list[str]) -> ChangedFiles:
+    """git lists a commit's files by path already, except where a name is not UTF-8 (its
+    bytes sort unlike its escaped text): checking costs one pass, sorting only then."""
+    if all(map(operator.lt, paths, islice(paths, 1, None))):
+        return ChangedFiles(paths, actions)
+    pairs = sorted(zip(paths, actions, strict=True))
+    return ChangedFiles([path for path, _ in pairs], [action for _, action in pairs])
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,29 @@ def json_text(data: Any, indent: int | None = 2) -> str:
     in a fraction of the time the pure-Python indenting encoder takes (docs/json-output.md).
     """
     text = _indented(data, 0) if indent else _compact(data)
+    if text.isascii() and "\x7f" not in text:  # isascii is a flag of the string: no scan
+        return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class Records:
+    """A JSON array of objects given as columns of strings, `{"path": [...], "action": [...]}`:
+    `json_text` writes it exactly as the list of those objects, without making one object per
+    row (a first commit's history lists 140,000 files)."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns: dict[str, Sequence[str]]) -> None:
+        if len({len(column) for column in columns.values()}) > 1:
+            raise ValueError("every column of Records needs one value per row")
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), ()))
+
+    def objects(self) -> list[dict[str, str]]:
+        keys = list(self.columns)
+        return [dict(zip(keys, row, strict=True)) for row in zip(*self.columns.values(), strict=True)]
 
 
 @cache
@@ -136,6 +158,8 @@ def _encoder() -> Callable[[Any], str]:
         return slow.encode
 
     def default(value: Any) -> Any:
+        if isinstance(value, Records):
+            return value.objects()
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
     fast = make(None, default, impl.encode_basestring, None, ": ", ", ", False, False, True)
@@ -143,10 +167,10 @@ def _encoder() -> Callable[[Any], str]:
 
 
 def _compact(value: Any) -> str:
-    return _encoder()(value)
+    return _encoder()(value.objects() if isinstance(value, Records) else value)
 
 
-_CONTAINERS = (dict, list, tuple)
+_CONTAINERS = (dict, list, tuple, Records)
 
 
 def _flat(values: Iterable[Any]) -> bool:
@@ -158,6 +182,8 @@ def _flat(values: Iterable[Any]) -> bool:
 
 
 def _indented(value: Any, depth: int) -> str:
+    if isinstance(value, Records):
+        return _records_text(value, depth)
     if isinstance(value, dict):
         if _flat(value.values()):
             return _compact(value)
@@ -165,10 +191,76 @@ def _indented(value: Any, depth: int) -> str:
     if isinstance(value, (list, tuple)):
         if _flat(value):
             return _compact(value)
+        if _flat_records(value):
+            return _records_block(value, depth)
         encode = _encoder()
         items = [encode(v) if isinstance(v, dict) and _flat(v.values()) else _indented(v, depth + 1) for v in value]
         return _block("[", items, "]", depth)
     return _compact(value)
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def _flat_records(items: list[Any] | tuple[Any, ...]) -> bool:
+    """Every item a non-empty dict of plain scalars (a file list): checked over all the
+    values at once, by their types."""
+    if set(map(type, items)) != {dict} or not all(items):
+        return False
+    return set(map(type, [v for item in items for v in item.values()])) <= _SCALARS
+
+
+def _records_block(items: list[Any] | tuple[Any, ...], depth: int) -> str:
+    """What `_block` makes of the items' one-line encodings, from one C encoding of the whole
+    list: its items are joined by `}, {"`, which occurs nowhere else in it (every `"` inside a
+    string is escaped, so `{"` opens an object, and these objects hold none)."""
+    inner = "\n" + "  " * (depth + 1)
+    joined = _compact(items)[1:-1].replace('}, {"', "}," + inner + '{"')
+    return "[" + inner + joined + "\n" + "  " * depth + "]"
+
+
+def _records_text(records: Records, depth: int) -> str:
+    """What `_block` makes of the rows' one-line objects: each string through the C string
+    encoder, the rows formatted from one template (no Python call per row)."""
+    if not len(records):
+        return "[]"
+    inner = "\n" + "  " * (depth + 1)
+    return "".join(("[", inner, _rows(records, "," + inner), "\n", "  " * depth, "]"))
+
+
+# what json's string encoder escapes (ensure_ascii=False), NUL aside: the rows' separator
+_ESCAPED = re.compile('["\\\\\x01-\x1f]')
+
+
+def _rows(records: Records, separator: str) -> str:
+    """The rows' objects joined by `separator`, each as the C encoder writes it on one line."""
+    from json.encoder import encode_basestring
+
+    columns = [(_key(key) + ": ", column) for key, column in records.columns.items()]
+    # a column with one value throughout is encoded once, into the template of every row
+    fixed = {i: encode_basestring(column[0]) for i, (_, column) in enumerate(columns) if len(set(column)) == 1}
+    varying = [i for i in range(len(columns)) if i not in fixed]
+    if not varying:  # rows all alike (or one): the first column is still written per row
+        del fixed[0]
+        varying = [0]
+    # NUL where a row's value goes: no encoded key or value holds a raw one
+    template = "{" + ", ".join(name + fixed.get(i, "\0") for i, (name, _) in enumerate(columns)) + "}"
+    if len(varying) == 1 and (joined := _joined_plain(columns[varying[0]][1])) is not None:
+        # (a first commit's paths, all "added") no string needs escaping, so each is its own
+        # JSON between quotes: the rows are the column joined by what lies between two values
+        head, tail = template.split("\0")
+        head, tail = head + '"', '"' + tail
+        return "".join((head, joined.replace("\0", tail + separator + head), tail))
+    values = zip(*(map(encode_basestring, columns[i][1]) for i in varying), strict=True)
+    return separator.join(map(template.replace("%", "%%").replace("\0", "%s").__mod__, values))
+
+
+def _joined_plain(column: Sequence[str]) -> str | None:
+    """The strings joined by NUL, if none holds a NUL or anything JSON escapes."""
+    joined = "\0".join(column)
+    if joined.count("\0") != len(column) - 1 or _ESCAPED.search(joined):
+        return None
+    return joined
 
 
 def _key(key: Any) -> str:
@@ -178,11 +270,13 @@ def _key(key: Any) -> str:
 
 def _block(opening: str, items: list[str], closing: str, depth: int) -> str:
     inner = "\n" + "  " * (depth + 1)
-    return opening + inner + ("," + inner).join(items) + "\n" + "  " * depth + closing
+    # one join, not a chain of `+`: each `+` would copy a 10 MB file list once more
+    return "".join((opening, inner, ("," + inner).join(items), "\n", "  " * depth, closing))
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json_text(data) + "\n")
+    sys.stdout.write(json_text(data))
+    sys.stdout.write("\n")
 
 
 def write_chunks(chunks: Iterable[str]) -> None:
