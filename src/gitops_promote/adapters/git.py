@@ -981,11 +981,25 @@ class Repository:
 
     def log_with_changes(self, tip: str, limit: int = 0) -> list[CommitChanges]:
         """The first-parent line of `tip`, newest first, each commit with its changed files
-        against its first parent (a root commit adds every path): one `git log`."""
+        against its first parent (a first commit adds every path): one `git log`, and one
+        `ls-tree` when the line reaches its first commit."""
         self._full_history()
-        args = ["log", "-z", f"--format={_LOG_FORMAT}", "--first-parent", "-m", "--root", "--name-status"]
-        args += ["--no-renames", *([f"--max-count={limit}"] if limit else []), "--end-of-options", tip, "--"]
-        return _commits_with_changes(self.run(args, what="read history"))
+        # log.showRoot off: the first commit's files come from ls-tree, a third cheaper than
+        # log's comparison with the empty tree (140,000 files: 0.14 s against 0.21 s)
+        args = ["-c", "log.showRoot=false", "log", "-z", f"--format={_LOG_FORMAT}", "--first-parent", "-m"]
+        args += ["--name-status", "--no-renames", *([f"--max-count={limit}"] if limit else []), "--end-of-options"]
+        found = _commits_with_changes(self.run([*args, tip, "--"], what="read history"))
+        if found and not found[-1].commit.parents:
+            paths = self.file_names(found[-1].commit.sha)
+            found[-1] = found[-1]._replace(paths=paths, statuses=["A"] * len(paths))
+        return found
+
+    def file_names(self, commit: str) -> list[str]:
+        """Every file's path in `commit`, in git's order (names only: no ids to parse)."""
+        out = self.run(
+            ["ls-tree", "-r", "-z", "--name-only", "--full-tree", "--end-of-options", commit], what="list files"
+        )
+        return _decode(out).split("\0")[:-1]
 
     def glob_files(self, commit: str, patterns: Sequence[str]) -> list[str]:
         """Files of `commit` that glob patterns match (`**/x/Chart.yaml`; user text escaped by
