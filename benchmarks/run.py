@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -99,6 +100,9 @@ class Step:
     name: str  # a command, or "tree floor" / "index floor"
     argv: list[str]
     seconds: list[float] = field(default_factory=list)
+    # user + system CPU of the step and every process it waited for (its git processes): less
+    # moved by other work on a shared host than wall time, and wall - cpu is time spent waiting
+    cpu: list[float] = field(default_factory=list)
     processes: int | None = None
     peak_mib: float | None = None
     exit_code: int | None = None
@@ -161,12 +165,19 @@ def forget_kept_files(step: Step, cwd: Path) -> None:
 
 def timed_once(step: Step, cwd: Path) -> None:
     forget_kept_files(step, cwd)
+    before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(step.argv, cwd=cwd, env=STEP_ENV, capture_output=True, check=False)  # noqa: S603
     step.seconds.append(time.perf_counter() - started)
+    step.cpu.append(_children_cpu() - before)
     step.exit_code = done.returncode
     if done.returncode not in (0, 1):
         raise SystemExit(f"{step.repo}: `{' '.join(step.argv)}` exited {done.returncode}: {done.stderr[-400:]!r}")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def counted_once(step: Step, cwd: Path, shim_dir: Path) -> None:
@@ -252,12 +263,13 @@ def table(repo_name: str, files: int, steps: list[Step], help_median: float) -> 
     lines = [
         f"### {repo_name}: {files:,} files on dev",
         "",
-        "| step | median s | min s | × tree floor | git processes | peak MiB | target |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| step | median s | min s | cpu s | × tree floor | git processes | peak MiB | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for step in by_name.values():
+        cpu = fmt(statistics.median(step.cpu)) if step.cpu else "–"  # results saved before cpu was kept
         lines.append(
-            f"| {step.name} | {fmt(step.median)} | {fmt(min(step.seconds))} | {step.median / floor:.1f} | "
+            f"| {step.name} | {fmt(step.median)} | {fmt(min(step.seconds))} | {cpu} | {step.median / floor:.1f} | "
             f"{step.processes} | {step.peak_mib:.0f} | {_target(repo_name, step, floor, help_median)} |"
         )
     return [*lines, ""]
