@@ -150,9 +150,9 @@ def _commits_with_changes(out: bytes) -> list[CommitChanges]:
     """Read `log -z --name-status` with _LOG_FORMAT.
 
     Split at every NUL, the output holds a commit's record (an id first), then, after a
-    newline, its `status`, `path` pairs: a status is one letter, a record never is. The pairs
-    are sliced off in one step, never read one by one (a repository's first commit lists
-    140,000 files).
+    newline, its `status`, `path` pairs: a status is one letter, a record never is. The loop
+    only steps over the statuses to find where a commit's pairs end; paths and statuses are
+    then sliced off as two lists, with no object made per file.
     """
     tokens = _decode(out).split("\0")
     last = len(tokens) - 1  # the output ends with a NUL: the token after it is empty
