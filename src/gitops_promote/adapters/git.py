@@ -25,7 +25,7 @@ from gitops_promote.adapters import treewriter
 from gitops_promote.adapters.catfile import BlobBatch, ObjectReader
 from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
-from gitops_promote.core.tree import Tree, TreeEntry
+from gitops_promote.core.tree import Tree, TreeEntry, iter_parents
 from gitops_promote.core.treediff import DiffRecord
 from gitops_promote.errors import ConfigError, GitError, UsageError
 
@@ -117,6 +117,7 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 _GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
+MODE_TREE_BYTES = b"040000"
 _DIFF_RECORD = re.compile(rb":(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0([^\0]*)\0")
 # One field per line, the message last: an ident cannot hold a newline (a 0x1f in an author's
 # name once shifted every field after it). Read by _commit_record.
@@ -245,6 +246,8 @@ class Repository:
         self._branch_refs: list[str] | None = None
         self._config: dict[str, list[str | None]] | None = None
         self._trees: dict[str, treewriter.RawEntries | None] = {}  # parsed tree objects by id
+        # (old, new) -> the files that differ between two commits, read beside a step's diff
+        self._changes: dict[tuple[str, str], set[str]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -349,17 +352,24 @@ class Repository:
             for mode, sha, path in _LS_TREE_RECORD.findall(out)
         }
 
-    def tree_diff(self, source: str, target: str) -> list[DiffRecord]:
+    def tree_diff(self, source: str, target: str, since: str | None = None) -> list[DiffRecord]:
         """Every path that differs between two trees, directories included (`diff-tree -r -t`).
 
         The input of `core.treediff.plan_delta`: the differing files, and for each directory
         on their way whether the source has it (rule c) or a file there (the clash check),
         without listing either tree. One process; its output grows with the difference.
+
+        With `since` (the source's content at the last promotion), the same process also
+        compares `since` with `source`: which files the source changed since then is then
+        known (`changed_among`, `changed_paths`) without walking either tree in Python.
         """
-        out = self.run(
-            ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target],
-            what="compare two trees",
-        )
+        if since is None:
+            out = self.run(
+                ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target],
+                what="compare two trees",
+            )
+        else:
+            out = self._diff_beside(source, target, since)
         # One regex pass (no per-record splitting and decoding of the metadata)
         records = []
         for src_mode, dst_mode, src_sha, dst_sha, raw_path in _DIFF_RECORD.findall(out):
@@ -367,6 +377,37 @@ class Repository:
             new = None if dst_mode == b"000000" else TreeEntry(dst_mode.decode(), dst_sha.decode())
             records.append(DiffRecord(raw_path.decode("utf-8", "surrogateescape"), old, new))
         return records
+
+    def _diff_beside(self, source: str, target: str, since: str) -> bytes:
+        """`diff-tree --stdin` of two pairs of trees: (since, source), whose changed files are
+        kept, then (source, target), whose raw records are returned."""
+        commits = (since, source, target)
+        infos = self.objects.info_many([f"{c}^{{tree}}" for c in commits])
+        ids = [info[0] if (info := infos.get(f"{c}^{{tree}}")) is not None and "\n" not in c else None for c in commits]
+        if None in ids:
+            raise GitError(f"git could not find the trees of {since}, {source} and {target}")
+        before, first = (f"{a} {b}\n".encode() for a, b in ((ids[0], ids[1]), (ids[1], ids[2])))
+        out = self.run(
+            ["diff-tree", "--stdin", "-r", "-t", "-z", "--no-renames"],
+            stdin=before + first,
+            what="compare two trees",
+        )
+        # Each pair's records follow a "<tree> <tree>" line; the first pair's are read one by
+        # one, so that its end (where the second line is) is found by parsing, not by a search.
+        if not out.startswith(before):
+            raise GitError("git diff-tree answered in an unexpected form")
+        position, changed = len(before), set()
+        for match in _DIFF_RECORD.finditer(out, position):
+            if match.start() != position:
+                break
+            src_mode, dst_mode, _src_sha, _dst_sha, raw_path = match.groups()
+            if MODE_TREE_BYTES not in (src_mode, dst_mode):  # a file's record, not a directory's
+                changed.add(raw_path.decode("utf-8", "surrogateescape"))
+            position = match.end()
+        if out[position : position + len(first)] != first:
+            raise GitError("git diff-tree answered in an unexpected form")
+        self._changes[(since, source)] = changed
+        return out[position + len(first) :]
 
     def tree_of(self, commit: str) -> str:
         """The id of a commit's tree (asked of the batch-check session, not a new process)."""
@@ -450,15 +491,31 @@ class Repository:
     def ls_path(self, commit: str, path: str) -> TreeEntry | None:
         return self.entries_at(commit, [path])[path]
 
-    def entries_at(self, commit: str, paths: Iterable[str]) -> dict[str, TreeEntry | None]:
+    def entries_at(
+        self, commit: str, paths: Iterable[str], starts: Mapping[str, str] | None = None
+    ) -> dict[str, TreeEntry | None]:
         """path -> its entry in `commit` (mode and id, as `ls-tree` gives them; None: absent).
 
         Only the trees on the way to the paths are read, through the run's cat-file session
-        (one round per depth): a targeted lookup, never a listing of the whole tree.
+        (one round per depth): a targeted lookup, never a listing of the whole tree. `starts`
+        (directory -> its tree id in `commit`, known already, e.g. from a diff's records) lets
+        each lookup begin at the deepest of them on its way instead of at the root.
         """
         wanted = list(dict.fromkeys(paths))
-        dirs = treewriter.touched_directories(wanted)
-        found = treewriter.base_entries(self._read_trees, self.tree_of(commit), dirs)
+        if not wanted:
+            return {}
+        known = dict(starts or {})
+        dirs: set[str] = set()
+        for path in wanted:
+            for directory in (*iter_parents(path), ""):
+                if directory in dirs:
+                    break  # this directory's way up is walked already
+                dirs.add(directory)
+                if directory in known:
+                    break
+        if "" in dirs and "" not in known:
+            known[""] = self.tree_of(commit)
+        found = treewriter.base_entries(self._read_trees, {d: known[d] for d in dirs if d in known}, dirs)
         result: dict[str, TreeEntry | None] = {}
         for path in wanted:
             parent, _, name = path.rpartition("/")
@@ -476,6 +533,8 @@ class Repository:
         C, is cheaper: changed_paths).
         """
         wanted = list(dict.fromkeys(paths))
+        if (old, new) in self._changes:  # compared beside a step's diff already
+            return {path for path in wanted if path in self._changes[(old, new)]}
         dirs = treewriter.touched_directories(wanted)
         sides: dict[str, tuple[str | None, str | None]] = {"": (self.tree_of(old), self.tree_of(new))}
         parsed: dict[str, tuple[treewriter.RawEntries, treewriter.RawEntries]] = {}
@@ -984,6 +1043,8 @@ class Repository:
     def changed_paths(self, old: str, new: str) -> set[str]:
         """Paths of files whose entry differs between two commits (one diff-tree, no listing;
         names only: thousands of differing files are one split, not thousands of records)."""
+        if (old, new) in self._changes:
+            return set(self._changes[(old, new)])
         out = self.run(
             ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--name-only", "--end-of-options", old, new],
             what="compare two trees",

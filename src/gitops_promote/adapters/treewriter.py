@@ -76,22 +76,30 @@ def _depth(directory: str) -> int:
     return 0 if not directory else directory.count("/") + 1
 
 
-def base_entries(read_trees: ReadTrees, base_tree: str, dirs: set[str]) -> dict[str, RawEntries]:
+def base_entries(read_trees: ReadTrees, base_tree: str | Mapping[str, str], dirs: set[str]) -> dict[str, RawEntries]:
     """The base's entries of each touched directory ({} when the base has no such directory).
 
-    Read one depth at a time: a directory's id is in its parent's entries.
+    Read one depth at a time: a directory's id is in its parent's entries. `base_tree` is the
+    root's id, or the ids of some directories already known (directory -> tree id): `dirs`
+    then holds only those and the directories below them that are wanted, so a lookup under
+    a known directory never reads the trees above it (the 20,000-entry `apps/` tree).
     """
     found: dict[str, RawEntries] = {}
-    ids = {"": base_tree}
-    for depth in range(max(_depth(d) for d in dirs) + 1):
-        level = [d for d in dirs if _depth(d) == depth]
+    ids = {"": base_tree} if isinstance(base_tree, str) else dict(base_tree)
+    by_depth: dict[int, list[str]] = {}
+    for directory in dirs:
+        by_depth.setdefault(_depth(directory), []).append(directory)
+    for depth in range(max(by_depth) + 1):
+        level = by_depth.get(depth, [])
         trees = read_trees([ids[d] for d in level if d in ids])
         for directory in level:
             parsed = trees.get(ids[directory]) if directory in ids else None
             found[directory] = parsed if parsed is not None else {}
-        for directory in [d for d in dirs if _depth(d) == depth + 1]:
+        for directory in by_depth.get(depth + 1, []):
+            if directory in ids:
+                continue  # known already: where a lookup starts
             parent, _, name = directory.rpartition("/")
-            entry = found[parent].get(_encode(name))
+            entry = found.get(parent, {}).get(_encode(name))
             if entry is not None and entry[0] == TREE_MODE:
                 ids[directory] = entry[1].hex()
     return found

@@ -271,7 +271,12 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     )
     registry = governance.registry
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
-    differences = treeview.pair(repo, source_commit, target_commit)  # one diff-tree, no listing
+    # The whole branch's base is known before the trees are compared (--app's waits for its
+    # scope): the one diff-tree also says which files the source changed since then, which
+    # the missing-keys warning asks (no tree walked in Python for it, no second process).
+    early = None if request.apps else last_promotion(repo, target_commit, source_commit, src.codename)
+    since = early.pending_since if early is not None else None
+    differences = treeview.pair(repo, source_commit, target_commit, since)  # one diff-tree, no listing
     _records, source_tree, target_tree = differences
     step = plan_step(repo, governance, (src, dst), differences, request.apps)
     owned, scope, plan, key_rules, blobs, merge = (
@@ -282,7 +287,10 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
         step.blobs,
         step.trees,
     )
-    base = last_promotion(repo, target_commit, source_commit, src.codename, scope.paths if scope else ())
+    if request.apps:
+        base = last_promotion(repo, target_commit, source_commit, src.codename, scope.paths if scope else ())
+    else:
+        base = early
     commits = tuple(scoped_commits(repo, scope, base, source_commit, pending_commits(repo, base, source_commit)))
     drift = tuple(detect_drift(repo, base, target_commit, source_commit, target_tree, plan, owned, merge.same_content))
     freeze = check_promotion_allowed(dst, current_time(), request.override_reason, registry.source)

@@ -1,0 +1,102 @@
+"""The step's fast paths against their reference paths, on real git repositories (issue 11):
+
+- a tree view's lookup starts at the nearest directory the diff names (never the root, nor the
+  20,000-entry `apps/` tree, on its way) and answers what `ls-tree -r` answers;
+- the diff-tree that compares the step's trees also compares the last promotion's source with
+  the source (`diff-tree --stdin`): the step's records and the files changed since then are
+  what two separate diffs give.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_tree_writer import build_random
+
+from gitops_promote.adapters import treeview
+from gitops_promote.adapters.git import Repository
+from gitops_promote.core.promotion import directories_of
+
+SEEDS = range(4)
+BRANCHES = ("root", "dev", "stg")
+
+
+@pytest.fixture(scope="module")
+def repos(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    base = tmp_path_factory.mktemp("lookups")
+    return {seed: build_random(base / f"r{seed}.git", seed) for seed in SEEDS}
+
+
+def commits(repo: Repository) -> dict[str, str]:
+    found = {name: repo.resolve_commit(f"refs/heads/{name}") for name in ("dev", "stg", "prd")}
+    assert all(found.values())
+    return {"root": found["prd"] or "", "dev": found["dev"] or "", "stg": found["stg"] or ""}
+
+
+def asked_paths(listings: list[dict[str, object]]) -> list[str]:
+    """Every file and directory of both trees, and paths that are in neither (under a file,
+    under a directory of one side only, at the top)."""
+    files = {p for listing in listings for p in listing}
+    dirs = directories_of(files)
+    absent = {f"{p}/x.yaml" for p in sorted(files)[::3]} | {f"{d}/absent.yaml" for d in dirs} | {"absent.yaml"}
+    return sorted(files | dirs | absent)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.sampled_from(list(SEEDS)),
+    pair=st.sampled_from(list(itertools.permutations(BRANCHES, 2))),
+    data=st.data(),
+)
+def test_lookups_from_the_diffs_directories_answer_like_the_listings(
+    repos: dict[int, Path], seed: int, pair: tuple[str, str], data: st.DataObject
+) -> None:
+    with Repository(repos[seed]) as repo:
+        shas = commits(repo)
+        source_sha, target_sha = shas[pair[0]], shas[pair[1]]
+        source_listing, target_listing = repo.ls_tree(source_sha), repo.ls_tree(target_sha)
+        every = asked_paths([source_listing, target_listing])
+        asked = data.draw(st.lists(st.sampled_from(every), unique=True, max_size=len(every)))
+        _records, source, target = treeview.pair(repo, source_sha, target_sha)
+        first, second = data.draw(st.sampled_from([(source, target), (target, source)]))
+        first.prefetch(asked)  # one side asks first; the other reads the shared answers
+        second.prefetch(asked)
+        source_dirs, target_dirs = directories_of(source_listing), directories_of(target_listing)
+        for path in asked:
+            assert source.get(path) == source_listing.get(path), path
+            assert target.get(path) == target_listing.get(path), path
+            assert source.is_dir(path) == (path in source_dirs), path
+            assert target.is_dir(path) == (path in target_dirs), path
+
+
+def test_a_lookup_inside_a_differing_directory_reads_no_tree_above_it(repos: dict[int, Path]) -> None:
+    with Repository(repos[0]) as repo:
+        shas = commits(repo)
+        records, source, _target = treeview.pair(repo, shas["dev"], shas["stg"])
+        deepest = max((r for r in records if r.is_tree_record and r.source and r.target), key=lambda r: r.path)
+        assert deepest.source is not None and "/" in deepest.path
+        root, top = repo.tree_of(shas["dev"]), repo.entries_at(shas["dev"], [deepest.path.split("/")[0]])
+        repo._trees.clear()  # forget what finding them read
+        source.get(f"{deepest.path}/not-in-the-diff.yaml")
+        assert set(repo._trees) == {deepest.source.sha}  # that directory's tree only
+        assert root not in repo._trees and all(e is None or e.sha not in repo._trees for e in top.values())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_diff_beside_the_step_gives_both_diffs(repos: dict[int, Path], seed: int) -> None:
+    with Repository(repos[seed]) as reference:
+        shas = commits(reference)
+        for since, source, target in itertools.product(BRANCHES, repeat=3):
+            with Repository(repos[seed]) as repo:  # a fresh run: nothing compared yet
+                records = repo.tree_diff(shas[source], shas[target], shas[since])
+                assert (shas[since], shas[source]) in repo._changes  # answered from that one process
+                expected = reference.changed_paths(shas[since], shas[source])
+                assert records == reference.tree_diff(shas[source], shas[target])
+                assert repo.changed_paths(shas[since], shas[source]) == expected
+                every = sorted({*reference.ls_tree(shas[since]), *reference.ls_tree(shas[source]), "absent.yaml"})
+                assert repo.changed_among(shas[since], shas[source], every) == expected & set(every)
+                assert repo.changed_among(shas[since], shas[source], every[::2]) == expected & set(every[::2])
