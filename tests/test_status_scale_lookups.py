@@ -2,6 +2,7 @@
 
 - a tree view's lookup starts at the nearest directory the diff names (never the root, nor the
   20,000-entry `apps/` tree, on its way) and answers what `ls-tree -r` answers;
+- a big tree object is parsed only as far as its lookups need, in git's sorted order;
 - the diff-tree that compares the step's trees also compares the last promotion's source with
   the source (`diff-tree --stdin`): the step's records and the files changed since then are
   what two separate diffs give.
@@ -13,13 +14,15 @@ import itertools
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from conftest import git, init_repo
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_tree_writer import build_random
+from test_tree_writer import build_random, commit
 
-from gitops_promote.adapters import treeview
+from gitops_promote.adapters import treeview, treewriter
 from gitops_promote.adapters.git import Repository
 from gitops_promote.core.promotion import directories_of
+from gitops_promote.core.tree import TreeEntry
 
 SEEDS = range(4)
 BRANCHES = ("root", "dev", "stg")
@@ -100,3 +103,58 @@ def test_the_diff_beside_the_step_gives_both_diffs(repos: dict[int, Path], seed:
                 every = sorted({*reference.ls_tree(shas[since]), *reference.ls_tree(shas[source]), "absent.yaml"})
                 assert repo.changed_among(shas[since], shas[source], every) == expected & set(every)
                 assert repo.changed_among(shas[since], shas[source], every[::2]) == expected & set(every[::2])
+
+
+# ---- a big tree parsed only as far as its lookups need ---------------------------------------
+
+# Names from few parts, so that a tree often holds names sorting between "a" and "a/" ("a-b",
+# "a.b") beside a directory "a": where a lookup that stops too early goes wrong.
+PARTS = [b"a", b"a-", b"b", b".", b" ", b"\xc3\xa9", b"Chart.yaml"]
+NAME_LIST = sorted({x + y for x in PARTS for y in [b"", *PARTS]})
+NAMES = st.sampled_from(NAME_LIST)
+MODES = st.sampled_from([treewriter.TREE_MODE, b"100644", b"100755", b"120000", b"160000"])
+OIDS = st.binary(min_size=20, max_size=20)  # any bytes: NULs and spaces included
+
+
+# what is looked up: the names, and names sorting just around them ("a-a" stops a lookup at
+# "a-b", before the directory "a")
+ASKED = st.sampled_from(sorted({n + end for n in NAME_LIST for end in (b"", b"-", b"-a", b".")} | {b"a"}))
+CLASH = {b"a": (treewriter.TREE_MODE, b"1" * 20), b"a-b": (b"100644", b"2" * 20), b"b": (b"100644", b"3" * 20)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(NAMES, st.tuples(MODES, OIDS), max_size=30), st.lists(ASKED, max_size=12))
+@example(CLASH, [b"a-a", b"a"])
+def test_lazy_entries_answer_like_the_whole_parse(
+    entries: dict[bytes, tuple[bytes, bytes]], asked: list[bytes]
+) -> None:
+    raw = treewriter.tree_bytes(entries)  # sorted as git sorts a tree
+    whole = treewriter.parse_tree(raw, 20)
+    assert whole == entries
+    lazy = treewriter.LazyEntries(raw, 20)
+    for name in asked:  # in any order: each lookup parses on from where the last one stopped
+        assert lazy.get(name) == whole.get(name), name
+        assert (name in lazy) == (name in whole)
+    assert dict(lazy) == whole and len(lazy) == len(whole)
+
+
+def test_lookups_in_a_big_directory_answer_like_the_listing(tmp_path: Path) -> None:
+    """A directory past LAZY_BYTES (git's own tree object, read through the session)."""
+    init_repo(tmp_path / "big.git", bare=True)
+    with Repository(tmp_path / "big.git") as repo:
+        blob = repo.write_blob(b"x\n")
+        names = [f"app{i:05d}" for i in range(2500)]
+        files = {f"apps/{n}/values.yaml": TreeEntry("100644", blob) for n in names[::2]}
+        files |= {f"apps/{n}": TreeEntry("100644", blob) for n in names[1::2]}
+        files |= {"apps/Chart.yaml": TreeEntry("100644", blob), "apps/zz-last.yaml": TreeEntry("100755", blob)}
+        sha = commit(repo, files, [], "big")
+        assert int(git(tmp_path / "big.git", "cat-file", "-s", f"{sha}:apps")) > treewriter.LAZY_BYTES
+        listing = repo.ls_tree(sha)
+        asked = ["apps/Chart.yaml", "apps/app00001", "apps/app00000/values.yaml", "apps/zz-last.yaml"]
+        asked += ["apps/Chart", "apps/app0", "apps/zzz", "apps/app02499", "apps/app02498/values.yaml", "apps/a"]
+        found = repo.entries_at(sha, [*asked, "apps/app00000"])
+        assert found.pop("apps/app00000") == TreeEntry(
+            "040000", git(tmp_path / "big.git", "rev-parse", f"{sha}:apps/app00000")
+        )
+        assert found == {p: listing.get(p) for p in asked}
+        assert isinstance(repo._trees[repo.entries_at(sha, ["apps"])["apps"].sha], treewriter.LazyEntries)  # type: ignore[union-attr]

@@ -245,7 +245,7 @@ class Repository:
         self._files_at: dict[tuple[str, str], bytes | None] = {}
         self._branch_refs: list[str] | None = None
         self._config: dict[str, list[str | None]] | None = None
-        self._trees: dict[str, treewriter.RawEntries | None] = {}  # parsed tree objects by id
+        self._trees: dict[str, treewriter.ReadEntries | None] = {}  # parsed tree objects by id
         # (old, new) -> the files that differ between two commits, read beside a step's diff
         self._changes: dict[tuple[str, str], set[str]] = {}
 
@@ -479,13 +479,13 @@ class Repository:
             raise RuntimeError(f"git wrote trees {written[:3]}..., expected {[t.oid for t in trees][:3]}...")
         return trees[-1].oid
 
-    def _read_trees(self, ids: Sequence[str]) -> dict[str, treewriter.RawEntries | None]:
+    def _read_trees(self, ids: Sequence[str]) -> dict[str, treewriter.ReadEntries | None]:
         """Parsed trees by id, each read and parsed once per run (an id names one content:
         the 20,000-entry `apps/` tree is on the way to every lookup)."""
         cache = self._trees
         wanted = [oid for oid in dict.fromkeys(ids) if oid not in cache]
         for oid, got in self.objects.read_many(wanted).items() if wanted else ():
-            cache[oid] = treewriter.parse_tree(got[1], self.id_length // 2) if got and got[0] == "tree" else None
+            cache[oid] = treewriter.read_entries(got[1], self.id_length // 2) if got and got[0] == "tree" else None
         return {oid: cache[oid] for oid in ids}
 
     def ls_path(self, commit: str, path: str) -> TreeEntry | None:
@@ -537,7 +537,7 @@ class Repository:
             return {path for path in wanted if path in self._changes[(old, new)]}
         dirs = treewriter.touched_directories(wanted)
         sides: dict[str, tuple[str | None, str | None]] = {"": (self.tree_of(old), self.tree_of(new))}
-        parsed: dict[str, tuple[treewriter.RawEntries, treewriter.RawEntries]] = {}
+        parsed: dict[str, tuple[treewriter.ReadEntries, treewriter.ReadEntries]] = {}
         budget = max_trees
         for depth in range(max(d.count("/") + 1 if d else 0 for d in dirs) + 1):
             level = [d for d in sides if (d.count("/") + 1 if d else 0) == depth]
@@ -549,7 +549,9 @@ class Repository:
             trees = self._read_trees(ids)
             for directory in level:
                 a, b = sides[directory]
-                parsed[directory] = (trees.get(a) or {} if a else {}, trees.get(b) or {} if b else {})
+                # `is None`, not truthiness: a big tree's length would parse all of it
+                old_tree, new_tree = (trees.get(a) if a else None), (trees.get(b) if b else None)
+                parsed[directory] = (old_tree if old_tree is not None else {}, new_tree if new_tree is not None else {})
             for directory in [d for d in dirs if d and d.count("/") == depth and d.rpartition("/")[0] in parsed]:
                 key = _encode(directory.rpartition("/")[2])
                 a_entries, b_entries = parsed[directory.rpartition("/")[0]]

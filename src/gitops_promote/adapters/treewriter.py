@@ -11,7 +11,7 @@ against them: a disagreement is a bug, never a silently different tree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from gitops_promote.core.promotion import directories_of
@@ -20,7 +20,11 @@ from gitops_promote.core.tree import TreeEntry
 TREE_MODE = b"40000"
 # name -> (raw mode, binary object id), as in a git tree object
 RawEntries = dict[bytes, tuple[bytes, bytes]]
-ReadTrees = Callable[[Sequence[str]], Mapping[str, "RawEntries | None"]]  # tree ids -> parsed tree objects
+ReadEntries = Mapping[bytes, tuple[bytes, bytes]]  # a tree object read: a dict, or a big tree's LazyEntries
+ReadTrees = Callable[[Sequence[str]], Mapping[str, "ReadEntries | None"]]  # tree ids -> parsed tree objects
+# A tree object larger than this is parsed only as far as its lookups need (LazyEntries): the
+# 20,000-entry `apps/` tree is read whole to look up `apps/Chart.yaml`, its first entry.
+LAZY_BYTES = 64 * 1024
 
 
 class TreeClash(Exception):
@@ -36,6 +40,65 @@ class NewTree:
 
 def _encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
+
+
+def read_entries(raw: bytes, id_bytes: int) -> ReadEntries:
+    """A tree object's entries: parsed at once, or, for a big tree, as lookups need them."""
+    return LazyEntries(raw, id_bytes) if len(raw) > LAZY_BYTES else parse_tree(raw, id_bytes)
+
+
+class LazyEntries(Mapping[bytes, tuple[bytes, bytes]]):
+    """A big tree's entries, parsed in order only as far as the names asked for.
+
+    git keeps a tree's entries sorted by name (a directory's name as if it ended in "/"), as
+    its own lookups rely on: once an entry sorts after `name/`, `name` is not in the tree.
+    Iterating (or asking for the length) parses the rest.
+    """
+
+    def __init__(self, raw: bytes, id_bytes: int) -> None:
+        self._raw, self._id_bytes = raw, id_bytes
+        self._entries: RawEntries = {}
+        self._pos = 0
+        self._last = b""  # the sort key of the last entry parsed
+
+    def _parse_until(self, bound: bytes | None) -> None:
+        raw, pos, end, size, entries = self._raw, self._pos, len(self._raw), self._id_bytes, self._entries
+        last = self._last
+        while pos < end:
+            space = raw.index(b" ", pos)
+            nul = raw.index(b"\0", space)
+            mode, name = raw[pos:space], raw[space + 1 : nul]
+            entries[name] = (mode, raw[nul + 1 : nul + 1 + size])
+            pos = nul + 1 + size
+            last = name + b"/" if mode == TREE_MODE else name
+            if bound is not None and last > bound:
+                break
+        self._pos, self._last = pos, last
+
+    def get(self, name: bytes, default: tuple[bytes, bytes] | None = None) -> tuple[bytes, bytes] | None:  # type: ignore[override]
+        if name not in self._entries and self._pos < len(self._raw) and self._last <= name + b"/":
+            self._parse_until(name + b"/")
+        return self._entries.get(name, default)
+
+    def __getitem__(self, name: bytes) -> tuple[bytes, bytes]:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, bytes) and self.get(name) is not None
+
+    def _all(self) -> RawEntries:
+        if self._pos < len(self._raw):
+            self._parse_until(None)
+        return self._entries
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def parse_tree(raw: bytes, id_bytes: int) -> RawEntries:
@@ -76,7 +139,7 @@ def _depth(directory: str) -> int:
     return 0 if not directory else directory.count("/") + 1
 
 
-def base_entries(read_trees: ReadTrees, base_tree: str | Mapping[str, str], dirs: set[str]) -> dict[str, RawEntries]:
+def base_entries(read_trees: ReadTrees, base_tree: str | Mapping[str, str], dirs: set[str]) -> dict[str, ReadEntries]:
     """The base's entries of each touched directory ({} when the base has no such directory).
 
     Read one depth at a time: a directory's id is in its parent's entries. `base_tree` is the
@@ -84,7 +147,7 @@ def base_entries(read_trees: ReadTrees, base_tree: str | Mapping[str, str], dirs
     then holds only those and the directories below them that are wanted, so a lookup under
     a known directory never reads the trees above it (the 20,000-entry `apps/` tree).
     """
-    found: dict[str, RawEntries] = {}
+    found: dict[str, ReadEntries] = {}
     ids = {"": base_tree} if isinstance(base_tree, str) else dict(base_tree)
     by_depth: dict[int, list[str]] = {}
     for directory in dirs:
@@ -105,7 +168,7 @@ def base_entries(read_trees: ReadTrees, base_tree: str | Mapping[str, str], dirs
     return found
 
 
-def rebuild(base: dict[str, RawEntries], changes: Mapping[str, TreeEntry | None], id_bytes: int) -> list[NewTree]:
+def rebuild(base: Mapping[str, ReadEntries], changes: Mapping[str, TreeEntry | None], id_bytes: int) -> list[NewTree]:
     """The new trees of every touched directory, deepest first (empty ones are left out)."""
     by_dir: dict[str, list[tuple[str, TreeEntry | None]]] = {}
     for path, entry in changes.items():
