@@ -117,8 +117,12 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 _GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
-MODE_TREE_BYTES = b"040000"
-_DIFF_RECORD = re.compile(rb":(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0([^\0]*)\0")
+MODE_TREE = "040000"
+# A `diff-tree -r -t -z` record (":<mode> <mode> <id> <id> <status>" NUL "<path>" NUL, decoded),
+# or, with --stdin, the "<tree> <tree>" line before each pair's records.
+_DIFF_OUTPUT = re.compile(
+    r"([0-9a-f]{40,64}) ([0-9a-f]{40,64})\n|:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0([^\0]*)\0"
+)
 # One field per line, the message last: an ident cannot hold a newline (a 0x1f in an author's
 # name once shifted every field after it). Read by _commit_record.
 _LOG_FORMAT = "%H%n%P%n%an <%ae>%n%aI%n%B"
@@ -368,46 +372,39 @@ class Repository:
                 ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target],
                 what="compare two trees",
             )
-        else:
-            out = self._diff_beside(source, target, since)
-        # One regex pass (no per-record splitting and decoding of the metadata)
-        records = []
-        for src_mode, dst_mode, src_sha, dst_sha, raw_path in _DIFF_RECORD.findall(out):
-            old = None if src_mode == b"000000" else TreeEntry(src_mode.decode(), src_sha.decode())
-            new = None if dst_mode == b"000000" else TreeEntry(dst_mode.decode(), dst_sha.decode())
-            records.append(DiffRecord(raw_path.decode("utf-8", "surrogateescape"), old, new))
-        return records
+            return _records(_DIFF_OUTPUT.findall(_decode_paths(out)))
+        return self._diff_beside(source, target, since)
 
-    def _diff_beside(self, source: str, target: str, since: str) -> bytes:
+    def _diff_beside(self, source: str, target: str, since: str) -> list[DiffRecord]:
         """`diff-tree --stdin` of two pairs of trees: (since, source), whose changed files are
-        kept, then (source, target), whose raw records are returned."""
+        kept, then (source, target), whose records are returned."""
         commits = (since, source, target)
         infos = self.objects.info_many([f"{c}^{{tree}}" for c in commits])
         ids = [info[0] if (info := infos.get(f"{c}^{{tree}}")) is not None and "\n" not in c else None for c in commits]
         if None in ids:
             raise GitError(f"git could not find the trees of {since}, {source} and {target}")
-        before, first = (f"{a} {b}\n".encode() for a, b in ((ids[0], ids[1]), (ids[1], ids[2])))
         out = self.run(
             ["diff-tree", "--stdin", "-r", "-t", "-z", "--no-renames"],
-            stdin=before + first,
+            stdin=f"{ids[0]} {ids[1]}\n{ids[1]} {ids[2]}\n".encode(),
             what="compare two trees",
         )
-        # Each pair's records follow a "<tree> <tree>" line; the first pair's are read one by
-        # one, so that its end (where the second line is) is found by parsing, not by a search.
-        if not out.startswith(before):
+        # Each pair's records follow a "<tree> <tree>" line, matched in the same pass as the
+        # records (they follow one another: a path is only ever read inside its record)
+        found = _DIFF_OUTPUT.findall(_decode_paths(out))
+        heads = [index for index, match in enumerate(found) if match[0]]
+        if (
+            len(heads) != 2
+            or heads[0] != 0
+            or found[0][:2] != (ids[0], ids[1])
+            or found[heads[1]][:2] != (ids[1], ids[2])
+        ):
             raise GitError("git diff-tree answered in an unexpected form")
-        position, changed = len(before), set()
-        for match in _DIFF_RECORD.finditer(out, position):
-            if match.start() != position:
-                break
-            src_mode, dst_mode, _src_sha, _dst_sha, raw_path = match.groups()
-            if MODE_TREE_BYTES not in (src_mode, dst_mode):  # a file's record, not a directory's
-                changed.add(raw_path.decode("utf-8", "surrogateescape"))
-            position = match.end()
-        if out[position : position + len(first)] != first:
-            raise GitError("git diff-tree answered in an unexpected form")
-        self._changes[(since, source)] = changed
-        return out[position + len(first) :]
+        self._changes[(since, source)] = {
+            m[6]
+            for m in found[1 : heads[1]]
+            if m[2] != MODE_TREE and m[3] != MODE_TREE  # files, not directories
+        }
+        return _records(found[heads[1] + 1 :])
 
     def tree_of(self, commit: str) -> str:
         """The id of a commit's tree (asked of the batch-check session, not a new process)."""
@@ -1121,6 +1118,21 @@ class Repository:
 # client (fetch first, non-fast-forward), or by the server when two pushes update the branch at
 # the same moment ("cannot lock ref 'refs/heads/stg': is at X but expected Y").
 _LOST_RACE = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref")
+
+
+def _decode_paths(out: bytes) -> str:
+    """git's output decoded once: its separators and metadata are ASCII, so each path decodes
+    as it would alone (bytes that are not UTF-8 kept as surrogates)."""
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _records(found: list[tuple[str, ...]]) -> list[DiffRecord]:
+    """DiffRecords of `_DIFF_OUTPUT` matches (records only: no "<tree> <tree>" line)."""
+    entry, record, absent = TreeEntry, DiffRecord, "000000"
+    return [
+        record(path, None if a == absent else entry(a, x), None if b == absent else entry(b, y))
+        for _, _, a, b, x, y, path in found
+    ]
 
 
 def _tree_id(entry: tuple[bytes, bytes] | None) -> str | None:
