@@ -139,7 +139,7 @@ def test_lazy_entries_answer_like_the_whole_parse(
 
 
 def test_lookups_in_a_big_directory_answer_like_the_listing(tmp_path: Path) -> None:
-    """A directory past LAZY_BYTES (git's own tree object, read through the session)."""
+    """A big directory (git's own tree object, read through the session)."""
     init_repo(tmp_path / "big.git", bare=True)
     with Repository(tmp_path / "big.git") as repo:
         blob = repo.write_blob(b"x\n")
@@ -148,7 +148,7 @@ def test_lookups_in_a_big_directory_answer_like_the_listing(tmp_path: Path) -> N
         files |= {f"apps/{n}": TreeEntry("100644", blob) for n in names[1::2]}
         files |= {"apps/Chart.yaml": TreeEntry("100644", blob), "apps/zz-last.yaml": TreeEntry("100755", blob)}
         sha = commit(repo, files, [], "big")
-        assert int(git(tmp_path / "big.git", "cat-file", "-s", f"{sha}:apps")) > treewriter.LAZY_BYTES
+        assert int(git(tmp_path / "big.git", "cat-file", "-s", f"{sha}:apps")) > 64 * 1024
         listing = repo.ls_tree(sha)
         asked = ["apps/Chart.yaml", "apps/app00001", "apps/app00000/values.yaml", "apps/zz-last.yaml"]
         asked += ["apps/Chart", "apps/app0", "apps/zzz", "apps/app02499", "apps/app02498/values.yaml", "apps/a"]

@@ -22,9 +22,6 @@ TREE_MODE = b"40000"
 RawEntries = dict[bytes, tuple[bytes, bytes]]
 ReadEntries = Mapping[bytes, tuple[bytes, bytes]]  # a tree object read: a dict, or a big tree's LazyEntries
 ReadTrees = Callable[[Sequence[str]], Mapping[str, "ReadEntries | None"]]  # tree ids -> parsed tree objects
-# A tree object larger than this is parsed only as far as its lookups need (LazyEntries): the
-# 20,000-entry `apps/` tree is read whole to look up `apps/Chart.yaml`, its first entry.
-LAZY_BYTES = 64 * 1024
 
 
 class TreeClash(Exception):
@@ -43,8 +40,15 @@ def _encode(text: str) -> bytes:
 
 
 def read_entries(raw: bytes, id_bytes: int) -> ReadEntries:
-    """A tree object's entries: parsed at once, or, for a big tree, as lookups need them."""
-    return LazyEntries(raw, id_bytes) if len(raw) > LAZY_BYTES else parse_tree(raw, id_bytes)
+    """A tree object's entries, parsed as lookups need them: the 20,000-entry `apps/` tree is
+    read to look up `apps/Chart.yaml`, its first entry, and an app's directory to look up its
+    Chart.yaml (a capital letter sorts before the rest)."""
+    return LazyEntries(raw, id_bytes)
+
+
+def whole(entries: ReadEntries) -> RawEntries:
+    """Every entry, as a dict of its own (a tree's copy to change)."""
+    return dict(entries.all_entries()) if isinstance(entries, LazyEntries) else dict(entries)
 
 
 class LazyEntries(Mapping[bytes, tuple[bytes, bytes]]):
@@ -89,16 +93,16 @@ class LazyEntries(Mapping[bytes, tuple[bytes, bytes]]):
     def __contains__(self, name: object) -> bool:
         return isinstance(name, bytes) and self.get(name) is not None
 
-    def _all(self) -> RawEntries:
+    def all_entries(self) -> RawEntries:
         if self._pos < len(self._raw):
             self._parse_until(None)
         return self._entries
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(self._all())
+        return iter(self.all_entries())
 
     def __len__(self) -> int:
-        return len(self._all())
+        return len(self.all_entries())
 
 
 def parse_tree(raw: bytes, id_bytes: int) -> RawEntries:
@@ -181,7 +185,7 @@ def rebuild(base: Mapping[str, ReadEntries], changes: Mapping[str, TreeEntry | N
     written: list[NewTree] = []
     results: dict[str, NewTree | None] = {}
     for directory in sorted(base, key=_depth, reverse=True):
-        entries = dict(base[directory])
+        entries = whole(base[directory])
         for name, entry in by_dir.get(directory, []):
             if entry is None:
                 entries.pop(_encode(name), None)
