@@ -23,6 +23,7 @@ from gitops_promote.adapters import treeview, treewriter
 from gitops_promote.adapters.git import Repository
 from gitops_promote.core.promotion import directories_of
 from gitops_promote.core.tree import TreeEntry
+from gitops_promote.errors import GitError
 
 SEEDS = range(4)
 BRANCHES = ("root", "dev", "stg")
@@ -158,3 +159,33 @@ def test_lookups_in_a_big_directory_answer_like_the_listing(tmp_path: Path) -> N
         )
         assert found == {p: listing.get(p) for p in asked}
         assert isinstance(repo._trees[repo.entries_at(sha, ["apps"])["apps"].sha], treewriter.LazyEntries)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_a_diff_started_ahead_reads_as_the_diff_run_when_asked(repos: dict[int, Path], seed: int) -> None:
+    """`start_tree_diff` then `tree_diff`: the records and the changes since, as without it."""
+    with Repository(repos[seed]) as reference:
+        shas = commits(reference)
+        for since, source, target in [("root", "dev", "stg"), ("stg", "stg", "dev"), (None, "dev", "root")]:
+            old = shas[since] if since else None
+            with Repository(repos[seed]) as repo:
+                repo.start_tree_diff(shas[source], shas[target], old)
+                repo.start_tree_diff(shas[target], shas[source])  # started, never read: closed with the run
+                assert repo._started
+                assert repo.tree_diff(shas[source], shas[target], old) == reference.tree_diff(
+                    shas[source], shas[target]
+                )
+                assert (shas[source], shas[target], old) not in repo._started  # read once, then gone
+                if old:
+                    assert repo._changes[(old, shas[source])] == reference.changed_paths(old, shas[source])
+            assert not repo._started
+
+
+def test_a_started_diff_that_fails_says_so_as_a_run_diff_does(repos: dict[int, Path]) -> None:
+    with Repository(repos[0]) as repo:
+        blob = repo.write_blob(b"not a tree\n")
+        repo.start_tree_diff(blob, blob)
+        with pytest.raises(GitError, match="git could not compare two trees"):
+            repo.tree_diff(blob, blob)
+        with pytest.raises(GitError, match="git could not compare two trees"):
+            repo.tree_diff(blob, blob)  # the same words from the process run when asked

@@ -118,6 +118,7 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 _GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
 MODE_TREE = "040000"
+WHAT_TREE_DIFF = "compare two trees"
 # A `diff-tree -r -t -z` record (":<mode> <mode> <id> <id> <status>" NUL "<path>" NUL, decoded),
 # or, with --stdin, the "<tree> <tree>" line before each pair's records.
 _DIFF_OUTPUT = re.compile(
@@ -252,10 +253,14 @@ class Repository:
         self._trees: dict[str, treewriter.ReadEntries | None] = {}  # parsed tree objects by id
         # (old, new) -> the files that differ between two commits, read beside a step's diff
         self._changes: dict[tuple[str, str], set[str]] = {}
+        self._started: dict[tuple[str, str, str | None], _Started] = {}  # diffs begun ahead
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
         self.objects.close()
+        for started in self._started.values():
+            started.close()  # started but never read (the command stopped earlier)
+        self._started.clear()
 
     def __enter__(self) -> Repository:
         return self
@@ -367,30 +372,14 @@ class Repository:
         compares `since` with `source`: which files the source changed since then is then
         known (`changed_among`, `changed_paths`) without walking either tree in Python.
         """
+        args, stdin, ids = self._tree_diff_call(source, target, since)
+        started = self._started.pop((source, target, since), None)
+        out = started.output() if started is not None else self.run(args, stdin=stdin, what=WHAT_TREE_DIFF)
+        found = _DIFF_OUTPUT.findall(_decode_paths(out))
         if since is None:
-            out = self.run(
-                ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target],
-                what="compare two trees",
-            )
-            return _records(_DIFF_OUTPUT.findall(_decode_paths(out)))
-        return self._diff_beside(source, target, since)
-
-    def _diff_beside(self, source: str, target: str, since: str) -> list[DiffRecord]:
-        """`diff-tree --stdin` of two pairs of trees: (since, source), whose changed files are
-        kept, then (source, target), whose records are returned."""
-        commits = (since, source, target)
-        infos = self.objects.info_many([f"{c}^{{tree}}" for c in commits])
-        ids = [info[0] if (info := infos.get(f"{c}^{{tree}}")) is not None and "\n" not in c else None for c in commits]
-        if None in ids:
-            raise GitError(f"git could not find the trees of {since}, {source} and {target}")
-        out = self.run(
-            ["diff-tree", "--stdin", "-r", "-t", "-z", "--no-renames"],
-            stdin=f"{ids[0]} {ids[1]}\n{ids[1]} {ids[2]}\n".encode(),
-            what="compare two trees",
-        )
+            return _records(found)
         # Each pair's records follow a "<tree> <tree>" line, matched in the same pass as the
         # records (they follow one another: a path is only ever read inside its record)
-        found = _DIFF_OUTPUT.findall(_decode_paths(out))
         heads = [index for index, match in enumerate(found) if match[0]]
         if (
             len(heads) != 2
@@ -405,6 +394,31 @@ class Repository:
             if m[2] != MODE_TREE and m[3] != MODE_TREE  # files, not directories
         }
         return _records(found[heads[1] + 1 :])
+
+    def start_tree_diff(self, source: str, target: str, since: str | None = None) -> None:
+        """Start, in the background, the diff-tree that `tree_diff(source, target, since)`
+        will read: git compares these trees while the caller works on something else (status
+        plans one step while git compares the next). Its output goes to an anonymous file."""
+        key = (source, target, since)
+        if key not in self._started:
+            args, stdin, _ids = self._tree_diff_call(source, target, since)
+            self._started[key] = _Started(self._git_argv(args), str(self.git_dir), git_env(), stdin, WHAT_TREE_DIFF)
+
+    def _tree_diff_call(
+        self, source: str, target: str, since: str | None
+    ) -> tuple[list[str], bytes | None, list[str | None]]:
+        """(arguments, standard input, tree ids) of the diff-tree of `tree_diff`: with `since`,
+        `diff-tree --stdin` of two pairs of trees, (since, source) then (source, target)."""
+        if since is None:
+            args = ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target]
+            return args, None, []
+        commits = (since, source, target)
+        infos = self.objects.info_many([f"{c}^{{tree}}" for c in commits])
+        ids = [info[0] if (info := infos.get(f"{c}^{{tree}}")) is not None and "\n" not in c else None for c in commits]
+        if None in ids:
+            raise GitError(f"git could not find the trees of {since}, {source} and {target}")
+        stdin = f"{ids[0]} {ids[1]}\n{ids[1]} {ids[2]}\n".encode()
+        return ["diff-tree", "--stdin", "-r", "-t", "-z", "--no-renames"], stdin, ids
 
     def tree_of(self, commit: str) -> str:
         """The id of a commit's tree (asked of the batch-check session, not a new process)."""
@@ -1118,6 +1132,49 @@ class Repository:
 # client (fetch first, non-fast-forward), or by the server when two pushes update the branch at
 # the same moment ("cannot lock ref 'refs/heads/stg': is at X but expected Y").
 _LOST_RACE = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref")
+
+
+class _Started:
+    """A git process started in the background: its input and output are anonymous files, so
+    it never waits on us, and nothing is left behind if the run stops before reading it."""
+
+    def __init__(self, argv: list[str], cwd: str, env: Mapping[str, str], stdin: bytes | None, what: str) -> None:
+        self._what = what
+        self._files = [tempfile.TemporaryFile() for _ in range(3)]
+        given, self._out, self._err = self._files
+        given.write(stdin or b"")
+        given.seek(0)
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(  # noqa: S603 - argument list, no shell
+                argv, stdin=given, stdout=self._out, stderr=self._err, cwd=cwd, env=dict(env)
+            )
+        except FileNotFoundError as exc:
+            self.close()
+            raise GitError("git is not installed or not on PATH", hint="install git") from exc
+
+    def output(self) -> bytes:
+        """Its standard output, once it has finished; GitError as `Repository.run` says it."""
+        assert self._proc is not None
+        code = self._proc.wait()
+        self._proc = None
+        try:
+            stream = self._out if code == 0 else self._err
+            stream.seek(0)
+            data = stream.read()
+        finally:
+            self.close()
+        if code != 0:
+            raise GitError(f"git could not {self._what}: {_decode(data).strip() or f'exit status {code}'}")
+        return data
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+        for handle in self._files:
+            handle.close()
+        self._files = []
 
 
 def _decode_paths(out: bytes) -> str:
