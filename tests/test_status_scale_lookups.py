@@ -21,8 +21,9 @@ from test_tree_writer import build_random, commit
 
 from gitops_promote.adapters import treeview, treewriter
 from gitops_promote.adapters.git import Repository
+from gitops_promote.core.apps import chart_files_above
 from gitops_promote.core.promotion import directories_of
-from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.tree import TreeEntry, iter_parents
 from gitops_promote.errors import GitError
 
 SEEDS = range(4)
@@ -189,3 +190,14 @@ def test_a_started_diff_that_fails_says_so_as_a_run_diff_does(repos: dict[int, P
             repo.tree_diff(blob, blob)
         with pytest.raises(GitError, match="git could not compare two trees"):
             repo.tree_diff(blob, blob)  # the same words from the process run when asked
+
+
+SEGMENTS = st.sampled_from(["apps", "a", "b", "templates", "charts", "x.yaml", "é"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(SEGMENTS, min_size=1, max_size=5).map("/".join), max_size=30))
+def test_chart_files_above_are_the_chart_yaml_of_every_parent(paths: list[str]) -> None:
+    """Each directory walked once: the same files as every parent of every path."""
+    expected = sorted({"Chart.yaml", *(f"{d}/Chart.yaml" for path in paths for d in iter_parents(path))})
+    assert chart_files_above(paths) == expected

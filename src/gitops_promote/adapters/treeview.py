@@ -50,8 +50,10 @@ class TreeView(Mapping[str, TreeEntry]):
         found: dict[str, TreeEntry | None] = {}
         starts: dict[str, str] = {}
         asked = []
+        known = self._known
         for path in paths:
-            directory = next((d for d in iter_parents(path) if d in self._known), None)
+            parent = path.rpartition("/")[0]  # the nearest first: most often known itself
+            directory = parent if parent in known else next((d for d in iter_parents(parent) if d in known), None)
             entry = self._known[directory] if directory is not None else None
             if directory is None:
                 asked.append(path)

@@ -65,9 +65,10 @@ class LazyEntries(Mapping[bytes, tuple[bytes, bytes]]):
         self._pos = 0
         self._last = b""  # the sort key of the last entry parsed
 
-    def _parse_until(self, bound: bytes | None) -> None:
+    def _parse_until(self, wanted: bytes | None) -> None:
+        """Parse on until `wanted` is found or passed (None: to the end)."""
         raw, pos, end, size, entries = self._raw, self._pos, len(self._raw), self._id_bytes, self._entries
-        last = self._last
+        last, bound = self._last, None if wanted is None else wanted + b"/"
         while pos < end:
             space = raw.index(b" ", pos)
             nul = raw.index(b"\0", space)
@@ -75,13 +76,13 @@ class LazyEntries(Mapping[bytes, tuple[bytes, bytes]]):
             entries[name] = (mode, raw[nul + 1 : nul + 1 + size])
             pos = nul + 1 + size
             last = name + b"/" if mode == TREE_MODE else name
-            if bound is not None and last > bound:
-                break
+            if bound is not None and (name == wanted or last > bound):
+                break  # a name is in a tree once
         self._pos, self._last = pos, last
 
     def get(self, name: bytes, default: tuple[bytes, bytes] | None = None) -> tuple[bytes, bytes] | None:  # type: ignore[override]
         if name not in self._entries and self._pos < len(self._raw) and self._last <= name + b"/":
-            self._parse_until(name + b"/")
+            self._parse_until(name)
         return self._entries.get(name, default)
 
     def __getitem__(self, name: bytes) -> tuple[bytes, bytes]:

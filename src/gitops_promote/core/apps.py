@@ -41,10 +41,15 @@ def discover(*trees: Iterable[str]) -> list[App]:
 def chart_files_above(paths: Iterable[str]) -> list[str]:
     """The Chart.yaml paths that would make an app of a directory holding one of `paths`:
     looked up instead of listing the trees to find every app (cost follows the change)."""
-    found = {"Chart.yaml"}
+    # every directory once (a walk up stops at a directory seen already: 40,000 paths share
+    # 20,000 app directories and one `apps/`)
+    directories: set[str] = set()
     for path in paths:
-        found.update(f"{parent}/Chart.yaml" for parent in iter_parents(path))
-    return sorted(found)
+        parent = path.rpartition("/")[0]
+        while parent and parent not in directories:
+            directories.add(parent)
+            parent = parent.rpartition("/")[0]
+    return sorted({"Chart.yaml", *(f"{d}/Chart.yaml" for d in directories)})
 
 
 def application_of(path: str) -> str | None:
