@@ -89,6 +89,10 @@ class TreeView(Mapping[str, TreeEntry]):
         entry = self._entry(path)
         return entry is not None and entry.mode == MODE_TREE
 
+    def differing_directories(self) -> dict[str, TreeEntry]:
+        """This side's directories among the paths the diff names (each with its tree id)."""
+        return {p: e for p, e in self._known.items() if e is not None and e.mode == MODE_TREE}
+
     # ---- the whole tree (explicitly expensive) --------------------------------------------------
     def listing(self) -> dict[str, TreeEntry]:
         if self._listing is None:

@@ -56,7 +56,7 @@ from gitops_promote.core.notices import Warning
 from gitops_promote.core.paths import EnvSpecificPaths
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
-from gitops_promote.core.treediff import DeltaPlan, DiffRecord, plan_delta
+from gitops_promote.core.treediff import DeltaPlan, DiffRecord, collapsed, plan_delta
 from gitops_promote.errors import ConfigError, GitError, GitopsError, RefusedError, UsageError
 from gitops_promote.results.steps import COMMON_ANCESTOR, HAND_MERGE, LastPromotion
 
@@ -415,6 +415,16 @@ def plan_step(
     merge.carry_registry_entry()
     merge.remove_orphaned_applications()
     return StepPlan(owned, scope, plan, key_rules, blobs, merge)
+
+
+def changes_to_write(prepared: Prepared) -> dict[str, TreeEntry | None]:
+    """What the promotion changes in the source's tree, for `Repository.write_tree_from`: the
+    plan's changes that differ from the source, a directory that ends up the target's own
+    put back whole (treediff.collapsed: the kept env files of 2,000 apps are 2,000 of the
+    target's directories, not 2,000 trees rewritten)."""
+    plan, source = prepared.plan, prepared.source_tree
+    changes = {p: e for p, e in plan.changes.items() if e != source.get(p)}
+    return collapsed(changes, plan.files, source, prepared.target_tree.differing_directories())
 
 
 def _charts_named(repo: Repository, commits: tuple[str, ...], names: Iterable[str]) -> list[str]:

@@ -210,3 +210,32 @@ def _result_has_file_under(directory: str, differing: list[str], plan: DeltaPlan
         if plan.entries.get(path) is not None:
             return True
     return False
+
+
+def collapsed(
+    changes: Mapping[str, TreeEntry | None],
+    files: Mapping[str, Sides],
+    source: Mapping[str, TreeEntry],
+    target_dirs: Mapping[str, TreeEntry],
+) -> dict[str, TreeEntry | None]:
+    """The same changes to the source's tree, a whole directory at a time where the result's
+    directory is the target's own (its tree id, `target_dirs`: the differing directories the
+    target has): a promotion that keeps 2,000 apps' env files puts back 2,000 of the
+    target's app directories instead of rewriting each (same tree, 2,000 trees fewer).
+
+    A directory is the target's when every path below it that differs between the branches,
+    or that the plan changes, ends up with the target's entry: every other path is the same
+    on both sides, so the source's entry there is the target's.
+    """
+    other: set[str] = set()  # directories holding a path whose result is not the target's
+    for path in {*files, *changes}:
+        result = changes[path] if path in changes else source.get(path)
+        target = files[path][1] if path in files else source.get(path)
+        if result != target:
+            other.update(iter_parents(path))
+    whole = {d for d in target_dirs if d not in other}
+    top = {d for d in whole if not any(parent in whole for parent in iter_parents(d))}
+    if not top:
+        return dict(changes)
+    kept = {p: e for p, e in changes.items() if not any(parent in top for parent in iter_parents(p))}
+    return kept | {d: target_dirs[d] for d in top}
