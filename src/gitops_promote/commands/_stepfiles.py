@@ -186,14 +186,15 @@ class StepTrees:
         plan = self.plan
         candidates = {p: e for p, (_, e) in plan.files.items() if e is not None}
         candidates.update(self._layout_applications({d.rsplit("/", 1)[-1] for d in removed}))
-        paths = [
+        paths = sorted(
             p
-            for p, entry in sorted(candidates.items())
-            if entry.kind == "blob"
+            for p, entry in candidates.items()
+            # the target's entry in the result first: it leaves the kept files (few) to check
+            if ((p not in plan.files and p not in plan.changes) or plan.entries.get(p) == entry)
+            and entry.kind == "blob"
             and self.owned.owns(p)
             and is_yaml_path(p)
-            and ((p not in plan.files and p not in plan.changes) or plan.entries.get(p) == entry)
-        ]
+        )
         blobs = self._read(paths)
         found: list[tuple[str, object]] = []
         for path in paths:
@@ -377,13 +378,22 @@ class StepTrees:
                         found.append((path, f"line {finding.line}: {finding.message}"))
         return found
 
+    def _not_the_targets(self) -> set[str]:
+        """Paths where the promoted tree's entry is not the target's. A differing path's two
+        sides are in the plan (no lookup); a changed path that does not differ is the
+        source's, so the target's, unless the plan changed it."""
+        plan, changes = self.plan, self.plan.changes
+        found = {p for p, (source, target) in plan.files.items() if (changes[p] if p in changes else source) != target}
+        found.update(p for p, entry in changes.items() if p not in plan.files and entry != self.target_tree.get(p))
+        return found
+
     def _applications_to_check(self) -> list[str]:
         """Applications the promotion writes, and, when it removes files, the kept ones too."""
         plan, entries = self.plan, self.plan.entries
         # Cost follows the change: only a removal makes the target's kept files worth a look.
         candidates = {a.path for a in plan.actions if a.action != KEPT}
         if any(a.action in (DELETED, ORPHANED) for a in plan.actions):
-            candidates |= {p for p in {*plan.files, *plan.changes} if entries.get(p) != self.target_tree.get(p)}
+            candidates |= self._not_the_targets()
             # A kept Application a removal breaks is the target's own: among the differing
             # files, or the layout's Application of an app that lost files.
             removed = [a.path for a in plan.actions if a.action in (DELETED, ORPHANED)]

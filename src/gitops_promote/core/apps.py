@@ -148,13 +148,23 @@ def group_by_app(paths: Iterable[str], apps: Sequence[App]) -> dict[str, list[st
         by_name.setdefault(app.name, app)
     everything = next((a for a in apps if a.path == "."), None)
     grouped: dict[str, list[str]] = {}
+    above: dict[str, list[str]] = {}  # directory -> the apps holding it (paths share directories)
     for path in paths:
-        grouped.setdefault(_owner(path, order, by_name, everything), []).append(path)
+        grouped.setdefault(_owner(path, order, by_name, everything, above), []).append(path)
     return dict(sorted(grouped.items(), key=lambda item: order.get(item[0], len(order))))
 
 
-def _owner(path: str, order: Mapping[str, int], by_name: Mapping[str, App], everything: App | None) -> str:
-    candidates = [parent for parent in iter_parents(path) if parent in order]
+def _owner(
+    path: str,
+    order: Mapping[str, int],
+    by_name: Mapping[str, App],
+    everything: App | None,
+    above: dict[str, list[str]],
+) -> str:
+    directory = path.rpartition("/")[0]
+    if directory not in above:
+        above[directory] = [parent for parent in iter_parents(path) if parent in order]
+    candidates = list(above[directory])
     match = _ARGOCD_APP.match(path)
     if match is not None and match.group("name") in by_name:
         candidates.append(by_name[match.group("name")].path)
