@@ -387,7 +387,7 @@ class Repository:
             or found[0][:2] != (ids[0], ids[1])
             or found[heads[1]][:2] != (ids[1], ids[2])
         ):
-            raise GitError("git diff-tree answered in an unexpected form")
+            return self.tree_diff(source, target)  # a git that answers otherwise: the one pair alone
         self._changes[(since, source)] = {
             m[6]
             for m in found[1 : heads[1]]

@@ -20,7 +20,7 @@ from gitops_promote.core.tree import TreeEntry
 TREE_MODE = b"40000"
 # name -> (raw mode, binary object id), as in a git tree object
 RawEntries = dict[bytes, tuple[bytes, bytes]]
-ReadEntries = Mapping[bytes, tuple[bytes, bytes]]  # a tree object read: a dict, or a big tree's LazyEntries
+ReadEntries = Mapping[bytes, tuple[bytes, bytes]]  # a tree object read (LazyEntries), or a dict
 ReadTrees = Callable[[Sequence[str]], Mapping[str, "ReadEntries | None"]]  # tree ids -> parsed tree objects
 
 
@@ -52,11 +52,12 @@ def whole(entries: ReadEntries) -> RawEntries:
 
 
 class LazyEntries(Mapping[bytes, tuple[bytes, bytes]]):
-    """A big tree's entries, parsed in order only as far as the names asked for.
+    """A tree object's entries, parsed in order only as far as the names asked for.
 
     git keeps a tree's entries sorted by name (a directory's name as if it ended in "/"), as
     its own lookups rely on: once an entry sorts after `name/`, `name` is not in the tree.
-    Iterating (or asking for the length) parses the rest.
+    Every entry up to the last one parsed is known. Iterating (or asking for the length)
+    parses the rest.
     """
 
     def __init__(self, raw: bytes, id_bytes: int) -> None:
