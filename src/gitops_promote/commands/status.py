@@ -122,6 +122,8 @@ def _newer_partial_promotion(repo: Repository, prepared: Prepared) -> Entry | No
     """A promotion of some apps (--app) after the step's base: the newest promotion here,
     though the whole branch's base is older (docs/per-app.md)."""
     since = prepared.base.commit if prepared.base else None
+    if since == prepared.target_commit:
+        return None  # nothing was committed here after the base: no log to ask
     for entry in entries(repo, prepared.target_commit, since=since, limit=BASE_SEARCH_LIMIT):
         if entry.kind == PROMOTION_ENTRY and entry.apps is not None and entry.source == prepared.source.codename:
             return entry
