@@ -116,8 +116,10 @@ def pair(
     shared: dict[str, TreeEntry | None] = {}
     source_side: dict[str, TreeEntry | None] = {}
     target_side: dict[str, TreeEntry | None] = {}
-    for record in records:  # a file on one side and a directory on the other is two records
-        for side, entry in ((source_side, record.source), (target_side, record.target)):
-            if entry is not None or record.path not in side:
-                side[record.path] = entry
+    # a file on one side and a directory on the other is two records: what a side has wins
+    for path, in_source, in_target in records:
+        if in_source is not None or path not in source_side:
+            source_side[path] = in_source
+        if in_target is not None or path not in target_side:
+            target_side[path] = in_target
     return records, TreeView(repo, source, source_side, shared), TreeView(repo, target, target_side, shared)
