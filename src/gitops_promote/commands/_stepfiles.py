@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from gitops_promote.results.steps import LastPromotion
 
 MAX_LISTED_KEYS = 10
-# The missing-keys check walks the trees on the way to the kept files that changed, in-process,
-# until this many trees would be read: beyond it, one diff-tree (in C) is cheaper.
+# The missing-keys check asks which kept files the source changed since the last promotion.
+# The step's own diff-tree answers that (`prepare` finds the base first); else (--app) the
+# trees on the way are walked in-process until this many would be read, beyond which one
+# diff-tree (in C) is cheaper.
 MAX_TREES_WALKED = 512
 REGISTRY_ENTRY_KEY = "environments[{env}]"  # how the kept entry shows among a file's kept keys
 
@@ -245,9 +247,9 @@ class StepTrees:
         return found
 
     def _changed_since(self, old: str, new: str, paths: list[str]) -> set[str]:
-        """Which of `paths` changed between two commits: looked up in-process when few trees
-        on their way differ (one app's change among 2,000 kept files: no process), else by one
-        diff-tree."""
+        """Which of `paths` changed between two commits: known from the step's diff-tree
+        (`Repository.tree_diff` with `since`), else looked up in-process when few trees on
+        their way differ, else by one diff-tree."""
         found = self.repo.changed_among(old, new, paths, max_trees=MAX_TREES_WALKED)
         return found if found is not None else self.repo.changed_paths(old, new)
 
