@@ -26,7 +26,8 @@ from typing import IO, Any, NoReturn, TypeVar
 
 from gitops_promote.errors import GitError
 
-CHUNK_BYTES = 16 * 1024  # well under a pipe's 64 KiB: a chunk of requests never blocks
+CHUNK_BYTES = 16 * 1024  # well under a pipe's 64 KiB: two chunks of requests never block
+READ_BUFFER = 64 * 1024  # answers taken from the pipe at a time (a chunk's answers come at once)
 
 
 class ObjectMissing(Exception):
@@ -44,9 +45,12 @@ Answer = Callable[[bytes, IO[bytes]], T]  # (header line, stdout) -> value; read
 class _Session:
     """A `git cat-file --batch…` process, started on first use."""
 
-    def __init__(self, argv: Sequence[str], cwd: str, env: Mapping[str, str]) -> None:
+    def __init__(self, argv: Sequence[str], cwd: str, env: Mapping[str, str], *, flush: bool = False) -> None:
         self._argv, self._cwd, self._env = list(argv), cwd, dict(env)
         self._proc: subprocess.Popen[bytes] | None = None
+        # `--batch-command --buffer`: git holds its answers until a `flush` command, so a
+        # chunk of requests is answered in a few large writes, not one write per object
+        self._flush = b"flush\n" if flush else b""
 
     def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
         if self._proc is None:
@@ -58,6 +62,7 @@ class _Session:
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,
                     env=self._env,
+                    bufsize=READ_BUFFER,
                 )
             except FileNotFoundError as exc:
                 raise GitError("git is not installed or not on PATH", hint="install git") from exc
@@ -65,21 +70,35 @@ class _Session:
         return self._proc.stdin, self._proc.stdout
 
     def ask(self, lines: Sequence[str], answer: Answer[T]) -> list[T]:
-        """One answer per request line, in order."""
+        """One answer per request line, in order.
+
+        The next chunk of requests is written before this chunk's answers are read: git looks
+        up the next objects while these are parsed here (two processes, two cores). At most
+        two chunks wait in the pipe, well under its size: neither side ever blocks the other.
+        """
         answers: list[T] = []
-        for start, stop in _chunks(lines):
-            stdin, stdout = self._pipes()
-            try:
-                stdin.write("".join(f"{n}\n" for n in lines[start:stop]).encode("utf-8", "surrogateescape"))
-                stdin.flush()
-            except BrokenPipeError:
-                self._died(answers)
+        chunks = list(_chunks(lines))
+        if chunks:
+            self._send(lines, chunks[0], answers)
+        for index, (start, stop) in enumerate(chunks):
+            if index + 1 < len(chunks):
+                self._send(lines, chunks[index + 1], answers)
+            stdout = self._pipes()[1]
             for _ in range(start, stop):
                 header = stdout.readline()
                 if not header:
                     self._died(answers)
                 answers.append(answer(header.rstrip(b"\n"), stdout))
         return answers
+
+    def _send(self, lines: Sequence[str], chunk: tuple[int, int], answers: list[Any]) -> None:
+        stdin = self._pipes()[0]
+        start, stop = chunk
+        try:
+            stdin.write("".join(f"{n}\n" for n in lines[start:stop]).encode("utf-8", "surrogateescape") + self._flush)
+            stdin.flush()
+        except BrokenPipeError:
+            self._died(answers)
 
     def _died(self, answers: list[Any]) -> NoReturn:
         if not answers:
@@ -138,7 +157,7 @@ class ObjectReader:
 
     def __init__(self, git_argv: Sequence[str], cwd: str, env: Mapping[str, str]) -> None:
         cat_file = [*git_argv, "cat-file"]
-        self._command: _Session | None = _Session([*cat_file, "--batch-command"], cwd, env)
+        self._command: _Session | None = _Session([*cat_file, "--batch-command", "--buffer"], cwd, env, flush=True)
         self._contents = _Session([*cat_file, "--batch"], cwd, env)
         self._info = _Session([*cat_file, "--batch-check"], cwd, env)
 

@@ -26,7 +26,7 @@ from gitops_promote.adapters import treewriter
 from gitops_promote.adapters.catfile import BlobBatch, ObjectReader
 from gitops_promote.core.secrets import mask_subject
 from gitops_promote.core.signatures import SignatureStatus
-from gitops_promote.core.tree import Tree, TreeEntry
+from gitops_promote.core.tree import Tree, TreeEntry, iter_parents
 from gitops_promote.core.treediff import DiffRecord
 from gitops_promote.errors import ConfigError, GitError, UsageError
 
@@ -127,7 +127,13 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 _GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotePath=false")
 _FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
-_DIFF_RECORD = re.compile(rb":(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0([^\0]*)\0")
+MODE_TREE = "040000"
+WHAT_TREE_DIFF = "compare two trees"
+# A `diff-tree -r -t -z` record (":<mode> <mode> <id> <id> <status>" NUL "<path>" NUL, decoded),
+# or, with --stdin, the "<tree> <tree>" line before each pair's records.
+_DIFF_OUTPUT = re.compile(
+    r"([0-9a-f]{40,64}) ([0-9a-f]{40,64})\n|:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]\d*\0([^\0]*)\0"
+)
 # One field per line, the message last: an ident cannot hold a newline (a 0x1f in an author's
 # name once shifted every field after it). Read by _commit_record.
 _LOG_FORMAT = "%H%n%P%n%an <%ae>%n%aI%n%B"
@@ -277,11 +283,17 @@ class Repository:
         self._files_at: dict[tuple[str, str], bytes | None] = {}
         self._branch_refs: list[str] | None = None
         self._config: dict[str, list[str | None]] | None = None
-        self._trees: dict[str, treewriter.RawEntries | None] = {}  # parsed tree objects by id
+        self._trees: dict[str, treewriter.ReadEntries | None] = {}  # parsed tree objects by id
+        # (old, new) -> the files that differ between two commits, read beside a step's diff
+        self._changes: dict[tuple[str, str], set[str]] = {}
+        self._started: dict[tuple[str, str, str | None], _Started] = {}  # diffs begun ahead
 
     # ---- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
         self.objects.close()
+        for started in self._started.values():
+            started.close()  # started but never read (the command stopped earlier)
+        self._started.clear()
 
     def __enter__(self) -> Repository:
         return self
@@ -382,24 +394,64 @@ class Repository:
             for mode, sha, path in _LS_TREE_RECORD.findall(out)
         }
 
-    def tree_diff(self, source: str, target: str) -> list[DiffRecord]:
+    def tree_diff(self, source: str, target: str, since: str | None = None) -> list[DiffRecord]:
         """Every path that differs between two trees, directories included (`diff-tree -r -t`).
 
         The input of `core.treediff.plan_delta`: the differing files, and for each directory
         on their way whether the source has it (rule c) or a file there (the clash check),
         without listing either tree. One process; its output grows with the difference.
+
+        With `since` (the source's content at the last promotion), the same process also
+        compares `since` with `source`: which files the source changed since then is then
+        known (`changed_among`, `changed_paths`) without walking either tree in Python.
         """
-        out = self.run(
-            ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target],
-            what="compare two trees",
-        )
-        # One regex pass (no per-record splitting and decoding of the metadata)
-        records = []
-        for src_mode, dst_mode, src_sha, dst_sha, raw_path in _DIFF_RECORD.findall(out):
-            old = None if src_mode == b"000000" else TreeEntry(src_mode.decode(), src_sha.decode())
-            new = None if dst_mode == b"000000" else TreeEntry(dst_mode.decode(), dst_sha.decode())
-            records.append(DiffRecord(raw_path.decode("utf-8", "surrogateescape"), old, new))
-        return records
+        args, stdin, ids = self._tree_diff_call(source, target, since)
+        started = self._started.pop((source, target, since), None)
+        out = started.output() if started is not None else self.run(args, stdin=stdin, what=WHAT_TREE_DIFF)
+        found = _DIFF_OUTPUT.findall(_decode_paths(out))
+        if since is None:
+            return _records(found)
+        # Each pair's records follow a "<tree> <tree>" line, matched in the same pass as the
+        # records (they follow one another: a path is only ever read inside its record)
+        heads = [index for index, match in enumerate(found) if match[0]]
+        if (
+            len(heads) != 2
+            or heads[0] != 0
+            or found[0][:2] != (ids[0], ids[1])
+            or found[heads[1]][:2] != (ids[1], ids[2])
+        ):
+            return self.tree_diff(source, target)  # a git that answers otherwise: the one pair alone
+        self._changes[(since, source)] = {
+            m[6]
+            for m in found[1 : heads[1]]
+            if m[2] != MODE_TREE and m[3] != MODE_TREE  # files, not directories
+        }
+        return _records(found[heads[1] + 1 :])
+
+    def start_tree_diff(self, source: str, target: str, since: str | None = None) -> None:
+        """Start, in the background, the diff-tree that `tree_diff(source, target, since)`
+        will read: git compares these trees while the caller works on something else (status
+        plans one step while git compares the next). Its output goes to an anonymous file."""
+        key = (source, target, since)
+        if key not in self._started:
+            args, stdin, _ids = self._tree_diff_call(source, target, since)
+            self._started[key] = _Started(self._git_argv(args), str(self.git_dir), git_env(), stdin, WHAT_TREE_DIFF)
+
+    def _tree_diff_call(
+        self, source: str, target: str, since: str | None
+    ) -> tuple[list[str], bytes | None, list[str | None]]:
+        """(arguments, standard input, tree ids) of the diff-tree of `tree_diff`: with `since`,
+        `diff-tree --stdin` of two pairs of trees, (since, source) then (source, target)."""
+        if since is None:
+            args = ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target]
+            return args, None, []
+        commits = (since, source, target)
+        infos = self.objects.info_many([f"{c}^{{tree}}" for c in commits])
+        ids = [info[0] if (info := infos.get(f"{c}^{{tree}}")) is not None and "\n" not in c else None for c in commits]
+        if None in ids:
+            raise GitError(f"git could not find the trees of {since}, {source} and {target}")
+        stdin = f"{ids[0]} {ids[1]}\n{ids[1]} {ids[2]}\n".encode()
+        return ["diff-tree", "--stdin", "-r", "-t", "-z", "--no-renames"], stdin, ids
 
     def tree_of(self, commit: str) -> str:
         """The id of a commit's tree (asked of the batch-check session, not a new process)."""
@@ -471,27 +523,43 @@ class Repository:
             raise RuntimeError(f"git wrote trees {written[:3]}..., expected {[t.oid for t in trees][:3]}...")
         return trees[-1].oid
 
-    def _read_trees(self, ids: Sequence[str]) -> dict[str, treewriter.RawEntries | None]:
+    def _read_trees(self, ids: Sequence[str]) -> dict[str, treewriter.ReadEntries | None]:
         """Parsed trees by id, each read and parsed once per run (an id names one content:
         the 20,000-entry `apps/` tree is on the way to every lookup)."""
         cache = self._trees
         wanted = [oid for oid in dict.fromkeys(ids) if oid not in cache]
         for oid, got in self.objects.read_many(wanted).items() if wanted else ():
-            cache[oid] = treewriter.parse_tree(got[1], self.id_length // 2) if got and got[0] == "tree" else None
+            cache[oid] = treewriter.read_entries(got[1], self.id_length // 2) if got and got[0] == "tree" else None
         return {oid: cache[oid] for oid in ids}
 
     def ls_path(self, commit: str, path: str) -> TreeEntry | None:
         return self.entries_at(commit, [path])[path]
 
-    def entries_at(self, commit: str, paths: Iterable[str]) -> dict[str, TreeEntry | None]:
+    def entries_at(
+        self, commit: str, paths: Iterable[str], starts: Mapping[str, str] | None = None
+    ) -> dict[str, TreeEntry | None]:
         """path -> its entry in `commit` (mode and id, as `ls-tree` gives them; None: absent).
 
         Only the trees on the way to the paths are read, through the run's cat-file session
-        (one round per depth): a targeted lookup, never a listing of the whole tree.
+        (one round per depth): a targeted lookup, never a listing of the whole tree. `starts`
+        (directory -> its tree id in `commit`, known already, e.g. from a diff's records) lets
+        each lookup begin at the deepest of them on its way instead of at the root.
         """
         wanted = list(dict.fromkeys(paths))
-        dirs = treewriter.touched_directories(wanted)
-        found = treewriter.base_entries(self._read_trees, self.tree_of(commit), dirs)
+        if not wanted:
+            return {}
+        known = dict(starts or {})
+        dirs: set[str] = set()
+        for path in wanted:
+            for directory in (*iter_parents(path), ""):
+                if directory in dirs:
+                    break  # this directory's way up is walked already
+                dirs.add(directory)
+                if directory in known:
+                    break
+        if "" in dirs and "" not in known:
+            known[""] = self.tree_of(commit)
+        found = treewriter.base_entries(self._read_trees, {d: known[d] for d in dirs if d in known}, dirs)
         result: dict[str, TreeEntry | None] = {}
         for path in wanted:
             parent, _, name = path.rpartition("/")
@@ -509,9 +577,11 @@ class Repository:
         C, is cheaper: changed_paths).
         """
         wanted = list(dict.fromkeys(paths))
+        if (old, new) in self._changes:  # compared beside a step's diff already
+            return {path for path in wanted if path in self._changes[(old, new)]}
         dirs = treewriter.touched_directories(wanted)
         sides: dict[str, tuple[str | None, str | None]] = {"": (self.tree_of(old), self.tree_of(new))}
-        parsed: dict[str, tuple[treewriter.RawEntries, treewriter.RawEntries]] = {}
+        parsed: dict[str, tuple[treewriter.ReadEntries, treewriter.ReadEntries]] = {}
         budget = max_trees
         for depth in range(max(d.count("/") + 1 if d else 0 for d in dirs) + 1):
             level = [d for d in sides if (d.count("/") + 1 if d else 0) == depth]
@@ -523,7 +593,9 @@ class Repository:
             trees = self._read_trees(ids)
             for directory in level:
                 a, b = sides[directory]
-                parsed[directory] = (trees.get(a) or {} if a else {}, trees.get(b) or {} if b else {})
+                # `is None`, not truthiness: a big tree's length would parse all of it
+                old_tree, new_tree = (trees.get(a) if a else None), (trees.get(b) if b else None)
+                parsed[directory] = (old_tree if old_tree is not None else {}, new_tree if new_tree is not None else {})
             for directory in [d for d in dirs if d and d.count("/") == depth and d.rpartition("/")[0] in parsed]:
                 key = _encode(directory.rpartition("/")[2])
                 a_entries, b_entries = parsed[directory.rpartition("/")[0]]
@@ -1021,6 +1093,8 @@ class Repository:
     def changed_paths(self, old: str, new: str) -> set[str]:
         """Paths of files whose entry differs between two commits (one diff-tree, no listing;
         names only: thousands of differing files are one split, not thousands of records)."""
+        if (old, new) in self._changes:
+            return set(self._changes[(old, new)])
         out = self.run(
             ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--name-only", "--end-of-options", old, new],
             what="compare two trees",
@@ -1095,6 +1169,64 @@ class Repository:
 # client (fetch first, non-fast-forward), or by the server when two pushes update the branch at
 # the same moment ("cannot lock ref 'refs/heads/stg': is at X but expected Y").
 _LOST_RACE = ("stale info", "fetch first", "non-fast-forward", "cannot lock ref", "failed to update ref")
+
+
+class _Started:
+    """A git process started in the background: its input and output are anonymous files, so
+    it never waits on us, and nothing is left behind if the run stops before reading it."""
+
+    def __init__(self, argv: list[str], cwd: str, env: Mapping[str, str], stdin: bytes | None, what: str) -> None:
+        self._what = what
+        self._files = [tempfile.TemporaryFile() for _ in range(3)]
+        given, self._out, self._err = self._files
+        given.write(stdin or b"")
+        given.seek(0)
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(  # noqa: S603 - argument list, no shell
+                argv, stdin=given, stdout=self._out, stderr=self._err, cwd=cwd, env=dict(env)
+            )
+        except FileNotFoundError as exc:
+            self.close()
+            raise GitError("git is not installed or not on PATH", hint="install git") from exc
+
+    def output(self) -> bytes:
+        """Its standard output, once it has finished; GitError as `Repository.run` says it."""
+        assert self._proc is not None
+        code = self._proc.wait()
+        self._proc = None
+        try:
+            stream = self._out if code == 0 else self._err
+            stream.seek(0)
+            data = stream.read()
+        finally:
+            self.close()
+        if code != 0:
+            raise GitError(f"git could not {self._what}: {_decode(data).strip() or f'exit status {code}'}")
+        return data
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
+        for handle in self._files:
+            handle.close()
+        self._files = []
+
+
+def _decode_paths(out: bytes) -> str:
+    """git's output decoded once: its separators and metadata are ASCII, so each path decodes
+    as it would alone (bytes that are not UTF-8 kept as surrogates)."""
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _records(found: list[tuple[str, ...]]) -> list[DiffRecord]:
+    """DiffRecords of `_DIFF_OUTPUT` matches (records only: no "<tree> <tree>" line)."""
+    entry, record, absent = TreeEntry, DiffRecord, "000000"
+    return [
+        record(path, None if a == absent else entry(a, x), None if b == absent else entry(b, y))
+        for _, _, a, b, x, y, path in found
+    ]
 
 
 def _tree_id(entry: tuple[bytes, bytes] | None) -> str | None:

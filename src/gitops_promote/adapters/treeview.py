@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from gitops_promote.core.tree import TreeEntry
+from gitops_promote.core.tree import TreeEntry, iter_parents
 from gitops_promote.core.treediff import MODE_TREE, DiffRecord
 
 if TYPE_CHECKING:
@@ -41,7 +41,29 @@ class TreeView(Mapping[str, TreeEntry]):
         if missing and self._listing is not None:
             self._shared.update((p, self._listing.get(p)) for p in missing)
         elif missing:
-            self._shared.update(self.repo.entries_at(self.commit, missing))
+            self._shared.update(self._looked_up(missing))
+
+    def _looked_up(self, paths: list[str]) -> dict[str, TreeEntry | None]:
+        """Paths the diff does not name, each read from the nearest directory on its way that
+        the diff names (its tree id is known: the trees above it are never read), else from
+        the root. Such a path is the same on both sides, so either side's directory answers."""
+        found: dict[str, TreeEntry | None] = {}
+        starts: dict[str, str] = {}
+        asked = []
+        known = self._known
+        for path in paths:
+            parent = path.rpartition("/")[0]  # the nearest first: most often known itself
+            directory = parent if parent in known else next((d for d in iter_parents(parent) if d in known), None)
+            entry = self._known[directory] if directory is not None else None
+            if directory is None:
+                asked.append(path)
+            elif entry is None or entry.mode != MODE_TREE:
+                found[path] = None  # no such directory on this side (so on neither)
+            else:
+                starts[directory] = entry.sha
+                asked.append(path)
+        found.update(self.repo.entries_at(self.commit, asked, starts))
+        return found
 
     def _entry(self, path: str) -> TreeEntry | None:
         if path in self._known:
@@ -67,6 +89,10 @@ class TreeView(Mapping[str, TreeEntry]):
         entry = self._entry(path)
         return entry is not None and entry.mode == MODE_TREE
 
+    def differing_directories(self) -> dict[str, TreeEntry]:
+        """This side's directories among the paths the diff names (each with its tree id)."""
+        return {p: e for p, e in self._known.items() if e is not None and e.mode == MODE_TREE}
+
     # ---- the whole tree (explicitly expensive) --------------------------------------------------
     def listing(self) -> dict[str, TreeEntry]:
         if self._listing is None:
@@ -80,14 +106,20 @@ class TreeView(Mapping[str, TreeEntry]):
         return len(self.listing())
 
 
-def pair(repo: Repository, source: str, target: str) -> tuple[list[DiffRecord], TreeView, TreeView]:
-    """The differences between two commits' trees, and a view of each that shares lookups."""
-    records = repo.tree_diff(source, target)
+def pair(
+    repo: Repository, source: str, target: str, since: str | None = None
+) -> tuple[list[DiffRecord], TreeView, TreeView]:
+    """The differences between two commits' trees, and a view of each that shares lookups.
+    With `since`, the same git process also finds which files the source changed since that
+    commit (`Repository.tree_diff`)."""
+    records = repo.tree_diff(source, target, since)
     shared: dict[str, TreeEntry | None] = {}
     source_side: dict[str, TreeEntry | None] = {}
     target_side: dict[str, TreeEntry | None] = {}
-    for record in records:  # a file on one side and a directory on the other is two records
-        for side, entry in ((source_side, record.source), (target_side, record.target)):
-            if entry is not None or record.path not in side:
-                side[record.path] = entry
+    # a file on one side and a directory on the other is two records: what a side has wins
+    for path, in_source, in_target in records:
+        if in_source is not None or path not in source_side:
+            source_side[path] = in_source
+        if in_target is not None or path not in target_side:
+            target_side[path] = in_target
     return records, TreeView(repo, source, source_side, shared), TreeView(repo, target, target_side, shared)

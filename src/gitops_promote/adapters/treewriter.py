@@ -11,7 +11,7 @@ against them: a disagreement is a bug, never a silently different tree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from gitops_promote.core.promotion import directories_of
@@ -20,7 +20,8 @@ from gitops_promote.core.tree import TreeEntry
 TREE_MODE = b"40000"
 # name -> (raw mode, binary object id), as in a git tree object
 RawEntries = dict[bytes, tuple[bytes, bytes]]
-ReadTrees = Callable[[Sequence[str]], Mapping[str, "RawEntries | None"]]  # tree ids -> parsed tree objects
+ReadEntries = Mapping[bytes, tuple[bytes, bytes]]  # a tree object read (LazyEntries), or a dict
+ReadTrees = Callable[[Sequence[str]], Mapping[str, "ReadEntries | None"]]  # tree ids -> parsed tree objects
 
 
 class TreeClash(Exception):
@@ -36,6 +37,74 @@ class NewTree:
 
 def _encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
+
+
+def read_entries(raw: bytes, id_bytes: int) -> ReadEntries:
+    """A tree object's entries, parsed as lookups need them: the 20,000-entry `apps/` tree is
+    read to look up `apps/Chart.yaml`, its first entry, and an app's directory to look up its
+    Chart.yaml (a capital letter sorts before the rest)."""
+    return LazyEntries(raw, id_bytes)
+
+
+def whole(entries: ReadEntries) -> RawEntries:
+    """Every entry, as a dict of its own (a tree's copy to change)."""
+    return dict(entries.all_entries()) if isinstance(entries, LazyEntries) else dict(entries)
+
+
+class LazyEntries(Mapping[bytes, tuple[bytes, bytes]]):
+    """A tree object's entries, parsed in order only as far as the names asked for.
+
+    git keeps a tree's entries sorted by name (a directory's name as if it ended in "/"), as
+    its own lookups rely on: once an entry sorts after `name/`, `name` is not in the tree.
+    Every entry up to the last one parsed is known. Iterating (or asking for the length)
+    parses the rest.
+    """
+
+    def __init__(self, raw: bytes, id_bytes: int) -> None:
+        self._raw, self._id_bytes = raw, id_bytes
+        self._entries: RawEntries = {}
+        self._pos = 0
+        self._last = b""  # the sort key of the last entry parsed
+
+    def _parse_until(self, wanted: bytes | None) -> None:
+        """Parse on until `wanted` is found or passed (None: to the end)."""
+        raw, pos, end, size, entries = self._raw, self._pos, len(self._raw), self._id_bytes, self._entries
+        last, bound = self._last, None if wanted is None else wanted + b"/"
+        while pos < end:
+            space = raw.index(b" ", pos)
+            nul = raw.index(b"\0", space)
+            mode, name = raw[pos:space], raw[space + 1 : nul]
+            entries[name] = (mode, raw[nul + 1 : nul + 1 + size])
+            pos = nul + 1 + size
+            last = name + b"/" if mode == TREE_MODE else name
+            if bound is not None and (name == wanted or last > bound):
+                break  # a name is in a tree once
+        self._pos, self._last = pos, last
+
+    def get(self, name: bytes, default: tuple[bytes, bytes] | None = None) -> tuple[bytes, bytes] | None:  # type: ignore[override]
+        if name not in self._entries and self._pos < len(self._raw) and self._last <= name + b"/":
+            self._parse_until(name)
+        return self._entries.get(name, default)
+
+    def __getitem__(self, name: bytes) -> tuple[bytes, bytes]:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, bytes) and self.get(name) is not None
+
+    def all_entries(self) -> RawEntries:
+        if self._pos < len(self._raw):
+            self._parse_until(None)
+        return self._entries
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.all_entries())
+
+    def __len__(self) -> int:
+        return len(self.all_entries())
 
 
 def parse_tree(raw: bytes, id_bytes: int) -> RawEntries:
@@ -76,28 +145,36 @@ def _depth(directory: str) -> int:
     return 0 if not directory else directory.count("/") + 1
 
 
-def base_entries(read_trees: ReadTrees, base_tree: str, dirs: set[str]) -> dict[str, RawEntries]:
+def base_entries(read_trees: ReadTrees, base_tree: str | Mapping[str, str], dirs: set[str]) -> dict[str, ReadEntries]:
     """The base's entries of each touched directory ({} when the base has no such directory).
 
-    Read one depth at a time: a directory's id is in its parent's entries.
+    Read one depth at a time: a directory's id is in its parent's entries. `base_tree` is the
+    root's id, or the ids of some directories already known (directory -> tree id): `dirs`
+    then holds only those and the directories below them that are wanted, so a lookup under
+    a known directory never reads the trees above it (the 20,000-entry `apps/` tree).
     """
-    found: dict[str, RawEntries] = {}
-    ids = {"": base_tree}
-    for depth in range(max(_depth(d) for d in dirs) + 1):
-        level = [d for d in dirs if _depth(d) == depth]
+    found: dict[str, ReadEntries] = {}
+    ids = {"": base_tree} if isinstance(base_tree, str) else dict(base_tree)
+    by_depth: dict[int, list[str]] = {}
+    for directory in dirs:
+        by_depth.setdefault(_depth(directory), []).append(directory)
+    for depth in range(max(by_depth) + 1):
+        level = by_depth.get(depth, [])
         trees = read_trees([ids[d] for d in level if d in ids])
         for directory in level:
             parsed = trees.get(ids[directory]) if directory in ids else None
             found[directory] = parsed if parsed is not None else {}
-        for directory in [d for d in dirs if _depth(d) == depth + 1]:
+        for directory in by_depth.get(depth + 1, []):
+            if directory in ids:
+                continue  # known already: where a lookup starts
             parent, _, name = directory.rpartition("/")
-            entry = found[parent].get(_encode(name))
+            entry = found.get(parent, {}).get(_encode(name))
             if entry is not None and entry[0] == TREE_MODE:
                 ids[directory] = entry[1].hex()
     return found
 
 
-def rebuild(base: dict[str, RawEntries], changes: Mapping[str, TreeEntry | None], id_bytes: int) -> list[NewTree]:
+def rebuild(base: Mapping[str, ReadEntries], changes: Mapping[str, TreeEntry | None], id_bytes: int) -> list[NewTree]:
     """The new trees of every touched directory, deepest first (empty ones are left out)."""
     by_dir: dict[str, list[tuple[str, TreeEntry | None]]] = {}
     for path, entry in changes.items():
@@ -110,7 +187,7 @@ def rebuild(base: dict[str, RawEntries], changes: Mapping[str, TreeEntry | None]
     written: list[NewTree] = []
     results: dict[str, NewTree | None] = {}
     for directory in sorted(base, key=_depth, reverse=True):
-        entries = dict(base[directory])
+        entries = whole(base[directory])
         for name, entry in by_dir.get(directory, []):
             if entry is None:
                 entries.pop(_encode(name), None)

@@ -56,8 +56,8 @@ from gitops_promote.core.notices import Warning
 from gitops_promote.core.paths import EnvSpecificPaths
 from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
-from gitops_promote.core.treediff import DeltaPlan, DiffRecord, plan_delta
-from gitops_promote.errors import ConfigError, GitError, RefusedError, UsageError
+from gitops_promote.core.treediff import DeltaPlan, DiffRecord, collapsed, plan_delta
+from gitops_promote.errors import ConfigError, GitError, GitopsError, RefusedError, UsageError
 from gitops_promote.results.steps import COMMON_ANCESTOR, HAND_MERGE, LastPromotion
 
 BASE_SEARCH_LIMIT = 200  # first-parent commits searched for the last promotion
@@ -250,8 +250,11 @@ def sync_existing(repo: Repository, remote: str | None, branches: list[str], fet
 # ---- the step ----------------------------------------------------------------------------------
 
 
-def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync | None = None) -> Prepared:
-    """Everything a promotion of request.source into request.target would do, and why not."""
+def prepare(
+    repo: Repository, request: PromotionRequest, *, synced: BranchSync | None = None, started: StartedStep | None = None
+) -> Prepared:
+    """Everything a promotion of request.source into request.target would do, and why not.
+    `started`: what `start_step` found for this step already (its base)."""
     chosen = bootstrap_registry(repo, request.registry_file, [request.source, request.target])
     src, dst = environment(chosen, request.source), environment(chosen, request.target)
     if src.codename == dst.codename:
@@ -271,7 +274,17 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
     )
     registry = governance.registry
     src, dst = registry.get(src.codename) or src, registry.get(dst.codename) or dst
-    differences = treeview.pair(repo, source_commit, target_commit)  # one diff-tree, no listing
+    # The whole branch's base is known before the trees are compared (--app's waits for its
+    # scope): the one diff-tree also says which files the source changed since then, which
+    # the missing-keys warning asks (no tree walked in Python for it, no second process).
+    if request.apps:
+        early = None
+    elif started is not None and (started.source_commit, started.target_commit) == (source_commit, target_commit):
+        early = started.base  # found when the step was started (its diff-tree is running)
+    else:
+        early = last_promotion(repo, target_commit, source_commit, src.codename)
+    since = early.pending_since if early is not None else None
+    differences = treeview.pair(repo, source_commit, target_commit, since)  # one diff-tree, no listing
     _records, source_tree, target_tree = differences
     step = plan_step(repo, governance, (src, dst), differences, request.apps)
     owned, scope, plan, key_rules, blobs, merge = (
@@ -282,7 +295,10 @@ def prepare(repo: Repository, request: PromotionRequest, *, synced: BranchSync |
         step.blobs,
         step.trees,
     )
-    base = last_promotion(repo, target_commit, source_commit, src.codename, scope.paths if scope else ())
+    if request.apps:
+        base = last_promotion(repo, target_commit, source_commit, src.codename, scope.paths if scope else ())
+    else:
+        base = early
     commits = tuple(scoped_commits(repo, scope, base, source_commit, pending_commits(repo, base, source_commit)))
     drift = tuple(detect_drift(repo, base, target_commit, source_commit, target_tree, plan, owned, merge.same_content))
     freeze = check_promotion_allowed(dst, current_time(), request.override_reason, registry.source)
@@ -319,11 +335,42 @@ def prepare_step(
     synced: BranchSync,
     registry_file: Path | None,
     remote: str | None,
+    started: StartedStep | None = None,
 ) -> Prepared:
     """The step upstream → env, exactly as `promote` would compute it (branches already synced)."""
     request = PromotionRequest(upstream.codename, env.codename, None, registry_file, remote, fetch=False)
     mine = [w for w in synced.warnings if w.branch in ("", upstream.branch, env.branch)]
-    return prepare(repo, request, synced=BranchSync(synced.refs, tuple(mine)))
+    return prepare(repo, request, synced=BranchSync(synced.refs, tuple(mine)), started=started)
+
+
+@dataclass(frozen=True)
+class StartedStep:
+    """A step whose trees git is comparing in the background (`start_step`), and its base."""
+
+    source_commit: str
+    target_commit: str
+    base: LastPromotion | None
+
+
+def start_step(
+    repo: Repository, upstream: Environment, env: Environment, synced: BranchSync, registry_file: Path | None
+) -> StartedStep | None:
+    """Begin the step upstream → env: its base is found and git starts comparing its trees,
+    so that `status` plans one step while git compares the next (two cores). The same
+    commits and base as `prepare` finds; None when the step cannot begin (then
+    `prepare_step` says why, as it always did: nothing is raised here)."""
+    try:
+        chosen = bootstrap_registry(repo, registry_file, [upstream.codename, env.codename])
+        src, dst = environment(chosen, upstream.codename), environment(chosen, env.codename)
+        source_commit = repo.resolve_commit(synced.refs.ref(src.branch))
+        target_commit = repo.resolve_commit(synced.refs.ref(dst.branch))
+        if source_commit is None or target_commit is None or src.codename == dst.codename:
+            return None
+        base = last_promotion(repo, target_commit, source_commit, src.codename)
+        repo.start_tree_diff(source_commit, target_commit, base.pending_since if base else None)
+    except GitopsError:
+        return None
+    return StartedStep(source_commit, target_commit, base)
 
 
 @dataclass(frozen=True)
@@ -368,6 +415,16 @@ def plan_step(
     merge.carry_registry_entry()
     merge.remove_orphaned_applications()
     return StepPlan(owned, scope, plan, key_rules, blobs, merge)
+
+
+def changes_to_write(prepared: Prepared) -> dict[str, TreeEntry | None]:
+    """What the promotion changes in the source's tree, for `Repository.write_tree_from`: the
+    plan's changes that differ from the source, a directory that ends up the target's own
+    put back whole (treediff.collapsed: the kept env files of 2,000 apps are 2,000 of the
+    target's directories, not 2,000 trees rewritten)."""
+    plan, source = prepared.plan, prepared.source_tree
+    changes = {p: e for p, e in plan.changes.items() if e != source.get(p)}
+    return collapsed(changes, plan.files, source, prepared.target_tree.differing_directories())
 
 
 def _charts_named(repo: Repository, commits: tuple[str, ...], names: Iterable[str]) -> list[str]:

@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from gitops_promote.results.steps import LastPromotion
 
 MAX_LISTED_KEYS = 10
-# The missing-keys check walks the trees on the way to the kept files that changed, in-process,
-# until this many trees would be read: beyond it, one diff-tree (in C) is cheaper.
+# The missing-keys check asks which kept files the source changed since the last promotion.
+# The step's own diff-tree answers that (`prepare` finds the base first); else (--app) the
+# trees on the way are walked in-process until this many would be read, beyond which one
+# diff-tree (in C) is cheaper.
 MAX_TREES_WALKED = 512
 REGISTRY_ENTRY_KEY = "environments[{env}]"  # how the kept entry shows among a file's kept keys
 
@@ -186,14 +188,15 @@ class StepTrees:
         plan = self.plan
         candidates = {p: e for p, (_, e) in plan.files.items() if e is not None}
         candidates.update(self._layout_applications({d.rsplit("/", 1)[-1] for d in removed}))
-        paths = [
+        paths = sorted(
             p
-            for p, entry in sorted(candidates.items())
-            if entry.kind == "blob"
+            for p, entry in candidates.items()
+            # the target's entry in the result first: it leaves the kept files (few) to check
+            if ((p not in plan.files and p not in plan.changes) or plan.entries.get(p) == entry)
+            and entry.kind == "blob"
             and self.owned.owns(p)
             and is_yaml_path(p)
-            and ((p not in plan.files and p not in plan.changes) or plan.entries.get(p) == entry)
-        ]
+        )
         blobs = self._read(paths)
         found: list[tuple[str, object]] = []
         for path in paths:
@@ -244,9 +247,9 @@ class StepTrees:
         return found
 
     def _changed_since(self, old: str, new: str, paths: list[str]) -> set[str]:
-        """Which of `paths` changed between two commits: looked up in-process when few trees
-        on their way differ (one app's change among 2,000 kept files: no process), else by one
-        diff-tree."""
+        """Which of `paths` changed between two commits: known from the step's diff-tree
+        (`Repository.tree_diff` with `since`), else looked up in-process when few trees on
+        their way differ, else by one diff-tree."""
         found = self.repo.changed_among(old, new, paths, max_trees=MAX_TREES_WALKED)
         return found if found is not None else self.repo.changed_paths(old, new)
 
@@ -377,13 +380,22 @@ class StepTrees:
                         found.append((path, f"line {finding.line}: {finding.message}"))
         return found
 
+    def _not_the_targets(self) -> set[str]:
+        """Paths where the promoted tree's entry is not the target's. A differing path's two
+        sides are in the plan (no lookup); a changed path that does not differ is the
+        source's, so the target's, unless the plan changed it."""
+        plan, changes = self.plan, self.plan.changes
+        found = {p for p, (source, target) in plan.files.items() if (changes[p] if p in changes else source) != target}
+        found.update(p for p, entry in changes.items() if p not in plan.files and entry != self.target_tree.get(p))
+        return found
+
     def _applications_to_check(self) -> list[str]:
         """Applications the promotion writes, and, when it removes files, the kept ones too."""
         plan, entries = self.plan, self.plan.entries
         # Cost follows the change: only a removal makes the target's kept files worth a look.
         candidates = {a.path for a in plan.actions if a.action != KEPT}
         if any(a.action in (DELETED, ORPHANED) for a in plan.actions):
-            candidates |= {p for p in {*plan.files, *plan.changes} if entries.get(p) != self.target_tree.get(p)}
+            candidates |= self._not_the_targets()
             # A kept Application a removal breaks is the target's own: among the differing
             # files, or the layout's Application of an app that lost files.
             removed = [a.path for a in plan.actions if a.action in (DELETED, ORPHANED)]

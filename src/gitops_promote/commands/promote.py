@@ -12,6 +12,7 @@ from gitops_promote.commands._engine import (
     FreezeRefused,
     Prepared,
     PromotionRequest,
+    changes_to_write,
     prepare,
     require_git_identity,
 )
@@ -238,8 +239,7 @@ def _write_commit(
 ) -> str:
     repo.write_blobs(list(prepared.new_blobs.values()))
     # only the paths the plan changes: the trees on their way are rewritten, nothing is listed
-    changes = {p: e for p, e in prepared.plan.changes.items() if e != prepared.source_tree.get(p)}
-    tree = repo.write_tree_from(repo.tree_of(prepared.source_commit), changes)
+    tree = repo.write_tree_from(repo.tree_of(prepared.source_commit), changes_to_write(prepared))
     message = commit_message(prepared, trailers)
     # A partial promotion merges only some apps: recording the source as a parent would tell
     # git (and people reading the graph) that all of it reached the target.

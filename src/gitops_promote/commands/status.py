@@ -18,9 +18,11 @@ from gitops_promote.commands._engine import (
     BASE_SEARCH_LIMIT,
     BranchSync,
     Prepared,
+    StartedStep,
     apps_holding,
     current_time,
     prepare_step,
+    start_step,
     sync_existing,
 )
 from gitops_promote.core.apps import group_by_app
@@ -44,11 +46,20 @@ def run(
         synced = sync_existing(repo, remote, [e.branch for e in envs], fetch)
         rows = _rows(repo, synced, envs)
         heads = {row.environment.codename: row.head for row in rows}
+        steps: dict[str, tuple[Environment, StartedStep | None]] = {}
         for row in rows:
             # With several upstreams (a group before this position), the first one is compared.
             upstream = next(iter(registry.upstream_of(row.environment.codename)), None)
             if upstream is not None and heads[upstream.codename] and row.head:
-                prepared = prepare_step(repo, upstream, row.environment, synced, registry_file, remote)
+                # every step's trees compared by git at once, while the first steps are planned
+                steps[row.environment.codename] = (
+                    upstream,
+                    start_step(repo, upstream, row.environment, synced, registry_file),
+                )
+        for row in rows:
+            if row.environment.codename in steps:
+                upstream, started = steps[row.environment.codename]
+                prepared = prepare_step(repo, upstream, row.environment, synced, registry_file, remote, started)
                 _fill_from_step(repo, row, prepared)
             row.freeze = _freeze(repo, registry, row, now)
         return StatusResult(
@@ -111,6 +122,8 @@ def _newer_partial_promotion(repo: Repository, prepared: Prepared) -> Entry | No
     """A promotion of some apps (--app) after the step's base: the newest promotion here,
     though the whole branch's base is older (docs/per-app.md)."""
     since = prepared.base.commit if prepared.base else None
+    if since == prepared.target_commit:
+        return None  # nothing was committed here after the base: no log to ask
     for entry in entries(repo, prepared.target_commit, since=since, limit=BASE_SEARCH_LIMIT):
         if entry.kind == PROMOTION_ENTRY and entry.apps is not None and entry.source == prepared.source.codename:
             return entry
