@@ -149,6 +149,14 @@ def json_chunks(
     is never built: 40,000 files' records are written as they are made.
     test_diff_stream.py checks the pieces join to exactly what `print_json` writes.
     """
+    return json_record_chunks(head, summary, (record_text(f) for f in files), tail)
+
+
+def json_record_chunks(
+    head: DiffReport, summary: dict[str, int], records: Iterable[str], tail: dict[str, Any]
+) -> Iterator[str]:
+    """`json_chunks` from the records' texts (`record_text`), each item one record or several
+    joined by `RECORD_SEPARATOR` (a run of records made elsewhere, commands/diff.py's child)."""
     fields = {
         "schema": SCHEMA_VERSION,
         "source": head.source,
@@ -157,7 +165,7 @@ def json_chunks(
         "target_commit": head.target_commit,
         "summary": summary,
     }
-    pending = iter(files)
+    pending = iter(records)
     first = next(pending, None)  # made before anything is written: a refusal comes first
     yield "{" + "".join(f"\n  {json_text(k)}: {_at_depth(v, 1)}," for k, v in fields.items())
     yield '\n  "files": '
@@ -166,19 +174,29 @@ def json_chunks(
 
 
 _RECORDS_PER_CHUNK = 256  # one write per few hundred records, not per record
+_CHUNK_CHARS = 256 * 1024  # nor more than this at once (an item may be a run of records)
+RECORD_SEPARATOR = ",\n    "  # between two records of the `files` array
 
 
-def _json_items(files: Iterable[FileReport]) -> Iterator[str]:
+def _json_items(records: Iterable[str]) -> Iterator[str]:
     """The `files` array at depth 1: `[]`, or one record per line-indented item."""
     chunk: list[str] = []
     first = True
-    for f in files:
-        chunk.append(("[\n    " if first else ",\n    ") + _record_text(_file_json(f)))
+    size = 0
+    for record in records:
+        chunk.append(("[\n    " if first else RECORD_SEPARATOR) + record)
         first = False
-        if len(chunk) >= _RECORDS_PER_CHUNK:
+        size += len(record)
+        if len(chunk) >= _RECORDS_PER_CHUNK or size >= _CHUNK_CHARS:
             yield "".join(chunk)
             chunk.clear()
+            size = 0
     yield "".join(chunk) + ("[]" if first else "\n  ]")
+
+
+def record_text(f: FileReport) -> str:
+    """A file's record as the `files` array holds it (depth 2)."""
+    return _record_text(_file_json(f))
 
 
 def _at_depth(value: Any, depth: int) -> str:
