@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -41,6 +42,12 @@ _SIMPLE_TAGS = {
     "tag:yaml.org,2002:bool": _CONSTRUCTOR.construct_yaml_bool,
     "tag:yaml.org,2002:float": _CONSTRUCTOR.construct_yaml_float,
 }
+
+
+def _inside(text: str) -> bool:
+    """No character outside printable ASCII and LF (what `_OUTSIDE` finds), without a regex
+    scan: an ASCII text is printable but for its controls (3 µs a small file by `_OUTSIDE`)."""
+    return text.isascii() and text.replace("\n", "").isprintable()
 
 
 class NotPlain(Exception):
@@ -101,7 +108,7 @@ class Read:
 def read(text: str, note: Any) -> Read | None:
     """The document of `text` when it is in the subset, else None. `note(raw)` says whether a
     plain scalar may read differently in YAML 1.1 and 1.2 (core/yamlload.version_note)."""
-    if _OUTSIDE.search(text):
+    if not _inside(text):
         return None
     try:
         return _Reader(note).run(text)
@@ -121,6 +128,8 @@ class _Reader:
 
     def run(self, text: str) -> Read:
         lines = text.split("\n")
+        stack = self.stack  # the one list, grown and shrunk in place by _open and _mapping_for
+        nodes = 0
         # The hot loop (300,000 lines in a big file): one C-level regex call per line, and
         # the common case (a key at the current mapping's indent) without other calls.
         for number, match in enumerate(map(_LINE.match, lines), 1):
@@ -128,33 +137,36 @@ class _Reader:
                 _skip(lines[number - 1])
                 continue
             spaces, key, plain, dq, sq = match.groups()
-            stack = self.stack
             if self.pending is None and stack and stack[-1].indent == len(spaces):
                 mapping = stack[-1]
             else:
                 mapping = self._mapping_for(len(spaces), number)
-            if len(key) > MAX_KEY or (key[0] in _RESOLVERS and _resolve(key) != STR):
+            if len(key) > MAX_KEY or (key[0] in _RESOLVERS and not _is_str_key(key)):
                 raise NotPlain()  # `true:`, `null:`, `on:` become other keys in plain(): PyYAML decides
-            self.nodes += 2
+            nodes += 2
             if len(key) <= 3:
                 self._plain(mapping, key, number, key)
-            if key in mapping.first:
-                mapping.duplicates.append(Duplicate(key, number, len(spaces) + 1, mapping.first[key]))
+            first = mapping.first
+            if key in first:
+                mapping.duplicates.append(Duplicate(key, number, len(spaces) + 1, first[key]))
             else:
-                mapping.first[key] = number
+                first[key] = number
             self.pending = None
             if plain is not None:
                 if len(plain) <= 3 or plain[0] in "0+-":
                     self._plain(mapping, key, number, plain)
                 if plain.isdigit() and plain[0] != "0" and len(plain) <= 18:
                     mapping.data[key] = int(plain)  # resolved as a decimal int (no `.`, `:`, `-`)
+                elif plain[0] in _RESOLVERS:
+                    mapping.data[key] = _constructed(plain)
                 else:
-                    mapping.data[key] = _construct(plain) if plain[0] in _RESOLVERS else plain
+                    mapping.data[key] = plain
             elif dq is not None or sq is not None:
                 mapping.data[key] = sq if dq is None else dq  # no escapes: the text between the quotes
             else:  # `key:` alone: null, unless a deeper line opens a mapping under it
                 mapping.data[key] = None
                 self.pending, self.pending_key = mapping, key
+        self.nodes += nodes
         if not self.mappings:
             return Read([], [], [], 0, (0, 0))  # blank lines and comments only: no document at all
         duplicates = [d for m in self.mappings for d in m.duplicates]
@@ -208,6 +220,33 @@ def _resolve(raw: str) -> str:
         if regexp.match(raw):
             return str(tag)
     return STR
+
+
+@lru_cache(maxsize=4096)
+def _is_str_key(key: str) -> bool:
+    """Whether the plain key `key` resolves to a string (keys recur in every file: once each)."""
+    return _resolve(key) == STR
+
+
+_NOT_PLAIN: Any = object()
+_CONSTRUCTED: dict[str, Any] = {}  # a plain value's text -> its value (all immutable), or _NOT_PLAIN
+_CACHE_LIMIT = 20_000  # distinct texts remembered (`true`, `1.5`, `Foo`): bounded memory either way
+_CACHED_TEXT = 64  # longer texts are constructed each time
+
+
+def _constructed(raw: str) -> Any:
+    """`_construct(raw)`, remembered for the short texts that recur across files."""
+    value = _CONSTRUCTED.get(raw, _CONSTRUCTED)
+    if value is _CONSTRUCTED:
+        try:
+            value = _construct(raw)
+        except NotPlain:
+            value = _NOT_PLAIN
+        if len(raw) <= _CACHED_TEXT and len(_CONSTRUCTED) < _CACHE_LIMIT:
+            _CONSTRUCTED[raw] = value
+    if value is _NOT_PLAIN:
+        raise NotPlain()
+    return value
 
 
 def _construct(raw: str) -> Any:
