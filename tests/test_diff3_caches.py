@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -213,3 +214,40 @@ def test_remembered_plain_values_are_constructed_values(raw: str) -> None:
             continue
         assert (type(value).__name__, repr(value)) == want, raw
     assert yamlfast._is_str_key(raw) is (yamlfast._resolve(raw) == yamlfast.STR)
+
+
+# ---- core/yamlload: a string key is its text ----------------------------------------------------
+
+
+def _key_nodes(node: Any, seen: set[int]) -> Iterator[Any]:
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield key
+            yield from _key_nodes(value, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _key_nodes(item, seen)
+
+
+def _reference_scalar_key(node: Any) -> str:
+    try:
+        return yamlload.key_text(yamlload._KEY_CONSTRUCTOR.construct_object(node))
+    except yaml.YAMLError:
+        return str(node.value)
+    finally:
+        yamlload._KEY_CONSTRUCTOR.constructed_objects.clear()
+
+
+def test_every_corpus_key_is_spelled_as_the_constructor_spells_it() -> None:
+    checked = 0
+    for file in CORPUS:
+        loaded = yamlload.load(str(file), file.read_bytes(), nodes=True)
+        for root in loaded.nodes:
+            for key in _key_nodes(root, set()):
+                if isinstance(key, yaml.ScalarNode):
+                    assert yamlload._scalar_key(key) == _reference_scalar_key(key), (file, key.value)
+                    checked += 1
+    assert checked > 5_000

@@ -120,9 +120,9 @@ class _Reports:
     def split(self) -> int | None:
         """Where the second core's share starts: half the work, weighed by the bytes each file
         compares; None when too few files are compared for a child to pay off."""
-        weights = [self._weight(action) for _app, action in self.actions]
-        if sum(w > _KEPT_WEIGHT for w in weights) < PARALLEL_FILES:
+        if sum(action.action != KEPT for _app, action in self.actions) < PARALLEL_FILES:
             return None
+        weights = [self._weight(action) for _app, action in self.actions]
         half, done = sum(weights) / 2, 0
         for index, weight in enumerate(weights):
             done += weight

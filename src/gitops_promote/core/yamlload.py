@@ -574,7 +574,7 @@ def _walk_merged(value: yaml.Node, path: Path, found: list[Ambiguous], depth: in
 def _record(node: yaml.ScalarNode, path: Path, found: list[Ambiguous]) -> None:
     if node.style:  # quoted or block scalars are strings in every version
         return
-    note = version_note(node.value)
+    note = _known_note(node.value)
     if note:
         found.append(Ambiguous(path, node.start_mark.line + 1, node.value, note))
 
@@ -584,6 +584,8 @@ _KEY_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 def _scalar_key(node: yaml.ScalarNode) -> str:
     """The key as `plain()` spells it, so paths here match paths in the diff."""
+    if node.tag == _STR:
+        return str(node.value)  # what the constructor gives a string, without asking it
     try:
         return key_text(_KEY_CONSTRUCTOR.construct_object(node))
     except yaml.YAMLError:

@@ -196,7 +196,48 @@ def _json_items(records: Iterable[str]) -> Iterator[str]:
 
 def record_text(f: FileReport) -> str:
     """A file's record as the `files` array holds it (depth 2)."""
+    d = f.diff
+    if d is not None and d.changes and not (d.errors or d.notes):
+        text = _changes_record_text(f, d)
+        if text is not None:
+            return text
     return _record_text(_file_json(f))
+
+
+_NESTED = (dict, list, tuple)
+
+
+def _changes_record_text(f: FileReport, d: FileDiff) -> str | None:
+    """The record of a file whose changes are all of scalars (most changed values files), as
+    `_record_text(_file_json(f))` writes it, from one pass of the seam over every value in it
+    (no record or change dict is built); None for a change of a mapping or list."""
+    values = [f.path, f.app, f.status, d.kind, bool(d.formatting_only), d.text_diff, d.old_size, d.new_size]
+    for c in d.changes:
+        old, new = c.old, c.new
+        if isinstance(old, _NESTED) or isinstance(new, _NESTED):
+            return None  # an object or array inside the change: the indenting writer's layout
+        values += (c.json_pointer(), c.display_path(), c.op, _json_safe(old), _json_safe(new), c.masked)
+    texts = _scalar_texts(values)
+    keys, (k0, k1, k2, k3, k4, k5) = _record_keys(), _change_keys()
+    changes = []
+    for start in range(8, len(texts), 6):
+        pointer, shown, op, old_text, new_text, masked = texts[start : start + 6]
+        changes.append(f"{k0}{pointer}{k1}{shown}{k2}{op}{k3}{old_text}{k4}{new_text}{k5}{masked}}}")
+    path, app, status, kind, formatting_only, text_diff, old_size, new_size = texts[:8]
+    return (
+        f"{{{keys['path']}{path},{keys['app']}{app},{keys['status']}{status},{keys['kind']}{kind},"
+        f"{keys['formatting_only']}{formatting_only},{keys['changes']}[\n        "
+        + ",\n        ".join(changes)
+        + f"\n      ],{keys['text_diff']}{text_diff},{keys['errors']}[],{keys['notes']}[],"
+        f"{keys['old_size']}{old_size},{keys['new_size']}{new_size}\n    }}"
+    )
+
+
+@cache
+def _change_keys() -> tuple[str, ...]:
+    """`{"path": `, `, "display_path": ` ...: a change's keys as the seam writes a flat object."""
+    keys = _change_json(Change([], "changed"))
+    return tuple(("{" if i == 0 else ", ") + json_text(key, indent=None) + ": " for i, key in enumerate(keys))
 
 
 def _at_depth(value: Any, depth: int) -> str:
