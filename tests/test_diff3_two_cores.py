@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_diff_cli import SECRET, scenario
 
+from gitops_promote.adapters import background
 from gitops_promote.adapters.background import BackgroundText
 from gitops_promote.commands import diff as command
 from gitops_promote.commands._engine import PromotionRequest
@@ -55,6 +57,24 @@ def test_every_split_gives_the_one_process_text(gitops_repo: GitopsRepo) -> None
     assert expected == run_cli(gitops_repo.path, "diff", "dev", "stg", "-o", "json").stdout
     for split in range(1, len(result.source.actions)):
         assert _split_at(result, split) == expected, split
+
+
+def test_without_a_fork_the_text_is_made_here(gitops_repo: GitopsRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not Linux, or another thread running (the spinner): no child, the same text."""
+    scenario(gitops_repo)
+    result = command.run(gitops_repo.path, _request(), stream=True)
+    expected = _one_process(result)
+    stop = threading.Event()
+    spinner = threading.Thread(target=stop.wait)
+    spinner.start()
+    try:
+        assert not BackgroundText(lambda: _pieces()).forked  # type: ignore[arg-type,return-value]
+        assert _split_at(result, 2) == expected
+    finally:
+        stop.set()
+        spinner.join()
+    monkeypatch.setattr(background, "ENABLED", False)
+    assert _split_at(result, 3) == expected
 
 
 _CONTENTS = st.sampled_from(

@@ -122,15 +122,17 @@ class Background(Generic[T]):
 # compared by a child while this process does the first, and its text follows this process's
 # own. The child writes its pieces to an anonymous file as it makes them (a pipe would stall it
 # once full, until the parent came to read it), then its value; the parent reads them once it
-# has written its own half. Where there is no child, or it failed, the same pieces are made
-# here, into the same kind of file: the text never depends on where it was made.
+# has written its own half. Where the child failed, the same pieces are made here: the text
+# never depends on where it was made. (Where there is no child at all, `forked` says so and
+# the caller makes the whole text itself, as without this module.)
 
 Produce = Callable[[], Generator[str, None, T]]
 
 
 class BackgroundText(Generic[T]):
     """`produce()`'s pieces of text and the value it returns, made in a forked child when
-    possible. `result()` waits for them: (value, the pieces in order)."""
+    possible (`forked`). `result()` waits for them: (value, the pieces in order); made here
+    when the child failed (held in memory then: a rare path)."""
 
     def __init__(self, produce: Produce[T]) -> None:
         self._produce = produce
@@ -146,7 +148,10 @@ class BackgroundText(Generic[T]):
         return self._pid is not None
 
     def _fork(self) -> None:
-        pieces, answer = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        try:
+            pieces, answer = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        except OSError:
+            return  # no room for the child's text (TMPDIR): made here
         ready, said = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -187,11 +192,7 @@ class BackgroundText(Generic[T]):
                 except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
                     self._answered = False
             self.close()
-        pieces, answer = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # no child: made here
-        self._files = (pieces, answer)
-        local = _write(self._produce, pieces, answer)
-        pieces.seek(0)
-        return local, _pieces(pieces)
+        return _made_here(self._produce)  # no child, or it failed: the same pieces, made here
 
     def close(self) -> None:
         """Wait for the child (stopped first when its text was never taken); drop the files."""
@@ -231,6 +232,15 @@ def _write(produce: Produce[T], pieces: IO[bytes], answer: IO[bytes]) -> T:
     pickle.dump(value, answer, protocol=pickle.HIGHEST_PROTOCOL)
     answer.flush()
     return value
+
+
+def _made_here(produce: Produce[T]) -> tuple[T, Iterator[str]]:
+    made, pieces = produce(), []
+    while True:
+        try:
+            pieces.append(next(made))
+        except StopIteration as done:
+            return done.value, iter(pieces)
 
 
 def _pieces(file: IO[bytes]) -> Iterator[str]:

@@ -153,6 +153,9 @@ def _records_on_two_cores(source: _Reports, split: int) -> Iterator[str]:
 
     child = BackgroundText(lambda: _record_runs(source, split))
     try:
+        if not child.forked:  # no fork here (another thread runs, not Linux): all made here
+            yield from (record_text(f) for f in _checked(source.make()))
+            return
         own = ((_seen(report), record_text(report)) for report in source.make(0, split))
         yield from _held_back(itertools.chain(own, _child_runs(child)))
     finally:

@@ -122,14 +122,15 @@ class _Reader:
         self.stack: list[_Mapping] = []
         self.mappings: list[_Mapping] = []  # in creation order: PyYAML's pre-order walk
         self.scalars: list[Scalar] = []
-        self.pending: _Mapping | None = None  # the mapping whose last key has no value yet
-        self.pending_key = ""
         self.nodes = 0
 
     def run(self, text: str) -> Read:
         lines = text.split("\n")
         stack = self.stack  # the one list, grown and shrunk in place by _open and _mapping_for
+        note, resolvers, is_str_key, constructed = self.note, _RESOLVERS, _is_str_key, _constructed
         nodes = 0
+        pending: _Mapping | None = None  # the mapping whose last key has no value yet
+        pending_key = ""
         # The hot loop (300,000 lines in a big file): one C-level regex call per line, and
         # the common case (a key at the current mapping's indent) without other calls.
         for number, match in enumerate(map(_LINE.match, lines), 1):
@@ -137,35 +138,35 @@ class _Reader:
                 _skip(lines[number - 1])
                 continue
             spaces, key, plain, dq, sq = match.groups()
-            if self.pending is None and stack and stack[-1].indent == len(spaces):
+            if pending is None and stack and stack[-1].indent == len(spaces):
                 mapping = stack[-1]
             else:
-                mapping = self._mapping_for(len(spaces), number)
-            if len(key) > MAX_KEY or (key[0] in _RESOLVERS and not _is_str_key(key)):
+                mapping = self._mapping_for(len(spaces), number, pending, pending_key)
+                pending = None
+            if len(key) > MAX_KEY or (key[0] in resolvers and not is_str_key(key)):
                 raise NotPlain()  # `true:`, `null:`, `on:` become other keys in plain(): PyYAML decides
             nodes += 2
-            if len(key) <= 3:
-                self._plain(mapping, key, number, key)
+            if len(key) <= 3 and note(key):
+                self._ambiguous(mapping, key, number, key)
             first = mapping.first
             if key in first:
                 mapping.duplicates.append(Duplicate(key, number, len(spaces) + 1, first[key]))
             else:
                 first[key] = number
-            self.pending = None
             if plain is not None:
-                if len(plain) <= 3 or plain[0] in "0+-":
-                    self._plain(mapping, key, number, plain)
+                if (len(plain) <= 3 or plain[0] in "0+-") and note(plain):
+                    self._ambiguous(mapping, key, number, plain)
                 if plain.isdigit() and plain[0] != "0" and len(plain) <= 18:
                     mapping.data[key] = int(plain)  # resolved as a decimal int (no `.`, `:`, `-`)
-                elif plain[0] in _RESOLVERS:
-                    mapping.data[key] = _constructed(plain)
+                elif plain[0] in resolvers:
+                    mapping.data[key] = constructed(plain)
                 else:
                     mapping.data[key] = plain
             elif dq is not None or sq is not None:
                 mapping.data[key] = sq if dq is None else dq  # no escapes: the text between the quotes
             else:  # `key:` alone: null, unless a deeper line opens a mapping under it
                 mapping.data[key] = None
-                self.pending, self.pending_key = mapping, key
+                pending, pending_key = mapping, key
         self.nodes += nodes
         if not self.mappings:
             return Read([], [], [], 0, (0, 0))  # blank lines and comments only: no document at all
@@ -173,22 +174,22 @@ class _Reader:
         root = self.mappings[0]
         return Read([root.data], duplicates, self.scalars, self.nodes, (root.line, root.indent + 1), root)
 
-    def _mapping_for(self, indent: int, number: int) -> _Mapping:
-        """The mapping a key at `indent` belongs to: a new one under a key without a value
-        when it is deeper, else an open one at exactly this indent."""
-        pending, self.pending = self.pending, None
-        if not self.stack:
+    def _mapping_for(self, indent: int, number: int, pending: _Mapping | None, pending_key: str) -> _Mapping:
+        """The mapping a key at `indent` belongs to: a new one under `pending`'s key without a
+        value when it is deeper, else an open one at exactly this indent."""
+        stack = self.stack
+        if not stack:
             return self._open(indent, number, ())
         if pending is not None and indent > pending.indent:
-            child = self._open(indent, number, (*pending.path, self.pending_key))
-            pending.data[self.pending_key] = child.data
+            child = self._open(indent, number, (*pending.path, pending_key))
+            pending.data[pending_key] = child.data
             pending.children.append(child)
             return child
-        while self.stack and self.stack[-1].indent > indent:
-            self.stack.pop()
-        if not self.stack or self.stack[-1].indent != indent:
+        while stack and stack[-1].indent > indent:
+            stack.pop()
+        if not stack or stack[-1].indent != indent:
             raise NotPlain()  # an indentation PyYAML refuses or reads as a continuation
-        return self.stack[-1]
+        return stack[-1]
 
     def _open(self, indent: int, number: int, path: tuple[str, ...]) -> _Mapping:
         if len(self.stack) >= MAX_DEPTH:
@@ -199,12 +200,11 @@ class _Reader:
         self.nodes += not path  # the root; every other mapping was counted as its key's value
         return mapping
 
-    def _plain(self, mapping: _Mapping, key: str, number: int, raw: str) -> None:
+    def _ambiguous(self, mapping: _Mapping, key: str, number: int, raw: str) -> None:
         """Record a plain key or value that may read differently in YAML 1.1 and 1.2."""
-        if self.note(raw):
-            self.scalars.append(Scalar((*mapping.path, key), number, raw))
-            if len(self.scalars) > MAX_AMBIGUOUS:
-                raise NotPlain()
+        self.scalars.append(Scalar((*mapping.path, key), number, raw))
+        if len(self.scalars) > MAX_AMBIGUOUS:
+            raise NotPlain()
 
 
 def _skip(line: str) -> None:
