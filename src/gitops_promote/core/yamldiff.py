@@ -308,9 +308,15 @@ def _diff_maps(
     for key, value in b.items():
         if key in a:
             old = a[key]
-            if type(old) is type(value) and type(value) in _SCALARS and old == value:
+            kind = type(value)
+            if type(old) is kind and kind in _SCALARS and old == value:
                 continue  # the common case in a big file, without a call per key
-            _diff(old, value, [*path, key], ids, ctx, out)
+            if kind is dict and type(old) is dict:
+                _diff_maps(old, value, [*path, key], ids, ctx, out)  # what `_diff` would do, one call less
+            elif kind in _SCALARS and type(old) in _SCALARS and not _same(old, value):
+                out.append(Change([*path, key], "changed", old, value, dict(ids)))
+            else:
+                _diff(old, value, [*path, key], ids, ctx, out)
         else:
             out.append(Change([*path, key], "added", None, value, dict(ids)))
     for key, value in a.items():
