@@ -251,3 +251,50 @@ def test_every_corpus_key_is_spelled_as_the_constructor_spells_it() -> None:
                     assert yamlload._scalar_key(key) == _reference_scalar_key(key), (file, key.value)
                     checked += 1
     assert checked > 5_000
+
+
+# ---- yamlfast: a small file's lines matched once by their text ---------------------------------
+
+
+def _read_fields(text: str) -> Any:
+    found = yamlfast.read(text, yamlload._known_note)
+    if found is None:
+        return None
+    return repr(found.documents), found.duplicates, found.scalars, found.nodes, found.root
+
+
+def _both_reads(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    cached = _read_fields(text)
+    with monkeypatch.context() as patch:
+        patch.setattr(yamlfast, "_SMALL", 0)  # every line through the regex itself
+        direct = _read_fields(text)
+    return cached, direct
+
+
+def test_corpus_files_read_the_same_with_remembered_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    read = 0
+    for file in CORPUS:
+        text = file.read_text(encoding="utf-8", errors="replace")
+        for _ in range(2):  # the second time every line is remembered
+            cached, direct = _both_reads(text, monkeypatch)
+            assert cached == direct, file
+        read += cached is not None
+    assert read > 5  # some corpus files are in the plain subset
+
+
+_LINES = st.sampled_from(
+    ["a: 1", "  b: x", "b:", "  c: true", "# note", "", "a: 2", "    d: 'q'", "on: 1", "e: [1]", "  a: 1", " f: 1"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINES, max_size=12))
+def test_generated_files_read_the_same_with_remembered_lines(lines: list[str]) -> None:
+    text = "\n".join(lines) + "\n"
+    cached = _read_fields(text)
+    saved = yamlfast._SMALL
+    yamlfast._SMALL = 0
+    try:
+        assert _read_fields(text) == cached
+    finally:
+        yamlfast._SMALL = saved

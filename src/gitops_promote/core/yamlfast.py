@@ -132,9 +132,10 @@ class _Reader:
         nodes = 0
         pending: _Mapping | None = None  # the mapping whose last key has no value yet
         pending_key = ""
-        # The hot loop (300,000 lines in a big file): one C-level regex call per line, and
-        # the common case (a key at the current mapping's indent) without other calls.
-        for number, match in enumerate(map(_LINE.match, lines), 1):
+        # The hot loop (300,000 lines in a big file): one C-level call per line (the regex, or
+        # its remembered match for a small file), and the common case (a key at the current
+        # mapping's indent) without other calls.
+        for number, match in enumerate(map(_line_match if len(lines) <= _SMALL else _LINE.match, lines), 1):
             if match is None:
                 _skip(lines[number - 1])
                 continue
@@ -206,6 +207,14 @@ class _Reader:
         self.scalars.append(Scalar((*mapping.path, key), number, raw))
         if len(self.scalars) > MAX_AMBIGUOUS:
             raise NotPlain()
+
+
+# A small file's lines by their text: the same lines (`  enabled: true`, `env:`,
+# `replicaCount: 1`) recur in every values file of a repository (most lines of a 20,000-app
+# diff), and the regex reads each once. A big file's lines are mostly its own: there the cache
+# would only add its cost to every line.
+_line_match = lru_cache(maxsize=8192)(_LINE.match)
+_SMALL = 200  # lines
 
 
 def _skip(line: str) -> None:
