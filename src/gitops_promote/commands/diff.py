@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from gitops_promote.adapters.background import BackgroundText
+from gitops_promote.adapters.catfile import BlobBatch
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._engine import Prepared, PromotionRequest, charts_above, prepare
 from gitops_promote.core.diffmodel import DiffReport, FileDiff, FileReport
@@ -91,8 +92,10 @@ def run(repo_path: Path, request: PromotionRequest, *, show_secrets: bool = Fals
     rendered (`DiffResult.files`, `json_chunks`); else here, and `report` is ready."""
     with Repository(repo_path) as repo:
         prepared = prepare(repo, request)
-        apps = _app_dirs(prepared)
-        _prefetch(prepared)  # every blob the diff reads: nothing is read once the repository closes
+        reading = _prefetch(prepared)  # every blob the diff reads: nothing is read once the repository closes
+        with reading:
+            apps = _app_dirs(prepared)  # while git reads a big diff's blobs
+            reading.finish()
         changes_target = prepared.changes_target
     head = DiffReport(
         prepared.source.codename, prepared.target.codename, prepared.source_commit, prepared.target_commit
@@ -239,8 +242,9 @@ def _unreadable(report: FileReport) -> bool:
     return diff is not None and diff.kind == "yaml" and bool(diff.errors) and not diff.changes
 
 
-def _prefetch(prepared: Prepared) -> None:
-    """Read every blob the diff will compare in one batch (sizes first: big ones stay unread)."""
+def _prefetch(prepared: Prepared) -> _Prefetch:
+    """Read every blob the diff will compare (sizes first: big ones stay unread): a big diff's
+    by a `cat-file --batch` of their own, started now, the others through the run's session."""
     wanted = []
     for action in prepared.plan.actions:
         if action.action == KEPT:
@@ -252,7 +256,39 @@ def _prefetch(prepared: Prepared) -> None:
     sizes = prepared.repo.blob_sizes(wanted)
     prepared.blobs.sizes.update(sizes)
     small = [sha for sha in wanted if sizes.get(sha, 0) <= MAX_DIFF_BYTES]
-    prepared.blobs.contents.update(prepared.repo.read_blobs(small))
+    found = list(dict.fromkeys(sha for sha in small if sha in sizes))
+    if len(found) < BULK_BLOBS:
+        prepared.blobs.contents.update(prepared.repo.read_blobs(small))
+        return _Prefetch(prepared, None)
+    # Every other id (none, unless the repository is damaged) through the session, as before:
+    # the same error for a missing object.
+    prepared.blobs.contents.update(prepared.repo.read_blobs(sha for sha in small if sha not in sizes))
+    return _Prefetch(prepared, prepared.repo.blob_batch(found))
+
+
+# Blobs from which a diff reads them by a `cat-file --batch --buffer` of their own, in the
+# background (adapters/catfile.BlobBatch: 4 times faster than the session's answer per object):
+# 21,000 changed values files are 42,000 blobs, 0.5 s through the session.
+BULK_BLOBS = 2_000
+
+
+@dataclass
+class _Prefetch:
+    """The blobs being read; `finish` puts them with the step's (`with`: git stopped if not)."""
+
+    prepared: Prepared
+    batch: BlobBatch | None
+
+    def finish(self) -> None:
+        if self.batch is not None:
+            self.prepared.blobs.contents.update(zip(self.batch.shas, self.batch.contents(), strict=True))
+
+    def __enter__(self) -> _Prefetch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.batch is not None:
+            self.batch.close()
 
 
 def _file_report(prepared: Prepared, action: FileAction, app: str, show_secrets: bool) -> FileReport:
