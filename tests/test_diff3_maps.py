@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -90,3 +91,16 @@ def test_the_corpus_against_edited_copies() -> None:
                 assert got == want, file
                 compared += got != "[]"
     assert compared > 20
+
+
+def test_the_same_bytes_are_parsed_once_and_diff_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file whose mode alone changed: one parse, the problems of the one version, no change."""
+    parsed: list[bytes] = []
+    monkeypatch.setattr(yamldiff, "load", lambda path, data: parsed.append(data) or yamlload.load(path, data))
+    for data in (b"a: 1\na: 2\n", b"x: [1, {y: 2}]\nwhen: 2024-02-30\n", b"a: [unclosed\n", b"on: yes\n"):
+        parsed.clear()
+        diff = yamldiff.diff_file("apps/x/values.yaml", data, data)
+        assert parsed == [data]
+        loaded = yamlload.load("apps/x/values.yaml", data)
+        assert diff.errors == loaded.problems and not diff.changes and not diff.formatting_only
+        assert diff.text_diff == ""

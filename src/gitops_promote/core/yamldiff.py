@@ -127,8 +127,9 @@ def _range(start: int, stop: int) -> str:
 
 
 def _diff_yaml(path: str, old: bytes | None, new: bytes | None, show_secrets: bool) -> FileDiff:
-    before = load(path, old) if old is not None else Loaded()
     after = load(path, new) if new is not None else Loaded()
+    # The same bytes (a file whose mode alone changed) read the same: parsed once.
+    before = after if old == new else load(path, old) if old is not None else Loaded()
     errors = after.problems if old == new else (_side("old", before.problems) + _side("new", after.problems))
     result = FileDiff(path, "yaml", errors=errors)
     if before.fatal or after.fatal:
