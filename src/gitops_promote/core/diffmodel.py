@@ -55,13 +55,13 @@ class Change:
 
 # Both are asked for every change, and the same few paths recur in every file of a big diff
 # (`image.tag` 20,000 times): each is spelled once.
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _json_pointer(path: tuple[Segment, ...]) -> str:
     parts = (str(s).replace("~", "~0").replace("/", "~1") for s in path)
     return "".join("/" + p for p in parts)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _display_path(path: tuple[Segment, ...], ids: tuple[tuple[int, str], ...]) -> str:
     idents = dict(ids)
     out: list[str] = []

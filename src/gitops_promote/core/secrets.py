@@ -220,7 +220,7 @@ def is_secret_path(
     return by_name
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _path_secrecy(
     path: tuple[Segment, ...], ids: tuple[tuple[int, str], ...], secret_doc: bool, doc_depth: int
 ) -> tuple[bool, bool]:

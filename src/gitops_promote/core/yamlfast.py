@@ -213,7 +213,7 @@ class _Reader:
 # `replicaCount: 1`) recur in every values file of a repository (most lines of a 20,000-app
 # diff), and the regex reads each once. A big file's lines are mostly its own: there the cache
 # would only add its cost to every line.
-_line_match = lru_cache(maxsize=8192)(_LINE.match)
+_line_match = lru_cache(maxsize=4096)(_LINE.match)
 _SMALL = 200  # lines
 
 
