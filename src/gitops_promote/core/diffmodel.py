@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from gitops_promote.errors import Problem
@@ -45,16 +46,29 @@ class Change:
 
     def json_pointer(self) -> str:
         """RFC 6901: `/image/tag`; `~` -> `~0` and `/` -> `~1` inside a segment."""
-        parts = (str(s).replace("~", "~0").replace("/", "~1") for s in self.path)
-        return "".join("/" + p for p in parts)
+        return _json_pointer(tuple(self.path))
 
     def display_path(self) -> str:
         """`spec.containers[name=app].image`; the root is `(root)`."""
-        out: list[str] = []
-        for i, seg in enumerate(self.path):
-            out.append(_display_segment(i, seg, self.ids.get(i)))
-        text = "".join(out).lstrip(".")
-        return text or "(root)"
+        return _display_path(tuple(self.path), tuple(sorted(self.ids.items())) if self.ids else ())
+
+
+# Both are asked for every change, and the same few paths recur in every file of a big diff
+# (`image.tag` 20,000 times): each is spelled once.
+@lru_cache(maxsize=4096)
+def _json_pointer(path: tuple[Segment, ...]) -> str:
+    parts = (str(s).replace("~", "~0").replace("/", "~1") for s in path)
+    return "".join("/" + p for p in parts)
+
+
+@lru_cache(maxsize=4096)
+def _display_path(path: tuple[Segment, ...], ids: tuple[tuple[int, str], ...]) -> str:
+    idents = dict(ids)
+    out: list[str] = []
+    for i, seg in enumerate(path):
+        out.append(_display_segment(i, seg, idents.get(i)))
+    text = "".join(out).lstrip(".")
+    return text or "(root)"
 
 
 def _display_segment(index: int, seg: Segment, ident: str | None) -> str:

@@ -209,19 +209,33 @@ def is_secret_path(
     is a document label), so that `data` of a `kind: Secret` document is recognised;
     `docs` (the old and new document) let a Secret nested in a `kind: List` be recognised.
     """
-    if secret_doc and len(path) > doc_depth and path[doc_depth] in _SECRET_DOC_KEYS:
+    idents = tuple(sorted(ids.items())) if ids else ()
+    in_secret_doc, by_name = _path_secrecy(tuple(path), idents, secret_doc, doc_depth)
+    if in_secret_doc:
         return True
     inner = path[doc_depth:]
     for doc in docs:  # loops, not any() over generators: this runs for every change
         if _in_secret_object(doc, inner):
             return True
+    return by_name
+
+
+@lru_cache(maxsize=4096)
+def _path_secrecy(
+    path: tuple[Segment, ...], ids: tuple[tuple[int, str], ...], secret_doc: bool, doc_depth: int
+) -> tuple[bool, bool]:
+    """What the path alone says (the documents aside): (under a Secret document's `data`,
+    secret by its keys or an env item's name). The same few paths recur in every file of a
+    20,000-app diff (`image.tag`, `replicaCount`): each is judged once."""
+    if secret_doc and len(path) > doc_depth and path[doc_depth] in _SECRET_DOC_KEYS:
+        return True, True
     leaf = next((s for s in reversed(path) if isinstance(s, str)), None)
     if leaf is not None and is_reference_key(leaf):
-        return False
-    for segment in inner:
+        return False, False
+    for segment in path[doc_depth:]:
         if is_secret_key(segment):
-            return True
-    return bool(ids) and _is_env_secret(path, ids)
+            return False, True
+    return False, bool(ids) and _is_env_secret(path, dict(ids))
 
 
 def _in_secret_object(doc: Any, path: Sequence[Segment]) -> bool:
@@ -237,7 +251,7 @@ def _in_secret_object(doc: Any, path: Sequence[Segment]) -> bool:
     return False
 
 
-def _is_env_secret(path: list[Segment], ids: Mapping[int, str]) -> bool:
+def _is_env_secret(path: Sequence[Segment], ids: Mapping[int, str]) -> bool:
     """`env[name=DB_PASSWORD].value`: the item was matched by a secret-like name."""
     for i in range(len(path) - 1):
         ident = ids.get(i, "")

@@ -127,8 +127,9 @@ def _range(start: int, stop: int) -> str:
 
 
 def _diff_yaml(path: str, old: bytes | None, new: bytes | None, show_secrets: bool) -> FileDiff:
-    before = load(path, old) if old is not None else Loaded()
     after = load(path, new) if new is not None else Loaded()
+    # The same bytes (a file whose mode alone changed) read the same: parsed once.
+    before = after if old == new else load(path, old) if old is not None else Loaded()
     errors = after.problems if old == new else (_side("old", before.problems) + _side("new", after.problems))
     result = FileDiff(path, "yaml", errors=errors)
     if before.fatal or after.fatal:
@@ -308,9 +309,15 @@ def _diff_maps(
     for key, value in b.items():
         if key in a:
             old = a[key]
-            if type(old) is type(value) and type(value) in _SCALARS and old == value:
+            kind = type(value)
+            if type(old) is kind and kind in _SCALARS and old == value:
                 continue  # the common case in a big file, without a call per key
-            _diff(old, value, [*path, key], ids, ctx, out)
+            if kind is dict and type(old) is dict:
+                _diff_maps(old, value, [*path, key], ids, ctx, out)  # what `_diff` would do, one call less
+            elif kind in _SCALARS and type(old) in _SCALARS and not _same(old, value):
+                out.append(Change([*path, key], "changed", old, value, dict(ids)))
+            else:
+                _diff(old, value, [*path, key], ids, ctx, out)
         else:
             out.append(Change([*path, key], "added", None, value, dict(ids)))
     for key, value in a.items():

@@ -13,7 +13,8 @@ CR, odd indentation, keys that are not strings) returns None, and the caller use
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -43,6 +44,12 @@ _SIMPLE_TAGS = {
 }
 
 
+def _inside(text: str) -> bool:
+    """No character outside printable ASCII and LF (what `_OUTSIDE` finds), without a regex
+    scan: an ASCII text is printable but for its controls (3 µs a small file by `_OUTSIDE`)."""
+    return text.isascii() and text.replace("\n", "").isprintable()
+
+
 class NotPlain(Exception):
     """The file is outside the subset: read it with PyYAML."""
 
@@ -70,9 +77,10 @@ class _Mapping:
     line: int
     data: dict[str, Any]
     path: tuple[str, ...]
-    first: dict[str, int] = field(default_factory=dict)
-    duplicates: list[Duplicate] = field(default_factory=list)
-    children: list[_Mapping] = field(default_factory=list)  # nested mappings, in order
+    # given by `_open`, not default factories: a mapping is opened 126,000 times in a big diff
+    first: dict[str, int]
+    duplicates: list[Duplicate]
+    children: list[_Mapping]  # nested mappings, in order
 
 
 @dataclass
@@ -101,7 +109,7 @@ class Read:
 def read(text: str, note: Any) -> Read | None:
     """The document of `text` when it is in the subset, else None. `note(raw)` says whether a
     plain scalar may read differently in YAML 1.1 and 1.2 (core/yamlload.version_note)."""
-    if _OUTSIDE.search(text):
+    if not _inside(text):
         return None
     try:
         return _Reader(note).run(text)
@@ -115,84 +123,98 @@ class _Reader:
         self.stack: list[_Mapping] = []
         self.mappings: list[_Mapping] = []  # in creation order: PyYAML's pre-order walk
         self.scalars: list[Scalar] = []
-        self.pending: _Mapping | None = None  # the mapping whose last key has no value yet
-        self.pending_key = ""
         self.nodes = 0
 
     def run(self, text: str) -> Read:
         lines = text.split("\n")
-        # The hot loop (300,000 lines in a big file): one C-level regex call per line, and
-        # the common case (a key at the current mapping's indent) without other calls.
-        for number, match in enumerate(map(_LINE.match, lines), 1):
+        stack = self.stack  # the one list, grown and shrunk in place by _open and _mapping_for
+        note, resolvers, is_str_key, constructed = self.note, _RESOLVERS, _is_str_key, _constructed
+        nodes = 0
+        pending: _Mapping | None = None  # the mapping whose last key has no value yet
+        pending_key = ""
+        # The hot loop (300,000 lines in a big file): one C-level call per line (the regex, or
+        # its remembered match for a small file), and the common case (a key at the current
+        # mapping's indent) without other calls.
+        for number, match in enumerate(map(_line_match if len(lines) <= _SMALL else _LINE.match, lines), 1):
             if match is None:
                 _skip(lines[number - 1])
                 continue
             spaces, key, plain, dq, sq = match.groups()
-            stack = self.stack
-            if self.pending is None and stack and stack[-1].indent == len(spaces):
+            if pending is None and stack and stack[-1].indent == len(spaces):
                 mapping = stack[-1]
             else:
-                mapping = self._mapping_for(len(spaces), number)
-            if len(key) > MAX_KEY or (key[0] in _RESOLVERS and _resolve(key) != STR):
+                mapping = self._mapping_for(len(spaces), number, pending, pending_key)
+                pending = None
+            if len(key) > MAX_KEY or (key[0] in resolvers and not is_str_key(key)):
                 raise NotPlain()  # `true:`, `null:`, `on:` become other keys in plain(): PyYAML decides
-            self.nodes += 2
-            if len(key) <= 3:
-                self._plain(mapping, key, number, key)
-            if key in mapping.first:
-                mapping.duplicates.append(Duplicate(key, number, len(spaces) + 1, mapping.first[key]))
+            nodes += 2
+            if len(key) <= 3 and note(key):
+                self._ambiguous(mapping, key, number, key)
+            first = mapping.first
+            if key in first:
+                mapping.duplicates.append(Duplicate(key, number, len(spaces) + 1, first[key]))
             else:
-                mapping.first[key] = number
-            self.pending = None
+                first[key] = number
             if plain is not None:
-                if len(plain) <= 3 or plain[0] in "0+-":
-                    self._plain(mapping, key, number, plain)
+                if (len(plain) <= 3 or plain[0] in "0+-") and note(plain):
+                    self._ambiguous(mapping, key, number, plain)
                 if plain.isdigit() and plain[0] != "0" and len(plain) <= 18:
                     mapping.data[key] = int(plain)  # resolved as a decimal int (no `.`, `:`, `-`)
+                elif plain[0] in resolvers:
+                    mapping.data[key] = constructed(plain)
                 else:
-                    mapping.data[key] = _construct(plain) if plain[0] in _RESOLVERS else plain
+                    mapping.data[key] = plain
             elif dq is not None or sq is not None:
                 mapping.data[key] = sq if dq is None else dq  # no escapes: the text between the quotes
             else:  # `key:` alone: null, unless a deeper line opens a mapping under it
                 mapping.data[key] = None
-                self.pending, self.pending_key = mapping, key
+                pending, pending_key = mapping, key
+        self.nodes += nodes
         if not self.mappings:
             return Read([], [], [], 0, (0, 0))  # blank lines and comments only: no document at all
         duplicates = [d for m in self.mappings for d in m.duplicates]
         root = self.mappings[0]
         return Read([root.data], duplicates, self.scalars, self.nodes, (root.line, root.indent + 1), root)
 
-    def _mapping_for(self, indent: int, number: int) -> _Mapping:
-        """The mapping a key at `indent` belongs to: a new one under a key without a value
-        when it is deeper, else an open one at exactly this indent."""
-        pending, self.pending = self.pending, None
-        if not self.stack:
+    def _mapping_for(self, indent: int, number: int, pending: _Mapping | None, pending_key: str) -> _Mapping:
+        """The mapping a key at `indent` belongs to: a new one under `pending`'s key without a
+        value when it is deeper, else an open one at exactly this indent."""
+        stack = self.stack
+        if not stack:
             return self._open(indent, number, ())
         if pending is not None and indent > pending.indent:
-            child = self._open(indent, number, (*pending.path, self.pending_key))
-            pending.data[self.pending_key] = child.data
+            child = self._open(indent, number, (*pending.path, pending_key))
+            pending.data[pending_key] = child.data
             pending.children.append(child)
             return child
-        while self.stack and self.stack[-1].indent > indent:
-            self.stack.pop()
-        if not self.stack or self.stack[-1].indent != indent:
+        while stack and stack[-1].indent > indent:
+            stack.pop()
+        if not stack or stack[-1].indent != indent:
             raise NotPlain()  # an indentation PyYAML refuses or reads as a continuation
-        return self.stack[-1]
+        return stack[-1]
 
     def _open(self, indent: int, number: int, path: tuple[str, ...]) -> _Mapping:
         if len(self.stack) >= MAX_DEPTH:
             raise NotPlain()
-        mapping = _Mapping(indent, number, {}, path)
+        mapping = _Mapping(indent, number, {}, path, {}, [], [])
         self.stack.append(mapping)
         self.mappings.append(mapping)
         self.nodes += not path  # the root; every other mapping was counted as its key's value
         return mapping
 
-    def _plain(self, mapping: _Mapping, key: str, number: int, raw: str) -> None:
+    def _ambiguous(self, mapping: _Mapping, key: str, number: int, raw: str) -> None:
         """Record a plain key or value that may read differently in YAML 1.1 and 1.2."""
-        if self.note(raw):
-            self.scalars.append(Scalar((*mapping.path, key), number, raw))
-            if len(self.scalars) > MAX_AMBIGUOUS:
-                raise NotPlain()
+        self.scalars.append(Scalar((*mapping.path, key), number, raw))
+        if len(self.scalars) > MAX_AMBIGUOUS:
+            raise NotPlain()
+
+
+# A small file's lines by their text: the same lines (`  enabled: true`, `env:`,
+# `replicaCount: 1`) recur in every values file of a repository (most lines of a 20,000-app
+# diff), and the regex reads each once. A big file's lines are mostly its own: there the cache
+# would only add its cost to every line.
+_line_match = lru_cache(maxsize=4096)(_LINE.match)
+_SMALL = 200  # lines
 
 
 def _skip(line: str) -> None:
@@ -208,6 +230,33 @@ def _resolve(raw: str) -> str:
         if regexp.match(raw):
             return str(tag)
     return STR
+
+
+@lru_cache(maxsize=4096)
+def _is_str_key(key: str) -> bool:
+    """Whether the plain key `key` resolves to a string (keys recur in every file: once each)."""
+    return _resolve(key) == STR
+
+
+_NOT_PLAIN: Any = object()
+_CONSTRUCTED: dict[str, Any] = {}  # a plain value's text -> its value (all immutable), or _NOT_PLAIN
+_CACHE_LIMIT = 20_000  # distinct texts remembered (`true`, `1.5`, `Foo`): bounded memory either way
+_CACHED_TEXT = 64  # longer texts are constructed each time
+
+
+def _constructed(raw: str) -> Any:
+    """`_construct(raw)`, remembered for the short texts that recur across files."""
+    value = _CONSTRUCTED.get(raw, _CONSTRUCTED)
+    if value is _CONSTRUCTED:
+        try:
+            value = _construct(raw)
+        except NotPlain:
+            value = _NOT_PLAIN
+        if len(raw) <= _CACHED_TEXT and len(_CONSTRUCTED) < _CACHE_LIMIT:
+            _CONSTRUCTED[raw] = value
+    if value is _NOT_PLAIN:
+        raise NotPlain()
+    return value
 
 
 def _construct(raw: str) -> Any:

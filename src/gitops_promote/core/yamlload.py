@@ -239,14 +239,18 @@ def _load_with(loader_class: type[Any], path: str, data: bytes) -> Loaded:
 #
 # `_load_with` walks each composed document four times in Python (PyYAML's constructor,
 # `plain`, the size walk, the duplicate-key walk): 190 µs for a 12-line values file with a flow
-# mapping, against 50 µs for libyaml to compose it. `_Walk` does all four in one walk for
+# mapping, against 50 µs for libyaml to compose it. `NodeWalk` does all four in one walk for
 # the common documents (maps, sequences, strings, numbers, booleans, nulls; aliases shared):
 # the same data, the same duplicate-key problems in the same order. Anything else (other tags
 # such as timestamps or binary, merge keys, non-scalar keys, a limit reached, a syntax error)
 # returns None and the file takes `_load_with`, which decides. test_yamlload_walk.py compares
 # the two on the corpus and on generated files.
+#
+# `NodeWalk` is the one such walker: adapters/yaml_data.py (parity's 100,000 files, data only)
+# walks with it too, its own scalars and keys aside.
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 _SafeConstructor: Any = yaml.constructor.SafeConstructor
 _SCALAR_TAGS: dict[str, Any] = {
     "tag:yaml.org,2002:int": construct_int,
@@ -256,8 +260,8 @@ _SCALAR_TAGS: dict[str, Any] = {
 }
 
 
-class _Unusual(Exception):
-    """Leave the file to `_load_with`."""
+class Unusual(Exception):
+    """A document `NodeWalk` does not build: its caller's full loader decides."""
 
 
 def _load_walked(path: str, data: bytes) -> Loaded | None:
@@ -266,90 +270,109 @@ def _load_walked(path: str, data: bytes) -> Loaded | None:
     try:
         while loader.check_node():
             node = loader.get_node()
-            walk = _Walk(loader, path)
+            walk = _DiffWalk(loader, path)
             result.documents.append(walk.build(node))
             result.nodes.append(node)
             result.problems.extend(walk.duplicates)
-    except (yaml.YAMLError, _Unusual, RecursionError):
+    except (yaml.YAMLError, Unusual, RecursionError):
         return None
     finally:
         loader.dispose()
     return result
 
 
-class _Walk:
-    """One document's plain data, expanded size, depth and duplicate keys, in one pre-order walk
-    (the order of `_mappings`, so duplicates are reported in the same order)."""
+class NodeWalk:
+    """One document's plain data from its composed nodes, in one pre-order walk that also
+    counts what the limits count (expanded nodes, depth): mappings with scalar keys of
+    `key_types`, sequences, strings and the scalars `scalar` constructs; aliases shared, as
+    PyYAML shares them, and sized as expanded. Anything else (another tag, a merge key, an
+    alias inside the node it names, a limit reached) raises Unusual."""
 
-    def __init__(self, loader: Any, path: str) -> None:
-        self.loader, self.path = loader, path
+    key_types: tuple[type, ...] = (str,)  # `1:`, `true:` may merge in PyYAML's dict before `plain`
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
         self.memo: dict[int, tuple[Any, int] | None] = {}  # node id -> (data, expanded size); None: open
-        self.duplicates: list[Problem] = []
 
     def build(self, node: Any) -> Any:
         data, size = self._node(node, 0)
         if size > MAX_EXPANDED_NODES:
-            raise _Unusual()
+            raise Unusual()
         return data
 
+    def scalar(self, node: Any) -> Any:
+        """A scalar that is not a string: ints (bounded), floats, booleans, nulls."""
+        construct = _SCALAR_TAGS.get(node.tag)
+        if construct is None:
+            raise Unusual()  # timestamps (and their notes), binary, merge keys, other tags
+        return construct(self.loader, node)
+
+    def saw_mapping(self, node: Any) -> None:
+        """Called with each mapping once, in pre-order, before its items are walked."""
+
     def _node(self, node: Any, depth: int) -> tuple[Any, int]:
-        if depth > MAX_DEPTH:
-            raise _Unusual()
-        if type(node) is yaml.ScalarNode:
-            return self._scalar(node), 1
+        kind = type(node)
+        if kind is _ScalarNode:
+            return (node.value if node.tag == _STR else self.scalar(node)), 1
         key = id(node)
         if key in self.memo:
             done = self.memo[key]
             if done is None:
-                raise _Unusual()  # an alias inside the node it names
+                raise Unusual()  # an alias inside the node it names: recursive data
             return done
+        if depth >= MAX_DEPTH:
+            raise Unusual()
         self.memo[key] = None
-        if type(node) is yaml.MappingNode and node.tag == _MAP:
-            done = self._mapping(node, depth)
-        elif type(node) is yaml.SequenceNode and node.tag == _SEQ:
-            done = self._sequence(node, depth)
+        if kind is _MappingNode and node.tag == _MAP:
+            done = self._mapping(node, depth + 1)
+        elif kind is _SequenceNode and node.tag == _SEQ:
+            done = self._sequence(node, depth + 1)
         else:
-            raise _Unusual()
-        if done[1] > MAX_EXPANDED_NODES:
-            raise _Unusual()
+            raise Unusual()
         self.memo[key] = done
         return done
 
-    def _scalar(self, node: Any) -> Any:
-        if node.tag == _STR:
-            return node.value
-        construct = _SCALAR_TAGS.get(node.tag)
-        if construct is None:
-            raise _Unusual()  # timestamps (and their notes), binary, merge keys, other tags
-        return construct(self.loader, node)
-
-    def _mapping(self, node: Any, depth: int) -> tuple[dict[str, Any], int]:
-        self.duplicates.extend(_duplicates(self.path, node))
-        data: dict[str, Any] = {}
+    def _mapping(self, node: Any, depth: int) -> tuple[dict[Any, Any], int]:
+        self.saw_mapping(node)
+        data: dict[Any, Any] = {}
         size = 1
+        key_types = self.key_types
         for key_node, value_node in node.value:
-            if type(key_node) is not yaml.ScalarNode:
-                raise _Unusual()  # PyYAML refuses unhashable keys with a position: let it
-            key = self._scalar(key_node)
-            if type(key) is not str:
-                raise _Unusual()  # `1:`, `true:`, `1.0:` may merge in PyYAML's dict before `plain`
-            value, value_size = self._node(value_node, depth + 1)
+            if type(key_node) is not _ScalarNode:
+                raise Unusual()  # PyYAML refuses unhashable keys with a position: let it
+            key = key_node.value if key_node.tag == _STR else self.scalar(key_node)
+            if type(key) not in key_types:
+                raise Unusual()
+            value, value_size = self._node(value_node, depth)
             data[key] = value
             size += 1 + value_size
             if size > MAX_EXPANDED_NODES:
-                raise _Unusual()
+                raise Unusual()
         return data, size
 
     def _sequence(self, node: Any, depth: int) -> tuple[list[Any], int]:
         items = []
         size = 1
         for item in node.value:
-            value, item_size = self._node(item, depth + 1)
+            value, item_size = self._node(item, depth)
             items.append(value)
             size += item_size
             if size > MAX_EXPANDED_NODES:
-                raise _Unusual()
+                raise Unusual()
         return items, size
+
+
+class _DiffWalk(NodeWalk):
+    """The walk of `load`: string keys only, and the duplicate keys as problems naming `path`
+    (in the order of `_mappings`, so they are reported as `_load_with` reports them)."""
+
+    def __init__(self, loader: Any, path: str) -> None:
+        super().__init__(loader)
+        self.path = path
+        self.duplicates: list[Problem] = []
+
+    def saw_mapping(self, node: Any) -> None:
+        self.duplicates.extend(_duplicates(self.path, node))
 
 
 def _parse_problem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
@@ -551,7 +574,7 @@ def _walk_merged(value: yaml.Node, path: Path, found: list[Ambiguous], depth: in
 def _record(node: yaml.ScalarNode, path: Path, found: list[Ambiguous]) -> None:
     if node.style:  # quoted or block scalars are strings in every version
         return
-    note = version_note(node.value)
+    note = _known_note(node.value)
     if note:
         found.append(Ambiguous(path, node.start_mark.line + 1, node.value, note))
 
@@ -561,6 +584,8 @@ _KEY_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 def _scalar_key(node: yaml.ScalarNode) -> str:
     """The key as `plain()` spells it, so paths here match paths in the diff."""
+    if node.tag == _STR:
+        return str(node.value)  # what the constructor gives a string, without asking it
     try:
         return key_text(_KEY_CONSTRUCTOR.construct_object(node))
     except yaml.YAMLError:

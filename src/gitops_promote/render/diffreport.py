@@ -149,6 +149,14 @@ def json_chunks(
     is never built: 40,000 files' records are written as they are made.
     test_diff_stream.py checks the pieces join to exactly what `print_json` writes.
     """
+    return json_record_chunks(head, summary, (record_text(f) for f in files), tail)
+
+
+def json_record_chunks(
+    head: DiffReport, summary: dict[str, int], records: Iterable[str], tail: dict[str, Any]
+) -> Iterator[str]:
+    """`json_chunks` from the records' texts (`record_text`), each item one record or several
+    joined by `RECORD_SEPARATOR` (a run of records made elsewhere, commands/diff.py's child)."""
     fields = {
         "schema": SCHEMA_VERSION,
         "source": head.source,
@@ -157,7 +165,7 @@ def json_chunks(
         "target_commit": head.target_commit,
         "summary": summary,
     }
-    pending = iter(files)
+    pending = iter(records)
     first = next(pending, None)  # made before anything is written: a refusal comes first
     yield "{" + "".join(f"\n  {json_text(k)}: {_at_depth(v, 1)}," for k, v in fields.items())
     yield '\n  "files": '
@@ -166,19 +174,70 @@ def json_chunks(
 
 
 _RECORDS_PER_CHUNK = 256  # one write per few hundred records, not per record
+_CHUNK_CHARS = 256 * 1024  # nor more than this at once (an item may be a run of records)
+RECORD_SEPARATOR = ",\n    "  # between two records of the `files` array
 
 
-def _json_items(files: Iterable[FileReport]) -> Iterator[str]:
+def _json_items(records: Iterable[str]) -> Iterator[str]:
     """The `files` array at depth 1: `[]`, or one record per line-indented item."""
     chunk: list[str] = []
     first = True
-    for f in files:
-        chunk.append(("[\n    " if first else ",\n    ") + _record_text(_file_json(f)))
+    size = 0
+    for record in records:
+        chunk.append(("[\n    " if first else RECORD_SEPARATOR) + record)
         first = False
-        if len(chunk) >= _RECORDS_PER_CHUNK:
+        size += len(record)
+        if len(chunk) >= _RECORDS_PER_CHUNK or size >= _CHUNK_CHARS:
             yield "".join(chunk)
             chunk.clear()
+            size = 0
     yield "".join(chunk) + ("[]" if first else "\n  ]")
+
+
+def record_text(f: FileReport) -> str:
+    """A file's record as the `files` array holds it (depth 2)."""
+    d = f.diff
+    if d is not None and d.changes and not (d.errors or d.notes):
+        text = _changes_record_text(f, d)
+        if text is not None:
+            return text
+    return _record_text(_file_json(f))
+
+
+_NESTED = (dict, list, tuple)
+
+
+def _changes_record_text(f: FileReport, d: FileDiff) -> str | None:
+    """The record of a file whose changes are all of scalars (most changed values files), as
+    `_record_text(_file_json(f))` writes it, from one pass of the seam over every value in it
+    (no record or change dict is built); None for a change of a mapping or list."""
+    values = [f.path, f.app, f.status, d.kind, bool(d.formatting_only), d.text_diff, d.old_size, d.new_size]
+    for c in d.changes:
+        old, new = c.old, c.new
+        if isinstance(old, _NESTED) or isinstance(new, _NESTED):
+            return None  # an object or array inside the change: the indenting writer's layout
+        values += (c.json_pointer(), c.display_path(), c.op, _json_safe(old), _json_safe(new), c.masked)
+    texts = _scalar_texts(values)
+    keys, (k0, k1, k2, k3, k4, k5) = _record_keys(), _change_keys()
+    changes = []
+    for start in range(8, len(texts), 6):
+        pointer, shown, op, old_text, new_text, masked = texts[start : start + 6]
+        changes.append(f"{k0}{pointer}{k1}{shown}{k2}{op}{k3}{old_text}{k4}{new_text}{k5}{masked}}}")
+    path, app, status, kind, formatting_only, text_diff, old_size, new_size = texts[:8]
+    return (
+        f"{{{keys['path']}{path},{keys['app']}{app},{keys['status']}{status},{keys['kind']}{kind},"
+        f"{keys['formatting_only']}{formatting_only},{keys['changes']}[\n        "
+        + ",\n        ".join(changes)
+        + f"\n      ],{keys['text_diff']}{text_diff},{keys['errors']}[],{keys['notes']}[],"
+        f"{keys['old_size']}{old_size},{keys['new_size']}{new_size}\n    }}"
+    )
+
+
+@cache
+def _change_keys() -> tuple[str, ...]:
+    """`{"path": `, `, "display_path": ` ...: a change's keys as the seam writes a flat object."""
+    keys = _change_json(Change([], "changed"))
+    return tuple(("{" if i == 0 else ", ") + json_text(key, indent=None) + ": " for i, key in enumerate(keys))
 
 
 def _at_depth(value: Any, depth: int) -> str:
@@ -205,7 +264,7 @@ def _list_text(value: list[Any]) -> str:
 
 # One JSON value of an array of scalars as the encoder writes it: a string (escapes kept
 # whole, so a `", "` inside one never splits it) or a number, `true`, `false`, `null`.
-_SCALAR_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^,\[\] ]+')
+_SCALAR_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^,\[\] ]+')  # a string's runs, not a char at a time
 
 
 def _scalar_texts(values: list[Any]) -> list[str]:
