@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 from conftest import git, make_gitops_repo, run_cli
@@ -63,3 +65,61 @@ def test_an_application_directory_of_the_layout_goes_with_its_app(tmp_path: Path
     plan = run_cli(path, "plan", "dev", "stg", "-o", "json").json()
     actions = {f["path"]: f["action"] for f in plan["files"]}
     assert actions["argocd/stg/apps/web/application.yaml"] == "orphaned"
+
+
+def _commit_of(repo: Path, entries: dict[str, tuple[str, str]]) -> str:
+    """A commit of exactly `entries` (path -> (mode, object id)), built with a scratch index
+    (a submodule's commit need not exist for its entry to be written)."""
+    env = {**os.environ, "GIT_INDEX_FILE": str(repo / "scratch-index")}
+    index = "".join(f"{mode} {oid}\t{path}\n" for path, (mode, oid) in entries.items())
+
+    def run(*args: str, stdin: bytes | None = None) -> str:
+        done = subprocess.run(["git", *args], cwd=repo, input=stdin, env=env, capture_output=True, check=True)
+        return done.stdout.decode().strip()
+
+    run("read-tree", "--empty")
+    run("update-index", "--add", "--index-info", stdin=index.encode())
+    return run("-c", "user.name=t", "-c", "user.email=t@example.com", "commit-tree", run("write-tree"), "-m", "entries")
+
+
+def test_presence_is_what_the_entries_say_for_every_kind_of_entry(tmp_path: Path) -> None:
+    """`prefetch_presence` asks git `<tree>:<name>` instead of reading directories: a file, an
+    executable, a symlink and a submodule (its commit absent here) are present; a directory
+    and nothing are not; each answer is what `get` says on a fresh view, on both sides."""
+    repo = tmp_path / "repo.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(repo))
+    blob = git(repo, "hash-object", "-w", "--stdin", input=b"name: chart\n")
+    values = {side: git(repo, "hash-object", "-w", "--stdin", input=f"side: {side}\n".encode()) for side in "ab"}
+    missing_commit = "1" * 40
+    charts = {
+        "file": ("100644", blob),
+        "exec": ("100755", blob),
+        "link": ("120000", blob),
+        "module": ("160000", missing_commit),
+        "dir": None,  # Chart.yaml/ is a directory here
+        "none": (),  # no Chart.yaml at all
+    }
+
+    def side(name: str) -> dict[str, tuple[str, str]]:
+        entries = {}
+        for app, chart in charts.items():
+            entries[f"apps/{app}/values.yaml"] = ("100644", values[name])  # the directory differs
+            if chart is None:
+                entries[f"apps/{app}/Chart.yaml/inside.yaml"] = ("100644", blob)
+            elif chart:
+                entries[f"apps/{app}/Chart.yaml"] = chart
+        return entries
+
+    dev, stg = _commit_of(repo, side("a")), _commit_of(repo, side("b"))
+    paths = [f"apps/{app}/Chart.yaml" for app in charts] + ["Chart.yaml", "apps/Chart.yaml"]
+    with Repository(repo) as git_repo:
+        _records, source, target = treeview.pair(git_repo, dev, stg)
+        source.prefetch_presence(paths)
+        target.prefetch_presence(paths)  # answered from what the source's lookups found
+        _records, fresh_source, fresh_target = treeview.pair(git_repo, dev, stg)
+        for path in paths:
+            expected = fresh_source.get(path) is not None
+            assert (path in source, path in target) == (expected, fresh_target.get(path) is not None), path
+        present = [f"apps/{app}/Chart.yaml" for app in ("file", "exec", "link", "module")]
+        assert [p for p in paths if p in source] == present
+        assert source._present  # answered by git's `<tree>:<name>`, not by reading the directories

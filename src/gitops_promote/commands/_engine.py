@@ -451,8 +451,8 @@ def charts_above(prepared: Prepared, paths: Iterable[str], trees: Iterable[Mappi
     """The Chart.yaml files above `paths` that any of `trees` holds, looked up in one round
     (both views share their lookups; the promoted tree reads through the source's)."""
     charts = chart_files_above(paths)
-    prepared.source_tree.prefetch(charts)
-    prepared.target_tree.prefetch(charts)
+    prepared.source_tree.prefetch_presence(charts)
+    prepared.target_tree.prefetch_presence(charts)
     chosen = list(trees)
     return [c for c in charts if any(c in tree for tree in chosen)]
 

@@ -71,7 +71,11 @@ class ResultTree(MutableMapping[str, TreeEntry]):
         return default if entry is None else entry
 
     def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and self.get(path) is not None
+        if not isinstance(path, str):
+            return False
+        if path in self.changes:
+            return self.changes[path] is not None
+        return path in self.source  # the source's own answer (a view may know it without an entry)
 
     def __setitem__(self, path: str, entry: TreeEntry) -> None:
         self.changes[path] = entry
