@@ -142,3 +142,16 @@ def test_rollback_lists_no_tree(
     calls = counted(tmp_path, monkeypatch, promoted_twice, ["rollback", "stg", "--no-push", *extra])
     assert not [c for c in calls if c[0] == "ls-tree"]  # planned from the difference, as a step is
     assert not any(c[0] in ("read-tree", "update-index", "write-tree") for c in calls)  # no index
+
+
+def test_the_drift_log_is_started_ahead_and_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """stg has its own commits since its last promotion (env files tuned there): the step's one
+    `git log --name-only` of them is started before the trees are compared and read by the
+    drift check: still one process."""
+    spec = make_repo.RepoSpec(apps=30, bare=True)
+    repo = make_repo.build_repo(tmp_path / "std" / "repo.git", spec).path
+    calls = counted(tmp_path, monkeypatch, repo, ["plan", "dev", "stg", "--output", "json"])
+    drift_logs = [index for index, c in enumerate(calls) if c[0] == "log" and "--name-only" in c]
+    tree_diffs = [index for index, c in enumerate(calls) if c[0] == "diff-tree"]
+    assert len(drift_logs) == 1 and tree_diffs, calls
+    assert drift_logs[0] < tree_diffs[0]  # git walks the target's commits while the trees are compared

@@ -284,6 +284,8 @@ def prepare(
     else:
         early = last_promotion(repo, target_commit, source_commit, src.codename)
     since = early.pending_since if early is not None else None
+    if not request.apps:
+        start_drift_log(repo, early, target_commit)  # git reads it while the trees are compared
     differences = treeview.pair(repo, source_commit, target_commit, since)  # one diff-tree, no listing
     _records, source_tree, target_tree = differences
     step = plan_step(repo, governance, (src, dst), differences, request.apps)
@@ -606,11 +608,11 @@ def detect_drift(
     owned: EnvSpecificPaths,
     same_content: SameContent | None = None,
 ) -> list[Drift]:
-    if base is not None and base.commit == target_commit:
+    drift_log = _drift_log(base, target_commit)
+    if drift_log is None:
         return []  # nothing was committed on the target since it took the source's content
-    since_target = [f"^{base.commit}"] if base else []
     # one log: the paths each commit changed, and which commits are rollbacks
-    touched_by_commit, rollbacks = repo.touched_paths_and_trailer([*since_target, target_commit], ROLLED_BACK_TO)
+    touched_by_commit, rollbacks = repo.touched_paths_and_trailer(drift_log, ROLLED_BACK_TO)
     touched: dict[str, list[str]] = {}
     for commit, paths in touched_by_commit.items():
         if commit in rollbacks:
@@ -628,6 +630,21 @@ def detect_drift(
     drift = find_drift(candidates, target_tree, versions, same_content)
     # A hotfix brought home with `gitops backport` is upstream now, merged or not byte for byte.
     return without_backported(drift, backported_commits(repo, since_source, source_commit)) if drift else []
+
+
+def start_drift_log(repo: Repository, base: LastPromotion | None, target_commit: str) -> None:
+    """Start `detect_drift`'s log of the target's commits since `base` (all it needs), so that
+    git walks them while the step's trees are compared and planned."""
+    drift_log = _drift_log(base, target_commit)
+    if drift_log is not None:
+        repo.start_touched_paths(drift_log, ROLLED_BACK_TO)
+
+
+def _drift_log(base: LastPromotion | None, target_commit: str) -> list[str] | None:
+    """The target's commits since it took the source's content; None when there are none."""
+    if base is not None and base.commit == target_commit:
+        return None
+    return [f"^{base.commit}", target_commit] if base else [target_commit]
 
 
 def backported_commits(repo: Repository, since: list[str], tip: str) -> dict[str, set[str]]:
