@@ -10,6 +10,7 @@ start-up for these ~100 parameters); evaluated once at definition time they cost
 """
 
 import enum
+import gc
 import io
 import os
 import sys
@@ -941,8 +942,17 @@ def _byte_exact_stdout() -> None:
         sys.stdout.reconfigure(errors="surrogateescape")
 
 
+# A run builds hundreds of thousands of objects that live until it ends (tree records and
+# entries, parsed files) and almost no reference cycles. At Python's default thresholds
+# (700, 10, 10) the collector walks them again and again: five full collections, 0.34 s of
+# a 20,000-app diff. Young objects are collected every 10,000 allocations instead (0.11 s);
+# cycles still go, a little later.
+COLLECTOR_THRESHOLDS = (10_000, 10, 10)
+
+
 def main() -> None:
     """Console-script entry point."""
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     sys.unraisablehook = _redeliver_interrupt
     _byte_exact_stdout()
     try:
