@@ -95,6 +95,9 @@ def test_promote_no_push_loads_only_what_it_uses(tmp_path: Path, one_change: Git
     # Only a fan-out (no TARGET), --pr or a freeze window with a timezone needs these.
     assert under(modules, "gitops_promote.core.fanout", "gitops_promote.render.fanout") == []
     assert under(modules, "gitops_promote.adapters.github", "gitops_promote.core.forge", "zoneinfo") == []
+    # Only --plan FILE reads a saved plan; only --pr (or a push, which may finish one) a review branch.
+    saved_plan = ("gitops_promote.commands._savedplan", "gitops_promote.core.planfile")
+    assert under(modules, *saved_plan, "gitops_promote.commands._review") == []
 
 
 def test_diff_loads_the_diff_engine(tmp_path: Path, one_change: GitopsRepo) -> None:
