@@ -98,6 +98,9 @@ def test_promote_no_push_loads_only_what_it_uses(tmp_path: Path, one_change: Git
     # Only --plan FILE reads a saved plan; only --pr (or a push, which may finish one) a review branch.
     saved_plan = ("gitops_promote.commands._savedplan", "gitops_promote.core.planfile")
     assert under(modules, *saved_plan, "gitops_promote.commands._review") == []
+    # Commit subjects are masked (core.secrets), but nothing is diffed: no diff model.
+    assert "gitops_promote.core.secrets" in modules
+    assert under(modules, "gitops_promote.core.diffmodel") == []
 
 
 def test_diff_loads_the_diff_engine(tmp_path: Path, one_change: GitopsRepo) -> None:

@@ -36,9 +36,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gitops_promote.core.diffmodel import MASK, Change, Segment
+if TYPE_CHECKING:
+    # Types only: a commit subject is masked by every run (adapters/git.py), the diff model is
+    # loaded by the commands that diff.
+    from gitops_promote.core.diffmodel import Change, Segment
+
+MASK = "***"  # what a masked value reads
 
 _SECRET_WORDS = (
     "password",
