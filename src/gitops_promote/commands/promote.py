@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._context import bootstrap_registry, next_targets
@@ -36,8 +36,7 @@ MAX_SUBJECTS = 50
 MAX_LISTED_PATHS = 50  # in a refusal (JSON and `gitops plan` list every one)
 
 
-@dataclass(frozen=True)
-class PromoteOptions:
+class PromoteOptions(NamedTuple):
     dry_run: bool = False
     push: bool = True
     discard_drift: bool = False
@@ -88,7 +87,7 @@ def _with_saved_plan(request: PromotionRequest, options: PromoteOptions) -> tupl
 
     saved = load_saved(options.plan_file, request.source or None, request.target or None, request.ref, request.apps)
     request = replace(request, source=saved.source, target=saved.target, ref=saved.source_commit, apps=saved.apps)
-    return request, replace(options, saved_plan=saved, plan_file=None)
+    return request, options._replace(saved_plan=saved, plan_file=None)
 
 
 def _attempt(

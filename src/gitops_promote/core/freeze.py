@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from gitops_promote.core.lookup import closest, node_position
 from gitops_promote.core.paths import REGISTRY_FILE
@@ -73,8 +73,7 @@ ABSOLUTE_EXAMPLE = 'from: "2026-12-24T00:00:00Z", to: "2026-12-27T08:00:00Z"'
 # model
 
 
-@dataclass(frozen=True)
-class WeeklyTime:
+class WeeklyTime(NamedTuple):
     """A moment of the week on a wall clock: day 0 = Monday, minute of that day."""
 
     day: int
@@ -88,8 +87,7 @@ class WeeklyTime:
         return f"{DAYS[self.day]} {self.minute // 60:02d}:{self.minute % 60:02d}"
 
 
-@dataclass(frozen=True)
-class Weekly:
+class Weekly(NamedTuple):
     start: WeeklyTime
     end: WeeklyTime
     timezone: str
@@ -173,8 +171,7 @@ class Window:
         return data
 
 
-@dataclass(frozen=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """A window made concrete: [start, end) in UTC."""
 
     window: Window
@@ -188,8 +185,7 @@ class Occurrence:
         return {"window": self.window.to_json(), "start": _iso(self.start), "end": _iso(self.end)}
 
 
-@dataclass(frozen=True)
-class FreezeDecision:
+class FreezeDecision(NamedTuple):
     """Whether a promotion into an environment may happen now, and what to say about it.
 
     `window`/`occurrence` name the freeze that applies, or (outside planned windows) the next

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -54,8 +54,7 @@ class NotPlain(Exception):
     """The file is outside the subset: read it with PyYAML."""
 
 
-@dataclass(frozen=True)
-class Scalar:
+class Scalar(NamedTuple):
     """A plain (unquoted) key or value, where the YAML 1.1/1.2 notes need it."""
 
     path: tuple[str, ...]
