@@ -157,6 +157,16 @@ def test_visible_escapes_every_unsafe_character(raw: str, shown: str) -> None:
     assert console.visible_lines(raw) == "\n".join(console.visible(part) for part in kept)
 
 
+@pytest.mark.parametrize("char", [chr(c) for c in range(0x80)] + ["é", "\u202e", "\udce9"])
+def test_the_ascii_shortcut_escapes_as_the_regex_does(char: str) -> None:
+    """Printable ASCII skips the escaping regex (not even compiled): the same answer for every
+    ASCII character, alone, between others and after a line break."""
+    for text in (char, f"a{char}b", f"a\n{char}"):
+        assert console.visible(text) == console._unsafe().sub(console._escape, text)
+        assert console.visible_lines(text) == console._unsafe_keep_nl().sub(console._escape, text)
+        assert console.is_visible(text) is (console._unsafe_keep_nl().search(text) is None)
+
+
 def test_json_text_is_ascii_safe_for_controls_and_round_trips() -> None:
     data = {"p": f"x{EVIL}\udcff\n"}
     text = console.json_text(data)
