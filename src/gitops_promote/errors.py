@@ -33,8 +33,7 @@ class Location(NamedTuple):
         return self.file
 
 
-@dataclass
-class Problem:
+class Problem(NamedTuple):
     """One finding: what is wrong, where, and how to fix it."""
 
     message: str
