@@ -74,6 +74,8 @@ class Environment(NamedTuple):
 
 @dataclass(frozen=True)
 class Registry:
+    """A valid registry: its environments, their promotion graph and env-specific paths."""
+
     environments: tuple[Environment, ...]
     order: tuple[str, ...]  # every environment, position by position (docs/environment-graph.md)
     env_specific: tuple[str, ...]

@@ -284,6 +284,8 @@ def mask_change(change: Change, *, secret_doc: bool = False, doc_depth: int = 0,
 
 @dataclass
 class _LineState:
+    """What `mask_lines` carries from one line to the next."""
+
     in_pem: bool = False
     after_secret_name: bool = False
     # A secret block is open below the line at this indent: its more indented lines are masked
