@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 # Line/paragraph separators and lone surrogates (undecodable bytes under surrogateescape).
 _OTHER = "\u2028\u2029\ud800-\udfff"
-# Compiled on first use: most data (paths, names, commit ids) is printable ASCII, which
-# `_printable_ascii` recognises without them (each class costs 0.5 ms to compile).
+# Compiled on first use: most text is printable (`_printable`), and needs neither (each class
+# costs 0.5 ms to compile).
 _unsafe = lazy_regex(f"[\x00-\x1f\x7f-\x9f{_BIDI}{_OTHER}]")
 _unsafe_keep_nl = lazy_regex(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}{_OTHER}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -63,25 +63,26 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def _printable_ascii(text: str, newlines: bool = False) -> bool:
-    """Nothing for the escapers to do: ASCII (a flag of the string, no scan) without a control
-    character (one C loop), `\\n` aside when `newlines` may stay."""
-    return text.isascii() and (text.replace("\n", "") if newlines else text).isprintable()
+def _printable(text: str, newlines: bool = False) -> bool:
+    """Nothing for the escapers to do (`\\n` aside when `newlines` may stay), by one C loop:
+    every character they escape is one `str.isprintable` refuses (Unicode's Other and
+    Separator categories), though not the reverse (a no-break space is safe)."""
+    return (text.replace("\n", "") if newlines else text).isprintable()
 
 
 def visible(text: str) -> str:
     """Data on one line with every control, bidi and line-break character shown escaped."""
-    return text if _printable_ascii(text) else _unsafe().sub(_escape, text)
+    return text if _printable(text) else _unsafe().sub(_escape, text)
 
 
 def visible_lines(text: str) -> str:
     """Like `visible`, but `\\n` stays a line break."""
-    return text if _printable_ascii(text, newlines=True) else _unsafe_keep_nl().sub(_escape, text)
+    return text if _printable(text, newlines=True) else _unsafe_keep_nl().sub(_escape, text)
 
 
 def is_visible(text: str) -> bool:
     """Whether `text` is safe for a terminal as it is (only `\\n` as a control)."""
-    return _printable_ascii(text, newlines=True) or _unsafe_keep_nl().search(text) is None
+    return _printable(text, newlines=True) or _unsafe_keep_nl().search(text) is None
 
 
 # ---- Markdown and GitHub workflow commands --------------------------------------------------
