@@ -10,6 +10,7 @@ import os
 import re
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,23 @@ def test_visible_escapes_every_unsafe_character(raw: str, shown: str) -> None:
     assert console.visible(raw) == shown
     kept = raw.split("\n")
     assert console.visible_lines(raw) == "\n".join(console.visible(part) for part in kept)
+
+
+def test_text_the_escapers_skip_holds_nothing_they_escape() -> None:
+    """Printable text skips the escaping regex (not even compiled): sound for every code point,
+    since none that the regex escapes is printable."""
+    printable = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isprintable())
+    assert console._unsafe().search(printable) is None
+    assert console._unsafe_keep_nl().search(printable) is None
+
+
+@pytest.mark.parametrize("char", [chr(c) for c in range(0xA0)] + ["é", "→", "\u00a0", "\u202e", "\u2028", "\udce9"])
+def test_the_printable_shortcut_escapes_as_the_regex_does(char: str) -> None:
+    """The same answer with and without the shortcut: alone, between others, after a line break."""
+    for text in (char, f"a{char}b", f"a\n{char}"):
+        assert console.visible(text) == console._unsafe().sub(console._escape, text)
+        assert console.visible_lines(text) == console._unsafe_keep_nl().sub(console._escape, text)
+        assert console.is_visible(text) is (console._unsafe_keep_nl().search(text) is None)
 
 
 def test_json_text_is_ascii_safe_for_controls_and_round_trips() -> None:

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import GitopsRepo, git, run_cli
@@ -95,6 +96,12 @@ def test_promote_no_push_loads_only_what_it_uses(tmp_path: Path, one_change: Git
     # Only a fan-out (no TARGET), --pr or a freeze window with a timezone needs these.
     assert under(modules, "gitops_promote.core.fanout", "gitops_promote.render.fanout") == []
     assert under(modules, "gitops_promote.adapters.github", "gitops_promote.core.forge", "zoneinfo") == []
+    # Only --plan FILE reads a saved plan; only --pr (or a push, which may finish one) a review branch.
+    saved_plan = ("gitops_promote.commands._savedplan", "gitops_promote.core.planfile")
+    assert under(modules, *saved_plan, "gitops_promote.commands._review") == []
+    # Commit subjects are masked (core.secrets), but nothing is diffed: no diff model.
+    assert "gitops_promote.core.secrets" in modules
+    assert under(modules, "gitops_promote.core.diffmodel") == []
 
 
 def test_diff_loads_the_diff_engine(tmp_path: Path, one_change: GitopsRepo) -> None:
@@ -150,3 +157,27 @@ def test_a_promotion_checks_applications_without_jsonschema(tmp_path: Path) -> N
     assert "would not pass validation" in stderr
     assert VALIDATION in modules
     assert under(modules, "jsonschema", "referencing", "rich", DIFF_ENGINE) == []
+
+
+@pytest.mark.parametrize(("args", "made"), [(["promote", "--help"], ["promote"]), (["envs", "--help"], ["envs"])])
+def test_a_run_makes_only_the_command_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], made: list[str]
+) -> None:
+    """Typer would make every command's click parameters before parsing (5 ms of each run);
+    the group makes one when it is looked up, and `--help` all of them, to list them."""
+    import typer.main
+
+    seen: list[str] = []
+    make = typer.main.get_command_from_info
+
+    def recording(info: Any, **options: Any) -> Any:
+        command = make(info, **options)
+        seen.append(command.name)
+        return command
+
+    monkeypatch.setattr(typer.main, "get_command_from_info", recording)
+    assert run_cli(tmp_path, *args).exit_code == 0
+    assert seen == made
+    seen.clear()
+    assert run_cli(tmp_path, "--help").exit_code == 0
+    assert "promote" in seen and "envs" in seen and len(seen) > 10

@@ -14,13 +14,15 @@ import gc
 import io
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
 import click
 import typer
+import typer.main
 from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandInfo
 
 from gitops_promote import ISSUES_URL, __version__
 
@@ -31,7 +33,15 @@ _FAMILIAR_OPTIONS = {"--format": "--output", "--json": "--output json", "-f": "-
 
 
 class _Group(TyperGroup):
-    """Suggests a command name once: click 8.4 suggests one itself, Typer adds its own on top."""
+    """The `gitops` group: its commands are made when first looked up (`_Commands`), and a
+    mistyped one is suggested once (click 8.4 suggests one itself, Typer adds its own on top)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands(_commands.registered_commands)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order they are defined, without making them
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -46,6 +56,48 @@ class _Group(TyperGroup):
                 if close:
                     raise click.UsageError(f"{exc.message.rstrip('.')}. Did you mean {close!r}?", ctx) from None
             raise
+
+
+class _Commands(MutableMapping[str, click.Command]):
+    """The group's commands by name, each made into a click command on its first lookup.
+
+    Typer makes every command of an app before parsing the command line: their ~150
+    parameters cost every run 5 ms, and a run uses one command (--help still makes them all,
+    to list them). The commands are registered on `_commands`, not on `app`, so that Typer
+    leaves them to this mapping.
+    """
+
+    def __init__(self, registered: list[CommandInfo]) -> None:
+        self._entries: dict[str, CommandInfo | click.Command] = {_command_name(c): c for c in registered}
+
+    def __getitem__(self, name: str) -> click.Command:
+        entry = self._entries[name]
+        if isinstance(entry, CommandInfo):
+            entry = self._entries[name] = typer.main.get_command_from_info(
+                entry, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode
+            )
+        return entry
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._entries[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries  # without making the command
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _command_name(info: CommandInfo) -> str:
+    """The name Typer gives a registered command: its own, or its function's."""
+    assert info.callback is not None
+    return info.name or typer.main.get_command_name(info.callback.__name__)
 
 
 class _Command(TyperCommand):
@@ -88,6 +140,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=True,
 )
+# The commands (`@_commands.command`), made by `_Group` when a run looks one up.
+_commands = typer.Typer()
 
 
 class Output(str, enum.Enum):
@@ -287,7 +341,7 @@ def _json(output: Output, result: Any) -> bool:
 # ---- commands ---------------------------------------------------------------------------------
 
 
-@app.command(cls=_Command, short_help="The registry and each branch's head.")
+@_commands.command(cls=_Command, short_help="The registry and each branch's head.")
 def envs(
     ctx: typer.Context, registry: RegistryOpt = None, remote: RemoteOpt = None, output: OutputOpt = Output.text
 ) -> None:
@@ -305,7 +359,7 @@ def envs(
     _run(body)
 
 
-@app.command(cls=_Command, short_help="Promote SOURCE into TARGET, one step.")
+@_commands.command(cls=_Command, short_help="Promote SOURCE into TARGET, one step.")
 def promote(
     ctx: typer.Context,
     source: Annotated[
@@ -423,7 +477,7 @@ def _promote_activity(source: str, target: str, dry_run: bool, push: bool, pr: b
     return f"promoting {source} to {target}: {steps}…"
 
 
-@app.command(cls=_Command, short_help="What a promotion would change (YAML diff).")
+@_commands.command(cls=_Command, short_help="What a promotion would change (YAML diff).")
 def diff(
     ctx: typer.Context,
     source: Annotated[
@@ -493,7 +547,7 @@ def diff(
     _run(body)
 
 
-@app.command(cls=_Command, short_help="What promote would do, without doing it.")
+@_commands.command(cls=_Command, short_help="What promote would do, without doing it.")
 def plan(
     ctx: typer.Context,
     source: Annotated[
@@ -550,7 +604,7 @@ class ValidateOutput(str, enum.Enum):
     github = "github"
 
 
-@app.command(cls=_Command, short_help="Create a new GitOps repository.")
+@_commands.command(cls=_Command, short_help="Create a new GitOps repository.")
 def init(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Directory for the new repository (must be new or empty).")],
@@ -597,7 +651,7 @@ def init(
     _run(body)
 
 
-@app.command(cls=_Command, short_help="Check every environment branch.")
+@_commands.command(cls=_Command, short_help="Check every environment branch.")
 def validate(
     ctx: typer.Context,
     envs: Annotated[
@@ -644,7 +698,7 @@ def validate(
     _run(body)
 
 
-@app.command(cls=_Command, short_help="Try it: a throwaway repo, one promotion.")
+@_commands.command(cls=_Command, short_help="Try it: a throwaway repo, one promotion.")
 def demo(
     path: Annotated[
         Optional[Path],  # noqa: UP045
@@ -669,7 +723,7 @@ class ParityOutput(str, enum.Enum):
     markdown = "markdown"
 
 
-@app.command(cls=_Command, short_help="Where every environment stands.")
+@_commands.command(cls=_Command, short_help="Where every environment stands.")
 def status(
     ctx: typer.Context,
     registry: RegistryOpt = None,
@@ -693,7 +747,7 @@ def status(
     _run(body)
 
 
-@app.command(cls=_Command, short_help="Apps × environments: versions, drift.")
+@_commands.command(cls=_Command, short_help="Apps × environments: versions, drift.")
 def parity(
     ctx: typer.Context,
     strict: Annotated[
@@ -727,7 +781,7 @@ def parity(
     _run(body)
 
 
-@app.command(cls=_Command, short_help="Promotions into ENV, newest first.")
+@_commands.command(cls=_Command, short_help="Promotions into ENV, newest first.")
 def history(
     ctx: typer.Context,
     env: Annotated[
@@ -758,7 +812,7 @@ def history(
     _run(body)
 
 
-@app.command(cls=_Command, short_help="Restore an earlier promotion of ENV.")
+@_commands.command(cls=_Command, short_help="Restore an earlier promotion of ENV.")
 def rollback(
     ctx: typer.Context,
     env: Annotated[
@@ -798,7 +852,7 @@ def rollback(
     _run(body)
 
 
-@app.command(cls=_Command, short_help="Bring ENV's hotfixes home to dev, one commit.")
+@_commands.command(cls=_Command, short_help="Bring ENV's hotfixes home to dev, one commit.")
 def backport(
     ctx: typer.Context,
     env: Annotated[
@@ -846,7 +900,7 @@ def backport(
 # ---- verify and attest (docs/commands/verify.md, docs/commands/attest.md) ----------------------
 
 
-@app.command(cls=_Command, short_help="Audit ENV's promotions and signatures.")
+@_commands.command(cls=_Command, short_help="Audit ENV's promotions and signatures.")
 def verify(
     ctx: typer.Context,
     env: Annotated[
@@ -880,7 +934,7 @@ def verify(
     _run(body)
 
 
-@app.command(cls=_Command, short_help="An in-toto Statement for a promotion.")
+@_commands.command(cls=_Command, short_help="An in-toto Statement for a promotion.")
 def attest(
     ctx: typer.Context,
     env: Annotated[

@@ -8,6 +8,7 @@ Exit codes across the whole CLI (documented in docs/exit-codes.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -17,8 +18,7 @@ EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """Where in a file a problem is (1-based line and column; 0 means unknown)."""
 
     file: str
@@ -33,8 +33,7 @@ class Location:
         return self.file
 
 
-@dataclass
-class Problem:
+class Problem(NamedTuple):
     """One finding: what is wrong, where, and how to fix it."""
 
     message: str

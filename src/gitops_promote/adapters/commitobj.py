@@ -11,8 +11,8 @@ ways give the same answer (tests/test_commit_objects.py compares them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 # "Name <email> 1700000000 +0530", nothing git would have to trim, split or guess (git trims
 # white space at the end of a name: a name that starts or ends with any is left to it)
@@ -21,8 +21,7 @@ _HEADER = re.compile(rb"([a-z-]+) ([^\n]*)")
 _LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
-@dataclass(frozen=True)
-class CommitFields:
+class CommitFields(NamedTuple):
     parents: tuple[str, ...]
     author: str  # "Name <email>", as %an <%ae>
     date: str  # the author date as %aI prints it

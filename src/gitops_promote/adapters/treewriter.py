@@ -12,7 +12,7 @@ against them: a disagreement is a bug, never a silently different tree.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gitops_promote.core.promotion import directories_of
 from gitops_promote.core.tree import TreeEntry
@@ -28,8 +28,7 @@ class TreeClash(Exception):
     """A change would put a file where a directory stays (or the reverse): a planning bug."""
 
 
-@dataclass(frozen=True)
-class NewTree:
+class NewTree(NamedTuple):
     directory: str  # "" for the root
     entries: RawEntries
     oid: str

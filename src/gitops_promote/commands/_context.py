@@ -7,9 +7,9 @@ stale or edited working tree cannot change what a promotion does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 
 from gitops_promote.adapters.git import DEFAULT_REMOTE, Repository
 from gitops_promote.core.lookup import closest
@@ -123,8 +123,7 @@ GOVERNED_BY_OVERRIDE = "override"  # --registry FILE, chosen by the person runni
 GOVERNED_BY_BOOTSTRAP = "bootstrap"  # the target has no registry yet: the source's, this once
 
 
-@dataclass(frozen=True)
-class Governance:
+class Governance(NamedTuple):
     """The registries of a step and the one that governs it."""
 
     registry: Registry
@@ -214,8 +213,7 @@ def check_remote_name(repo: Repository, remote: str | None) -> str | None:
     return remote
 
 
-@dataclass(frozen=True)
-class BranchRefs:
+class BranchRefs(NamedTuple):
     """Where a command reads a branch from: the remote-tracking ref, or the local branch."""
 
     remote: str | None

@@ -10,8 +10,7 @@ import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from gitops_promote.adapters.git import Repository
 from gitops_promote.commands._context import BranchRefs
@@ -36,8 +35,7 @@ def retrying(branch: str, doing: str, attempt: Callable[[int], T | None]) -> T:
     )
 
 
-@dataclass(frozen=True)
-class BranchMove:
+class BranchMove(NamedTuple):
     """An environment branch moving from `old` to `new`, a commit written on top of it."""
 
     refs: BranchRefs
@@ -47,8 +45,7 @@ class BranchMove:
     reason: str  # reflog message
 
 
-@dataclass
-class Published:
+class Published(NamedTuple):
     pushed: bool
     notes: list[str]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from gitops_promote.adapters.git import Repository
-from gitops_promote.commands import _review as pr
 from gitops_promote.commands._context import bootstrap_registry, next_targets
 from gitops_promote.commands._engine import (
     FreezeRefused,
@@ -17,7 +17,6 @@ from gitops_promote.commands._engine import (
     require_git_identity,
 )
 from gitops_promote.commands._publish import BranchMove, publish, retrying
-from gitops_promote.commands._savedplan import SavedPlan, check_object_format, check_unchanged, load_saved
 from gitops_promote.commands._signatures import refuse_unsigned
 from gitops_promote.core.apps import PROMOTED_APPS, trailer_value
 from gitops_promote.core.drift import PROMOTED_COMMIT, PROMOTED_FROM, Drift
@@ -27,12 +26,17 @@ from gitops_promote.core.words import listed
 from gitops_promote.errors import RefusedError, UsageError
 from gitops_promote.results.promote import PromoteResult
 
+if TYPE_CHECKING:
+    # Imported where used: a saved plan (--plan FILE) and a review branch (--pr, or a push
+    # that may finish one) are not every promotion's business.
+    from gitops_promote.commands._review import PrTarget
+    from gitops_promote.commands._savedplan import SavedPlan
+
 MAX_SUBJECTS = 50
 MAX_LISTED_PATHS = 50  # in a refusal (JSON and `gitops plan` list every one)
 
 
-@dataclass(frozen=True)
-class PromoteOptions:
+class PromoteOptions(NamedTuple):
     dry_run: bool = False
     push: bool = True
     discard_drift: bool = False
@@ -56,6 +60,8 @@ def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> 
     request, options = _with_saved_plan(request, options)
     with Repository(repo_path) as repo:
         if options.saved_plan is not None:
+            from gitops_promote.commands._savedplan import check_object_format, check_unchanged
+
             check_object_format(options.saved_plan, repo.id_length)
 
         def attempt(number: int) -> PromoteResult | None:
@@ -77,9 +83,11 @@ def _with_saved_plan(request: PromotionRequest, options: PromoteOptions) -> tupl
         if not request.source or not request.target:
             raise UsageError("promote needs SOURCE and TARGET (or --plan FILE)", hint="e.g. gitops promote dev stg")
         return request, options
+    from gitops_promote.commands._savedplan import load_saved
+
     saved = load_saved(options.plan_file, request.source or None, request.target or None, request.ref, request.apps)
     request = replace(request, source=saved.source, target=saved.target, ref=saved.source_commit, apps=saved.apps)
-    return request, replace(options, saved_plan=saved, plan_file=None)
+    return request, options._replace(saved_plan=saved, plan_file=None)
 
 
 def _attempt(
@@ -118,7 +126,9 @@ def _attempt(
     result.pushed = published.pushed
     result.notes += published.notes
     if published.pushed:
-        result.notes += pr.delete_if_contained(repo, prepared, new_commit)
+        from gitops_promote.commands._review import delete_if_contained
+
+        result.notes += delete_if_contained(repo, prepared, new_commit)
     result.target_commit, result.promoted = new_commit, True
     return result
 
@@ -145,9 +155,11 @@ def _freeze_trailers(prepared: Prepared, for_review: bool, result: PromoteResult
 
 def _review_branch(
     repo: Repository, prepared: Prepared, options: PromoteOptions, result: PromoteResult
-) -> pr.PrTarget | None:
+) -> PrTarget | None:
     if not options.pr:
         return None
+    from gitops_promote.commands import _review as pr
+
     pr.check_options(prepared, options.push)
     review = pr.target(repo, prepared)
     result.pr_branch, result.compare_url = review.branch, review.compare_url
@@ -155,9 +167,11 @@ def _review_branch(
 
 
 def _publish_for_review(
-    repo: Repository, prepared: Prepared, review: pr.PrTarget, new_commit: str, result: PromoteResult
+    repo: Repository, prepared: Prepared, review: PrTarget, new_commit: str, result: PromoteResult
 ) -> PromoteResult | None:
     """--pr: the target stays where it is; its future tip waits on the review branch."""
+    from gitops_promote.commands import _review as pr
+
     if not pr.push(repo, prepared, review, new_commit):
         return None
     result.pushed, result.target_commit = True, new_commit

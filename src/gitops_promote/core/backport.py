@@ -11,7 +11,7 @@ edit, two different additions, a mode or a symlink that changed on both sides) i
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gitops_promote.core.drift import Drift
 from gitops_promote.core.tree import TreeEntry
@@ -22,8 +22,7 @@ TAKE, ALREADY, MERGE, CONFLICT = "take", "already", "merge", "conflict"
 REGULAR = ("100644", "100755")
 
 
-@dataclass(frozen=True)
-class PathChange:
+class PathChange(NamedTuple):
     path: str
     base: TreeEntry | None
     theirs: TreeEntry | None  # the environment's version now (the hotfix)

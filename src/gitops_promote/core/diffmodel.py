@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+from gitops_promote.core.secrets import MASK as MASK  # re-exported: the renderers read it here
 from gitops_promote.errors import Problem
 
 Segment = str | int
 ChangeOp = Literal["changed", "added", "removed", "moved"]
 FileKind = Literal["yaml", "text", "binary"]
 FileStatus = Literal["added", "modified", "deleted", "kept", "seeded", "orphaned", "formatting-only"]
-
-MASK = "***"
 
 # A mapping key that can be written as `.key` in a display path; anything else is bracketed.
 _PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*\Z")

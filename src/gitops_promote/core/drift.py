@@ -10,7 +10,7 @@ is not drift.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gitops_promote.core.tree import TreeEntry
 
@@ -19,8 +19,7 @@ PROMOTED_COMMIT = "Promoted-Commit"
 ROLLED_BACK_TO = "Rolled-Back-To"
 
 
-@dataclass(frozen=True)
-class Drift:
+class Drift(NamedTuple):
     path: str
     commits: tuple[str, ...]
 

@@ -14,14 +14,14 @@ here reads the time, prints or raises for a refusal (the command does, from the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from gitops_promote.core.lookup import closest, node_position
 from gitops_promote.core.paths import REGISTRY_FILE
+from gitops_promote.core.regex import lazy_regex
 from gitops_promote.errors import ConfigError, Location, Problem
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ ALIASES = {
 }
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MINUTES_PER_WEEK = 7 * 24 * 60
-WEEKLY_TIME = re.compile(r"^\s*([A-Za-z]{3})\s+([01]?\d|2[0-3]):([0-5]\d)\s*$")
+_weekly_time = lazy_regex(r"^\s*([A-Za-z]{3})\s+([01]?\d|2[0-3]):([0-5]\d)\s*$")  # weekly windows only
 WEEKLY_EXAMPLE = 'weekly: {from: "Fri 16:00", to: "Mon 08:00", timezone: Europe/Berlin}'
 ABSOLUTE_EXAMPLE = 'from: "2026-12-24T00:00:00Z", to: "2026-12-27T08:00:00Z"'
 
@@ -73,8 +73,7 @@ ABSOLUTE_EXAMPLE = 'from: "2026-12-24T00:00:00Z", to: "2026-12-27T08:00:00Z"'
 # model
 
 
-@dataclass(frozen=True)
-class WeeklyTime:
+class WeeklyTime(NamedTuple):
     """A moment of the week on a wall clock: day 0 = Monday, minute of that day."""
 
     day: int
@@ -88,8 +87,7 @@ class WeeklyTime:
         return f"{DAYS[self.day]} {self.minute // 60:02d}:{self.minute % 60:02d}"
 
 
-@dataclass(frozen=True)
-class Weekly:
+class Weekly(NamedTuple):
     start: WeeklyTime
     end: WeeklyTime
     timezone: str
@@ -173,8 +171,7 @@ class Window:
         return data
 
 
-@dataclass(frozen=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """A window made concrete: [start, end) in UTC."""
 
     window: Window
@@ -188,8 +185,7 @@ class Occurrence:
         return {"window": self.window.to_json(), "start": _iso(self.start), "end": _iso(self.end)}
 
 
-@dataclass(frozen=True)
-class FreezeDecision:
+class FreezeDecision(NamedTuple):
     """Whether a promotion into an environment may happen now, and what to say about it.
 
     `window`/`occurrence` name the freeze that applies, or (outside planned windows) the next
@@ -457,7 +453,7 @@ class _Parser:
 
     def weekly_time(self, node: dict[Any, Any], key: str, what: str) -> WeeklyTime | None:
         value = node[key]
-        match = WEEKLY_TIME.match(value) if isinstance(value, str) else None
+        match = _weekly_time().match(value) if isinstance(value, str) else None
         day = match.group(1).capitalize() if match else ""
         if match is None or day not in DAYS:
             self.error(

@@ -6,7 +6,7 @@ by every command that reads the step: `plan`, `promote`, `status` and `parity` s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # kinds (docs/json.md lists them)
 SEEDED = "seeded"
@@ -24,8 +24,7 @@ INVALID_RESULT = "invalid-result"  # the promoted tree would fail validation
 APP_REMOVED = "app-removed"  # an app removed upstream takes its manifests with it
 
 
-@dataclass(frozen=True)
-class Warning:
+class Warning(NamedTuple):
     kind: str
     path: str  # the file concerned, or "" when the warning is about a branch
     message: str

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar, Union
+from typing import NamedTuple, TypeVar, Union
 
 ENV_PLACEHOLDER = "{env}"
 MAX_PATTERN_LENGTH = 1024
@@ -138,8 +138,7 @@ def _component_matches(tokens: tuple[Token, ...], component: str) -> bool:
     return _wildcard(tokens, component, _char_matches)
 
 
-@dataclass(frozen=True)
-class Glob:
+class Glob(NamedTuple):
     """A compiled pattern (after `{env}` is filled in)."""
 
     pattern: str

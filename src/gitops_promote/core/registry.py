@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from gitops_promote.core.freeze import FREEZE, WINDOWS, validate_windows
 from gitops_promote.core.lookup import closest, node_position
@@ -33,8 +33,7 @@ CODENAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?$")
 AVAILABILITY = re.compile(r"^(?:100(?:\.0+)?|\d{1,2}(?:\.\d+)?)%$")
 
 
-@dataclass(frozen=True)
-class Backups:
+class Backups(NamedTuple):
     enabled: bool
     policy: str | None = None
 
@@ -47,8 +46,7 @@ class Backups:
         return {"enabled": self.enabled, "policy": self.policy}
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     codename: str
     name: str
     branch: str
@@ -76,6 +74,8 @@ class Environment:
 
 @dataclass(frozen=True)
 class Registry:
+    """A valid registry: its environments, their promotion graph and env-specific paths."""
+
     environments: tuple[Environment, ...]
     order: tuple[str, ...]  # every environment, position by position (docs/environment-graph.md)
     env_specific: tuple[str, ...]

@@ -36,9 +36,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gitops_promote.core.diffmodel import MASK, Change, Segment
+if TYPE_CHECKING:
+    # Types only: a commit subject is masked by every run (adapters/git.py), the diff model is
+    # loaded by the commands that diff.
+    from gitops_promote.core.diffmodel import Change, Segment
+
+MASK = "***"  # what a masked value reads
 
 _SECRET_WORDS = (
     "password",
@@ -279,6 +284,8 @@ def mask_change(change: Change, *, secret_doc: bool = False, doc_depth: int = 0,
 
 @dataclass
 class _LineState:
+    """What `mask_lines` carries from one line to the next."""
+
     in_pem: bool = False
     after_secret_name: bool = False
     # A secret block is open below the line at this indent: its more indented lines are masked

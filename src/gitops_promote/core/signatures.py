@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gitops_promote.errors import Location, Problem
 
@@ -37,8 +37,7 @@ _VERDICTS = {
 }
 
 
-@dataclass(frozen=True)
-class SignaturePolicy:
+class SignaturePolicy(NamedTuple):
     require: bool = True
     allowed_signers: str | None = None  # path of an ssh allowed-signers file in the target's tree
     mode: str = STRICT  # strict: every new commit; head: the promoted commit only
@@ -58,8 +57,7 @@ class SignatureStatus:
     signer: str = ""  # %GS: the principal (ssh) or the key's user id (openpgp)
 
 
-@dataclass(frozen=True)
-class SignatureFinding:
+class SignatureFinding(NamedTuple):
     commit: str
     author: str
     kind: str

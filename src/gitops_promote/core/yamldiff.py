@@ -12,7 +12,7 @@ import json
 import posixpath
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from gitops_promote.core import secrets, seqdiff
@@ -150,7 +150,7 @@ def _decoded(data: bytes | None) -> str:
 
 def _side(side: str, problems: list[Problem]) -> list[Problem]:
     """Say which version a problem is in (one version when both are identical)."""
-    return [replace(p, message=f"{p.message} (in the {side} version)") for p in problems]
+    return [p._replace(message=f"{p.message} (in the {side} version)") for p in problems]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -532,8 +532,7 @@ def version_note(raw: str) -> str | None:
 _known_note = lru_cache(maxsize=4096)(version_note)
 
 
-@dataclass(frozen=True)
-class Ambiguous:
+class Ambiguous(NamedTuple):
     path: Path
     line: int
     raw: str

@@ -14,6 +14,9 @@ from gitops_promote.results.steps import LastPromotion
 
 @dataclass
 class PromoteResult:
+    """One promotion: done, planned (a dry run) or refused. The text report and the JSON
+    object (`to_json`, docs/json-output.md) are both drawn from it."""
+
     source: str
     target: str
     source_commit: str
