@@ -18,7 +18,7 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -71,8 +71,7 @@ SHALLOW_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class CommitInfo:
+class CommitInfo(NamedTuple):
     sha: str
     subject: str
     author: str
@@ -1291,8 +1290,7 @@ def _index_records(entries: Tree, base: Tree, zero_sha: str = ZERO_SHA) -> bytes
     return b"".join(_encode(line) + b"\0" for line in (*removed, *changed))
 
 
-@dataclass(frozen=True)
-class PushResult:
+class PushResult(NamedTuple):
     ok: bool
     lost_race: bool
     message: str

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from gitops_promote.adapters import treeview
 from gitops_promote.adapters.git import CommitInfo, Repository, glob_escape
@@ -63,8 +64,7 @@ from gitops_promote.results.steps import COMMON_ANCESTOR, HAND_MERGE, LastPromot
 BASE_SEARCH_LIMIT = 200  # first-parent commits searched for the last promotion
 
 
-@dataclass(frozen=True)
-class PromotionRequest:
+class PromotionRequest(NamedTuple):
     source: str
     target: str
     ref: str | None = None
@@ -75,8 +75,7 @@ class PromotionRequest:
     apps: tuple[str, ...] = ()  # --app: only these apps (directories or names); () is everything
 
 
-@dataclass(frozen=True)
-class BranchSync:
+class BranchSync(NamedTuple):
     """Where the branches were read from, and what differs between local and remote."""
 
     refs: BranchRefs
@@ -94,6 +93,10 @@ class BlobCache:
 
 @dataclass(frozen=True)
 class Prepared:
+    """One step as every command reads it: its governance, both trees, the plan, its base,
+    commits, drift, freeze and warnings (a docstring of its own: a dataclass without one has
+    it built from its signature at import)."""
+
     repo: Repository
     registry: Registry  # the registry that governs the step (the target's own, normally)
     governance: Governance
@@ -345,8 +348,7 @@ def prepare_step(
     return prepare(repo, request, synced=BranchSync(synced.refs, tuple(mine)), started=started)
 
 
-@dataclass(frozen=True)
-class StartedStep:
+class StartedStep(NamedTuple):
     """A step whose trees git is comparing in the background (`start_step`), and its base."""
 
     source_commit: str
@@ -375,8 +377,7 @@ def start_step(
     return StartedStep(source_commit, target_commit, base)
 
 
-@dataclass(frozen=True)
-class StepPlan:
+class StepPlan(NamedTuple):
     """The tree a step writes, by the promotion rules and the target's own parts."""
 
     owned: EnvSpecificPaths

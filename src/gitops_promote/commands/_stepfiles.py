@@ -42,6 +42,8 @@ REGISTRY_ENTRY_KEY = "environments[{env}]"  # how the kept entry shows among a f
 
 @dataclass
 class StepTrees:
+    """The step's two trees and its plan, with what the target keeps of its own."""
+
     repo: Repository
     governance: Governance
     source: Environment

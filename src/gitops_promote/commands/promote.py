@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -56,7 +55,7 @@ def targets(repo_path: Path, source: str, registry_file: Path | None) -> list[st
 
 def run(repo_path: Path, request: PromotionRequest, options: PromoteOptions) -> PromoteResult:
     if options.override_reason and not request.override_reason:
-        request = replace(request, override_reason=options.override_reason)
+        request = request._replace(override_reason=options.override_reason)
     request, options = _with_saved_plan(request, options)
     with Repository(repo_path) as repo:
         if options.saved_plan is not None:
@@ -86,7 +85,7 @@ def _with_saved_plan(request: PromotionRequest, options: PromoteOptions) -> tupl
     from gitops_promote.commands._savedplan import load_saved
 
     saved = load_saved(options.plan_file, request.source or None, request.target or None, request.ref, request.apps)
-    request = replace(request, source=saved.source, target=saved.target, ref=saved.source_commit, apps=saved.apps)
+    request = request._replace(source=saved.source, target=saved.target, ref=saved.source_commit, apps=saved.apps)
     return request, options._replace(saved_plan=saved, plan_file=None)
 
 

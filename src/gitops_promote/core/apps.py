@@ -13,7 +13,7 @@ import difflib
 import posixpath
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gitops_promote.core.helm import chart_dirs
 from gitops_promote.core.tree import iter_parents
@@ -24,8 +24,7 @@ PROMOTED_APPS = "Promoted-Apps"  # trailer: the app directories a partial promot
 _ARGOCD_APP = re.compile(r"^argocd/[^/]+/apps/(?P<name>[^/]+?)(?:\.ya?ml$|/)")
 
 
-@dataclass(frozen=True)
-class App:
+class App(NamedTuple):
     path: str  # its directory, e.g. apps/api ("." for a chart at the root)
 
     @property
@@ -92,8 +91,7 @@ def _listed(apps: Sequence[App]) -> str:
     return shown + " (gitops parity lists every app)" if len(apps) > MAX_APPS_LISTED else shown
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """The paths of some apps. `contains(path)` is the predicate the planners take."""
 
     apps: tuple[App, ...]
