@@ -285,7 +285,7 @@ def _run(body: Callable[[], int | None], show_refused: Callable[[Any], None] | N
     shown through `show_refused` first: the JSON object still reaches stdout, a dry run still
     shows its changes.
     """
-    from gitops_promote.errors import EXIT_INTERRUPTED, GitopsError
+    from gitops_promote.errors import EXIT_INTERRUPTED, EXIT_OPERATIONAL, GitopsError
     from gitops_promote.render import console
 
     console.reset()
@@ -302,9 +302,36 @@ def _run(body: Callable[[], int | None], show_refused: Callable[[Any], None] | N
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
         raise
+    except BrokenPipeError as exc:
+        if not _stdout_reader_gone():
+            _internal_error(exc)
+        _drop_stdout()  # `gitops diff | head`: the output was cut, the work itself was not
+        raise typer.Exit(EXIT_OPERATIONAL) from None
     except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit code 4
         _internal_error(exc)
     raise typer.Exit(code)
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader closed it: then a BrokenPipeError is what the
+    reader chose (`| head`), not a bug. A pipe without a reader polls as an error."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+        poll = select.poll()
+    except (AttributeError, OSError, ValueError):  # no file descriptor, or no poll (Windows)
+        return False
+    poll.register(fd, select.POLLOUT)
+    return any(events & select.POLLERR for _fd, events in poll.poll(0))
+
+
+def _drop_stdout() -> None:
+    """stdout onto /dev/null: what is still buffered goes nowhere when the interpreter exits,
+    instead of raising again there (and printing a second error)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _internal_error(exc: BaseException) -> NoReturn:

@@ -315,6 +315,12 @@ def _safe_console_class() -> type[Console]:
                 for s in buffer
             )
 
+        def on_broken_pipe(self) -> None:
+            """rich exits 1 by itself here; a closed stdout is the CLI's to report, the same
+            for every output (exit 3, docs/exit-codes.md)."""
+            self.quiet = True
+            raise BrokenPipeError
+
     return _SafeConsole
 
 
