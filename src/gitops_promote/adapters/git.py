@@ -495,16 +495,18 @@ class Repository:
             self._files_at[key] = got[1] if got is not None and got[0] == "blob" else None
         return self._files_at[key]
 
-    def types_at(self, commit: str, paths: Iterable[str]) -> dict[str, str | None]:
-        """path -> the type of what `commit` holds there ("blob", "tree"; None: nothing).
+    def types_in(self, places: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        """(tree or commit, path) -> the type of what is there ("blob", "tree", "commit";
+        None: nothing, or a submodule whose commit is not in this repository).
 
-        From the batch-check session: no listing of the tree, one answer per path whatever
-        the repository's size (a submodule whose commit is not in this repository reads as
-        None). For the orphan rule and the file/directory clash check on differing paths.
+        From the batch-check session, all in one round: git resolves `<tree>:<path>` itself,
+        so no tree is read in Python and no listing is made. A path git would not read
+        literally there (one with a newline, or starting with ./ or ../, which git takes as
+        relative to the working directory) is left out of the answer.
         """
-        wanted = [p for p in dict.fromkeys(paths) if "\n" not in p]
-        infos = self.objects.info_many([f"{commit}:{p}" for p in wanted])
-        return {p: None if (info := infos.get(f"{commit}:{p}")) is None else info[1] for p in wanted}
+        wanted = [(tree, path) for tree, path in dict.fromkeys(places) if _literal_after_colon(path)]
+        infos = self.objects.info_many([f"{tree}:{path}" for tree, path in wanted])
+        return {place: None if (info := infos.get(f"{place[0]}:{place[1]}")) is None else info[1] for place in wanted}
 
     def write_tree_from(self, base_tree: str, changes: Mapping[str, TreeEntry | None]) -> str:
         """The tree `base_tree` becomes with `changes` (path -> new entry, None: removed).
@@ -956,7 +958,7 @@ class Repository:
         (started ahead by `start_touched_paths`, or now)."""
         self._full_history()
         args = _touched_args(rev_range, key)
-        started = self._started.pop(("log", key, *rev_range), None)
+        started = self._started.pop(_touched_key(rev_range, key), None)
         out = started.output() if started is not None else self.run(args, what=WHAT_READ_HISTORY)
         bodies: dict[str, str] = {}
         touched = _parse_touched(out.split(b"\0"), bodies)
@@ -966,10 +968,10 @@ class Repository:
         """Start, in the background, the `git log` that `touched_paths_and_trailer(rev_range,
         key)` will read: git walks the history while the caller compares and plans trees (a
         target with 20,000 files changed since its last promotion: 0.2 s of git's time)."""
-        started = ("log", key, *rev_range)
-        if started not in self._started and not self.shallow:  # a shallow clone is refused when read
+        waiting = _touched_key(rev_range, key)
+        if waiting not in self._started and not self.shallow:  # a shallow clone is refused when read
             argv = self._git_argv(_touched_args(rev_range, key))
-            self._started[started] = _Started(argv, str(self.git_dir), git_env(), None, WHAT_READ_HISTORY)
+            self._started[waiting] = _Started(argv, str(self.git_dir), git_env(), None, WHAT_READ_HISTORY)
 
     # ---- working tree (gitops init, gitops validate --worktree) -----------------------------
     def _in_work_tree(self, args: Sequence[str], what: str) -> bytes:
@@ -1212,6 +1214,15 @@ class _Started:
         for handle in self._files:
             handle.close()
         self._files = []
+
+
+def _literal_after_colon(path: str) -> bool:
+    return "\n" not in path and not path.startswith(("./", "../"))
+
+
+def _touched_key(rev_range: Sequence[str], key: str) -> tuple[str, ...]:
+    """Where a `touched_paths_and_trailer` log begun ahead waits (`Repository._started`)."""
+    return ("log", key, *rev_range)
 
 
 def _touched_args(rev_range: Sequence[str], key: str) -> list[str]:

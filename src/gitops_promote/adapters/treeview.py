@@ -51,24 +51,24 @@ class TreeView(Mapping[str, TreeEntry]):
         the batch-check session (20,000 apps' Chart.yaml: a third of the time of reading
         their directories). Other paths, and answers that could be a submodule whose commit
         is not here ("missing"), are looked up as `prefetch` does."""
-        asked: dict[str, str] = {}
+        asked: dict[tuple[str, str], str] = {}
         rest = []
         for path in dict.fromkeys(paths):
             if path in self._known or path in self._shared or path in self._present:
                 continue
             parent, _, name = path.rpartition("/")
             directory = self._known.get(parent) if parent else None
-            if directory is not None and directory.mode == MODE_TREE and _plain_name(name):
-                asked[f"{directory.sha}:{name}"] = path
+            if directory is not None and directory.mode == MODE_TREE:
+                asked[(directory.sha, name)] = path
             else:
                 rest.append(path)
-        infos = self.repo.objects.info_many(asked) if asked else {}
-        for spec, path in asked.items():
-            info = infos.get(spec)
-            if info is None:
-                rest.append(path)  # nothing there, or a submodule: the entry decides
+        types = self.repo.types_in(asked) if asked else {}
+        for place, path in asked.items():
+            found = types.get(place)
+            if found is None:
+                rest.append(path)  # nothing there, a submodule, or a name git would not take: looked up
             else:
-                self._present[path] = info[1] != "tree"  # a blob (file, symlink) or a commit
+                self._present[path] = found != "tree"  # a blob (file, symlink) or a commit
         self.prefetch(rest)
 
     def _looked_up(self, paths: list[str]) -> dict[str, TreeEntry | None]:
@@ -157,9 +157,3 @@ def pair(
             target_side[path] = in_target
     source_view = TreeView(repo, source, source_side, shared, present)
     return records, source_view, TreeView(repo, target, target_side, shared, present)
-
-
-def _plain_name(name: str) -> bool:
-    """A name git reads literally after `<tree>:` on a batch line (`./x` would be relative to
-    the working directory; a newline would end the request)."""
-    return bool(name) and "\n" not in name and not name.startswith(".")

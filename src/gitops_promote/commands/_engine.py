@@ -94,8 +94,7 @@ class BlobCache:
 @dataclass(frozen=True)
 class Prepared:
     """One step as every command reads it: its governance, both trees, the plan, its base,
-    commits, drift, freeze and warnings (a docstring of its own: a dataclass without one has
-    it built from its signature at import)."""
+    commits, drift, freeze and warnings."""
 
     repo: Repository
     registry: Registry  # the registry that governs the step (the target's own, normally)
