@@ -319,19 +319,19 @@ def test_registry_that_is_not_utf8_names_the_line(gitops_repo: GitopsRepo, tmp_p
 # ---- a 100 MB blob ------------------------------------------------------------------------------
 
 MEASURE = r"""
-import resource, runpy, sys
+import atexit, resource, runpy, sys
+
+def report():
+    # VmHWM is this process's own peak: ru_maxrss survives exec, so it would report the peak
+    # of the pytest worker that forked us.
+    status = open("/proc/self/status").read()
+    self_kb = int(status.split("VmHWM:")[1].split()[0])
+    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sys.stderr.write(f"\nRSS self={self_kb} children={children_kb}\n")
+
+atexit.register(report)  # the CLI ends the process itself (cli._leave), after the exit functions
 sys.argv = ["gitops", *sys.argv[1:]]
-try:
-    runpy.run_module("gitops_promote", run_name="__main__")
-except SystemExit as exc:
-    code = exc.code
-# VmHWM is this process's own peak: ru_maxrss survives exec, so it would report the peak of
-# the pytest worker that forked us.
-status = open("/proc/self/status").read()
-self_kb = int(status.split("VmHWM:")[1].split()[0])
-children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-sys.stderr.write(f"\nRSS self={self_kb} children={children_kb}\n")
-sys.exit(code)
+runpy.run_module("gitops_promote", run_name="__main__")
 """
 
 
