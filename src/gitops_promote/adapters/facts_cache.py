@@ -22,9 +22,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gitops_promote.core.parity import FACTS_VERSION, FileFacts, Row, Table
+from gitops_promote.core.pyyaml import yaml
 from gitops_promote.core.yamlload import MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES, MAX_INT_DIGITS
 
 FILE_NAME = "gitops-parity-facts"

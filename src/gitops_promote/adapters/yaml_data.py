@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from gitops_promote.adapters.yaml_nodes import YamlSyntaxError, decode, load_documents
 from gitops_promote.adapters.yaml_nodes import _Loader as Loader
+from gitops_promote.core.pyyaml import yaml
 from gitops_promote.core.yamlload import MAX_FILE_BYTES, NodeWalk, Unusual
 
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"

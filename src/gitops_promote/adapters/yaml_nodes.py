@@ -15,9 +15,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from gitops_promote.core import yamlfast
+from gitops_promote.core.pyyaml import yaml
 from gitops_promote.core.yamlload import (
     MAX_EXPANDED_NODES,
     LimitExceeded,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import yaml
+from gitops_promote.core.pyyaml import yaml
 
 STR = "tag:yaml.org,2002:str"
 MAX_DEPTH = 200  # below the loaders' 256: deeper files take PyYAML's path and its message

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import yaml
-
 from gitops_promote.core import yamlfast
+from gitops_promote.core.pyyaml import yaml
 from gitops_promote.errors import Location, Problem
 
 _BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
