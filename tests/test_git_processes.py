@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import load_benchmark, run_cli
+from conftest import GitopsRepo, git, load_benchmark, run_cli
 
 make_repo = load_benchmark("make_repo")
 
@@ -144,14 +144,75 @@ def test_rollback_lists_no_tree(
     assert not any(c[0] in ("read-tree", "update-index", "write-tree") for c in calls)  # no index
 
 
-def test_the_drift_log_is_started_ahead_and_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """stg has its own commits since its last promotion (env files tuned there): the step's one
-    `git log --name-only` of them is started before the trees are compared and read by the
-    drift check: still one process."""
+def _std_repo(tmp_path: Path) -> Path:
+    """stg has its own commits since the commit it shares with dev: its env files, tuned there."""
     spec = make_repo.RepoSpec(apps=30, bare=True)
-    repo = make_repo.build_repo(tmp_path / "std" / "repo.git", spec).path
-    calls = counted(tmp_path, monkeypatch, repo, ["plan", "dev", "stg", "--output", "json"])
-    drift_logs = [index for index, c in enumerate(calls) if c[0] == "log" and "--name-only" in c]
+    path: Path = make_repo.build_repo(tmp_path / "std" / "repo.git", spec).path
+    return path
+
+
+def _drift_logs(calls: list[list[str]]) -> list[int]:
+    return [index for index, c in enumerate(calls) if c[0] == "log" and "--name-only" in c]
+
+
+def test_a_target_that_changed_only_its_own_files_needs_no_drift_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step's one diff-tree also compares stg's base with stg: only env files changed,
+    which a promotion never overwrites, so no commit since can be drift; no log of them."""
+    calls = counted(tmp_path, monkeypatch, _std_repo(tmp_path), COMMANDS["promote"])
+    assert not _drift_logs(calls), calls
+    assert [c for c in calls if c[0] == "diff-tree"] == [["diff-tree", "--stdin", "-r", "-t", "-z", "--no-renames"]]
+    assert len(calls) <= BOUNDS["promote"], calls
+
+
+@pytest.mark.parametrize("changed_back", [False, True])
+def test_a_direct_change_on_the_target_is_read_from_one_log_after_the_diff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, changed_back: bool
+) -> None:
+    """A file of dev's changed on stg itself is drift: the log of stg's commits is read (once,
+    once the diff says so) and the promotion refused. Changed and changed back, stg holds the
+    shared content again: nothing to read, nothing refused."""
+    repo = _std_repo(tmp_path)
+    stg = GitopsRepo(repo)
+    original = git(repo, "show", "stg:apps/app0001/values.yaml")
+    stg.commit("stg", {"apps/app0001/values.yaml": "hotfix: true\n"}, "hotfix on stg")
+    if changed_back:
+        stg.commit("stg", {"apps/app0001/values.yaml": original + "\n"}, "undo the hotfix")
+    calls = counted(tmp_path, monkeypatch, repo, COMMANDS["promote"])
+    refused = run_cli(tmp_path / "repo.git", *COMMANDS["promote"])
+    if changed_back:
+        assert not _drift_logs(calls), calls
+        assert refused.exit_code == 0, refused.stderr
+        return
+    assert refused.exit_code == 1 and "apps/app0001/values.yaml" in refused.stderr, refused.stderr
     tree_diffs = [index for index, c in enumerate(calls) if c[0] == "diff-tree"]
-    assert len(drift_logs) == 1 and tree_diffs, calls
-    assert drift_logs[0] < tree_diffs[0]  # git walks the target's commits while the trees are compared
+    assert len(_drift_logs(calls)) == 1 and _drift_logs(calls)[0] > tree_diffs[0], calls
+
+
+def test_after_a_hand_merge_the_drift_log_is_started_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hand merge's conflicts were resolved on the target: its files are not all upstream's,
+    so the log is read whatever the diff says, and started before the trees are compared."""
+    repo = _std_repo(tmp_path)
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "--quiet", "--branch", "stg", str(repo), str(work))
+    git(
+        work,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "merge",
+        "--quiet",
+        "--no-ff",
+        "origin/dev",
+        "-m",
+        "merge dev",
+    )
+    git(work, "push", "--quiet", "origin", "stg")
+    GitopsRepo(repo).commit("stg", {"apps/app0003/values-stg.yaml": "replicas: 2\n"}, "tune stg after the merge")
+    GitopsRepo(repo).commit("dev", {"apps/app0003/values.yaml": "replicas: 9\n"}, "next change")
+    calls = counted(tmp_path, monkeypatch, repo, ["plan", "dev", "stg", "--output", "json"])
+    tree_diffs = [index for index, c in enumerate(calls) if c[0] == "diff-tree"]
+    assert len(_drift_logs(calls)) == 1 and tree_diffs, calls
+    assert _drift_logs(calls)[0] < tree_diffs[0]  # git walks the target's commits while the trees are compared

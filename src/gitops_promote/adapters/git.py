@@ -394,64 +394,74 @@ class Repository:
             for mode, sha, path in _LS_TREE_RECORD.findall(out)
         }
 
-    def tree_diff(self, source: str, target: str, since: str | None = None) -> list[DiffRecord]:
+    def tree_diff(
+        self, source: str, target: str, since: str | None = None, target_since: str | None = None
+    ) -> list[DiffRecord]:
         """Every path that differs between two trees, directories included (`diff-tree -r -t`).
 
         The input of `core.treediff.plan_delta`: the differing files, and for each directory
         on their way whether the source has it (rule c) or a file there (the clash check),
         without listing either tree. One process; its output grows with the difference.
 
-        With `since` (the source's content at the last promotion), the same process also
-        compares `since` with `source`: which files the source changed since then is then
-        known (`changed_among`, `changed_paths`) without walking either tree in Python.
+        The same process can compare two more pairs, whose changed files are then known
+        without walking either tree in Python (`recorded_changes`, `changed_among`): with
+        `since` (the source's content at the last promotion), `since` with `source`, which
+        files the source changed since then; with `target_since` (the last promotion's
+        commit), what the target changed since then.
         """
-        args, stdin, ids = self._tree_diff_call(source, target, since)
-        started = self._started.pop((source, target, since), None)
+        args, stdin, pairs = self._tree_diff_call(source, target, since, target_since)
+        started = self._started.pop((source, target, since, target_since), None)
         out = started.output() if started is not None else self.run(args, stdin=stdin, what=WHAT_TREE_DIFF)
         found = _DIFF_OUTPUT.findall(_decode_paths(out))
-        if since is None:
+        if not pairs:
             return _records(found)
         # Each pair's records follow a "<tree> <tree>" line, matched in the same pass as the
         # records (they follow one another: a path is only ever read inside its record)
         heads = [index for index, match in enumerate(found) if match[0]]
-        if (
-            len(heads) != 2
-            or heads[0] != 0
-            or found[0][:2] != (ids[0], ids[1])
-            or found[heads[1]][:2] != (ids[1], ids[2])
-        ):
+        if len(heads) != len(pairs) or heads[:1] != [0] or [found[h][:2] for h in heads] != [ids for _c, ids in pairs]:
             return self.tree_diff(source, target)  # a git that answers otherwise: the one pair alone
-        self._changes[(since, source)] = {
-            m[6]
-            for m in found[1 : heads[1]]
-            if m[2] != MODE_TREE and m[3] != MODE_TREE  # files, not directories
-        }
-        return _records(found[heads[1] + 1 :])
+        spans = [found[begin + 1 : end] for begin, end in zip(heads, [*heads[1:], len(found)], strict=True)]
+        step = 1 if since else 0  # the pair of source and target; the others are recorded
+        for index, ((commits, _ids), span) in enumerate(zip(pairs, spans, strict=True)):
+            if index != step:  # files, not directories
+                self._changes[commits] = {m[6] for m in span if MODE_TREE not in (m[2], m[3])}
+        return _records(spans[step])
 
-    def start_tree_diff(self, source: str, target: str, since: str | None = None) -> None:
-        """Start, in the background, the diff-tree that `tree_diff(source, target, since)`
+    def recorded_changes(self, old: str, new: str) -> set[str] | None:
+        """The files that differ between two commits' trees, when a step's diff-tree compared
+        them too (`tree_diff`); else None: not known without asking git."""
+        return self._changes.get((old, new))
+
+    def start_tree_diff(
+        self, source: str, target: str, since: str | None = None, target_since: str | None = None
+    ) -> None:
+        """Start, in the background, the diff-tree that `tree_diff` with the same arguments
         will read: git compares these trees while the caller works on something else (status
         plans one step while git compares the next). Its output goes to an anonymous file."""
-        key = (source, target, since)
+        key = (source, target, since, target_since)
         if key not in self._started:
-            args, stdin, _ids = self._tree_diff_call(source, target, since)
+            args, stdin, _pairs = self._tree_diff_call(source, target, since, target_since)
             self._started[key] = _Started(self._git_argv(args), str(self.git_dir), git_env(), stdin, WHAT_TREE_DIFF)
 
     def _tree_diff_call(
-        self, source: str, target: str, since: str | None
-    ) -> tuple[list[str], bytes | None, list[str | None]]:
-        """(arguments, standard input, tree ids) of the diff-tree of `tree_diff`: with `since`,
-        `diff-tree --stdin` of two pairs of trees, (since, source) then (source, target)."""
-        if since is None:
+        self, source: str, target: str, since: str | None, target_since: str | None
+    ) -> tuple[list[str], bytes | None, list[tuple[tuple[str, str], tuple[str, str]]]]:
+        """(arguments, standard input, compared pairs) of the diff-tree of `tree_diff`: with
+        `since` or `target_since`, `diff-tree --stdin` of each pair of trees in turn, every
+        pair given as its (commits, tree ids)."""
+        compared = [*([(since, source)] if since else []), (source, target)]
+        compared += [(target_since, target)] if target_since else []
+        if len(compared) == 1:
             args = ["diff-tree", "-r", "-t", "-z", "--no-renames", "--no-commit-id", "--end-of-options", source, target]
             return args, None, []
-        commits = (since, source, target)
+        commits = list(dict.fromkeys(c for pair in compared for c in pair))
         infos = self.objects.info_many([f"{c}^{{tree}}" for c in commits])
-        ids = [info[0] if (info := infos.get(f"{c}^{{tree}}")) is not None and "\n" not in c else None for c in commits]
-        if None in ids:
-            raise GitError(f"git could not find the trees of {since}, {source} and {target}")
-        stdin = f"{ids[0]} {ids[1]}\n{ids[1]} {ids[2]}\n".encode()
-        return ["diff-tree", "--stdin", "-r", "-t", "-z", "--no-renames"], stdin, ids
+        trees = {c: info[0] for c in commits if (info := infos.get(f"{c}^{{tree}}")) is not None and "\n" not in c}
+        if len(trees) != len(commits):
+            raise GitError(f"git could not find the trees of {', '.join(commits)}")
+        pairs = [(pair, (trees[pair[0]], trees[pair[1]])) for pair in compared]
+        stdin = "".join(f"{old} {new}\n" for _pair, (old, new) in pairs).encode()
+        return ["diff-tree", "--stdin", "-r", "-t", "-z", "--no-renames"], stdin, pairs
 
     def tree_of(self, commit: str) -> str:
         """The id of a commit's tree (asked of the batch-check session, not a new process)."""

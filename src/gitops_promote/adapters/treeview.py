@@ -139,12 +139,12 @@ class TreeView(Mapping[str, TreeEntry]):
 
 
 def pair(
-    repo: Repository, source: str, target: str, since: str | None = None
+    repo: Repository, source: str, target: str, since: str | None = None, target_since: str | None = None
 ) -> tuple[list[DiffRecord], TreeView, TreeView]:
     """The differences between two commits' trees, and a view of each that shares lookups.
-    With `since`, the same git process also finds which files the source changed since that
-    commit (`Repository.tree_diff`)."""
-    records = repo.tree_diff(source, target, since)
+    With `since` (`target_since`), the same git process also finds which files the source
+    (the target) changed since that commit (`Repository.tree_diff`)."""
+    records = repo.tree_diff(source, target, since, target_since)
     shared: dict[str, TreeEntry | None] = {}
     present: dict[str, bool] = {}
     source_side: dict[str, TreeEntry | None] = {}

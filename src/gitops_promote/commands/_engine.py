@@ -59,7 +59,7 @@ from gitops_promote.core.registry import Environment, Registry
 from gitops_promote.core.tree import TreeEntry
 from gitops_promote.core.treediff import DeltaPlan, DiffRecord, collapsed, plan_delta
 from gitops_promote.errors import ConfigError, GitError, GitopsError, RefusedError, UsageError
-from gitops_promote.results.steps import COMMON_ANCESTOR, HAND_MERGE, LastPromotion
+from gitops_promote.results.steps import COMMON_ANCESTOR, HAND_MERGE, PROMOTION, LastPromotion
 
 BASE_SEARCH_LIMIT = 200  # first-parent commits searched for the last promotion
 
@@ -285,10 +285,10 @@ def prepare(
         early = started.base  # found when the step was started (its diff-tree is running)
     else:
         early = last_promotion(repo, target_commit, source_commit, src.codename)
-    since = early.pending_since if early is not None else None
-    if not request.apps:
+    since, target_since = _compared_since(early, target_commit)
+    if not request.apps and target_since is None:
         start_drift_log(repo, early, target_commit)  # git reads it while the trees are compared
-    differences = treeview.pair(repo, source_commit, target_commit, since)  # one diff-tree, no listing
+    differences = treeview.pair(repo, source_commit, target_commit, since, target_since)  # one diff-tree
     _records, source_tree, target_tree = differences
     step = plan_step(repo, governance, (src, dst), differences, request.apps)
     owned, scope, plan, key_rules, blobs, merge = (
@@ -370,7 +370,7 @@ def start_step(
         if source_commit is None or target_commit is None or src.codename == dst.codename:
             return None
         base = last_promotion(repo, target_commit, source_commit, src.codename)
-        repo.start_tree_diff(source_commit, target_commit, base.pending_since if base else None)
+        repo.start_tree_diff(source_commit, target_commit, *_compared_since(base, target_commit))
     except GitopsError:
         return None
     return StartedStep(source_commit, target_commit, base)
@@ -598,6 +598,19 @@ def pending_commits(repo: Repository, base: LastPromotion | None, source_commit:
 SameContent = Callable[[str, "str | None", "set[str | None]"], bool]
 
 
+def _compared_since(base: LastPromotion | None, target_commit: str) -> tuple[str | None, str | None]:
+    """What a step's diff-tree compares besides the two trees: the source's content at `base`
+    with the source (which files it changed since), and the commit of `base` with the target
+    (which files the target changed since: `detect_drift` reads its log only when one of them
+    is a file the promotion changes). The second only from a base whose every file the
+    promotion changes was upstream's content: a promotion or the newest commit both share,
+    not a hand merge (its conflicts were resolved on the target) nor with a rollback since."""
+    if base is None:
+        return None, None
+    plain = base.kind in (PROMOTION, COMMON_ANCESTOR) and base.rollback is None and base.commit != target_commit
+    return base.pending_since, base.commit if plain else None
+
+
 def detect_drift(
     repo: Repository,
     base: LastPromotion | None,
@@ -611,6 +624,8 @@ def detect_drift(
     drift_log = _drift_log(base, target_commit)
     if drift_log is None:
         return []  # nothing was committed on the target since it took the source's content
+    if not _changed_where_promoted(repo, base, target_commit, target_tree, plan, owned):
+        return []
     # one log: the paths each commit changed, and which commits are rollbacks
     touched_by_commit, rollbacks = repo.touched_paths_and_trailer(drift_log, ROLLED_BACK_TO)
     touched: dict[str, list[str]] = {}
@@ -630,6 +645,24 @@ def detect_drift(
     drift = find_drift(candidates, target_tree, versions, same_content)
     # A hotfix brought home with `gitops backport` is upstream now, merged or not byte for byte.
     return without_backported(drift, backported_commits(repo, since_source, source_commit)) if drift else []
+
+
+def _changed_where_promoted(
+    repo: Repository,
+    base: LastPromotion | None,
+    target_commit: str,
+    target_tree: Mapping[str, TreeEntry],
+    plan: DeltaPlan,
+    owned: EnvSpecificPaths,
+) -> bool:
+    """Whether the target changed, since its last promotion, a file this promotion changes:
+    when not (known from the step's own diff-tree, `_compared_since`), no commit since then
+    can be drift, and their log is not read. A file changed and changed back holds what the
+    promotion wrote, upstream's content: never drift either. Unknown: True."""
+    changed = repo.recorded_changes(base.commit, target_commit) if base is not None else None
+    if changed is None:
+        return True
+    return bool(drift_candidates(dict.fromkeys(changed, []), target_tree, plan.entries, owned.owns))
 
 
 def start_drift_log(repo: Repository, base: LastPromotion | None, target_commit: str) -> None:
